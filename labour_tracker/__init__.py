@@ -1,0 +1,1 @@
+"""Labour Tracker: track labour, tell the people who matter."""

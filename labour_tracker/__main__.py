@@ -1,0 +1,16 @@
+"""`labour-tracker`: the Faust command line of this app (`worker`, and the project's own commands)."""
+
+from __future__ import annotations
+
+
+def main() -> None:
+    from labour_tracker.settings import load_settings
+
+    load_settings()  # a bad variable stops here with one clear line, before Faust starts
+    from labour_tracker.app import app
+
+    app.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Labour tracking and subscriptions: pure rules, no I/O, time passed in."""

@@ -1,0 +1,15 @@
+"""The domain's view of an authenticated person; built from verified token claims at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    first_name: str
+    last_name: str
+    email: str | None = None
+    phone_number: str | None = None
+    username: str | None = None

@@ -1,0 +1,13 @@
+"""Typed keys of what the HTTP layer shares between views."""
+
+from __future__ import annotations
+
+import faust
+from aiohttp import web
+
+from labour_tracker.mirror.database import Database
+from labour_tracker.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+FAUST_APP = web.AppKey("faust_app", faust.App)

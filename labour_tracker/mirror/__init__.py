@@ -1,0 +1,1 @@
+"""The PostgreSQL mirror of the tables: history, lists and reporting."""

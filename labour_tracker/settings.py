@@ -1,0 +1,58 @@
+"""Configuration from LABOUR_TRACKER_* environment variables, validated once at start-up."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PostgresDsn, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "LABOUR_TRACKER_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    app_id: str = Field("labour-tracker", description="Kafka consumer group and Faust application id.")
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated.")
+    topic_prefix: str = Field("labour_tracker", pattern=r"^[A-Za-z0-9._-]+$", description="Prefix of every topic.")
+    topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of command, event and table topics.")
+    topic_replication_factor: int = Field(1, ge=1, le=16, description="Replication factor of created topics.")
+    kafka_session_timeout: float = Field(10.0, gt=0, description="Consumer group session timeout, seconds.")
+    database_url: PostgresDsn = Field(
+        PostgresDsn("postgresql://labour_tracker@127.0.0.1:5432/labour_tracker"),
+        description="PostgreSQL DSN of the mirror.",
+    )
+    web_host: str = Field("127.0.0.1", description="Address the HTTP server binds and announces.")
+    web_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP server.")
+    store: Literal["rocksdb://", "memory://"] = Field("rocksdb://", description="Faust table store.")
+    data_dir: Path = Field(Path(".cache/worker"), description="Worker-local state (RocksDB tables).")
+    reply_timeout: float = Field(10.0, gt=0, le=120, description="Seconds an HTTP call waits for an agent's reply.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _host_ports(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port…], got {server!r}")
+        return value
+
+    @property
+    def reply_wait(self) -> timedelta:
+        return timedelta(seconds=self.reply_timeout)
+
+
+def load_settings() -> Settings:
+    """The settings, or exit with one clear line for each bad variable (never a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = ENV_PREFIX + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"labour-tracker: invalid {name}: {problem['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None

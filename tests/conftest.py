@@ -1,0 +1,51 @@
+"""Session fixtures that own the real servers: Apache Kafka, PostgreSQL and SFTP on loopback.
+
+Each starts only when a test asks for it, so the unit tests start nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.sftp import SftpServer
+
+
+def _server_dir(name: str) -> Path:
+    # PostgreSQL runs as its own user when the tests run as root, so its directory must not sit in a private one.
+    return Path(tempfile.mkdtemp(prefix=f"labour-tracker-{name}-"))
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[KafkaBroker]:
+    broker = KafkaBroker(_server_dir("kafka") / "kafka")
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster(_server_dir("postgres") / "postgres")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sftp() -> Iterator[SftpServer]:
+    server = SftpServer(_server_dir("sftp") / "sftp")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,50 @@
+"""A bad setting stops the worker with one clear line per variable, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from labour_tracker.settings import Settings
+
+
+def test_defaults_describe_a_local_stack() -> None:
+    settings = Settings()
+    assert (settings.web_host, settings.web_port, settings.topic_prefix) == (
+        "127.0.0.1",
+        8000,
+        "labour_tracker",
+    )
+
+
+def test_each_bad_variable_is_named_on_one_line_and_the_worker_does_not_start() -> None:
+    env = {
+        **os.environ,
+        "LABOUR_TRACKER_WEB_PORT": "eighty",
+        "LABOUR_TRACKER_KAFKA_BOOTSTRAP": "no-port-here",
+        "LABOUR_TRACKER_TOPIC_PARTITIONS": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "labour_tracker", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert sorted(line.split(":")[1].strip() for line in lines) == [
+        "invalid LABOUR_TRACKER_KAFKA_BOOTSTRAP",
+        "invalid LABOUR_TRACKER_TOPIC_PARTITIONS",
+        "invalid LABOUR_TRACKER_WEB_PORT",
+    ]
+
+
+@pytest.mark.parametrize("store", ["rocksdb://", "memory://"])
+def test_both_table_stores_are_accepted(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABOUR_TRACKER_STORE", store)
+    assert Settings().store == store
