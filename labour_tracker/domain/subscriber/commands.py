@@ -1,0 +1,50 @@
+"""What a subscriber can ask for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from labour_tracker.domain.subscriber.model import ContactMethod
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterSubscriber:
+    TYPE: ClassVar[str] = "subscriber.register"
+
+    subscriber_id: str
+    first_name: str
+    last_name: str
+    phone_number: str | None
+    email: str | None
+    contact_methods: frozenset[ContactMethod]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateContactMethods:
+    TYPE: ClassVar[str] = "subscriber.update_contact_methods"
+
+    contact_methods: frozenset[ContactMethod]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeTo:
+    """Carries only the id: the token and the person's existence are checked against the person beforehand."""
+
+    TYPE: ClassVar[str] = "subscriber.subscribe_to"
+
+    birthing_person_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeFrom:
+    TYPE: ClassVar[str] = "subscriber.unsubscribe_from"
+
+    birthing_person_id: str
+
+
+SubscriberCommand = RegisterSubscriber | UpdateContactMethods | SubscribeTo | UnsubscribeFrom
+
+COMMAND_TYPES: Final[dict[str, type[SubscriberCommand]]] = {
+    command.TYPE: command for command in (RegisterSubscriber, UpdateContactMethods, SubscribeTo, UnsubscribeFrom)
+}

@@ -1,0 +1,101 @@
+"""The subscriber's rules: a command and the current state give the events, or a broken rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import assert_never
+
+from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.domain.subscriber.commands import (
+    RegisterSubscriber,
+    SubscriberCommand,
+    SubscribeTo,
+    UnsubscribeFrom,
+    UpdateContactMethods,
+)
+from labour_tracker.domain.subscriber.events import (
+    ContactMethodsUpdated,
+    SubscribedTo,
+    SubscriberEvent,
+    SubscriberRegistered,
+    UnsubscribedFrom,
+)
+from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber, require_registered
+
+
+def decide(state: Subscriber | None, command: SubscriberCommand, *, now: datetime) -> list[SubscriberEvent]:
+    """The events the command causes; raises DomainError when it breaks a rule.
+
+    `now` is part of every aggregate's decide; no subscriber rule depends on time yet.
+    """
+    match command:
+        case RegisterSubscriber():
+            return _register(state, command)
+        case UpdateContactMethods():
+            return _update_contact_methods(require_registered(state), command)
+        case SubscribeTo():
+            return _subscribe_to(require_registered(state), command)
+        case UnsubscribeFrom():
+            return _unsubscribe_from(require_registered(state), command)
+        case _:
+            assert_never(command)
+
+
+def _register(state: Subscriber | None, command: RegisterSubscriber) -> list[SubscriberEvent]:
+    if state is not None:
+        raise DomainError(
+            ErrorKind.CONFLICT, "subscriber_already_registered", "You are already registered as a subscriber."
+        )
+    _check_reachable(command.contact_methods, phone_number=command.phone_number, email=command.email)
+    return [
+        SubscriberRegistered(
+            subscriber_id=command.subscriber_id,
+            first_name=command.first_name,
+            last_name=command.last_name,
+            phone_number=command.phone_number,
+            email=command.email,
+            contact_methods=command.contact_methods,
+        )
+    ]
+
+
+def _update_contact_methods(state: Subscriber, command: UpdateContactMethods) -> list[SubscriberEvent]:
+    _check_reachable(command.contact_methods, phone_number=state.phone_number, email=state.email)
+    if command.contact_methods == state.contact_methods:
+        return []
+    return [ContactMethodsUpdated(subscriber_id=state.id, contact_methods=command.contact_methods)]
+
+
+def _subscribe_to(state: Subscriber, command: SubscribeTo) -> list[SubscriberEvent]:
+    if command.birthing_person_id == state.id:
+        raise DomainError(ErrorKind.INVALID, "cannot_subscribe_to_self", "You cannot subscribe to yourself.")
+    if command.birthing_person_id in state.subscribed_to:
+        raise DomainError(
+            ErrorKind.INVALID, "already_subscribed", "You are already subscribed to this birthing person."
+        )
+    return [SubscribedTo(subscriber_id=state.id, birthing_person_id=command.birthing_person_id)]
+
+
+def _unsubscribe_from(state: Subscriber, command: UnsubscribeFrom) -> list[SubscriberEvent]:
+    if command.birthing_person_id not in state.subscribed_to:
+        raise DomainError(ErrorKind.INVALID, "not_subscribed", "You are not subscribed to this birthing person.")
+    return [UnsubscribedFrom(subscriber_id=state.id, birthing_person_id=command.birthing_person_id)]
+
+
+def _check_reachable(contact_methods: frozenset[ContactMethod], *, phone_number: str | None, email: str | None) -> None:
+    if not contact_methods:
+        raise DomainError(
+            ErrorKind.INVALID,
+            "contact_methods_required",
+            "Choose at least one way to be contacted: sms or email.",
+        )
+    if ContactMethod.SMS in contact_methods and _is_blank(phone_number):
+        raise DomainError(
+            ErrorKind.INVALID, "phone_number_required", "A phone number is needed to be contacted by SMS."
+        )
+    if ContactMethod.EMAIL in contact_methods and _is_blank(email):
+        raise DomainError(ErrorKind.INVALID, "email_required", "An email address is needed to be contacted by email.")
+
+
+def _is_blank(value: str | None) -> bool:
+    return value is None or not value.strip()

@@ -1,0 +1,55 @@
+"""What has happened to a subscriber."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from labour_tracker.domain.subscriber.model import ContactMethod
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberRegistered:
+    TYPE: ClassVar[str] = "subscriber.registered"
+
+    subscriber_id: str
+    first_name: str
+    last_name: str
+    phone_number: str | None
+    email: str | None
+    contact_methods: frozenset[ContactMethod]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactMethodsUpdated:
+    TYPE: ClassVar[str] = "subscriber.contact_methods_updated"
+
+    subscriber_id: str
+    contact_methods: frozenset[ContactMethod]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribedTo:
+    """Re-keyed by birthing person id to reach the person's partition, so it carries both ids."""
+
+    TYPE: ClassVar[str] = "subscriber.subscribed_to"
+
+    subscriber_id: str
+    birthing_person_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribedFrom:
+    """Re-keyed by birthing person id to reach the person's partition, so it carries both ids."""
+
+    TYPE: ClassVar[str] = "subscriber.unsubscribed_from"
+
+    subscriber_id: str
+    birthing_person_id: str
+
+
+SubscriberEvent = SubscriberRegistered | ContactMethodsUpdated | SubscribedTo | UnsubscribedFrom
+
+EVENT_TYPES: Final[dict[str, type[SubscriberEvent]]] = {
+    event.TYPE: event for event in (SubscriberRegistered, ContactMethodsUpdated, SubscribedTo, UnsubscribedFrom)
+}
