@@ -1,0 +1,82 @@
+"""Labour tracking: a birthing person, their labours and contractions, and the rules that watch them."""
+
+from labour_tracker.domain.labour.commands import (
+    COMMAND_TYPES,
+    AddSubscriber,
+    BeginLabour,
+    BirthingPersonCommand,
+    CompleteLabour,
+    EndContraction,
+    RegisterBirthingPerson,
+    RemoveSubscriber,
+    RotateSubscriptionToken,
+    StartContraction,
+)
+from labour_tracker.domain.labour.decide import MAX_CLOCK_SKEW, decide, new_id
+from labour_tracker.domain.labour.events import (
+    EVENT_TYPES,
+    BirthingPersonEvent,
+    BirthingPersonRegistered,
+    ContractionEnded,
+    ContractionStarted,
+    HospitalRecommended,
+    LabourBegun,
+    LabourCompleted,
+    LabourPhaseChanged,
+    SubscriberAdded,
+    SubscriberRemoved,
+    SubscriptionTokenRotated,
+    UrgentAttentionAdvised,
+)
+from labour_tracker.domain.labour.evolve import evolve, replay
+from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, Phase
+from labour_tracker.domain.labour.pattern import ContractionPattern, LabourPattern, pattern
+from labour_tracker.domain.labour.rules import (
+    UrgentReason,
+    hospital_recommended,
+    next_phase,
+    urgent_attention_reason,
+)
+
+__all__ = [
+    "COMMAND_TYPES",
+    "EVENT_TYPES",
+    "MAX_CLOCK_SKEW",
+    "AddSubscriber",
+    "Alert",
+    "BeginLabour",
+    "BirthingPerson",
+    "BirthingPersonCommand",
+    "BirthingPersonEvent",
+    "BirthingPersonRegistered",
+    "CompleteLabour",
+    "Contraction",
+    "ContractionEnded",
+    "ContractionPattern",
+    "ContractionStarted",
+    "EndContraction",
+    "HospitalRecommended",
+    "Labour",
+    "LabourBegun",
+    "LabourCompleted",
+    "LabourPattern",
+    "LabourPhaseChanged",
+    "Phase",
+    "RegisterBirthingPerson",
+    "RemoveSubscriber",
+    "RotateSubscriptionToken",
+    "StartContraction",
+    "SubscriberAdded",
+    "SubscriberRemoved",
+    "SubscriptionTokenRotated",
+    "UrgentAttentionAdvised",
+    "UrgentReason",
+    "decide",
+    "evolve",
+    "hospital_recommended",
+    "new_id",
+    "next_phase",
+    "pattern",
+    "replay",
+    "urgent_attention_reason",
+]

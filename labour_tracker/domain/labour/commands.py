@@ -1,0 +1,92 @@
+"""What can be asked of a birthing person's labour tracking; each may be refused with a DomainError."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterBirthingPerson:
+    TYPE: ClassVar[str] = "birthing_person.register"
+    birthing_person_id: str
+    first_name: str
+    last_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class BeginLabour:
+    TYPE: ClassVar[str] = "labour.begin"
+    first_labour: bool
+    start_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartContraction:
+    TYPE: ClassVar[str] = "contraction.start"
+    intensity: int | None = None
+    start_time: datetime | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EndContraction:
+    TYPE: ClassVar[str] = "contraction.end"
+    intensity: int
+    end_time: datetime | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteLabour:
+    TYPE: ClassVar[str] = "labour.complete"
+    end_time: datetime | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RotateSubscriptionToken:
+    TYPE: ClassVar[str] = "birthing_person.rotate_subscription_token"
+
+
+@dataclass(frozen=True, slots=True)
+class AddSubscriber:
+    """Applied from the Subscriber context's `subscriber.subscribed_to`; idempotent."""
+
+    TYPE: ClassVar[str] = "birthing_person.add_subscriber"
+    subscriber_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveSubscriber:
+    """Applied from the Subscriber context's `subscriber.unsubscribed_from`; idempotent."""
+
+    TYPE: ClassVar[str] = "birthing_person.remove_subscriber"
+    subscriber_id: str
+
+
+BirthingPersonCommand = (
+    RegisterBirthingPerson
+    | BeginLabour
+    | StartContraction
+    | EndContraction
+    | CompleteLabour
+    | RotateSubscriptionToken
+    | AddSubscriber
+    | RemoveSubscriber
+)
+
+COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
+    command.TYPE: command
+    for command in (
+        RegisterBirthingPerson,
+        BeginLabour,
+        StartContraction,
+        EndContraction,
+        CompleteLabour,
+        RotateSubscriptionToken,
+        AddSubscriber,
+        RemoveSubscriber,
+    )
+}

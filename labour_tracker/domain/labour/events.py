@@ -1,0 +1,138 @@
+"""What happened to a birthing person; each event carries everything `evolve` needs to apply it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from labour_tracker.domain.labour.model import Phase
+
+
+@dataclass(frozen=True, slots=True)
+class BirthingPersonRegistered:
+    TYPE: ClassVar[str] = "birthing_person.registered"
+    birthing_person_id: str
+    first_name: str
+    last_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabourBegun:
+    TYPE: ClassVar[str] = "labour.begun"
+    birthing_person_id: str
+    labour_id: str
+    first_labour: bool
+    start_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContractionStarted:
+    TYPE: ClassVar[str] = "contraction.started"
+    birthing_person_id: str
+    labour_id: str
+    contraction_id: str
+    start_time: datetime
+    intensity: int | None
+    notes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractionEnded:
+    """Carries the contraction's final intensity and notes, already merged with those given at its start."""
+
+    TYPE: ClassVar[str] = "contraction.ended"
+    birthing_person_id: str
+    labour_id: str
+    contraction_id: str
+    end_time: datetime
+    intensity: int
+    notes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LabourPhaseChanged:
+    TYPE: ClassVar[str] = "labour.phase_changed"
+    birthing_person_id: str
+    labour_id: str
+    from_phase: Phase
+    to_phase: Phase
+
+
+@dataclass(frozen=True, slots=True)
+class HospitalRecommended:
+    TYPE: ClassVar[str] = "labour.hospital_recommended"
+    birthing_person_id: str
+    labour_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UrgentAttentionAdvised:
+    TYPE: ClassVar[str] = "labour.urgent_attention_advised"
+    birthing_person_id: str
+    labour_id: str
+    reason: str  # which rule fired: one of rules.UrgentReason
+
+
+@dataclass(frozen=True, slots=True)
+class LabourCompleted:
+    """Ends the labour and moves it to the complete phase; no LabourPhaseChanged accompanies it."""
+
+    TYPE: ClassVar[str] = "labour.completed"
+    birthing_person_id: str
+    labour_id: str
+    end_time: datetime
+    notes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionTokenRotated:
+    TYPE: ClassVar[str] = "birthing_person.subscription_token_rotated"
+    birthing_person_id: str
+    subscription_token_version: int  # the new version; every token of an earlier one is invalid
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberAdded:
+    TYPE: ClassVar[str] = "birthing_person.subscriber_added"
+    birthing_person_id: str
+    subscriber_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberRemoved:
+    TYPE: ClassVar[str] = "birthing_person.subscriber_removed"
+    birthing_person_id: str
+    subscriber_id: str
+
+
+BirthingPersonEvent = (
+    BirthingPersonRegistered
+    | LabourBegun
+    | ContractionStarted
+    | ContractionEnded
+    | LabourPhaseChanged
+    | HospitalRecommended
+    | UrgentAttentionAdvised
+    | LabourCompleted
+    | SubscriptionTokenRotated
+    | SubscriberAdded
+    | SubscriberRemoved
+)
+
+EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
+    event.TYPE: event
+    for event in (
+        BirthingPersonRegistered,
+        LabourBegun,
+        ContractionStarted,
+        ContractionEnded,
+        LabourPhaseChanged,
+        HospitalRecommended,
+        UrgentAttentionAdvised,
+        LabourCompleted,
+        SubscriptionTokenRotated,
+        SubscriberAdded,
+        SubscriberRemoved,
+    )
+}

@@ -1,0 +1,115 @@
+"""Apply what happened to a birthing person: every event yields a new state, nothing is mutated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import assert_never
+
+from labour_tracker.domain.labour.events import (
+    BirthingPersonEvent,
+    BirthingPersonRegistered,
+    ContractionEnded,
+    ContractionStarted,
+    HospitalRecommended,
+    LabourBegun,
+    LabourCompleted,
+    LabourPhaseChanged,
+    SubscriberAdded,
+    SubscriberRemoved,
+    SubscriptionTokenRotated,
+    UrgentAttentionAdvised,
+)
+from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, Phase
+
+
+def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> BirthingPerson:
+    """The state after `event`: a decided fact, applied without re-checking the rules."""
+    if isinstance(event, BirthingPersonRegistered):
+        if state is not None:
+            raise ValueError(f"birthing person {state.id} is already registered")
+        return BirthingPerson(
+            id=event.birthing_person_id,
+            first_name=event.first_name,
+            last_name=event.last_name,
+            labours=(),
+            subscribers=frozenset(),
+            subscription_token_version=0,
+        )
+    if state is None:
+        raise ValueError(f"{event.TYPE} cannot apply to an unregistered birthing person")
+    match event:
+        case LabourBegun():
+            labour = Labour(
+                id=event.labour_id,
+                first_labour=event.first_labour,
+                start_time=event.start_time,
+                end_time=None,
+                phase=Phase.EARLY,
+                notes=None,
+                contractions=(),
+                alerts=frozenset(),
+            )
+            return replace(state, labours=(*state.labours, labour))
+        case ContractionStarted():
+            contraction = Contraction(
+                id=event.contraction_id,
+                start_time=event.start_time,
+                end_time=None,
+                intensity=event.intensity,
+                notes=event.notes,
+            )
+            return _change_labour(
+                state,
+                event.labour_id,
+                lambda labour: replace(labour, contractions=(*labour.contractions, contraction)),
+            )
+        case ContractionEnded():
+            return _change_labour(state, event.labour_id, lambda labour: _end_contraction(labour, event))
+        case LabourPhaseChanged():
+            return _change_labour(state, event.labour_id, lambda labour: replace(labour, phase=event.to_phase))
+        case HospitalRecommended():
+            return _change_labour(state, event.labour_id, lambda labour: _with_alert(labour, Alert.HOSPITAL))
+        case UrgentAttentionAdvised():
+            return _change_labour(state, event.labour_id, lambda labour: _with_alert(labour, Alert.URGENT_ATTENTION))
+        case LabourCompleted():
+            return _change_labour(
+                state,
+                event.labour_id,
+                lambda labour: replace(labour, end_time=event.end_time, notes=event.notes, phase=Phase.COMPLETE),
+            )
+        case SubscriptionTokenRotated():
+            return replace(state, subscription_token_version=event.subscription_token_version)
+        case SubscriberAdded():
+            return replace(state, subscribers=state.subscribers | {event.subscriber_id})
+        case SubscriberRemoved():
+            return replace(state, subscribers=state.subscribers - {event.subscriber_id})
+        case _:
+            assert_never(event)
+
+
+def replay(events: Iterable[BirthingPersonEvent]) -> BirthingPerson | None:
+    """Rebuild a birthing person from their whole history; None when there is none."""
+    state: BirthingPerson | None = None
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def _change_labour(person: BirthingPerson, labour_id: str, change: Callable[[Labour], Labour]) -> BirthingPerson:
+    labours = tuple(change(labour) if labour.id == labour_id else labour for labour in person.labours)
+    return replace(person, labours=labours)
+
+
+def _end_contraction(labour: Labour, event: ContractionEnded) -> Labour:
+    contractions = tuple(
+        replace(contraction, end_time=event.end_time, intensity=event.intensity, notes=event.notes)
+        if contraction.id == event.contraction_id
+        else contraction
+        for contraction in labour.contractions
+    )
+    return replace(labour, contractions=contractions)
+
+
+def _with_alert(labour: Labour, alert: Alert) -> Labour:
+    return replace(labour, alerts=labour.alerts | {alert})

@@ -1,0 +1,99 @@
+"""Labour tracking state: a birthing person, their labours and contractions, as immutable values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    """Stage of labour, declared in the only order it may move through."""
+
+    EARLY = "early"
+    ACTIVE = "active"
+    TRANSITION = "transition"
+    COMPLETE = "complete"
+
+    @property
+    def rank(self) -> int:
+        """Position in the forward order: early 0 … complete 3."""
+        return list(Phase).index(self)
+
+    def is_before(self, other: Phase) -> bool:
+        return self.rank < other.rank
+
+
+class Alert(StrEnum):
+    """An alert subscribers are told about; each is raised at most once per labour."""
+
+    HOSPITAL = "hospital"
+    URGENT_ATTENTION = "urgent_attention"
+
+
+@dataclass(frozen=True, slots=True)
+class Contraction:
+    id: str
+    start_time: datetime
+    end_time: datetime | None
+    intensity: int | None
+    notes: str | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.end_time is None
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long it lasted; None while it is still going."""
+        return None if self.end_time is None else self.end_time - self.start_time
+
+
+@dataclass(frozen=True, slots=True)
+class Labour:
+    id: str
+    first_labour: bool
+    start_time: datetime
+    end_time: datetime | None
+    phase: Phase
+    notes: str | None
+    contractions: tuple[Contraction, ...]  # in the order they started
+    alerts: frozenset[Alert]
+
+    @property
+    def is_active(self) -> bool:
+        return self.end_time is None
+
+    @property
+    def active_contraction(self) -> Contraction | None:
+        """The contraction under way, if any; only the latest can be."""
+        if self.contractions and self.contractions[-1].is_active:
+            return self.contractions[-1]
+        return None
+
+    @property
+    def ended_contractions(self) -> tuple[Contraction, ...]:
+        return tuple(contraction for contraction in self.contractions if not contraction.is_active)
+
+    @property
+    def last_contraction_end(self) -> datetime | None:
+        """When the latest ended contraction ended; the next one may not start before it."""
+        ended_times = [contraction.end_time for contraction in self.contractions if contraction.end_time is not None]
+        return ended_times[-1] if ended_times else None
+
+
+@dataclass(frozen=True, slots=True)
+class BirthingPerson:
+    id: str
+    first_name: str
+    last_name: str
+    labours: tuple[Labour, ...]  # in the order they began
+    subscribers: frozenset[str]
+    subscription_token_version: int
+
+    @property
+    def active_labour(self) -> Labour | None:
+        """The labour under way, if any; only the latest can be."""
+        if self.labours and self.labours[-1].is_active:
+            return self.labours[-1]
+        return None

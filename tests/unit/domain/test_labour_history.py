@@ -1,0 +1,88 @@
+"""Stories of a birthing person's history: replaying their events rebuilds exactly who they are now."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, replace
+from datetime import timedelta
+
+import pytest
+
+from labour_tracker.domain.labour import (
+    COMMAND_TYPES,
+    EVENT_TYPES,
+    AddSubscriber,
+    BirthingPersonRegistered,
+    CompleteLabour,
+    LabourBegun,
+    RotateSubscriptionToken,
+    StartContraction,
+    evolve,
+    replay,
+)
+from tests.unit.domain.labour_story import ALICE, T0, at, in_labour
+
+
+def test_replaying_every_event_rebuilds_the_birthing_person_exactly() -> None:
+    story = in_labour(first_labour=True)
+    story.do(AddSubscriber("sam-sub"))
+    story.regular_contractions(
+        22, first_start=at(minutes=1), every=timedelta(minutes=3), lasting=timedelta(seconds=95), intensity=8
+    )
+    story.do(RotateSubscriptionToken())
+    story.do(CompleteLabour(notes="twins"), now=at(minutes=200))
+
+    assert replay(story.events) == story.state
+
+
+def test_replaying_nothing_gives_nobody() -> None:
+    assert replay([]) is None
+
+
+def test_evolving_returns_a_new_state_and_leaves_the_old_one_as_it_was() -> None:
+    story = in_labour()
+    before = story.person
+    snapshot = replace(before)
+
+    story.do(StartContraction(), now=at(minutes=1))
+
+    assert before == snapshot
+    assert story.person != before
+    with pytest.raises(FrozenInstanceError):
+        before.first_name = "Changed"  # type: ignore[misc]
+
+
+def test_an_event_for_someone_never_registered_cannot_be_applied() -> None:
+    with pytest.raises(ValueError):
+        evolve(None, LabourBegun(ALICE, "labour-1", True, T0))
+
+
+def test_registering_someone_already_registered_cannot_be_applied() -> None:
+    with pytest.raises(ValueError):
+        evolve(in_labour().person, BirthingPersonRegistered(ALICE, "Alice", "Moyo"))
+
+
+def test_every_event_and_command_is_known_by_its_type() -> None:
+    assert set(EVENT_TYPES) == {
+        "birthing_person.registered",
+        "labour.begun",
+        "contraction.started",
+        "contraction.ended",
+        "labour.phase_changed",
+        "labour.hospital_recommended",
+        "labour.urgent_attention_advised",
+        "labour.completed",
+        "birthing_person.subscription_token_rotated",
+        "birthing_person.subscriber_added",
+        "birthing_person.subscriber_removed",
+    }
+    assert set(COMMAND_TYPES) == {
+        "birthing_person.register",
+        "labour.begin",
+        "contraction.start",
+        "contraction.end",
+        "labour.complete",
+        "birthing_person.rotate_subscription_token",
+        "birthing_person.add_subscriber",
+        "birthing_person.remove_subscriber",
+    }
+    assert all(name == cls.TYPE for name, cls in {**EVENT_TYPES, **COMMAND_TYPES}.items())

@@ -1,0 +1,197 @@
+"""Whatever a birthing person is asked, in any order: their history rebuilds them and the rules hold."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labour_tracker.domain.errors import DomainError
+from labour_tracker.domain.labour import (
+    AddSubscriber,
+    BeginLabour,
+    BirthingPerson,
+    BirthingPersonCommand,
+    BirthingPersonEvent,
+    CompleteLabour,
+    EndContraction,
+    HospitalRecommended,
+    Labour,
+    Phase,
+    RegisterBirthingPerson,
+    RemoveSubscriber,
+    RotateSubscriptionToken,
+    StartContraction,
+    SubscriptionTokenRotated,
+    UrgentAttentionAdvised,
+    decide,
+    evolve,
+    replay,
+)
+
+PERSON = "pat-sub"
+START = datetime(2025, 6, 1, 0, 0, tzinfo=UTC)
+# Repeats weight the draw towards contractions, so labours get far enough for the rules to fire.
+KINDS = ["register", *["begin"] * 2, *["start"] * 4, *["end"] * 4, "complete", "rotate", "add", "remove"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A command sent `wait` after the previous one; the time it gives, if any, is `offset` from then."""
+
+    wait: timedelta
+    kind: str
+    offset: timedelta | None
+    naive: bool
+    first_labour: bool
+    start_intensity: int | None
+    intensity: int
+    notes: str | None
+    subscriber: str
+
+    def command(self, now: datetime) -> BirthingPersonCommand:
+        time = None if self.offset is None else now + self.offset
+        if time is not None and self.naive:
+            time = time.replace(tzinfo=None)
+        match self.kind:
+            case "register":
+                return RegisterBirthingPerson(PERSON, "Pat", "Lee")
+            case "begin":
+                return BeginLabour(self.first_labour, start_time=time)
+            case "start":
+                return StartContraction(self.start_intensity, start_time=time, notes=self.notes)
+            case "end":
+                return EndContraction(self.intensity, end_time=time, notes=self.notes)
+            case "complete":
+                return CompleteLabour(end_time=time, notes=self.notes)
+            case "rotate":
+                return RotateSubscriptionToken()
+            case "add":
+                return AddSubscriber(self.subscriber)
+            case _:
+                return RemoveSubscriber(self.subscriber)
+
+
+steps = st.builds(
+    Step,
+    wait=st.integers(0, 240).map(lambda seconds: timedelta(seconds=seconds)),
+    kind=st.sampled_from(KINDS),
+    # Mostly "now"; otherwise back-dated or ahead, some of it past the allowed clock skew.
+    offset=st.none() | st.none() | st.integers(-900, 90).map(lambda seconds: timedelta(seconds=seconds)),
+    naive=st.integers(0, 19).map(lambda n: n == 0),
+    first_labour=st.booleans(),
+    start_intensity=st.none() | st.integers(0, 11),
+    intensity=st.integers(0, 11),
+    notes=st.none() | st.sampled_from(["calm", "sharp"]),
+    subscriber=st.sampled_from(["sam-sub", "bea-sub"]),
+)
+
+
+def check_invariants(person: BirthingPerson) -> None:
+    labours = person.labours
+    assert all(labour.end_time is not None for labour in labours[:-1]), "at most one active labour, the latest"
+    assert len({labour.id for labour in labours}) == len(labours)
+    for labour in labours:
+        check_labour(labour)
+
+
+def check_labour(labour: Labour) -> None:
+    contractions = labour.contractions
+    assert all(c.end_time is not None for c in contractions[:-1]), "at most one active contraction, the latest"
+    assert len({c.id for c in contractions}) == len(contractions)
+    previous_end = labour.start_time
+    for contraction in contractions:
+        assert contraction.start_time >= previous_end, "contractions start after the labour and each other"
+        assert contraction.start_time.tzinfo is UTC
+        assert contraction.intensity is None or 1 <= contraction.intensity <= 10
+        if contraction.end_time is not None:
+            assert contraction.end_time > contraction.start_time
+            previous_end = contraction.end_time
+    if labour.end_time is None:
+        assert labour.phase is not Phase.COMPLETE
+    else:
+        assert labour.end_time >= previous_end, "a labour ends after it began and after its contractions"
+        assert labour.phase is Phase.COMPLETE
+        assert labour.active_contraction is None
+
+
+def check_history(events: list[BirthingPersonEvent], person: BirthingPerson) -> None:
+    alerts = Counter(
+        (type(event), event.labour_id)
+        for event in events
+        if isinstance(event, HospitalRecommended | UrgentAttentionAdvised)
+    )
+    assert all(count == 1 for count in alerts.values()), "each alert at most once per labour"
+    assert person.subscription_token_version == sum(isinstance(e, SubscriptionTokenRotated) for e in events)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(steps, max_size=80))
+def test_any_sequence_of_commands_keeps_the_rules_and_replays_to_the_same_state(plan: list[Step]) -> None:
+    events = decide(None, RegisterBirthingPerson(PERSON, "Pat", "Lee"), now=START, command_id="register")
+    state = replay(events)
+    phases: dict[str, Phase] = {}
+    now = START
+    for number, step in enumerate(plan):
+        now += step.wait
+        command = step.command(now)
+        try:
+            new_events = decide(state, command, now=now, command_id=f"c{number}")
+        except DomainError:
+            continue  # refused: nothing happened
+        assert decide(state, command, now=now, command_id=f"c{number}") == new_events, "a retry decides the same"
+        for event in new_events:
+            state = evolve(state, event)
+        events += new_events
+        assert state is not None
+        check_invariants(state)
+        for labour in state.labours:
+            assert not labour.phase.is_before(phases.get(labour.id, Phase.EARLY)), "phases never move back"
+            phases[labour.id] = labour.phase
+
+    assert state is not None
+    assert replay(events) == state
+    check_history(events, state)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    first_labour=st.booleans(),
+    spells=st.lists(
+        st.tuples(st.integers(1, 25), st.integers(20, 150), st.integers(0, 240), st.integers(1, 10)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_a_steady_labour_raises_each_alert_at_most_once_and_replays_exactly(
+    first_labour: bool, spells: list[tuple[int, int, int, int]]
+) -> None:
+    """Spells of alike contractions (count, lasting, rest, intensity) push the phase and alert rules harder."""
+    contractions = [(lasting, rest, intensity) for count, lasting, rest, intensity in spells for _ in range(count)]
+    now = START
+    commands: list[tuple[BirthingPersonCommand, datetime]] = [
+        (RegisterBirthingPerson(PERSON, "Pat", "Lee"), now),
+        (BeginLabour(first_labour), now),
+    ]
+    for lasting, rest, intensity in contractions:
+        commands.append((StartContraction(), now))
+        now += timedelta(seconds=lasting)
+        commands.append((EndContraction(intensity), now))
+        now += timedelta(seconds=rest)
+
+    state: BirthingPerson | None = None
+    events: list[BirthingPersonEvent] = []
+    for number, (command, moment) in enumerate(commands):
+        new_events = decide(state, command, now=moment, command_id=f"c{number}")
+        for event in new_events:
+            state = evolve(state, event)
+        events += new_events
+
+    assert state is not None
+    check_invariants(state)
+    check_history(events, state)
+    assert replay(events) == state
+    assert len(state.labours[0].ended_contractions) == len(contractions)
