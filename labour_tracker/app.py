@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import faust
@@ -14,6 +15,7 @@ class LabourTrackerApp(faust.App):
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         self.settings = settings
+        self.topics_declared = asyncio.Event()  # commands wait for it: an undeclared topic would be mis-created
         super().__init__(
             settings.app_id,
             broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
@@ -27,10 +29,18 @@ class LabourTrackerApp(faust.App):
             web_host=settings.web_host,
             web_port=settings.web_port,
             reply_create_topic=True,
+            web_application_options={"client_max_size": settings.max_body_bytes},
             autodiscover=["labour_tracker.agents", "labour_tracker.tables"],
             origin="labour_tracker",
             **options,
         )
+
+    async def on_started(self) -> None:
+        from labour_tracker.agents.topics import declare_topics
+
+        await super().on_started()
+        await declare_topics()
+        self.topics_declared.set()
 
     def on_webserver_init(self, web: Any) -> None:
         from labour_tracker.http.server import mount

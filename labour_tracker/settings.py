@@ -32,6 +32,22 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".cache/worker"), description="Worker-local state (RocksDB tables).")
     reply_timeout: float = Field(10.0, gt=0, le=120, description="Seconds an HTTP call waits for an agent's reply.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted, bytes.")
+    oidc_issuer: str | None = Field(
+        None, description="OpenID Connect issuer URL; unset: trust the local signing key instead (local use only)."
+    )
+    oidc_audience: str = Field("labour-tracker", min_length=1, description="Audience every token must name.")
+    oidc_jwks_url: str | None = Field(
+        None, description="JWKS URL; unset: discovered from the issuer's /.well-known/openid-configuration."
+    )
+    local_signing_key: Path = Field(
+        Path(".cache/local-signing-key.pem"), description="Local RSA key for `labour-tracker token` (no issuer set)."
+    )
+    subscription_token_secret: str = Field(
+        "local-development-secret-change-me-0000",
+        min_length=32,
+        description="Server secret for subscription tokens (HMAC-SHA256), at least 32 characters.",
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod

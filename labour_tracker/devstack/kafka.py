@@ -103,6 +103,7 @@ class KafkaBroker:
                     "share.coordinator.state.topic.replication.factor=1",
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=false",  # as in production: topics are declared with their partitions
                 ]
             )
             + "\n"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from labour_tracker.http.keys import DATABASE, SETTINGS
+from labour_tracker.http.keys import DATABASE, FAUST_APP, SETTINGS
 
 
 class KafkaProbe:
@@ -48,8 +49,23 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def worker_serving(faust_app: Any) -> bool:
+    """Topics declared, partitions assigned, tables recovered: commands and reads will be answered."""
+    return bool(
+        faust_app.topics_declared.is_set()
+        and not faust_app.rebalancing
+        and faust_app.tables.recovery.completed.is_set()
+        and faust_app.assignor.changelog_distribution
+    )
+
+
 async def ready(request: web.Request) -> web.Response:
     kafka, postgres = await asyncio.gather(request.app[KAFKA_PROBE].answers(), request.app[DATABASE].answers())
-    checks = {"kafka": "up" if kafka else "down", "postgres": "up" if postgres else "down"}
-    ok = kafka and postgres
+    worker = worker_serving(request.app[FAUST_APP])
+    checks = {
+        "kafka": "up" if kafka else "down",
+        "postgres": "up" if postgres else "down",
+        "worker": "serving" if worker else "starting",
+    }
+    ok = kafka and postgres and worker
     return web.json_response({"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503)

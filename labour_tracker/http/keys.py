@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import faust
 from aiohttp import web
 
@@ -11,3 +12,4 @@ from labour_tracker.settings import Settings
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 FAUST_APP = web.AppKey("faust_app", faust.App)
+HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)  # forwards reads to the worker owning the key

@@ -1,18 +1,25 @@
-"""The REST API as an aiohttp application mounted at /api/v1 on the Faust worker's web server."""
+"""The REST API as an aiohttp application mounted at /api/v1 on the Faust worker's web server, plus /docs."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import faust
 from aiohttp import web
 
-from labour_tracker.http import health
-from labour_tracker.http.keys import DATABASE, FAUST_APP, SETTINGS
+from labour_tracker.domain.user import User
+from labour_tracker.http import health, openapi
+from labour_tracker.http.docs import add_docs
+from labour_tracker.http.errors import error_responses
+from labour_tracker.http.identity import TokenVerifier, authentication, verifier_from_settings
+from labour_tracker.http.keys import DATABASE, FAUST_APP, HTTP_CLIENT, SETTINGS
+from labour_tracker.http.routes import PUBLIC_PATHS, add_routes
 from labour_tracker.mirror.database import Database
 from labour_tracker.settings import Settings
 
 API_PREFIX = "/api/v1"
+OPENAPI = web.AppKey("openapi", dict)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -21,15 +28,51 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await app[DATABASE].close()
 
 
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    app[HTTP_CLIENT] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=app[SETTINGS].reply_timeout))
+    yield
+    await app[HTTP_CLIENT].close()
+
+
+class VerifierMadeAtStart:
+    """The token verifier, made when the API starts: Faust builds the web app for every CLI command too."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._verifier: TokenVerifier | None = None
+
+    async def start(self, _: web.Application) -> None:
+        self._verifier = verifier_from_settings(self._settings)
+
+    async def verify(self, token: str) -> User:
+        assert self._verifier is not None, "the API has not started"
+        return await self._verifier.verify(token)
+
+    async def close(self, _: web.Application | None = None) -> None:
+        if self._verifier is not None:
+            await self._verifier.close()
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(request.app[OPENAPI])
+
+
 def create_api(settings: Settings, faust_app: faust.App) -> web.Application:
-    api = web.Application()
+    verifier = VerifierMadeAtStart(settings)
+    api = web.Application(
+        middlewares=[error_responses, authentication(verifier, frozenset(API_PREFIX + p for p in PUBLIC_PATHS))]
+    )
     api[SETTINGS] = settings
     api[FAUST_APP] = faust_app
-    api.cleanup_ctx.extend([_database, health.kafka_probe])
-    api.router.add_get("/health", health.health)
-    api.router.add_get("/ready", health.ready)
+    api[OPENAPI] = openapi.document(API_PREFIX)
+    api.cleanup_ctx.extend([_database, _http_client, health.kafka_probe])
+    api.on_startup.append(verifier.start)
+    api.on_cleanup.append(verifier.close)
+    add_routes(api)
+    api.router.add_get("/openapi.json", openapi_json)
     return api
 
 
 def mount(root: web.Application, settings: Settings, faust_app: faust.App) -> None:
     root.add_subapp(API_PREFIX, create_api(settings, faust_app))
+    add_docs(root)

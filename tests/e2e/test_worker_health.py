@@ -54,7 +54,7 @@ def test_the_worker_is_live_and_ready_when_kafka_and_postgres_answer(worker: Wor
     assert _get(f"{worker.url}/api/v1/health") == (200, {"status": "ok"})
     assert _get(f"{worker.url}/api/v1/ready") == (
         200,
-        {"status": "ready", "checks": {"kafka": "up", "postgres": "up"}},
+        {"status": "ready", "checks": {"kafka": "up", "postgres": "up", "worker": "serving"}},
     )
 
 
@@ -63,7 +63,7 @@ def test_readiness_reports_postgres_down_and_recovers_when_it_returns(
 ) -> None:
     own_postgres.stop()
     status, body = _get(f"{worker.url}/api/v1/ready")
-    assert (status, body["checks"]) == (503, {"kafka": "up", "postgres": "down"})
+    assert (status, body["checks"]) == (503, {"kafka": "up", "postgres": "down", "worker": "serving"})
     assert _get(f"{worker.url}/api/v1/health")[0] == 200
     own_postgres.start()
     assert _get(f"{worker.url}/api/v1/ready")[0] == 200

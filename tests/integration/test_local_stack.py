@@ -8,6 +8,8 @@ import asyncpg
 import asyncssh
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaTimeoutError, UnknownTopicOrPartitionError
 
 from labour_tracker.devstack.kafka import KafkaBroker, ensure_kafka, kafka_version
 from labour_tracker.devstack.postgres import PostgresCluster
@@ -20,8 +22,24 @@ def test_the_broker_is_apache_kafka_4_from_maven_central(kafka: KafkaBroker) -> 
     assert f"Kafka version: {kafka_version()}" in (kafka.data_dir / "broker.log").read_text()
 
 
+async def test_the_broker_does_not_invent_topics_on_first_use_as_in_production(kafka: KafkaBroker) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, request_timeout_ms=1500)
+    await producer.start()
+    try:
+        with pytest.raises((KafkaTimeoutError, UnknownTopicOrPartitionError)):
+            await producer.send_and_wait(f"never-declared-{uuid.uuid4().hex}", b"lost")
+    finally:
+        await producer.stop()
+
+
 async def test_the_broker_delivers_what_is_produced(kafka: KafkaBroker) -> None:
     topic = f"stack-check-{uuid.uuid4().hex}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
     await producer.start()
     try:

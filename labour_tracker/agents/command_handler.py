@@ -1,0 +1,218 @@
+"""Apply one command message to the aggregate it names: decide, evolve, store, publish, answer.
+
+Shared by every aggregate's agent. Nothing a message contains can make it raise: a bad message is
+rejected on the outcome topic and parked on the dead-letter topic, and the agent goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+from uuid import NAMESPACE_URL, uuid5
+
+import faust
+from pydantic import ValidationError
+
+from labour_tracker.domain.errors import DomainError
+from labour_tracker.messages.codec import to_data
+from labour_tracker.messages.commands import CommandType
+from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, ErrorBody, EventEnvelope, Outcome
+from labour_tracker.tables.records import AggregateRecord, ProcessedCommand
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+C = TypeVar("C")
+E = TypeVar("E")
+
+
+@dataclass(frozen=True)
+class Aggregate(Generic[S, C, E]):
+    """What the handler needs to know of one aggregate's domain."""
+
+    name: str
+    commands: Mapping[str, CommandType[C]]
+    decide: Callable[[S | None, C, datetime, str], Sequence[E]]  # (state, command, now, command id)
+    evolve: Callable[[S | None, E], S]
+
+
+class Rejected(Exception):
+    """A command refused before the domain saw it; `dead_letter` when the message itself is bad."""
+
+    def __init__(self, error: ErrorBody, *, dead_letter: bool) -> None:
+        super().__init__(error.description)
+        self.error = error
+        self.dead_letter = dead_letter
+
+
+def _malformed(code: str, description: str, details: list[dict[str, Any]] | None = None) -> Rejected:
+    return Rejected(ErrorBody(kind="malformed", code=code, description=description, details=details), dead_letter=True)
+
+
+def _validation_details(error: ValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(each["loc"]), "msg": each["msg"], "type": each["type"]} for each in error.errors()]
+
+
+def event_id(command_id: str, aggregate_id: str, index: int) -> str:
+    """The same id however often the command is redelivered, so consumers can drop repeats."""
+    return str(uuid5(NAMESPACE_URL, f"labour-tracker:{aggregate_id}/{command_id}/{index}"))
+
+
+class CommandHandler(Generic[S, C, E]):
+    def __init__(
+        self,
+        aggregate: Aggregate[S, C, E],
+        table: faust.types.tables.TableT,  # type: ignore[type-arg]
+        events: faust.TopicT,
+        outcomes: faust.TopicT,
+        dead_letters: faust.TopicT,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.aggregate = aggregate
+        self.table = table
+        self.events = events
+        self.outcomes = outcomes
+        self.dead_letters = dead_letters
+        self.clock = clock
+
+    async def handle(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> dict[str, Any]:
+        """Process one message; returns the reply for a caller waiting on it (the HTTP API)."""
+        now = self.clock()
+        command_id, command_type, aggregate_id = "unknown", None, key
+        try:
+            envelope = self._envelope(key, value)
+            command_id, command_type, aggregate_id = envelope.id, envelope.type, envelope.aggregate_id
+            record: AggregateRecord[S] = self.table.get(envelope.aggregate_id) or AggregateRecord()
+            done = record.processed_command(envelope.id)
+            if done is None:
+                record, done = self._apply(record, envelope, now)
+                if record.state is not None:  # nothing to keep for a command on an aggregate that does not exist
+                    self.table[envelope.aggregate_id] = record
+            await self._publish(envelope.aggregate_id, done)
+            return self._reply(done.outcome, record.state)
+        except Rejected as rejected:
+            outcome = Outcome(
+                command_id=command_id,
+                command_type=command_type,
+                aggregate_id=aggregate_id,
+                status="rejected",
+                version=None,
+                error=rejected.error,
+                time=now,
+            )
+            if rejected.dead_letter:
+                await self._dead_letter(key, value, message, rejected.error.description, now)
+            await self.outcomes.send(key=aggregate_id, value=outcome.model_dump_json().encode())
+            return self._reply(outcome, None)
+        except Exception as error:  # a bug must not stop the agent: park the message and say so
+            log.exception("command %s on %s failed", command_id, message.topic)
+            await self._dead_letter(key, value, message, f"internal error: {type(error).__name__}", now)
+            outcome = Outcome(
+                command_id=command_id,
+                command_type=command_type,
+                aggregate_id=aggregate_id,
+                status="rejected",
+                version=None,
+                error=ErrorBody(
+                    kind="internal", code="internal_error", description="The command could not be processed."
+                ),
+                time=now,
+            )
+            await self.outcomes.send(key=aggregate_id, value=outcome.model_dump_json().encode())
+            return self._reply(outcome, None)
+
+    def _envelope(self, key: str | None, value: bytes) -> CommandEnvelope:
+        try:
+            envelope = CommandEnvelope.model_validate_json(value)
+        except ValidationError as error:
+            raise _malformed(
+                "malformed_command", "The message is not a valid command envelope.", _validation_details(error)
+            ) from None
+        if key is not None and key != envelope.aggregate_id:
+            raise _malformed("key_mismatch", "The message key must be the command's aggregate_id.")
+        if envelope.type not in self.aggregate.commands:
+            raise _malformed(
+                "unknown_command_type", f"Unknown command type {envelope.type!r} for {self.aggregate.name}."
+            )
+        return envelope
+
+    def _apply(
+        self, record: AggregateRecord[S], envelope: CommandEnvelope, now: datetime
+    ) -> tuple[AggregateRecord[S], ProcessedCommand]:
+        kind = self.aggregate.commands[envelope.type]
+        try:
+            payload = kind.payload.model_validate(envelope.data)
+        except ValidationError as error:
+            raise _malformed(
+                "invalid_command", f"Invalid data for {envelope.type}.", _validation_details(error)
+            ) from None
+        command = kind.build(envelope.aggregate_id, payload)
+        try:
+            events = self.aggregate.decide(record.state, command, now, envelope.id)
+        except DomainError as refusal:
+            outcome = Outcome(
+                command_id=envelope.id,
+                command_type=envelope.type,
+                aggregate_id=envelope.aggregate_id,
+                status="rejected",
+                version=record.version,
+                error=ErrorBody(kind=refusal.kind.value, code=refusal.code, description=refusal.description),
+                time=now,
+            )
+            processed = ProcessedCommand(outcome=outcome, events=())
+            return record.after(record.state, record.version, processed), processed
+        state, version, envelopes = record.state, record.version, []
+        for index, event in enumerate(events):
+            state = self.aggregate.evolve(state, event)
+            version += 1
+            envelopes.append(
+                EventEnvelope(
+                    id=event_id(envelope.id, envelope.aggregate_id, index),
+                    type=type(event).TYPE,  # type: ignore[attr-defined]
+                    version=version,
+                    aggregate_id=envelope.aggregate_id,
+                    time=now,
+                    causation_id=envelope.id,
+                    data=to_data(event),
+                )
+            )
+        outcome = Outcome(
+            command_id=envelope.id,
+            command_type=envelope.type,
+            aggregate_id=envelope.aggregate_id,
+            status="accepted",
+            version=version,
+            event_ids=tuple(each.id for each in envelopes),
+            time=now,
+        )
+        processed = ProcessedCommand(outcome=outcome, events=tuple(envelopes))
+        return record.after(state, version, processed), processed
+
+    async def _publish(self, aggregate_id: str, done: ProcessedCommand) -> None:
+        for event in done.events:
+            await self.events.send(key=aggregate_id, value=event.model_dump_json().encode())
+        await self.outcomes.send(key=aggregate_id, value=done.outcome.model_dump_json().encode())
+
+    async def _dead_letter(
+        self, key: str | None, value: bytes, message: faust.types.tuples.Message, reason: str, now: datetime
+    ) -> None:
+        letter = DeadLetter(
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=key,
+            value=value.decode("utf-8", errors="replace"),
+            reason=reason,
+            time=now,
+        )
+        log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason)
+        await self.dead_letters.send(key=key, value=letter.model_dump_json().encode())
+
+    def _reply(self, outcome: Outcome, state: S | None) -> dict[str, Any]:
+        return {
+            "outcome": outcome.model_dump(mode="json"),
+            "state": to_data(state) if state is not None and outcome.status == "accepted" else None,
+        }

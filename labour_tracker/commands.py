@@ -1,0 +1,53 @@
+"""The project's own Faust CLI commands; `__main__` imports this module before `app.main()` to register them."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+
+from faust.cli import AppCommand, option
+
+from labour_tracker.app import app
+from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+
+
+@app.command(
+    option("--sub", required=True, help="Subject: the user's id."),
+    option("--given-name", default="", help="First name."),
+    option("--family-name", default="", help="Last name."),
+    option("--email", default=None, help="Email address."),
+    option("--phone", default=None, help="Phone number (E.164)."),
+    option("--lifetime-hours", type=float, default=12.0, help="Hours until the token expires."),
+)
+async def token(
+    self: AppCommand,
+    sub: str,
+    given_name: str,
+    family_name: str,
+    email: str | None,
+    phone: str | None,
+    lifetime_hours: float,
+) -> None:
+    """Print a bearer token signed by the local signing key (local use only: no OIDC issuer configured)."""
+    settings = app.settings
+    if settings.oidc_issuer:
+        print(
+            f"labour-tracker token: OIDC issuer {settings.oidc_issuer} is configured and would refuse local tokens",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    # Key generation takes a noticeable moment; off the loop so Faust's blocking detector stays quiet.
+    key = await asyncio.to_thread(load_or_create_local_key, settings.local_signing_key)
+    print(
+        issue_local_token(
+            key,
+            audience=settings.oidc_audience,
+            sub=sub,
+            given_name=given_name,
+            family_name=family_name,
+            email=email,
+            phone_number=phone,
+            lifetime=timedelta(hours=lifetime_hours),
+        )
+    )

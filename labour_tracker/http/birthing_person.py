@@ -1,0 +1,87 @@
+"""Views of the birthing person: register, read, and the subscription token they share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from labour_tracker.agents.birthing_person import birthing_person_agent
+from labour_tracker.domain import labour
+from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.domain.subscription_token import subscription_token
+from labour_tracker.http.errors import ApiError
+from labour_tracker.http.identity import current_user
+from labour_tracker.http.keys import SETTINGS
+from labour_tracker.http.plumbing import read_record, send_command
+from labour_tracker.http.schemas import BirthingPersonResponse, BirthingPersonView, SubscriptionTokenResponse, View
+from labour_tracker.messages.birthing_person import RegisterBirthingPersonData, RotateSubscriptionTokenData
+from labour_tracker.messages.codec import from_data
+from labour_tracker.tables.birthing_persons import birthing_persons
+
+NOT_REGISTERED = DomainError(
+    ErrorKind.NOT_FOUND, "birthing_person_not_found", "No birthing person is registered for you."
+)
+
+
+def respond(view: View, status: int = 200) -> web.Response:
+    return web.Response(body=view.model_dump_json(), status=status, content_type="application/json")
+
+
+def person_of(state: dict[str, Any]) -> labour.BirthingPerson:
+    return from_data(labour.BirthingPerson, state)
+
+
+async def command(request: web.Request, command_type: str, body: Any = None) -> labour.BirthingPerson:
+    """Apply a command to the caller's own birthing-person aggregate; returns the new state."""
+    state = await send_command(request, birthing_person_agent, current_user(request).id, command_type, body)
+    return person_of(state)
+
+
+async def read_person(request: web.Request, person_id: str) -> labour.BirthingPerson | web.Response:
+    """The person as their owning worker holds them, or that worker's whole answer when it is elsewhere."""
+    record = await read_record(request, birthing_persons, person_id)
+    if isinstance(record, web.Response):
+        return record
+    if record.state is None:
+        raise NOT_REGISTERED
+    person: labour.BirthingPerson = record.state
+    return person
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def token_for(request: web.Request, person: labour.BirthingPerson) -> SubscriptionTokenResponse:
+    secret = request.app[SETTINGS].subscription_token_secret.encode()
+    return SubscriptionTokenResponse(token=subscription_token(secret, person.id, person.subscription_token_version))
+
+
+async def register(request: web.Request) -> web.Response:
+    user = current_user(request)
+    body = RegisterBirthingPersonData(first_name=user.first_name, last_name=user.last_name)
+    person = await command(request, labour.RegisterBirthingPerson.TYPE, body)
+    return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(person)), status=201)
+
+
+async def get_birthing_person(request: web.Request) -> web.Response:
+    person = await read_person(request, current_user(request).id)
+    if isinstance(person, web.Response):
+        return person
+    return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(person)))
+
+
+async def get_subscription_token(request: web.Request) -> web.Response:
+    person = await read_person(request, current_user(request).id)
+    if isinstance(person, web.Response):
+        return person
+    return respond(token_for(request, person))
+
+
+async def rotate_subscription_token(request: web.Request) -> web.Response:
+    if await request.read():
+        raise ApiError(400, "unexpected_body", "This request takes no body.")
+    person = await command(request, labour.RotateSubscriptionToken.TYPE, RotateSubscriptionTokenData())
+    return respond(token_for(request, person))

@@ -1,0 +1,95 @@
+"""The OpenAPI 3.1 document of /api/v1, generated from the route table and its pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from labour_tracker.http.routes import ROUTES, Route
+from labour_tracker.http.schemas import ErrorResponse
+
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    422: "Invalid body or value",
+    503: "Unavailable: try again shortly",
+    504: "No reply in time: retry with the same Idempotency-Key",
+}
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Client-chosen command id: a retry with the same key is applied once and answered the same.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": _ref(model)}}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": route.summary,
+        "tags": [route.tag],
+        "operationId": route.handler.__name__,
+        "responses": {
+            str(route.status): {"description": STATUS_TEXT[route.status]}
+            | ({"content": _json(route.response)} if route.response else {}),
+            **{
+                str(status): {"description": STATUS_TEXT[status], "content": _json(ErrorResponse)}
+                for status in route.statuses
+            },
+        },
+    }
+    if route.public:
+        operation["security"] = []
+    if route.command:
+        operation["parameters"] = [IDEMPOTENCY_KEY]
+    if route.body:
+        operation["requestBody"] = {"required": True, "content": _json(route.body)}
+    return operation
+
+
+def document(server_prefix: str = "/api/v1") -> dict[str, Any]:
+    models = {model for route in ROUTES for model in (route.body, route.response) if model} | {ErrorResponse}
+    _, schemas = models_json_schema(
+        [(model, "validation" if model is not None and any(model is r.body for r in ROUTES) else "serialization")
+         for model in sorted(models, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )  # fmt: skip
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    paths["/openapi.json"] = {
+        "get": {"summary": "This document.", "tags": ["operations"], "security": [],
+                "responses": {"200": {"description": "OK"}}}
+    }  # fmt: skip
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Labour Tracker API",
+            "version": "1",
+            "description": "Track labour; tell the people who matter. Errors are `{description, code}`.",
+        },
+        "servers": [{"url": server_prefix}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+        "security": [{"bearerAuth": []}],
+    }

@@ -1,0 +1,172 @@
+"""What the API answers with: views of the domain state, as pydantic models (they also make the OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from labour_tracker.domain import labour
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ContractionView(View):
+    id: str
+    start_time: datetime
+    end_time: datetime | None
+    duration_seconds: float | None
+    intensity: int | None
+    notes: str | None
+
+    @classmethod
+    def of(cls, contraction: labour.Contraction) -> ContractionView:
+        duration = contraction.duration
+        return cls(
+            id=contraction.id,
+            start_time=contraction.start_time,
+            end_time=contraction.end_time,
+            duration_seconds=duration.total_seconds() if duration is not None else None,
+            intensity=contraction.intensity,
+            notes=contraction.notes,
+        )
+
+
+class ContractionPatternView(View):
+    count: int
+    mean_duration_seconds: float | None
+    mean_intensity: float | None
+    mean_frequency_seconds: float | None = Field(description="Mean time from one contraction's start to the next's.")
+
+
+class PatternView(View):
+    last_hour: ContractionPatternView
+    whole_labour: ContractionPatternView
+
+    @classmethod
+    def of(cls, found: labour.LabourPattern) -> PatternView:
+        return cls(
+            last_hour=ContractionPatternView.model_validate(found.last_hour, from_attributes=True),
+            whole_labour=ContractionPatternView.model_validate(found.whole_labour, from_attributes=True),
+        )
+
+
+class LabourView(View):
+    id: str
+    first_labour: bool
+    start_time: datetime
+    end_time: datetime | None
+    phase: labour.Phase
+    notes: str | None
+    alerts: list[labour.Alert]
+    contractions: list[ContractionView]
+    pattern: PatternView
+
+    @classmethod
+    def of(cls, found: labour.Labour, now: datetime) -> LabourView:
+        return cls(
+            id=found.id,
+            first_labour=found.first_labour,
+            start_time=found.start_time,
+            end_time=found.end_time,
+            phase=found.phase,
+            notes=found.notes,
+            alerts=sorted(found.alerts),
+            contractions=[ContractionView.of(each) for each in found.contractions],
+            pattern=PatternView.of(labour.pattern(found, now)),
+        )
+
+
+class LabourSummaryView(View):
+    id: str
+    first_labour: bool
+    start_time: datetime
+    end_time: datetime | None
+    phase: labour.Phase
+    contraction_count: int
+    active_contraction: ContractionView | None
+    last_contraction: ContractionView | None = Field(description="The latest ended contraction.")
+    pattern: PatternView
+    alerts: list[labour.Alert]
+    hospital_recommended: bool
+    urgent_attention_advised: bool
+
+    @classmethod
+    def of(cls, found: labour.Labour, now: datetime) -> LabourSummaryView:
+        active, ended = found.active_contraction, found.ended_contractions
+        return cls(
+            id=found.id,
+            first_labour=found.first_labour,
+            start_time=found.start_time,
+            end_time=found.end_time,
+            phase=found.phase,
+            contraction_count=len(found.contractions),
+            active_contraction=ContractionView.of(active) if active else None,
+            last_contraction=ContractionView.of(ended[-1]) if ended else None,
+            pattern=PatternView.of(labour.pattern(found, now)),
+            alerts=sorted(found.alerts),
+            hospital_recommended=labour.Alert.HOSPITAL in found.alerts,
+            urgent_attention_advised=labour.Alert.URGENT_ATTENTION in found.alerts,
+        )
+
+
+class PastLabourView(View):
+    id: str
+    first_labour: bool
+    start_time: datetime
+    end_time: datetime | None
+    phase: labour.Phase
+
+
+class BirthingPersonView(View):
+    id: str
+    first_name: str
+    last_name: str
+    active_labour_id: str | None
+    labours: list[PastLabourView]
+    subscribers: list[str] = Field(description="Ids of the subscribers following this person.")
+
+    @classmethod
+    def of(cls, person: labour.BirthingPerson) -> BirthingPersonView:
+        active = person.active_labour
+        return cls(
+            id=person.id,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            active_labour_id=active.id if active else None,
+            labours=[PastLabourView.model_validate(each, from_attributes=True) for each in person.labours],
+            subscribers=sorted(person.subscribers),
+        )
+
+
+class BirthingPersonResponse(View):
+    birthing_person: BirthingPersonView
+
+
+class LabourResponse(View):
+    labour: LabourView
+
+
+class LabourSummaryResponse(View):
+    summary: LabourSummaryView
+
+
+class SubscriptionTokenResponse(View):
+    token: str = Field(description="Share it with the people who may subscribe; rotating it revokes it.")
+
+
+class ErrorResponse(View):
+    description: str
+    code: str
+    details: list[dict[str, object]] | None = None
+
+
+class HealthResponse(View):
+    status: str
+
+
+class ReadinessResponse(View):
+    status: str = Field(description="`ready` or `not_ready`.")
+    checks: dict[str, str] = Field(description="Each dependency: `up` or `down`.")

@@ -1,0 +1,1 @@
+"""The Kafka contract: envelopes of commands, events and outcomes, and the payload of each command type."""

@@ -1,0 +1,69 @@
+"""Envelopes every message on our topics is wrapped in, as JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+COMMAND_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CommandEnvelope(Message):
+    """A request to change one aggregate, keyed on its topic by `aggregate_id`."""
+
+    id: str = Field(pattern=COMMAND_ID_PATTERN, description="Client-chosen command id; a retry reuses it.")
+    type: str = Field(description="Command type, e.g. `labour.begin`.")
+    aggregate_id: str = Field(min_length=1, max_length=255, description="Id of the aggregate; also the message key.")
+    data: dict[str, Any] = Field(default_factory=dict, description="The command's payload; its schema per type.")
+
+
+class EventEnvelope(Message):
+    """Something that happened to one aggregate, keyed on its topic by `aggregate_id`."""
+
+    id: str = Field(description="Event id, derived from the causing command: redelivery keeps it.")
+    type: str = Field(description="Event type, e.g. `labour.begun`.")
+    version: int = Field(ge=1, description="The aggregate's version after this event: 1, 2, … without gaps.")
+    aggregate_id: str
+    time: AwareDatetime = Field(description="When the event was recorded (UTC).")
+    causation_id: str = Field(description="Id of the command that caused it.")
+    data: dict[str, Any]
+
+
+class ErrorBody(Message):
+    """Why a command was refused: a stable code, a sentence for people, and its kind (maps to an HTTP status)."""
+
+    kind: str = Field(description="invalid, forbidden, not_found, conflict, unprocessable, malformed or internal.")
+    code: str = Field(description="Stable snake_case code.")
+    description: str
+    details: list[dict[str, Any]] | None = None
+
+
+class Outcome(Message):
+    """What became of a command: accepted with the events it caused, or rejected with the error."""
+
+    command_id: str
+    command_type: str | None
+    aggregate_id: str | None
+    status: Literal["accepted", "rejected"]
+    version: int | None = Field(description="The aggregate's version after the command (accepted only).")
+    event_ids: tuple[str, ...] = ()
+    error: ErrorBody | None = None
+    time: datetime
+
+
+class DeadLetter(Message):
+    """A message an agent could not take, parked with the reason so that nothing is silently lost."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: str = Field(description="The message as received (UTF-8, undecodable bytes replaced).")
+    reason: str
+    time: AwareDatetime

@@ -1,0 +1,65 @@
+"""What a table holds per aggregate: its state, its version, and the outcomes of its latest commands.
+
+State and outcomes share one changelog record, so a redelivered command is recognised exactly when its
+effect on the state survived, and is then answered the same and not applied again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
+
+import faust
+from faust.serializers import codecs
+from pydantic import TypeAdapter
+
+from labour_tracker.messages.envelopes import EventEnvelope, Outcome
+
+S = TypeVar("S")
+
+RECENT_COMMANDS = 64  # outcomes kept per aggregate: how far back a retry is still recognised
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedCommand:
+    outcome: Outcome
+    events: tuple[EventEnvelope, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateRecord(Generic[S]):
+    state: S | None = None
+    version: int = 0
+    processed: tuple[ProcessedCommand, ...] = ()
+
+    def processed_command(self, command_id: str) -> ProcessedCommand | None:
+        return next((each for each in reversed(self.processed) if each.outcome.command_id == command_id), None)
+
+    def after(self, state: S | None, version: int, processed: ProcessedCommand) -> AggregateRecord[S]:
+        return replace(self, state=state, version=version, processed=(*self.processed, processed)[-RECENT_COMMANDS:])
+
+
+class RecordCodec(codecs.Codec):
+    """Faust codec of one aggregate's records: JSON on the changelog, objects in the table."""
+
+    def __init__(self, state_type: type[Any]) -> None:
+        super().__init__()
+        self._adapter: TypeAdapter[AggregateRecord[Any]] = TypeAdapter(AggregateRecord[state_type])  # type: ignore[valid-type]
+
+    def _dumps(self, obj: Any) -> bytes:
+        return self._adapter.dump_json(obj)
+
+    def _loads(self, s: bytes) -> Any:
+        return self._adapter.validate_json(s)
+
+
+def aggregate_table(app: faust.App, name: str, state_type: type[Any], *, help: str) -> faust.Table[str, Any]:
+    """A table of AggregateRecords keyed by the aggregate id, co-partitioned with the aggregate's command topic."""
+    codecs.register(f"{name}_record", RecordCodec(state_type))
+    table: faust.Table[str, Any] = app.Table(  # type: ignore[assignment]
+        name, key_type=str, partitions=app.conf.topic_partitions, help=help
+    )
+    # Faust takes a table's codecs from its key and value types only; both are read lazily, so set them here.
+    table.key_serializer = "raw"
+    table.value_serializer = f"{name}_record"
+    return table
