@@ -29,6 +29,9 @@ class LabourTrackerApp(faust.App):
             web_host=settings.web_host,
             web_port=settings.web_port,
             reply_create_topic=True,
+            # Shutdown would wait forever on reply-topic messages Faust never acks; uncommitted commands are
+            # redelivered after a restart and every handler is idempotent, so there is nothing to wait for.
+            stream_wait_empty=False,
             web_application_options={"client_max_size": settings.max_body_bytes},
             autodiscover=["labour_tracker.agents", "labour_tracker.tables"],
             origin="labour_tracker",
