@@ -53,12 +53,12 @@ class WorkerProcess:
             env=env,
         )
         if wait_ready:
-            wait_until(
-                lambda: _answers(f"{self.url}/api/v1/ready"),
-                timeout=timeout,
-                what="worker",
-                process=self.process,
-            )
+            self.start_waiting(timeout=timeout)
+
+    def start_waiting(self, *, timeout: float = 90.0) -> None:
+        """Wait until the started worker is ready: Kafka and PostgreSQL answer, its partitions are assigned."""
+        assert self.process is not None, "start() first"
+        wait_until(lambda: _answers(f"{self.url}/api/v1/ready"), timeout=timeout, what="worker", process=self.process)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -1,0 +1,73 @@
+"""Two worker processes share the partitions: any request for anyone, sent to either worker, is answered right."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.worker import WorkerProcess
+from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack
+
+PERSONS = 24
+CONTRACTIONS = 3
+
+
+@pytest.fixture(scope="module")
+def two_workers(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, list[WorkerProcess]]]:
+    stack = new_stack(kafka, postgres, LABOUR_TRACKER_TOPIC_PARTITIONS="6")
+    workers = [stack.worker("first"), stack.worker("second")]
+    for each in workers:
+        each.start(wait_ready=False)
+    try:
+        for each in workers:
+            each.start_waiting()
+        yield stack, workers
+    finally:
+        for each in workers:
+            each.stop()
+
+
+async def _own_partitions(session: aiohttp.ClientSession, worker: WorkerProcess) -> bool:
+    async with session.get(f"{worker.url}/api/v1/ready") as answer:
+        return answer.status == 200
+
+
+async def test_requests_for_many_persons_to_either_worker_all_get_the_right_answers(
+    two_workers: tuple[Stack, list[WorkerProcess]],
+) -> None:
+    stack, workers = two_workers
+    rng = random.Random(7)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        async with asyncio.timeout(60):  # both have joined and the partitions are settled
+            while not all([await _own_partitions(session, each) for each in workers]):  # noqa: ASYNC110 (polls HTTP)
+                await asyncio.sleep(0.2)
+        on = [caller_factory(stack, session, each.url) for each in workers]
+        ids = [f"twin-{n}" for n in range(PERSONS)]
+
+        def anywhere(person_id: str) -> Caller:
+            return rng.choice(on)(f"Person{person_id}", "Twin", user_id=person_id)
+
+        async def story(person_id: str) -> None:
+            assert (await anywhere(person_id).post("/birthing-person/register")).status == 201
+            assert (await anywhere(person_id).post("/labour/begin", {"first_labour": True})).status == 200
+            for n in range(CONTRACTIONS):
+                started = await anywhere(person_id).post("/labour/contraction/start", {"intensity": 5})
+                assert started.status == 200, started.body
+                ended = await anywhere(person_id).put("/labour/contraction/end", {"intensity": 6, "notes": f"{n}"})
+                assert ended.status == 200, ended.body
+
+        await asyncio.gather(*(story(each) for each in ids))
+
+        # Every person, read through each worker (one of which forwards to the owner), is exactly as written.
+        for person_id in ids:
+            for make in on:
+                active = await make("P", "T", user_id=person_id).get("/labour/active")
+                assert active.status == 200, active.body
+                notes = [c["notes"] for c in active.body["labour"]["contractions"]]
+                assert notes == [str(n) for n in range(CONTRACTIONS)]
