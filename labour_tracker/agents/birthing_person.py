@@ -14,10 +14,14 @@ from labour_tracker.domain import labour
 from labour_tracker.messages.birthing_person import COMMANDS
 from labour_tracker.tables.birthing_persons import birthing_persons
 
+SUBSCRIPTION_SECRET = app.settings.subscription_token_secret.encode()
+
 BIRTHING_PERSON: Aggregate[labour.BirthingPerson, labour.BirthingPersonCommand, labour.BirthingPersonEvent] = Aggregate(
     name="birthing_person",
     commands=COMMANDS,
-    decide=lambda state, command, now, command_id: labour.decide(state, command, now=now, command_id=command_id),
+    decide=lambda state, command, now, command_id: labour.decide(
+        state, command, now=now, command_id=command_id, subscription_secret=SUBSCRIPTION_SECRET
+    ),
     evolve=labour.evolve,
 )
 

@@ -6,6 +6,7 @@ rejected on the outcome topic and parked on the dead-letter topic, and the agent
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from labour_tracker.domain.errors import DomainError
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, ErrorBody, EventEnvelope, Outcome
-from labour_tracker.tables.records import AggregateRecord, ProcessedCommand
+from labour_tracker.tables.records import AggregateRecord
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,23 @@ def event_id(command_id: str, aggregate_id: str, index: int) -> str:
     return str(uuid5(NAMESPACE_URL, f"labour-tracker:{aggregate_id}/{command_id}/{index}"))
 
 
+async def dead_letter(
+    topic: faust.TopicT, key: str | None, value: bytes, message: faust.types.tuples.Message, reason: str, now: datetime
+) -> None:
+    """Park a message that cannot be taken on the dead-letter topic, with the reason (the value is not logged)."""
+    letter = DeadLetter(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=key,
+        value=value.decode("utf-8", errors="replace"),
+        reason=reason,
+        time=now,
+    )
+    log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason)
+    await topic.send(key=key, value=letter.model_dump_json().encode())
+
+
 class CommandHandler(Generic[S, C, E]):
     def __init__(
         self,
@@ -86,13 +104,15 @@ class CommandHandler(Generic[S, C, E]):
             envelope = self._envelope(key, value)
             command_id, command_type, aggregate_id = envelope.id, envelope.type, envelope.aggregate_id
             record: AggregateRecord[S] = self.table.get(envelope.aggregate_id) or AggregateRecord()
-            done = record.processed_command(envelope.id)
-            if done is None:
-                record, done = self._apply(record, envelope, now)
+            outcome = record.outcome_of(envelope.id)
+            if outcome is None:
+                record, outcome, events = self._apply(record, envelope, now)
+                # Events first: once the record says "done", a redelivery is only answered, never republished.
+                await self._publish_durably(envelope.aggregate_id, events)
                 if record.state is not None:  # nothing to keep for a command on an aggregate that does not exist
                     self.table[envelope.aggregate_id] = record
-            await self._publish(envelope.aggregate_id, done)
-            return self._reply(done.outcome, record.state)
+            await self.outcomes.send(key=envelope.aggregate_id, value=outcome.model_dump_json().encode())
+            return self._reply(outcome, record.state)
         except Rejected as rejected:
             outcome = Outcome(
                 command_id=command_id,
@@ -141,7 +161,7 @@ class CommandHandler(Generic[S, C, E]):
 
     def _apply(
         self, record: AggregateRecord[S], envelope: CommandEnvelope, now: datetime
-    ) -> tuple[AggregateRecord[S], ProcessedCommand]:
+    ) -> tuple[AggregateRecord[S], Outcome, list[EventEnvelope]]:
         kind = self.aggregate.commands[envelope.type]
         try:
             payload = kind.payload.model_validate(envelope.data)
@@ -162,8 +182,7 @@ class CommandHandler(Generic[S, C, E]):
                 error=ErrorBody(kind=refusal.kind.value, code=refusal.code, description=refusal.description),
                 time=now,
             )
-            processed = ProcessedCommand(outcome=outcome, events=())
-            return record.after(record.state, record.version, processed), processed
+            return record.after(record.state, record.version, outcome), outcome, []
         state, version, envelopes = record.state, record.version, []
         for index, event in enumerate(events):
             state = self.aggregate.evolve(state, event)
@@ -188,28 +207,17 @@ class CommandHandler(Generic[S, C, E]):
             event_ids=tuple(each.id for each in envelopes),
             time=now,
         )
-        processed = ProcessedCommand(outcome=outcome, events=tuple(envelopes))
-        return record.after(state, version, processed), processed
+        return record.after(state, version, outcome), outcome, envelopes
 
-    async def _publish(self, aggregate_id: str, done: ProcessedCommand) -> None:
-        for event in done.events:
-            await self.events.send(key=aggregate_id, value=event.model_dump_json().encode())
-        await self.outcomes.send(key=aggregate_id, value=done.outcome.model_dump_json().encode())
+    async def _publish_durably(self, aggregate_id: str, events: list[EventEnvelope]) -> None:
+        """Send the events and wait until the broker has them (their ids make a resend harmless)."""
+        pending = [await self.events.send(key=aggregate_id, value=each.model_dump_json().encode()) for each in events]
+        await asyncio.gather(*pending)
 
     async def _dead_letter(
         self, key: str | None, value: bytes, message: faust.types.tuples.Message, reason: str, now: datetime
     ) -> None:
-        letter = DeadLetter(
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=key,
-            value=value.decode("utf-8", errors="replace"),
-            reason=reason,
-            time=now,
-        )
-        log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason)
-        await self.dead_letters.send(key=key, value=letter.model_dump_json().encode())
+        await dead_letter(self.dead_letters, key, value, message, reason, now)
 
     def _reply(self, outcome: Outcome, state: S | None) -> dict[str, Any]:
         return {

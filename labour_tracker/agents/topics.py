@@ -37,4 +37,7 @@ async def declare_topics() -> None:
 birthing_person_commands = topic("birthing_person.commands")
 birthing_person_events = topic("birthing_person.events", config=KEEP_FOREVER)
 birthing_person_outcomes = topic("birthing_person.outcomes")
+subscriber_commands = topic("subscriber.commands")
+subscriber_events = topic("subscriber.events", config=KEEP_FOREVER)
+subscriber_outcomes = topic("subscriber.outcomes")
 dead_letters = topic("dead_letters", config=KEEP_FOREVER)

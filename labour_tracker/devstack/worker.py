@@ -12,6 +12,8 @@ from pathlib import Path
 
 from labour_tracker.devstack.process import free_port, spawn, stop, wait_until
 
+FAUST_LOG_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error"}
+
 
 def _answers(url: str) -> bool:
     try:
@@ -47,7 +49,7 @@ class WorkerProcess:
                 "labour_tracker",
                 "worker",
                 "--loglevel",
-                env.get("LABOUR_TRACKER_LOG_LEVEL", "info"),
+                FAUST_LOG_LEVELS[env.get("LABOUR_TRACKER_LOG_LEVEL", "INFO")],
             ],
             log=self.log,
             env=env,

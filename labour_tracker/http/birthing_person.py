@@ -15,7 +15,14 @@ from labour_tracker.http.errors import ApiError
 from labour_tracker.http.identity import current_user
 from labour_tracker.http.keys import SETTINGS
 from labour_tracker.http.plumbing import read_record, send_command
-from labour_tracker.http.schemas import BirthingPersonResponse, BirthingPersonView, SubscriptionTokenResponse, View
+from labour_tracker.http.schemas import (
+    BirthingPersonResponse,
+    BirthingPersonView,
+    SubscribersResponse,
+    SubscriberSummaryView,
+    SubscriptionTokenResponse,
+    View,
+)
 from labour_tracker.messages.birthing_person import RegisterBirthingPersonData, RotateSubscriptionTokenData
 from labour_tracker.messages.codec import from_data
 from labour_tracker.tables.birthing_persons import birthing_persons
@@ -23,6 +30,18 @@ from labour_tracker.tables.birthing_persons import birthing_persons
 NOT_REGISTERED = DomainError(
     ErrorKind.NOT_FOUND, "birthing_person_not_found", "No birthing person is registered for you."
 )
+PERSON_NOT_FOUND = DomainError(
+    ErrorKind.NOT_FOUND, "birthing_person_not_found", "No birthing person is registered with this id."
+)
+MAX_ID_LENGTH = 255  # as long as an aggregate id may be
+
+
+def person_id_in_path(request: web.Request) -> str:
+    """The `{birthing_person_id}` of the path; one too long to be anyone's is simply not found."""
+    person_id = request.match_info["birthing_person_id"]
+    if len(person_id) > MAX_ID_LENGTH:
+        raise PERSON_NOT_FOUND
+    return person_id
 
 
 def respond(view: View, status: int = 200) -> web.Response:
@@ -39,13 +58,15 @@ async def command(request: web.Request, command_type: str, body: Any = None) -> 
     return person_of(state)
 
 
-async def read_person(request: web.Request, person_id: str) -> labour.BirthingPerson | web.Response:
+async def read_person(
+    request: web.Request, person_id: str, *, missing: DomainError = NOT_REGISTERED
+) -> labour.BirthingPerson | web.Response:
     """The person as their owning worker holds them, or that worker's whole answer when it is elsewhere."""
     record = await read_record(request, birthing_persons, person_id)
     if isinstance(record, web.Response):
         return record
     if record.state is None:
-        raise NOT_REGISTERED
+        raise missing
     person: labour.BirthingPerson = record.state
     return person
 
@@ -85,3 +106,12 @@ async def rotate_subscription_token(request: web.Request) -> web.Response:
         raise ApiError(400, "unexpected_body", "This request takes no body.")
     person = await command(request, labour.RotateSubscriptionToken.TYPE, RotateSubscriptionTokenData())
     return respond(token_for(request, person))
+
+
+async def get_subscribers(request: web.Request) -> web.Response:
+    person = await read_person(request, current_user(request).id)
+    if isinstance(person, web.Response):
+        return person
+    return respond(
+        SubscribersResponse(subscribers=[SubscriberSummaryView(id=each) for each in sorted(person.subscribers)])
+    )

@@ -7,7 +7,15 @@ from pydantic import BaseModel
 
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
-from labour_tracker.http.birthing_person import command, now, read_person, respond
+from labour_tracker.http.birthing_person import (
+    NOT_REGISTERED,
+    PERSON_NOT_FOUND,
+    command,
+    now,
+    person_id_in_path,
+    read_person,
+    respond,
+)
 from labour_tracker.http.identity import current_user
 from labour_tracker.http.plumbing import parse_body, request_body
 from labour_tracker.http.schemas import LabourResponse, LabourSummaryResponse, LabourSummaryView, LabourView
@@ -19,6 +27,9 @@ from labour_tracker.messages.birthing_person import (
 )
 
 NO_ACTIVE_LABOUR = DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "There is no active labour.")
+NOT_SUBSCRIBED = DomainError(
+    ErrorKind.FORBIDDEN, "not_subscribed", "Only the birthing person's subscribers can follow their labour."
+)
 
 
 def latest_labour(person: labour.BirthingPerson) -> labour.Labour:
@@ -48,10 +59,18 @@ async def complete(request: web.Request) -> web.Response:
     return await _labour_command(request, labour.CompleteLabour.TYPE, CompleteLabourData)
 
 
-async def _active_labour(request: web.Request, person_id: str) -> labour.Labour | web.Response:
-    person = await read_person(request, person_id)
+async def _active_labour(
+    request: web.Request, person_id: str, *, reader: str | None = None
+) -> labour.Labour | web.Response:
+    """The person's active labour; with `reader`, read by someone who must be the person or one of their subscribers.
+
+    The check runs on the worker owning the person (reads elsewhere are forwarded there with the caller's token).
+    """
+    person = await read_person(request, person_id, missing=NOT_REGISTERED if reader is None else PERSON_NOT_FOUND)
     if isinstance(person, web.Response):
         return person
+    if reader is not None and reader != person.id and reader not in person.subscribers:
+        raise NOT_SUBSCRIBED
     if person.active_labour is None:
         raise NO_ACTIVE_LABOUR
     return person.active_labour
@@ -66,6 +85,20 @@ async def active(request: web.Request) -> web.Response:
 
 async def active_summary(request: web.Request) -> web.Response:
     found = await _active_labour(request, current_user(request).id)
+    if isinstance(found, web.Response):
+        return found
+    return respond(LabourSummaryResponse(summary=LabourSummaryView.of(found, now())))
+
+
+async def followed_active(request: web.Request) -> web.Response:
+    found = await _active_labour(request, person_id_in_path(request), reader=current_user(request).id)
+    if isinstance(found, web.Response):
+        return found
+    return respond(LabourResponse(labour=LabourView.of(found, now())))
+
+
+async def followed_active_summary(request: web.Request) -> web.Response:
+    found = await _active_labour(request, person_id_in_path(request), reader=current_user(request).id)
     if isinstance(found, web.Response):
         return found
     return respond(LabourSummaryResponse(summary=LabourSummaryView.of(found, now())))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -41,6 +42,10 @@ def _json(model: type[BaseModel]) -> dict[str, Any]:
     return {"application/json": {"schema": _ref(model)}}
 
 
+def _path_parameter(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+
+
 def _operation(route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": route.summary,
@@ -57,8 +62,10 @@ def _operation(route: Route) -> dict[str, Any]:
     }
     if route.public:
         operation["security"] = []
-    if route.command:
-        operation["parameters"] = [IDEMPOTENCY_KEY]
+    parameters = [_path_parameter(name) for name in re.findall(r"\{(\w+)\}", route.path)]
+    parameters += [IDEMPOTENCY_KEY] if route.command else []
+    if parameters:
+        operation["parameters"] = parameters
     if route.body:
         operation["requestBody"] = {"required": True, "content": _json(route.body)}
     return operation

@@ -59,12 +59,21 @@ def command_id(request: web.Request, body: BaseModel | None) -> str:
 
 
 async def send_command(
-    request: web.Request, agent: Any, aggregate_id: str, command_type: str, body: BaseModel | None = None
+    request: web.Request,
+    agent: Any,
+    aggregate_id: str,
+    command_type: str,
+    body: BaseModel | None = None,
+    *,
+    chosen_id: str | None = None,
 ) -> dict[str, Any]:
-    """Send the command to the aggregate's agent and return the new state, or raise the agent's refusal."""
+    """Send the command to the aggregate's agent and return the new state, or raise the agent's refusal.
+
+    The command id is `chosen_id`, else the request's Idempotency-Key or body `command_id`, else a new one.
+    """
     if not request.app[FAUST_APP].topics_declared.is_set():  # type: ignore[attr-defined]
         raise ApiError(503, "starting", "The worker is starting; try again shortly.", headers={"Retry-After": "1"})
-    chosen_id = command_id(request, body)
+    chosen_id = chosen_id or command_id(request, body)
     data = body.model_dump(mode="json", exclude={"command_id"}, exclude_none=True) if body else {}
     envelope = CommandEnvelope(id=chosen_id, type=command_type, aggregate_id=aggregate_id, data=data)
     try:

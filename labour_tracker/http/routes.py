@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import BaseModel
 
-from labour_tracker.http import birthing_person, health, labour
+from labour_tracker.http import birthing_person, health, labour, subscriber
 from labour_tracker.http.plumbing import request_body
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
@@ -16,14 +16,19 @@ from labour_tracker.http.schemas import (
     LabourResponse,
     LabourSummaryResponse,
     ReadinessResponse,
+    SubscriberResponse,
+    SubscribersResponse,
+    SubscriptionsResponse,
     SubscriptionTokenResponse,
 )
+from labour_tracker.http.subscriber import SubscriptionTokenData
 from labour_tracker.messages.birthing_person import (
     BeginLabourData,
     CompleteLabourData,
     EndContractionData,
     StartContractionData,
 )
+from labour_tracker.messages.subscriber import ContactMethodsData, UnsubscribeFromData
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -45,7 +50,7 @@ class Route:
     @property
     def statuses(self) -> tuple[int, ...]:
         implied: tuple[int, ...] = () if self.public else (401,)
-        implied += (400, 422) if self.body else ()
+        implied += (400, 413, 422) if self.body else ()
         implied += (503, 504) if self.command else (503,) if not self.public else ()
         return tuple(sorted({*self.errors, *implied}))
 
@@ -78,12 +83,43 @@ ROUTES: tuple[Route, ...] = (
           response=LabourResponse, errors=(404,)),
     Route("GET", "/labour/active/summary", labour.active_summary, "Phase, pattern and alerts of the active labour.",
           "labour", response=LabourSummaryResponse, errors=(404,)),
+    # Subscriptions: a subscriber follows birthing persons who shared their token; the persons see who follows them.
+    Route("POST", "/subscriber/register", subscriber.register_subscriber,
+          "Register yourself as a subscriber with the ways to tell you (names, phone, email from your token).",
+          "subscriber", response=SubscriberResponse, body=request_body(ContactMethodsData), status=201,
+          errors=(409,), command=True),
+    Route("GET", "/subscriber/", subscriber.get_subscriber, "Your subscriber record.", "subscriber",
+          response=SubscriberResponse, errors=(404,)),
+    Route("PUT", "/subscriber/contact-methods", subscriber.update_contact_methods,
+          "Change the ways to tell you: sms, email or both.", "subscriber",
+          response=SubscriberResponse, body=request_body(ContactMethodsData), errors=(404,), command=True),
+    Route("POST", "/subscriber/subscribe_to/{birthing_person_id}", subscriber.subscribe_to,
+          "Follow a birthing person with the token they shared: 404 unknown person, 403 wrong or rotated token, "
+          "400 already subscribed or yourself.", "subscriber",
+          response=SubscriberResponse, body=request_body(SubscriptionTokenData), errors=(403, 404), command=True),
+    Route("POST", "/subscriber/unsubscribe_from", subscriber.unsubscribe_from,
+          "Stop following a birthing person (400 when not subscribed).", "subscriber",
+          response=SubscriberResponse, body=request_body(UnsubscribeFromData), errors=(404,), command=True),
+    Route("GET", "/subscriber/subscriptions", subscriber.get_subscriptions, "The birthing persons you follow.",
+          "subscriber", response=SubscriptionsResponse, errors=(404,)),
+    Route("GET", "/birthing-person/subscribers", birthing_person.get_subscribers,
+          "Your subscribers' ids (their names and chosen channels will come from the PostgreSQL mirror in a later "
+          "release).", "birthing person", response=SubscribersResponse, errors=(404,)),
+    Route("GET", "/birthing-person/{birthing_person_id}/labour/active", labour.followed_active,
+          "The active labour of a birthing person you follow (403 unless you are subscribed).", "subscriber",
+          response=LabourResponse, errors=(403, 404)),
+    Route("GET", "/birthing-person/{birthing_person_id}/labour/active/summary", labour.followed_active_summary,
+          "Phase, pattern and alerts of the active labour of a birthing person you follow (403 unless subscribed).",
+          "subscriber", response=LabourSummaryResponse, errors=(403, 404)),
 )  # fmt: skip
 
 
 def add_routes(api: web.Application) -> None:
     for route in ROUTES:
-        api.router.add_route(route.method, route.path, route.handler)
+        if route.method == "GET":
+            api.router.add_get(route.path, route.handler)  # answers HEAD too, as load balancers probe with it
+        else:
+            api.router.add_route(route.method, route.path, route.handler)
 
 
 PUBLIC_PATHS = frozenset(route.path for route in ROUTES if route.public) | {"/openapi.json"}

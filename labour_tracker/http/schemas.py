@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from labour_tracker.domain import labour
+from labour_tracker.domain import labour, subscriber
 
 
 class View(BaseModel):
@@ -155,6 +155,44 @@ class LabourSummaryResponse(View):
 
 class SubscriptionTokenResponse(View):
     token: str = Field(description="Share it with the people who may subscribe; rotating it revokes it.")
+
+
+class SubscriberView(View):
+    id: str
+    first_name: str
+    last_name: str
+    contact_methods: list[subscriber.ContactMethod]
+    subscribed_to: list[str] = Field(description="Ids of the birthing persons this subscriber follows.")
+
+    @classmethod
+    def of(cls, found: subscriber.Subscriber) -> SubscriberView:
+        return cls(
+            id=found.id,
+            first_name=found.first_name,
+            last_name=found.last_name,
+            contact_methods=sorted(found.contact_methods),
+            subscribed_to=sorted(found.subscribed_to),
+        )
+
+
+class SubscriberResponse(View):
+    subscriber: SubscriberView
+
+
+class FollowedPersonView(View):
+    id: str = Field(description="Id of a birthing person you follow.")
+
+
+class SubscriptionsResponse(View):
+    subscriptions: list[FollowedPersonView]
+
+
+class SubscriberSummaryView(View):
+    id: str = Field(description="Id of a subscriber following you.")
+
+
+class SubscribersResponse(View):
+    subscribers: list[SubscriberSummaryView]
 
 
 class ErrorResponse(View):

@@ -50,6 +50,10 @@ class SubscriberData(Message):
     subscriber_id: str = Field(min_length=1, max_length=255)
 
 
+class AuthoriseSubscriberData(SubscriberData):
+    token: str = Field(max_length=256, description="The subscription token the birthing person shared.")
+
+
 COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
     command_type(
         labour.RegisterBirthingPerson.TYPE,
@@ -88,5 +92,11 @@ COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
         SubscriberData,
         command=labour.RemoveSubscriber,
         summary="Remove a subscriber (applied from `subscriber.unsubscribed_from`).",
+    ),
+    command_type(
+        labour.AuthoriseSubscriber.TYPE,
+        AuthoriseSubscriberData,
+        command=labour.AuthoriseSubscriber,
+        summary="Check a subscriber's token before they subscribe: accepted with no events, or refused.",
     ),
 )

@@ -1,7 +1,8 @@
 """What a table holds per aggregate: its state, its version, and the outcomes of its latest commands.
 
 State and outcomes share one changelog record, so a redelivered command is recognised exactly when its
-effect on the state survived, and is then answered the same and not applied again.
+effect on the state survived, and is then answered the same and not applied again. Its events were made
+durable before that record was written, so they need not be kept here.
 """
 
 from __future__ import annotations
@@ -13,30 +14,24 @@ import faust
 from faust.serializers import codecs
 from pydantic import TypeAdapter
 
-from labour_tracker.messages.envelopes import EventEnvelope, Outcome
+from labour_tracker.messages.envelopes import Outcome
 
 S = TypeVar("S")
 
-RECENT_COMMANDS = 64  # outcomes kept per aggregate: how far back a retry is still recognised
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessedCommand:
-    outcome: Outcome
-    events: tuple[EventEnvelope, ...]
+RECENT_COMMANDS = 32  # outcomes kept per aggregate: how far back a retry is still recognised
 
 
 @dataclass(frozen=True, slots=True)
 class AggregateRecord(Generic[S]):
     state: S | None = None
     version: int = 0
-    processed: tuple[ProcessedCommand, ...] = ()
+    processed: tuple[Outcome, ...] = ()
 
-    def processed_command(self, command_id: str) -> ProcessedCommand | None:
-        return next((each for each in reversed(self.processed) if each.outcome.command_id == command_id), None)
+    def outcome_of(self, command_id: str) -> Outcome | None:
+        return next((each for each in reversed(self.processed) if each.command_id == command_id), None)
 
-    def after(self, state: S | None, version: int, processed: ProcessedCommand) -> AggregateRecord[S]:
-        return replace(self, state=state, version=version, processed=(*self.processed, processed)[-RECENT_COMMANDS:])
+    def after(self, state: S | None, version: int, outcome: Outcome) -> AggregateRecord[S]:
+        return replace(self, state=state, version=version, processed=(*self.processed, outcome)[-RECENT_COMMANDS:])
 
 
 class RecordCodec(codecs.Codec):
@@ -59,7 +54,9 @@ def aggregate_table(app: faust.App, name: str, state_type: type[Any], *, help: s
     table: faust.Table[str, Any] = app.Table(  # type: ignore[assignment]
         name, key_type=str, partitions=app.conf.topic_partitions, help=help
     )
-    # Faust takes a table's codecs from its key and value types only; both are read lazily, so set them here.
+    # Faust takes a table's codecs from its key and value types only, and made its changelog topic with them
+    # when the table registered: set ours, then remake the topic, or recovery could not read the changelog.
     table.key_serializer = "raw"
     table.value_serializer = f"{name}_record"
+    table.changelog_topic = table._new_changelog_topic()
     return table

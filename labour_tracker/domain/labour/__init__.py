@@ -3,6 +3,7 @@
 from labour_tracker.domain.labour.commands import (
     COMMAND_TYPES,
     AddSubscriber,
+    AuthoriseSubscriber,
     BeginLabour,
     BirthingPersonCommand,
     CompleteLabour,
@@ -44,6 +45,7 @@ __all__ = [
     "MAX_CLOCK_SKEW",
     "AddSubscriber",
     "Alert",
+    "AuthoriseSubscriber",
     "BeginLabour",
     "BirthingPerson",
     "BirthingPersonCommand",

@@ -66,6 +66,15 @@ class RemoveSubscriber:
     subscriber_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class AuthoriseSubscriber:
+    """Asks whether `subscriber_id` may follow this person with `token`; changes nothing, or is refused."""
+
+    TYPE: ClassVar[str] = "birthing_person.authorise_subscriber"
+    subscriber_id: str
+    token: str
+
+
 BirthingPersonCommand = (
     RegisterBirthingPerson
     | BeginLabour
@@ -75,6 +84,7 @@ BirthingPersonCommand = (
     | RotateSubscriptionToken
     | AddSubscriber
     | RemoveSubscriber
+    | AuthoriseSubscriber
 )
 
 COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
@@ -88,5 +98,6 @@ COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
         RotateSubscriptionToken,
         AddSubscriber,
         RemoveSubscriber,
+        AuthoriseSubscriber,
     )
 }

@@ -9,6 +9,7 @@ from uuid import UUID, uuid5
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.labour.commands import (
     AddSubscriber,
+    AuthoriseSubscriber,
     BeginLabour,
     BirthingPersonCommand,
     CompleteLabour,
@@ -35,6 +36,7 @@ from labour_tracker.domain.labour.events import (
 from labour_tracker.domain.labour.evolve import evolve
 from labour_tracker.domain.labour.model import Alert, BirthingPerson, Labour
 from labour_tracker.domain.labour.rules import hospital_recommended, next_phase, urgent_attention_reason
+from labour_tracker.domain.subscription_token import token_is_valid
 
 MAX_CLOCK_SKEW = timedelta(seconds=60)  # how far ahead of our clock a client's clock may run
 MIN_INTENSITY = 1
@@ -50,9 +52,14 @@ def new_id(aggregate_id: str, command_id: str) -> str:
 
 
 def decide(
-    state: BirthingPerson | None, command: BirthingPersonCommand, *, now: datetime, command_id: str
+    state: BirthingPerson | None,
+    command: BirthingPersonCommand,
+    *,
+    now: datetime,
+    command_id: str,
+    subscription_secret: bytes,
 ) -> list[BirthingPersonEvent]:
-    """The events `command` causes, given `state` and the server's `now` (timezone-aware)."""
+    """The events `command` causes, given `state`, the server's `now` (timezone-aware) and its token secret."""
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(UTC)
@@ -73,6 +80,8 @@ def decide(
             return _add_subscriber(_registered(state), command)
         case RemoveSubscriber():
             return _remove_subscriber(_registered(state), command)
+        case AuthoriseSubscriber():
+            return _authorise_subscriber(_registered(state), command, subscription_secret)
         case _:
             assert_never(command)
 
@@ -195,6 +204,20 @@ def _remove_subscriber(person: BirthingPerson, command: RemoveSubscriber) -> lis
     return [SubscriberRemoved(person.id, command.subscriber_id)]
 
 
+def _authorise_subscriber(
+    person: BirthingPerson, command: AuthoriseSubscriber, secret: bytes
+) -> list[BirthingPersonEvent]:
+    if command.subscriber_id == person.id:
+        raise DomainError(ErrorKind.INVALID, "cannot_subscribe_to_self", "You cannot subscribe to yourself.")
+    if not token_is_valid(secret, person.id, person.subscription_token_version, command.token):
+        raise DomainError(
+            ErrorKind.FORBIDDEN,
+            "invalid_subscription_token",
+            "The subscription token is not valid: ask the birthing person for their current link.",
+        )
+    return []  # authorised: nothing about the person changes
+
+
 def _phase_change(person_id: str, labour: Labour) -> list[BirthingPersonEvent]:
     phase = next_phase(labour)
     if phase == labour.phase:
@@ -243,7 +266,10 @@ def _client_time(given: datetime | None, now: datetime) -> datetime:
         raise DomainError(ErrorKind.INVALID, "time_without_timezone", "Times must include a timezone (UTC preferred).")
     if given > now + MAX_CLOCK_SKEW:
         raise DomainError(ErrorKind.INVALID, "time_in_future", "Times cannot be in the future.")
-    return given.astimezone(UTC)
+    try:
+        return given.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 lies before the first representable UTC time
+        raise DomainError(ErrorKind.INVALID, "time_out_of_range", "That time is out of range.") from None
 
 
 def _check_intensity(intensity: int | None) -> None:

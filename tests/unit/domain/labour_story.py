@@ -23,6 +23,7 @@ from labour_tracker.domain.labour import (
 
 ALICE = "alice-sub"
 T0 = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
+SECRET = b"server-secret-for-tests-only-32b!"  # the server's subscription-token secret
 
 
 def at(minutes: float = 0, seconds: float = 0) -> datetime:
@@ -48,7 +49,9 @@ class Story:
 
     def do(self, command: BirthingPersonCommand, *, now: datetime | None = None) -> list[BirthingPersonEvent]:
         self.now = now or self.now
-        events = decide(self.state, command, now=self.now, command_id=self.next_command_id())
+        events = decide(
+            self.state, command, now=self.now, command_id=self.next_command_id(), subscription_secret=SECRET
+        )
         self.commands_sent += 1
         for event in events:
             self.state = evolve(self.state, event)

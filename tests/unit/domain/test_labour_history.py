@@ -84,5 +84,6 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "birthing_person.rotate_subscription_token",
         "birthing_person.add_subscriber",
         "birthing_person.remove_subscriber",
+        "birthing_person.authorise_subscriber",
     }
     assert all(name == cls.TYPE for name, cls in {**EVENT_TYPES, **COMMAND_TYPES}.items())

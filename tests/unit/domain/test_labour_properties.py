@@ -34,6 +34,7 @@ from labour_tracker.domain.labour import (
 
 PERSON = "pat-sub"
 START = datetime(2025, 6, 1, 0, 0, tzinfo=UTC)
+SECRET = b"server-secret-for-tests-only-32b!"  # the server's subscription-token secret
 # Repeats weight the draw towards contractions, so labours get far enough for the rules to fire.
 KINDS = ["register", *["begin"] * 2, *["start"] * 4, *["end"] * 4, "complete", "rotate", "add", "remove"]
 
@@ -131,7 +132,9 @@ def check_history(events: list[BirthingPersonEvent], person: BirthingPerson) -> 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(steps, max_size=80))
 def test_any_sequence_of_commands_keeps_the_rules_and_replays_to_the_same_state(plan: list[Step]) -> None:
-    events = decide(None, RegisterBirthingPerson(PERSON, "Pat", "Lee"), now=START, command_id="register")
+    events = decide(
+        None, RegisterBirthingPerson(PERSON, "Pat", "Lee"), now=START, command_id="register", subscription_secret=SECRET
+    )
     state = replay(events)
     phases: dict[str, Phase] = {}
     now = START
@@ -139,10 +142,12 @@ def test_any_sequence_of_commands_keeps_the_rules_and_replays_to_the_same_state(
         now += step.wait
         command = step.command(now)
         try:
-            new_events = decide(state, command, now=now, command_id=f"c{number}")
+            new_events = decide(state, command, now=now, command_id=f"c{number}", subscription_secret=SECRET)
         except DomainError:
             continue  # refused: nothing happened
-        assert decide(state, command, now=now, command_id=f"c{number}") == new_events, "a retry decides the same"
+        assert decide(state, command, now=now, command_id=f"c{number}", subscription_secret=SECRET) == new_events, (
+            "a retry decides the same"
+        )
         for event in new_events:
             state = evolve(state, event)
         events += new_events
@@ -185,7 +190,7 @@ def test_a_steady_labour_raises_each_alert_at_most_once_and_replays_exactly(
     state: BirthingPerson | None = None
     events: list[BirthingPersonEvent] = []
     for number, (command, moment) in enumerate(commands):
-        new_events = decide(state, command, now=moment, command_id=f"c{number}")
+        new_events = decide(state, command, now=moment, command_id=f"c{number}", subscription_secret=SECRET)
         for event in new_events:
             state = evolve(state, event)
         events += new_events

@@ -1,0 +1,124 @@
+"""What every benchmark shares: a private stack, load shapes (closed loop, fixed rate), and the report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from labour_tracker.devstack.kafka import KafkaBroker, kafka_version
+from labour_tracker.devstack.postgres import PostgresCluster
+
+REPORTS = Path(__file__).parent / "reports"
+
+
+@dataclass
+class Latencies:
+    samples: list[float] = field(default_factory=list)  # seconds
+    errors: int = 0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else float("nan")
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "count": len(self.samples),
+            "errors": self.errors,
+            "p50_ms": round(self.percentile(50), 2),
+            "p99_ms": round(self.percentile(99), 2),
+            "mean_ms": round(statistics.fmean(self.samples) * 1000, 2) if self.samples else float("nan"),
+        }
+
+
+async def closed_loop(operation: Callable[[int], Awaitable[None]], *, workers: int, seconds: float) -> float:
+    """Operations per second with `workers` callers each going as fast as answers come back."""
+    done = 0
+    deadline = time.monotonic() + seconds
+
+    async def caller(n: int) -> None:
+        nonlocal done
+        while time.monotonic() < deadline:
+            await operation(n)
+            done += 1
+
+    began = time.monotonic()
+    await asyncio.gather(*(caller(n) for n in range(workers)))
+    return done / (time.monotonic() - began)
+
+
+async def fixed_rate(
+    operation: Callable[[int], Awaitable[None]], *, rate: float, seconds: float, lanes: int
+) -> Latencies:
+    """Latency at a fixed arrival rate (open loop): one operation every 1/rate s, spread over `lanes` callers."""
+    result = Latencies()
+    busy = [asyncio.Lock() for _ in range(lanes)]
+    tasks = []
+
+    async def one(lane: int) -> None:
+        async with busy[lane]:  # a lane (one person) has one command in flight, as a person would
+            began = time.perf_counter()
+            try:
+                await operation(lane)
+                result.samples.append(time.perf_counter() - began)
+            except Exception as error:
+                result.errors += 1
+                if result.errors <= 3:
+                    print(f"error: {error}", flush=True)
+
+    start = time.monotonic()
+    for n in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(one(n % lanes)))
+    await asyncio.gather(*tasks)
+    return result
+
+
+@contextmanager
+def servers(with_postgres: bool = True) -> Iterator[tuple[KafkaBroker, PostgresCluster | None]]:
+    base = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-"))
+    kafka = KafkaBroker(base / "kafka")
+    postgres = PostgresCluster(base / "postgres") if with_postgres else None
+    try:
+        kafka.start()
+        if postgres:
+            postgres.start()
+        yield kafka, postgres
+    finally:
+        if postgres:
+            postgres.stop()
+        kafka.stop()
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "kafka": kafka_version(),
+        "faust-streaming": version("faust-streaming"),
+        "aiokafka": version("aiokafka"),
+        "aiohttp": version("aiohttp"),
+    }
+
+
+def report(name: str, figures: dict[str, Any]) -> None:
+    REPORTS.mkdir(exist_ok=True)
+    document = {"benchmark": name, "machine": machine(), "figures": figures, "time": time.time()}
+    (REPORTS / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
+    print(json.dumps(document, indent=2))
+
+
+def as_dict(value: Any) -> Any:
+    return asdict(value)

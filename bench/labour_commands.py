@@ -1,0 +1,156 @@
+"""Labour commands through the HTTP API on one worker, beside a bare aiokafka request/reply round trip.
+
+`python -m bench.labour_commands` starts its own Kafka, PostgreSQL and worker; prints figures and ratios.
+Targets (2 cores): at least 1,000 commands/s sustained; at 200 commands/s, p50 under 15 ms, p99 under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from bench.harness import closed_loop, fixed_rate, report, servers
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.worker import WorkerProcess
+from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+
+
+async def api_figures(url: str, key_file: Path, *, persons: int, seconds: float, rate: float) -> dict[str, Any]:
+    key = load_or_create_local_key(key_file)
+    tokens = [
+        issue_local_token(key, audience="labour-tracker", sub=f"bench-{n}", given_name="B", family_name=str(n))
+        for n in range(persons)
+    ]
+    contracting = [False] * persons
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=persons * 2)) as session:
+
+        async def call(n: int, method: str, path: str, body: Any = None) -> None:
+            headers = {"Authorization": f"Bearer {tokens[n]}"}
+            async with session.request(method, f"{url}/api/v1{path}", json=body, headers=headers) as answer:
+                await answer.read()
+                if answer.status >= 300:
+                    raise RuntimeError(f"{method} {path}: {answer.status} {(await answer.read())[:200]!r}")
+
+        for n in range(persons):
+            await call(n, "POST", "/birthing-person/register")
+            await call(n, "POST", "/labour/begin", {"first_labour": True})
+
+        async def contraction_step(n: int) -> None:
+            if contracting[n]:
+                await call(n, "PUT", "/labour/contraction/end", {"intensity": 5})
+            else:
+                await call(n, "POST", "/labour/contraction/start", {})
+            contracting[n] = not contracting[n]
+
+        await closed_loop(contraction_step, workers=persons, seconds=2)  # warm up
+        throughput = await closed_loop(contraction_step, workers=persons, seconds=seconds)
+        latency = await fixed_rate(contraction_step, rate=rate, seconds=seconds, lanes=persons)
+    return {"commands_per_second": round(throughput, 1), f"at_{rate:g}_per_second": latency.summary()}
+
+
+async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: float) -> dict[str, Any]:
+    run = uuid.uuid4().hex[:6]
+    requests, replies = f"bench-requests-{run}", f"bench-replies-{run}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(t, num_partitions=4, replication_factor=1) for t in (requests, replies)])
+    await admin.close()
+    echo = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.echo", bootstrap, requests, replies, stdout=asyncio.subprocess.PIPE
+    )
+    assert echo.stdout is not None and b"ready" in await echo.stdout.readline()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    consumer = AIOKafkaConsumer(replies, bootstrap_servers=bootstrap, auto_offset_reset="latest")
+    await producer.start()
+    await consumer.start()
+    waiting: dict[bytes, asyncio.Future[None]] = {}
+
+    async def receive() -> None:
+        async for record in consumer:
+            future = waiting.pop(record.key, None)  # type: ignore[arg-type]
+            if future is not None:
+                future.set_result(None)
+
+    receiver = asyncio.create_task(receive())
+    try:
+
+        async def round_trip(_: int) -> None:
+            key = uuid.uuid4().bytes
+            waiting[key] = asyncio.get_running_loop().create_future()
+            await producer.send(requests, b'{"type": "contraction.start", "data": {}}', key=key)
+            await waiting[key]
+
+        await closed_loop(round_trip, workers=lanes, seconds=2)  # warm up (and the echo's group join)
+        throughput = await closed_loop(round_trip, workers=lanes, seconds=seconds)
+        latency = await fixed_rate(round_trip, rate=rate, seconds=seconds, lanes=lanes)
+    finally:
+        receiver.cancel()
+        await consumer.stop()
+        await producer.stop()
+        echo.terminate()
+        await echo.wait()
+    return {"round_trips_per_second": round(throughput, 1), f"at_{rate:g}_per_second": latency.summary()}
+
+
+def run_worker(kafka: KafkaBroker, postgres: PostgresCluster, key_file: Path) -> WorkerProcess:
+    directory = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-worker-"))
+    worker = WorkerProcess(
+        env={
+            "LABOUR_TRACKER_KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "LABOUR_TRACKER_DATABASE_URL": postgres.dsn,
+            "LABOUR_TRACKER_STORE": "rocksdb://",
+            "LABOUR_TRACKER_LOCAL_SIGNING_KEY": str(key_file),
+            "LABOUR_TRACKER_LOG_LEVEL": "WARNING",
+        },
+        data_dir=directory / "data",
+        log=directory / "worker.log",
+    )
+    worker.start()
+    return worker
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--persons", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=200.0)
+    args = parser.parse_args()
+    key_file = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-key-")) / "key.pem"
+    with servers() as (kafka, postgres):
+        assert postgres is not None
+        worker = run_worker(kafka, postgres, key_file)
+        try:
+            api = asyncio.run(
+                api_figures(worker.url, key_file, persons=args.persons, seconds=args.seconds, rate=args.rate)
+            )
+        finally:
+            worker.stop()
+        baseline = asyncio.run(kafka_figures(kafka.bootstrap, lanes=args.persons, seconds=args.seconds, rate=args.rate))
+    at = f"at_{args.rate:g}_per_second"
+    report(
+        "labour_commands",
+        {
+            "http_commands": api,
+            "baseline_bare_kafka_request_reply": baseline,
+            "ratios": {
+                "throughput_vs_baseline": round(api["commands_per_second"] / baseline["round_trips_per_second"], 3),
+                "p50_vs_baseline": round(api[at]["p50_ms"] / baseline[at]["p50_ms"], 2),
+                "p99_vs_baseline": round(api[at]["p99_ms"] / baseline[at]["p99_ms"], 2),
+            },
+            "targets": {"commands_per_second": 1000, f"{at}_p50_ms": 15, f"{at}_p99_ms": 50},
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Subscriptions reach the birthing person: `subscriber.subscribed_to` / `unsubscribed_from` re-keyed by person id.
+
+Each such event becomes an `add_subscriber` / `remove_subscriber` command on the birthing-person command topic,
+keyed by the person's id, so the BirthingPerson agent (co-partitioned with its table, its only writer) applies it.
+The command id is the event's id: a redelivered event is recognised by that agent and applied once. One
+subscriber's events are in order on one partition and this agent sends them in that order, so the last word on
+each (subscriber, person) pair wins and both sides converge.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import faust
+from pydantic import ValidationError
+
+from labour_tracker.agents import topics
+from labour_tracker.agents.command_handler import dead_letter
+from labour_tracker.app import app
+from labour_tracker.domain import labour, subscriber
+from labour_tracker.messages.codec import from_data
+from labour_tracker.messages.envelopes import CommandEnvelope, EventEnvelope
+
+log = logging.getLogger(__name__)
+
+Membership = subscriber.SubscribedTo | subscriber.UnsubscribedFrom
+
+# Event type -> (its data, the birthing-person command it becomes); every other subscriber event is skipped.
+MEMBERSHIP_COMMANDS: dict[str, tuple[type[Membership], str]] = {
+    subscriber.SubscribedTo.TYPE: (subscriber.SubscribedTo, labour.AddSubscriber.TYPE),
+    subscriber.UnsubscribedFrom.TYPE: (subscriber.UnsubscribedFrom, labour.RemoveSubscriber.TYPE),
+}
+
+
+class Malformed(Exception):
+    """The message cannot be a subscriber event; the text says why (it never quotes the message)."""
+
+
+def membership_command(key: str | None, value: bytes) -> CommandEnvelope | None:
+    """The birthing-person command a subscriber event calls for; None for events that change no membership."""
+    try:
+        event = EventEnvelope.model_validate_json(value)
+    except ValidationError:
+        raise Malformed("not a valid event envelope") from None
+    if event.type not in MEMBERSHIP_COMMANDS:
+        return None
+    data_type, command_type = MEMBERSHIP_COMMANDS[event.type]
+    try:
+        change = from_data(data_type, event.data)
+    except ValidationError:
+        raise Malformed(f"invalid data for {event.type}") from None
+    if change.subscriber_id != event.aggregate_id or (key is not None and key != event.aggregate_id):
+        raise Malformed("the key, aggregate_id and subscriber_id must be the same subscriber id")
+    try:
+        return CommandEnvelope(
+            id=event.id,
+            type=command_type,
+            aggregate_id=change.birthing_person_id,
+            data={"subscriber_id": change.subscriber_id},
+        )
+    except ValidationError:
+        raise Malformed("the event id or birthing_person_id cannot make a birthing-person command") from None
+
+
+class SubscriptionProcessor:
+    """Forwards membership changes to the birthing-person command topic; parks what it cannot read."""
+
+    def __init__(
+        self,
+        commands: faust.TopicT,
+        dead_letters: faust.TopicT,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.commands = commands
+        self.dead_letters = dead_letters
+        self.clock = clock
+
+    async def handle(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> None:
+        try:
+            command = membership_command(key, value)
+        except Malformed as error:
+            await dead_letter(self.dead_letters, key, value, message, str(error), self.clock())
+            return
+        except Exception as error:  # a bug must not stop the agent: park the message and say so
+            log.exception("subscriber event on %s[%s]@%s failed", message.topic, message.partition, message.offset)
+            await dead_letter(
+                self.dead_letters, key, value, message, f"internal error: {type(error).__name__}", self.clock()
+            )
+            return
+        if command is not None:
+            await self.commands.send(key=command.aggregate_id, value=command.model_dump_json().encode())
+
+
+processor = SubscriptionProcessor(topics.birthing_person_commands, topics.dead_letters)
+
+
+# Concurrency 1: one subscriber's events must reach the person's partition in the order they happened.
+@app.agent(topics.subscriber_events, name="subscriptions")
+async def subscriptions_agent(stream: faust.StreamT[bytes]) -> None:
+    async for event in stream.events():
+        await processor.handle(event.key, event.value, event.message)

@@ -1,0 +1,132 @@
+"""Views of the subscriber: register, read, contact methods, and subscribing to the birthing persons they follow."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from aiohttp import web
+from pydantic import Field, ValidationError
+
+from labour_tracker.agents.birthing_person import birthing_person_agent
+from labour_tracker.agents.subscriber import subscriber_agent
+from labour_tracker.domain import labour, subscriber
+from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.http.birthing_person import person_id_in_path, respond
+from labour_tracker.http.errors import ApiError
+from labour_tracker.http.identity import current_user
+from labour_tracker.http.plumbing import command_id, parse_body, read_record, request_body, send_command
+from labour_tracker.http.schemas import FollowedPersonView, SubscriberResponse, SubscriberView, SubscriptionsResponse
+from labour_tracker.messages.birthing_person import AuthoriseSubscriberData
+from labour_tracker.messages.codec import from_data
+from labour_tracker.messages.envelopes import Message
+from labour_tracker.messages.subscriber import (
+    ContactMethodsData,
+    RegisterSubscriberData,
+    SubscribeToData,
+    UnsubscribeFromData,
+)
+from labour_tracker.tables.subscribers import subscribers
+
+NOT_REGISTERED = DomainError(ErrorKind.NOT_FOUND, "subscriber_not_found", "You have not registered as a subscriber.")
+
+
+class SubscriptionTokenData(Message):
+    """The body of a subscribe: the token the birthing person shared (the person's id is in the path)."""
+
+    token: str = Field(max_length=256, description="The birthing person's current subscription token.")
+
+
+async def command(
+    request: web.Request, command_type: str, body: Any, *, chosen_id: str | None = None
+) -> subscriber.Subscriber:
+    """Apply a command to the caller's own subscriber aggregate; returns the new state."""
+    caller = current_user(request).id
+    state = await send_command(request, subscriber_agent, caller, command_type, body, chosen_id=chosen_id)
+    return from_data(subscriber.Subscriber, state)
+
+
+def respond_with(found: subscriber.Subscriber, status: int = 200) -> web.Response:
+    return respond(SubscriberResponse(subscriber=SubscriberView.of(found)), status=status)
+
+
+async def read_subscriber(request: web.Request) -> subscriber.Subscriber | web.Response:
+    """The caller as their owning worker holds them, or that worker's whole answer when it is elsewhere."""
+    record = await read_record(request, subscribers, current_user(request).id)
+    if isinstance(record, web.Response):
+        return record
+    if record.state is None:
+        raise NOT_REGISTERED
+    found: subscriber.Subscriber = record.state
+    return found
+
+
+async def register_subscriber(request: web.Request) -> web.Response:
+    body = await parse_body(request, request_body(ContactMethodsData))
+    user = current_user(request)
+    try:
+        data = RegisterSubscriberData(
+            first_name=user.first_name,
+            last_name=user.last_name,
+            phone_number=user.phone_number,
+            email=user.email,
+            contact_methods=body.contact_methods,
+        )
+    except ValidationError:
+        raise ApiError(
+            422, "invalid_profile", "Your names, phone number or email (from your identity provider) are too long."
+        ) from None
+    found = await command(request, subscriber.RegisterSubscriber.TYPE, data, chosen_id=command_id(request, body))
+    return respond_with(found, status=201)
+
+
+async def get_subscriber(request: web.Request) -> web.Response:
+    found = await read_subscriber(request)
+    if isinstance(found, web.Response):
+        return found
+    return respond_with(found)
+
+
+async def update_contact_methods(request: web.Request) -> web.Response:
+    body = await parse_body(request, request_body(ContactMethodsData))
+    return respond_with(await command(request, subscriber.UpdateContactMethods.TYPE, body))
+
+
+def authorisation_id(subscriber_id: str, chosen_id: str) -> str:
+    """The id of a subscribe's check on the person's aggregate: the same on a retry, and never one of the
+    person's own command ids (a caller-chosen id there could replay the person's answer)."""
+    return str(uuid5(NAMESPACE_URL, f"labour-tracker:authorise-subscriber/{subscriber_id}/{chosen_id}"))
+
+
+async def subscribe_to(request: web.Request) -> web.Response:
+    """Two steps, so the caller hears the final outcome: the person checks the token, then the subscriber subscribes.
+
+    The subscriber's `subscribed_to` event then reaches the person through the subscriptions processor.
+    """
+    person_id = person_id_in_path(request)
+    body = await parse_body(request, request_body(SubscriptionTokenData))
+    caller, chosen_id = current_user(request).id, command_id(request, body)
+    await send_command(
+        request,
+        birthing_person_agent,
+        person_id,
+        labour.AuthoriseSubscriber.TYPE,
+        AuthoriseSubscriberData(subscriber_id=caller, token=body.token),
+        chosen_id=authorisation_id(caller, chosen_id),
+    )
+    # A rotation landing between the check and this subscribe lets this one subscribe through with the old token.
+    data = SubscribeToData(birthing_person_id=person_id)
+    return respond_with(await command(request, subscriber.SubscribeTo.TYPE, data, chosen_id=chosen_id))
+
+
+async def unsubscribe_from(request: web.Request) -> web.Response:
+    body = await parse_body(request, request_body(UnsubscribeFromData))
+    return respond_with(await command(request, subscriber.UnsubscribeFrom.TYPE, body))
+
+
+async def get_subscriptions(request: web.Request) -> web.Response:
+    found = await read_subscriber(request)
+    if isinstance(found, web.Response):
+        return found
+    followed = [FollowedPersonView(id=each) for each in sorted(found.subscribed_to)]
+    return respond(SubscriptionsResponse(subscriptions=followed))

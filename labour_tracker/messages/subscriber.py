@@ -1,0 +1,65 @@
+"""Commands of the subscriber topic: each type's payload (the contact-method ones are also REST request bodies)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import Field
+
+from labour_tracker.domain import subscriber
+from labour_tracker.messages.commands import CommandType, catalogue, command_type
+from labour_tracker.messages.envelopes import Message
+
+BIRTHING_PERSON_ID = Field(min_length=1, max_length=255, description="Id of the birthing person.")
+
+
+class ContactMethodsData(Message):
+    contact_methods: frozenset[subscriber.ContactMethod] = Field(
+        description="How to be told: `sms` needs a phone number, `email` an email address (both from your token)."
+    )
+
+
+class RegisterSubscriberData(ContactMethodsData):
+    first_name: str = Field(max_length=200)
+    last_name: str = Field(max_length=200)
+    phone_number: str | None = Field(None, max_length=64)
+    email: str | None = Field(None, max_length=320)
+
+
+class SubscribeToData(Message):
+    birthing_person_id: str = BIRTHING_PERSON_ID
+
+
+class UnsubscribeFromData(Message):
+    birthing_person_id: str = BIRTHING_PERSON_ID
+
+
+COMMANDS: Mapping[str, CommandType[subscriber.SubscriberCommand]] = catalogue(
+    command_type(
+        subscriber.RegisterSubscriber.TYPE,
+        RegisterSubscriberData,
+        lambda subscriber_id, data: subscriber.RegisterSubscriber(
+            subscriber_id, data.first_name, data.last_name, data.phone_number, data.email, data.contact_methods
+        ),
+        command=subscriber.RegisterSubscriber,
+        summary="Register the subscriber with the ways they want to be told.",
+    ),
+    command_type(
+        subscriber.UpdateContactMethods.TYPE,
+        ContactMethodsData,
+        command=subscriber.UpdateContactMethods,
+        summary="Change the ways the subscriber wants to be told.",
+    ),
+    command_type(
+        subscriber.SubscribeTo.TYPE,
+        SubscribeToData,
+        command=subscriber.SubscribeTo,
+        summary="Subscribe to a birthing person (whose token was checked by `birthing_person.authorise_subscriber`).",
+    ),
+    command_type(
+        subscriber.UnsubscribeFrom.TYPE,
+        UnsubscribeFromData,
+        command=subscriber.UnsubscribeFrom,
+        summary="Unsubscribe from a birthing person.",
+    ),
+)

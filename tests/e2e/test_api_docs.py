@@ -1,0 +1,318 @@
+"""The API documents itself truthfully: a valid OpenAPI 3.1 document of every route, Swagger UI without any CDN,
+and real responses of the worker that match the documented schemas."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+import aiohttp
+import jsonschema
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from labour_tracker.devstack.worker import WorkerProcess
+from labour_tracker.http.routes import ROUTES
+from tests.e2e.conftest import Caller, MakeCaller, Response
+
+DOCUMENT_URI = "urn:labour-tracker:openapi"
+PREFIX = "/api/v1"
+
+
+async def fetch(http: aiohttp.ClientSession, url: str) -> tuple[int, str, bytes]:
+    async with http.get(url) as answer:
+        return answer.status, answer.headers.get("Content-Type", ""), await answer.read()
+
+
+async def openapi_document(http: aiohttp.ClientSession, worker: WorkerProcess) -> dict[str, Any]:
+    status, content_type, body = await fetch(http, f"{worker.url}{PREFIX}/openapi.json")
+    assert status == 200
+    assert content_type.startswith("application/json")
+    document: dict[str, Any] = json.loads(body)
+    return document
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "put", "post", "delete", "patch", "head", "options", "trace"}:
+                yield path, method, operation
+
+
+def concrete(path: str, value: str = "someone-unknown") -> str:
+    """A documented path template with every `{parameter}` filled in."""
+    return re.sub(r"\{[^}/]+\}", value, path)
+
+
+def pointer(*parts: str) -> str:
+    return "#/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def strict(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with every component object schema closed: a response may carry no undocumented field."""
+    closed = copy.deepcopy(document)
+
+    def close(schema: Any) -> None:
+        if isinstance(schema, dict):
+            if "properties" in schema and "additionalProperties" not in schema:
+                schema["additionalProperties"] = False
+            for value in schema.values():
+                close(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                close(value)
+
+    close(closed["components"]["schemas"])
+    return closed
+
+
+class Schemas:
+    """Validates instances against schemas of the document, `$ref`s resolved within it."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        resource = Resource.from_contents(document, default_specification=DRAFT202012)
+        self.registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
+
+    def errors(self, ref: str, instance: Any) -> list[str]:
+        validator = jsonschema.Draft202012Validator(
+            {"$ref": DOCUMENT_URI + ref},
+            registry=self.registry,
+            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+        )
+        return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(instance)]
+
+    def response(self, path: str, method: str, answer: Response) -> None:
+        """`answer` has a status documented for the operation, and its body matches that status's schema."""
+        responses = self.document["paths"][path][method.lower()]["responses"]
+        assert str(answer.status) in responses, f"{method} {path} answered an undocumented {answer.status}"
+        assert answer.headers["Content-Type"].startswith("application/json")
+        where = pointer("paths", path, method.lower(), "responses", str(answer.status), "content", "application/json")
+        problems = self.errors(where + "/schema", answer.body)
+        assert problems == [], f"{method} {path} {answer.status}: {problems}\n{json.dumps(answer.body, indent=1)}"
+
+
+def walk(value: Any) -> Iterator[Any]:
+    yield value
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        yield from walk(child)
+
+
+# --- The document -------------------------------------------------------------------------------------------------
+
+
+async def test_openapi_json_is_a_valid_openapi_3_1_document(http: aiohttp.ClientSession, worker: WorkerProcess) -> None:
+    document = await openapi_document(http, worker)
+    assert document["openapi"].startswith("3.1.")
+    validate(document, cls=OpenAPIV31SpecValidator)
+    assert document["servers"] == [{"url": PREFIX}]
+
+
+async def test_every_ref_in_the_document_resolves(http: aiohttp.ClientSession, worker: WorkerProcess) -> None:
+    document = await openapi_document(http, worker)
+    refs = {node["$ref"] for node in walk(document) if isinstance(node, dict) and "$ref" in node}
+    assert refs
+    for ref in refs:
+        assert ref.startswith("#/"), ref
+        target: Any = document
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        assert isinstance(target, dict), ref
+
+
+async def test_every_route_of_the_router_is_documented_and_nothing_else(
+    http: aiohttp.ClientSession, worker: WorkerProcess
+) -> None:
+    document = await openapi_document(http, worker)
+    documented = {(path, method) for path, method, _ in operations(document)}
+    assert documented == {(route.path, route.method.lower()) for route in ROUTES} | {("/openapi.json", "get")}
+    for route in ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        success = operation["responses"][str(route.status)]
+        if route.response is not None:
+            assert success["content"]["application/json"]["schema"] == {
+                "$ref": f"#/components/schemas/{route.response.__name__}"
+            }
+        assert ("requestBody" in operation) is (route.body is not None), route.path
+        idempotency = [p for p in operation.get("parameters", []) if p["name"] == "Idempotency-Key"]
+        assert bool(idempotency) is route.command, route.path
+        for status in route.statuses:
+            assert str(status) in operation["responses"], (route.path, status)
+
+
+async def test_every_documented_operation_exists_on_the_worker(
+    http: aiohttp.ClientSession, worker: WorkerProcess, person: MakeCaller
+) -> None:
+    document = await openapi_document(http, worker)
+    stranger = person()  # unregistered: commands are refused by the domain, never by the router
+    for path, method, _ in operations(document):
+        answer = await stranger.call(method.upper(), concrete(path), {} if method in {"post", "put"} else None)
+        assert answer.status != 405, (method, path)
+        assert not (answer.status == 404 and answer.body["code"] == "not_found"), (method, path, answer.body)
+        assert answer.status < 500, (method, path, answer.body)
+
+
+async def test_a_bearer_scheme_secures_everything_but_health_readiness_and_the_document(
+    http: aiohttp.ClientSession, worker: WorkerProcess
+) -> None:
+    document = await openapi_document(http, worker)
+    schemes = document["components"]["securitySchemes"]
+    bearer = [name for name, scheme in schemes.items() if scheme["type"] == "http" and scheme["scheme"] == "bearer"]
+    assert len(bearer) == 1
+    assert document["security"] == [{bearer[0]: []}]
+    public = {route.path for route in ROUTES if route.public} | {"/openapi.json"}
+    assert public == {"/health", "/ready", "/openapi.json"}
+    for path, method, operation in operations(document):
+        async with http.request(method.upper(), f"{worker.url}{PREFIX}{concrete(path)}") as answer:  # no token
+            if path in public:
+                assert operation["security"] == []
+                assert answer.status == 200, (method, path)
+            else:
+                assert "security" not in operation or operation["security"] == [{bearer[0]: []}], path
+                assert "401" in operation["responses"], path
+                assert answer.status == 401, (method, path)
+
+
+# --- Swagger UI ---------------------------------------------------------------------------------------------------
+
+
+class Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self.links: list[tuple[str, str]] = []  # (rel, href)
+        self.inline: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "script":
+            self._in_script = True
+            if attributes.get("src"):
+                self.scripts.append(attributes["src"] or "")
+        elif tag == "link" and attributes.get("href"):
+            self.links.append((attributes.get("rel") or "", attributes["href"] or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and data.strip():
+            self.inline.append(data)
+
+
+def off_site(url: str) -> bool:
+    return bool(re.match(r"^([a-z][a-z0-9+.-]*:|//)", url.strip(), re.IGNORECASE))
+
+
+async def test_the_docs_page_loads_only_same_origin_scripts_and_styles(
+    http: aiohttp.ClientSession, worker: WorkerProcess
+) -> None:
+    status, content_type, body = await fetch(http, f"{worker.url}/docs")
+    assert (status, content_type.split(";")[0]) == (200, "text/html")
+    page = Assets()
+    page.feed(body.decode())
+    stylesheets = [href for rel, href in page.links if "stylesheet" in rel.split()]
+    assert page.scripts and stylesheets
+    assert [url for url in page.scripts + [href for _, href in page.links] if off_site(url)] == []
+    assert [script for script in page.inline if re.search(r"https?:|//[a-z]", script, re.IGNORECASE)] == []
+
+    for url, kinds in [(src, ("application/javascript", "text/javascript")) for src in page.scripts] + [
+        (href, ("text/css",)) for href in stylesheets
+    ]:
+        status, content_type, asset = await fetch(http, f"{worker.url}{url}")
+        assert status == 200, url
+        assert content_type.split(";")[0] in kinds, (url, content_type)
+        assert asset, url
+    for _, href in page.links:
+        assert (await fetch(http, f"{worker.url}{href}"))[0] == 200, href
+
+    spec_urls = [url for script in page.inline for url in re.findall(r"url:\s*\"([^\"]+)\"", script)]
+    assert spec_urls == [f"{PREFIX}/openapi.json"]
+
+
+# --- Responses match the document ---------------------------------------------------------------------------------
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+async def test_real_responses_match_the_documented_schemas(
+    http: aiohttp.ClientSession, worker: WorkerProcess, person: MakeCaller
+) -> None:
+    schemas = Schemas(strict(await openapi_document(http, worker)))
+    alice: Caller = person("Alice", "Smith")
+
+    async def check(method: str, path: str, body: Any = None, expected: int = 200) -> Response:
+        answer = await alice.call(method, path, body)
+        assert answer.status == expected, answer.body
+        schemas.response(path, method, answer)
+        return answer
+
+    began = datetime.now(UTC) - timedelta(hours=1)
+    await check("GET", "/birthing-person/", expected=404)
+    await check("POST", "/birthing-person/register", expected=201)
+    await check("POST", "/birthing-person/register", expected=409)
+    await check("GET", "/labour/active", expected=404)
+    await check("POST", "/labour/begin", {"first_labour": True, "start_time": iso(began)})
+    for minute in (10, 20):
+        start = began + timedelta(minutes=minute)
+        await check("POST", "/labour/contraction/start", {"start_time": iso(start), "intensity": 6, "notes": "ouch"})
+        await check("PUT", "/labour/contraction/end", {"end_time": iso(start + timedelta(seconds=70)), "intensity": 7})
+    await check("POST", "/labour/contraction/start", {"intensity": 4})
+    await check("GET", "/labour/active/summary")
+    await check("GET", "/labour/active")
+    await check("GET", "/birthing-person/")
+    await check("GET", "/birthing-person/subscription-token")
+    await check("POST", "/birthing-person/subscription-token/rotate")
+    await check("PUT", "/labour/complete", {}, expected=400)
+    await check("PUT", "/labour/contraction/end", {"intensity": 0}, expected=422)
+    await check("PUT", "/labour/contraction/end", {"intensity": "high"}, expected=422)  # validation: with details
+    await check("PUT", "/labour/contraction/end", {"intensity": 5})
+    await check("PUT", "/labour/complete", {"notes": "done"})
+    await check("GET", "/labour/active/summary", expected=404)
+    await check("GET", "/birthing-person/")
+
+    for path in ("/health", "/ready"):
+        async with http.get(f"{worker.url}{PREFIX}{path}") as answer:
+            schemas.response(path, "GET", Response(answer.status, await answer.json(), answer.headers))
+    async with http.get(f"{worker.url}{PREFIX}/labour/active") as answer:
+        schemas.response("/labour/active", "GET", Response(answer.status, await answer.json(), answer.headers))
+
+
+async def test_the_documented_request_schemas_accept_and_refuse_what_the_worker_does(
+    http: aiohttp.ClientSession, worker: WorkerProcess
+) -> None:
+    schemas = Schemas(await openapi_document(http, worker))
+    begin = pointer("paths", "/labour/begin", "post", "requestBody", "content", "application/json") + "/schema"
+    aware, naive = "2024-05-01T10:00:00+02:00", "2024-05-01T10:00:00"
+    assert schemas.errors(begin, {"first_labour": True, "start_time": aware, "command_id": "tap-1"}) == []
+    assert schemas.errors(begin, {"first_labour": True, "colour": "red"})
+    assert schemas.errors(begin, {"start_time": aware})
+    assert schemas.errors(begin, {"first_labour": True, "start_time": naive})
+    start = pointer("paths", "/labour/contraction/start", "post", "requestBody", "content", "application/json")
+    assert schemas.errors(start + "/schema", {"intensity": 10, "notes": "x"}) == []
+    assert schemas.errors(start + "/schema", {"intensity": 11})
+
+
+async def test_a_body_too_large_answer_is_documented_for_every_command_with_a_body(
+    http: aiohttp.ClientSession, worker: WorkerProcess, person: MakeCaller
+) -> None:
+    schemas = Schemas(await openapi_document(http, worker))
+    alice = person()
+    too_big = b'{"notes": "' + b"x" * (64 * 1024) + b'"}'
+    for route in (route for route in ROUTES if route.body is not None):
+        answer = await alice.call(
+            route.method, concrete(route.path), data=too_big, headers={"Content-Type": "application/json"}
+        )
+        assert answer.status == 413
+        schemas.response(route.path, route.method, answer)

@@ -1,0 +1,109 @@
+"""Which birthing-person command each subscriber event becomes, and what is skipped or dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from labour_tracker.agents.subscriptions import Malformed, SubscriptionProcessor, membership_command
+from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter
+
+SAM, BEA = "sam-sub", "bea-bp"
+NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
+
+
+def event(kind: str = "subscriber.subscribed_to", **changes: Any) -> dict[str, Any]:
+    return {
+        "id": "4b1c1f0e-6a4e-5c43-9d7a-0d5c1e0f2a11",
+        "type": kind,
+        "version": 2,
+        "aggregate_id": SAM,
+        "time": NOW.isoformat(),
+        "causation_id": "c-1",
+        "data": {"subscriber_id": SAM, "birthing_person_id": BEA},
+        **changes,
+    }
+
+
+def raw(value: dict[str, Any]) -> bytes:
+    return json.dumps(value).encode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "command_type"),
+    [
+        ("subscriber.subscribed_to", "birthing_person.add_subscriber"),
+        ("subscriber.unsubscribed_from", "birthing_person.remove_subscriber"),
+    ],
+)
+def test_a_membership_event_becomes_the_persons_command_keyed_by_the_person_and_named_by_the_event(
+    kind: str, command_type: str
+) -> None:
+    command = membership_command(SAM, raw(event(kind)))
+
+    assert command == CommandEnvelope(
+        id=event()["id"], type=command_type, aggregate_id=BEA, data={"subscriber_id": SAM}
+    )
+
+
+@pytest.mark.parametrize("kind", ["subscriber.registered", "subscriber.contact_methods_updated", "something.new"])
+def test_other_events_are_skipped(kind: str) -> None:
+    assert membership_command(SAM, raw(event(kind, data={}))) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        (SAM, b"{not json", "not a valid event envelope"),
+        (SAM, raw({**event(), "version": 0}), "not a valid event envelope"),
+        (SAM, raw(event(data={"subscriber_id": SAM})), "invalid data for subscriber.subscribed_to"),
+        (SAM, raw(event(data={"subscriber_id": SAM, "birthing_person_id": 7})), "invalid data"),
+        ("kim-sub", raw(event()), "must be the same subscriber id"),
+        (SAM, raw(event(data={"subscriber_id": "kim-sub", "birthing_person_id": BEA})), "same subscriber id"),
+        (SAM, raw(event(data={"subscriber_id": SAM, "birthing_person_id": ""})), "cannot make"),
+        (SAM, raw(event(id="has spaces")), "cannot make"),
+    ],
+)
+def test_a_malformed_event_is_refused_with_a_reason(key: str, value: bytes, reason: str) -> None:
+    with pytest.raises(Malformed, match=reason):
+        membership_command(key, value)
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str | None, bytes]] = []
+
+    async def send(self, *, key: str | None, value: bytes) -> None:
+        self.messages.append((key, value))
+
+
+def run(work: Coroutine[Any, Any, None]) -> None:
+    """On a loop of its own: the session's loop is not this test's to share or to replace."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(work)
+    finally:
+        loop.close()
+
+
+def test_the_processor_sends_the_command_or_parks_the_message_and_goes_on() -> None:
+    commands, dead_letters = Sent(), Sent()
+    processor = SubscriptionProcessor(commands, dead_letters, clock=lambda: NOW)  # type: ignore[arg-type]
+    message = SimpleNamespace(topic="x.subscriber.events", partition=1, offset=7)
+
+    for value in [b"{not json", raw(event("subscriber.registered")), raw(event())]:
+        run(processor.handle(SAM, value, message))  # type: ignore[arg-type]
+
+    [(key, value)] = commands.messages
+    assert key == BEA
+    assert CommandEnvelope.model_validate_json(value).type == "birthing_person.add_subscriber"
+    [(parked_key, parked)] = dead_letters.messages
+    letter = DeadLetter.model_validate_json(parked)
+    assert (parked_key, letter.topic, letter.offset, letter.value) == (SAM, "x.subscriber.events", 7, "{not json")
+    assert letter.reason == "not a valid event envelope"
