@@ -53,6 +53,8 @@ def run(state: Path) -> int:
     )
     parts: tuple[_Part, ...] = (kafka, postgres, sftp, worker)
     started: list[_Part] = []
+    # Explicitly: a shell's background job inherits SIGINT ignored, and Ctrl-C must still stop the stack.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         for part in parts:
