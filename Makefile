@@ -32,7 +32,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 typecheck: install
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --no-incremental
 
 unit: install
 	$(PY) -m pytest tests/unit -q

@@ -31,7 +31,7 @@ def request_body(payload: type[M]) -> type[M]:
         payload.__name__.removesuffix("Data") + "Request",
         __base__=payload,
         command_id=(
-            str | None,  # type: ignore[arg-type]
+            str | None,
             Field(None, pattern=COMMAND_ID_PATTERN, description="Alternative to Idempotency-Key."),
         ),
     )
