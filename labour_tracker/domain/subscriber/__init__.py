@@ -18,7 +18,6 @@ from labour_tracker.domain.subscriber.events import (
     UnsubscribedFrom,
 )
 from labour_tracker.domain.subscriber.evolve import evolve, replay
-from labour_tracker.domain.subscriber.membership import apply_membership
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
 
 __all__ = [
@@ -36,7 +35,6 @@ __all__ = [
     "UnsubscribeFrom",
     "UnsubscribedFrom",
     "UpdateContactMethods",
-    "apply_membership",
     "decide",
     "evolve",
     "replay",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError
 from labour_tracker.domain.subscriber import (
     ContactMethod,
@@ -20,7 +21,6 @@ from labour_tracker.domain.subscriber import (
     UnsubscribedFrom,
     UnsubscribeFrom,
     UpdateContactMethods,
-    apply_membership,
     decide,
     evolve,
     replay,
@@ -102,10 +102,19 @@ def delivered_at_least_once(data: st.DataObject, events: Sequence[MembershipEven
 
 
 def members_after(events: Sequence[MembershipEvent]) -> frozenset[str]:
-    members: frozenset[str] = frozenset()
+    """The person's side as the system keeps it: each delivered event applied as Add/RemoveSubscriber."""
+    person: labour.BirthingPerson | None = None
     for event in events:
-        members = apply_membership(members, event)
-    return members
+        if person is None:
+            person = labour.evolve(None, labour.BirthingPersonRegistered(event.birthing_person_id, "Bea", "P"))
+        command: labour.BirthingPersonCommand = (
+            labour.AddSubscriber(event.subscriber_id)
+            if isinstance(event, SubscribedTo)
+            else labour.RemoveSubscriber(event.subscriber_id)
+        )
+        for change in labour.decide(person, command, now=NOW, command_id="delivery", subscription_secret=b"s"):
+            person = labour.evolve(person, change)
+    return person.subscribers if person is not None else frozenset()
 
 
 @given(choices_of(SAM))

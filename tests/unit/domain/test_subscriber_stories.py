@@ -23,7 +23,6 @@ from labour_tracker.domain.subscriber import (
     UnsubscribedFrom,
     UnsubscribeFrom,
     UpdateContactMethods,
-    apply_membership,
     decide,
     evolve,
     replay,
@@ -310,26 +309,3 @@ def test_every_event_is_found_by_its_type() -> None:
 def test_contact_methods_are_spelled_as_the_api_spells_them() -> None:
     assert {method.value for method in ContactMethod} == {"sms", "email"}
     assert ContactMethod("sms") is SMS
-
-
-# The birthing person's side
-
-
-def test_a_birthing_person_gains_a_subscriber_when_someone_subscribes_to_them() -> None:
-    assert apply_membership(frozenset(), SubscribedTo(SAM, BEA)) == {SAM}
-
-
-def test_a_birthing_person_loses_a_subscriber_who_unsubscribes_and_keeps_the_others() -> None:
-    assert apply_membership(frozenset({SAM, "kit-sub"}), UnsubscribedFrom(SAM, BEA)) == {"kit-sub"}
-
-
-def test_a_redelivered_subscription_event_changes_nothing_more() -> None:
-    once = apply_membership(frozenset(), SubscribedTo(SAM, BEA))
-
-    assert apply_membership(once, SubscribedTo(SAM, BEA)) == once
-
-
-def test_a_redelivered_unsubscription_event_changes_nothing_more() -> None:
-    once = apply_membership(frozenset({SAM}), UnsubscribedFrom(SAM, BEA))
-
-    assert apply_membership(once, UnsubscribedFrom(SAM, BEA)) == once == frozenset()
