@@ -60,11 +60,9 @@ async def command(request: web.Request, command_type: str, body: Any = None) -> 
 
 async def read_person(
     request: web.Request, person_id: str, *, missing: DomainError = NOT_REGISTERED
-) -> labour.BirthingPerson | web.Response:
-    """The person as their owning worker holds them, or that worker's whole answer when it is elsewhere."""
+) -> labour.BirthingPerson:
+    """The person as their owning worker holds them."""
     record = await read_record(request, birthing_persons, person_id)
-    if isinstance(record, web.Response):
-        return record
     if record.state is None:
         raise missing
     person: labour.BirthingPerson = record.state
@@ -89,15 +87,11 @@ async def register(request: web.Request) -> web.Response:
 
 async def get_birthing_person(request: web.Request) -> web.Response:
     person = await read_person(request, current_user(request).id)
-    if isinstance(person, web.Response):
-        return person
     return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(person)))
 
 
 async def get_subscription_token(request: web.Request) -> web.Response:
     person = await read_person(request, current_user(request).id)
-    if isinstance(person, web.Response):
-        return person
     return respond(token_for(request, person))
 
 
@@ -110,8 +104,6 @@ async def rotate_subscription_token(request: web.Request) -> web.Response:
 
 async def get_subscribers(request: web.Request) -> web.Response:
     person = await read_person(request, current_user(request).id)
-    if isinstance(person, web.Response):
-        return person
     return respond(
         SubscribersResponse(subscribers=[SubscriberSummaryView(id=each) for each in sorted(person.subscribers)])
     )

@@ -27,6 +27,14 @@ HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404:
               413: "payload_too_large", 415: "unsupported_media_type"}  # fmt: skip
 
 
+class AnsweredByOwner(Exception):
+    """The read belonged to another worker, which answered it: that answer goes to the caller as it is."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 class ApiError(Exception):
     def __init__(
         self,
@@ -67,6 +75,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def error_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except AnsweredByOwner as forwarded:
+        return forwarded.response
     except ApiError as error:
         return error_response(error.status, error.code, error.description, details=error.details, headers=error.headers)
     except DomainError as error:

@@ -59,16 +59,12 @@ async def complete(request: web.Request) -> web.Response:
     return await _labour_command(request, labour.CompleteLabour.TYPE, CompleteLabourData)
 
 
-async def _active_labour(
-    request: web.Request, person_id: str, *, reader: str | None = None
-) -> labour.Labour | web.Response:
+async def _active_labour(request: web.Request, person_id: str, *, reader: str | None = None) -> labour.Labour:
     """The person's active labour; with `reader`, read by someone who must be the person or one of their subscribers.
 
     The check runs on the worker owning the person (reads elsewhere are forwarded there with the caller's token).
     """
     person = await read_person(request, person_id, missing=NOT_REGISTERED if reader is None else PERSON_NOT_FOUND)
-    if isinstance(person, web.Response):
-        return person
     if reader is not None and reader != person.id and reader not in person.subscribers:
         raise NOT_SUBSCRIBED
     if person.active_labour is None:
@@ -78,27 +74,19 @@ async def _active_labour(
 
 async def active(request: web.Request) -> web.Response:
     found = await _active_labour(request, current_user(request).id)
-    if isinstance(found, web.Response):
-        return found
     return respond(LabourResponse(labour=LabourView.of(found, now())))
 
 
 async def active_summary(request: web.Request) -> web.Response:
     found = await _active_labour(request, current_user(request).id)
-    if isinstance(found, web.Response):
-        return found
     return respond(LabourSummaryResponse(summary=LabourSummaryView.of(found, now())))
 
 
 async def followed_active(request: web.Request) -> web.Response:
     found = await _active_labour(request, person_id_in_path(request), reader=current_user(request).id)
-    if isinstance(found, web.Response):
-        return found
     return respond(LabourResponse(labour=LabourView.of(found, now())))
 
 
 async def followed_active_summary(request: web.Request) -> web.Response:
     found = await _active_labour(request, person_id_in_path(request), reader=current_user(request).id)
-    if isinstance(found, web.Response):
-        return found
     return respond(LabourSummaryResponse(summary=LabourSummaryView.of(found, now())))

@@ -14,7 +14,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from pydantic import BaseModel, Field, ValidationError, create_model
 from yarl import URL
 
-from labour_tracker.http.errors import ApiError
+from labour_tracker.http.errors import AnsweredByOwner, ApiError
 from labour_tracker.http.keys import FAUST_APP, HTTP_CLIENT, SETTINGS
 from labour_tracker.messages.envelopes import COMMAND_ID_PATTERN, CommandEnvelope
 from labour_tracker.tables.records import AggregateRecord
@@ -108,8 +108,9 @@ def owner_of(faust_app: Any, table: Any, key: str) -> URL:
     raise ApiError(503, "not_ready", "The worker is joining the cluster; try again shortly.")
 
 
-async def read_record(request: web.Request, table: Any, key: str) -> AggregateRecord[Any] | web.Response:
-    """The key's record from the worker that owns its partition: here, or answered by that worker."""
+async def read_record(request: web.Request, table: Any, key: str) -> AggregateRecord[Any]:
+    """The key's record on this worker, when it owns the key; otherwise the owner answers the whole request
+    (raised as AnsweredByOwner, so no view needs to know where the data lives)."""
     faust_app = request.app[FAUST_APP]
     owner = owner_of(faust_app, table, key)
     here = faust_app.conf.canonical_url
@@ -123,6 +124,7 @@ async def read_record(request: web.Request, table: Any, key: str) -> AggregateRe
         async with request.app[HTTP_CLIENT].get(
             owner.with_path(request.path).with_query(request.query), headers=headers
         ) as answer:
-            return web.Response(body=await answer.read(), status=answer.status, content_type=answer.content_type)
+            body = await answer.read()
     except (ClientError, TimeoutError):
         raise ApiError(503, "owner_unavailable", "The worker holding this data did not answer; try again.") from None
+    raise AnsweredByOwner(web.Response(body=body, status=answer.status, content_type=answer.content_type))

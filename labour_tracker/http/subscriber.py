@@ -50,11 +50,9 @@ def respond_with(found: subscriber.Subscriber, status: int = 200) -> web.Respons
     return respond(SubscriberResponse(subscriber=SubscriberView.of(found)), status=status)
 
 
-async def read_subscriber(request: web.Request) -> subscriber.Subscriber | web.Response:
-    """The caller as their owning worker holds them, or that worker's whole answer when it is elsewhere."""
+async def read_subscriber(request: web.Request) -> subscriber.Subscriber:
+    """The caller as their owning worker holds them."""
     record = await read_record(request, subscribers, current_user(request).id)
-    if isinstance(record, web.Response):
-        return record
     if record.state is None:
         raise NOT_REGISTERED
     found: subscriber.Subscriber = record.state
@@ -82,8 +80,6 @@ async def register_subscriber(request: web.Request) -> web.Response:
 
 async def get_subscriber(request: web.Request) -> web.Response:
     found = await read_subscriber(request)
-    if isinstance(found, web.Response):
-        return found
     return respond_with(found)
 
 
@@ -126,7 +122,5 @@ async def unsubscribe_from(request: web.Request) -> web.Response:
 
 async def get_subscriptions(request: web.Request) -> web.Response:
     found = await read_subscriber(request)
-    if isinstance(found, web.Response):
-        return found
     followed = [FollowedPersonView(id=each) for each in sorted(found.subscribed_to)]
     return respond(SubscriptionsResponse(subscriptions=followed))
