@@ -25,6 +25,7 @@ from labour_tracker.http.schemas import (
 )
 from labour_tracker.messages.birthing_person import RegisterBirthingPersonData, RotateSubscriptionTokenData
 from labour_tracker.messages.codec import from_data
+from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.tables.birthing_persons import birthing_persons
 
 NOT_REGISTERED = DomainError(
@@ -33,13 +34,12 @@ NOT_REGISTERED = DomainError(
 PERSON_NOT_FOUND = DomainError(
     ErrorKind.NOT_FOUND, "birthing_person_not_found", "No birthing person is registered with this id."
 )
-MAX_ID_LENGTH = 255  # as long as an aggregate id may be
 
 
 def person_id_in_path(request: web.Request) -> str:
     """The `{birthing_person_id}` of the path; one too long to be anyone's is simply not found."""
     person_id = request.match_info["birthing_person_id"]
-    if len(person_id) > MAX_ID_LENGTH:
+    if len(person_id) > MAX_AGGREGATE_ID_LENGTH:
         raise PERSON_NOT_FOUND
     return person_id
 

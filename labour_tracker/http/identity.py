@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from labour_tracker.domain.user import User
+from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.settings import Settings
 
 __all__ = [
@@ -82,15 +83,12 @@ def _text(claims: Mapping[str, Any], name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-MAX_SUBJECT_LENGTH = 255  # a user id becomes an aggregate id and a Kafka key
-
-
 def claims_to_user(claims: Mapping[str, Any]) -> User:
     """The domain `User` named by verified claims; only `sub` is required, other claims degrade gracefully."""
     sub = _text(claims, "sub")
     if sub is None:
         raise InvalidToken("token has no subject")
-    if len(sub) > MAX_SUBJECT_LENGTH:
+    if len(sub) > MAX_AGGREGATE_ID_LENGTH:
         raise InvalidToken("token subject is too long")
     username = _text(claims, "preferred_username")
     return User(

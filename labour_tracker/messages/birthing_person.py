@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field
 
 from labour_tracker.domain import labour
 from labour_tracker.messages.commands import CommandType, catalogue, command_type
-from labour_tracker.messages.envelopes import Message
+from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Message
 
 NOTES = Field(None, max_length=2000, description="Free text.")
 INTENSITY_RANGE: dict[str, Any] = {"minimum": 1, "maximum": 10}  # documented here, enforced by the domain (422)
@@ -47,7 +47,7 @@ class RotateSubscriptionTokenData(Message):
 
 
 class SubscriberData(Message):
-    subscriber_id: str = Field(min_length=1, max_length=255)
+    subscriber_id: str = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
 
 
 class AuthoriseSubscriberData(SubscriberData):

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 COMMAND_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+MAX_AGGREGATE_ID_LENGTH = 255  # a user id becomes an aggregate id and a Kafka key
 
 
 class Message(BaseModel):
@@ -19,7 +20,9 @@ class CommandEnvelope(Message):
 
     id: str = Field(pattern=COMMAND_ID_PATTERN, description="Client-chosen command id; a retry reuses it.")
     type: str = Field(description="Command type, e.g. `labour.begin`.")
-    aggregate_id: str = Field(min_length=1, max_length=255, description="Id of the aggregate; also the message key.")
+    aggregate_id: str = Field(
+        min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the aggregate; also the message key."
+    )
     data: dict[str, Any] = Field(default_factory=dict, description="The command's payload; its schema per type.")
 
 

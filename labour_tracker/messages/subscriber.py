@@ -8,9 +8,9 @@ from pydantic import Field
 
 from labour_tracker.domain import subscriber
 from labour_tracker.messages.commands import CommandType, catalogue, command_type
-from labour_tracker.messages.envelopes import Message
+from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Message
 
-BIRTHING_PERSON_ID = Field(min_length=1, max_length=255, description="Id of the birthing person.")
+BIRTHING_PERSON_ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the birthing person.")
 
 
 class ContactMethodsData(Message):
