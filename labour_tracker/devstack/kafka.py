@@ -124,7 +124,14 @@ class KafkaBroker:
         wait_until(self.answers_metadata, timeout=timeout, what="Kafka broker", process=self.process)
 
     def answers_metadata(self) -> bool:
-        return port_open(self.port) and asyncio.run(_answers_metadata(self.bootstrap))
+        if not port_open(self.port):
+            return False
+        # A loop of its own that never becomes current: asyncio.run would unset the caller's (a test session's).
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(_answers_metadata(self.bootstrap))
+        finally:
+            loop.close()
 
     def stop(self) -> None:
         if self.process is not None:

@@ -195,11 +195,9 @@ async def subscriber_story() -> Wire:
 
 
 @pytest.fixture(scope="module")
-def wires() -> dict[str, Wire]:
-    async def tell() -> dict[str, Wire]:
-        return {"birthing_person": await birthing_person_story(), "subscriber": await subscriber_story()}
-
-    return asyncio.run(tell())
+async def wires() -> dict[str, Wire]:
+    # On the suite's loop: asyncio.run would close its own and leave later async tests with none.
+    return {"birthing_person": await birthing_person_story(), "subscriber": await subscriber_story()}
 
 
 # ---- (a) The committed docs are what the code generates ---------------------------------------------------------
