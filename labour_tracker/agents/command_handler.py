@@ -57,6 +57,10 @@ def _validation_details(error: ValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(each["loc"]), "msg": each["msg"], "type": each["type"]} for each in error.errors()]
 
 
+UNREADABLE = "unreadable"  # the command id of an outcome for a message that was no command envelope
+INTERNAL_ERROR = ErrorBody(kind="internal", code="internal_error", description="The command could not be processed.")
+
+
 def event_id(command_id: str, aggregate_id: str, index: int) -> str:
     """The same id however often the command is redelivered, so consumers can drop repeats."""
     return str(uuid5(NAMESPACE_URL, f"labour-tracker:{aggregate_id}/{command_id}/{index}"))
@@ -99,10 +103,10 @@ class CommandHandler(Generic[S, C, E]):
     async def handle(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> dict[str, Any]:
         """Process one message; returns the reply for a caller waiting on it (the HTTP API)."""
         now = self.clock()
-        command_id, command_type, aggregate_id = "unknown", None, key
+        envelope: CommandEnvelope | None = None
         try:
-            envelope = self._envelope(key, value)
-            command_id, command_type, aggregate_id = envelope.id, envelope.type, envelope.aggregate_id
+            envelope = self._envelope(value)
+            self._check_addressed_here(key, envelope)
             record: AggregateRecord[S] = self.table.get(envelope.aggregate_id) or AggregateRecord()
             outcome = record.outcome_of(envelope.id)
             if outcome is None:
@@ -114,50 +118,45 @@ class CommandHandler(Generic[S, C, E]):
             await self.outcomes.send(key=envelope.aggregate_id, value=outcome.model_dump_json().encode())
             return self._reply(outcome, record.state)
         except Rejected as rejected:
-            outcome = Outcome(
-                command_id=command_id,
-                command_type=command_type,
-                aggregate_id=aggregate_id,
-                status="rejected",
-                version=None,
-                error=rejected.error,
-                time=now,
-            )
             if rejected.dead_letter:
-                await self._dead_letter(key, value, message, rejected.error.description, now)
-            await self.outcomes.send(key=aggregate_id, value=outcome.model_dump_json().encode())
-            return self._reply(outcome, None)
+                await dead_letter(self.dead_letters, key, value, message, rejected.error.description, now)
+            return await self._refuse(key, envelope, rejected.error, now)
         except Exception as error:  # a bug must not stop the agent: park the message and say so
-            log.exception("command %s on %s failed", command_id, message.topic)
-            await self._dead_letter(key, value, message, f"internal error: {type(error).__name__}", now)
-            outcome = Outcome(
-                command_id=command_id,
-                command_type=command_type,
-                aggregate_id=aggregate_id,
-                status="rejected",
-                version=None,
-                error=ErrorBody(
-                    kind="internal", code="internal_error", description="The command could not be processed."
-                ),
-                time=now,
-            )
-            await self.outcomes.send(key=aggregate_id, value=outcome.model_dump_json().encode())
-            return self._reply(outcome, None)
+            log.exception("command on %s[%s]@%s failed", message.topic, message.partition, message.offset)
+            await dead_letter(self.dead_letters, key, value, message, f"internal error: {type(error).__name__}", now)
+            return await self._refuse(key, envelope, INTERNAL_ERROR, now)
 
-    def _envelope(self, key: str | None, value: bytes) -> CommandEnvelope:
+    async def _refuse(
+        self, key: str | None, envelope: CommandEnvelope | None, error: ErrorBody, now: datetime
+    ) -> dict[str, Any]:
+        """Say on the outcome topic (keyed as the message was) and to any caller that the command was refused."""
+        outcome = Outcome(
+            command_id=envelope.id if envelope else UNREADABLE,
+            command_type=envelope.type if envelope else None,
+            aggregate_id=key if key is not None or envelope is None else envelope.aggregate_id,
+            status="rejected",
+            version=None,
+            error=error,
+            time=now,
+        )
+        await self.outcomes.send(key=outcome.aggregate_id, value=outcome.model_dump_json().encode())
+        return self._reply(outcome, None)
+
+    def _envelope(self, value: bytes) -> CommandEnvelope:
         try:
-            envelope = CommandEnvelope.model_validate_json(value)
+            return CommandEnvelope.model_validate_json(value)
         except ValidationError as error:
             raise _malformed(
                 "malformed_command", "The message is not a valid command envelope.", _validation_details(error)
             ) from None
+
+    def _check_addressed_here(self, key: str | None, envelope: CommandEnvelope) -> None:
         if key is not None and key != envelope.aggregate_id:
             raise _malformed("key_mismatch", "The message key must be the command's aggregate_id.")
         if envelope.type not in self.aggregate.commands:
             raise _malformed(
                 "unknown_command_type", f"Unknown command type {envelope.type!r} for {self.aggregate.name}."
             )
-        return envelope
 
     def _apply(
         self, record: AggregateRecord[S], envelope: CommandEnvelope, now: datetime
@@ -213,11 +212,6 @@ class CommandHandler(Generic[S, C, E]):
         """Send the events and wait until the broker has them (their ids make a resend harmless)."""
         pending = [await self.events.send(key=aggregate_id, value=each.model_dump_json().encode()) for each in events]
         await asyncio.gather(*pending)
-
-    async def _dead_letter(
-        self, key: str | None, value: bytes, message: faust.types.tuples.Message, reason: str, now: datetime
-    ) -> None:
-        await dead_letter(self.dead_letters, key, value, message, reason, now)
 
     def _reply(self, outcome: Outcome, state: S | None) -> dict[str, Any]:
         return {

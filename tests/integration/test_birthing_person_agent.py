@@ -170,6 +170,9 @@ async def test_a_bad_message_is_rejected_and_dead_lettered_and_the_agent_goes_on
     correlation = await kafka_client.send(value, key=keyed, reply=True)
     answer = await kafka_client.reply(correlation)
     assert (answer["outcome"]["status"], answer["outcome"]["error"]["code"]) == ("rejected", code)
+    # Whenever the envelope could be read, the outcome names the command, so its sender can match it.
+    expected_id = "unreadable" if code == "malformed_command" else json.loads(value)["id"]
+    assert answer["outcome"]["command_id"] == expected_id
     (letter,) = await kafka_client.read(f"{kafka_client.prefix}.dead_letters", 1, lambda d: d["key"] == keyed)
     assert letter["value"] == value.decode("utf-8", errors="replace")
     assert letter["reason"]
