@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
-import faust
-
 from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import Aggregate, CommandHandler
+from labour_tracker.agents.command_handler import Aggregate, CommandHandler, command_agent
 from labour_tracker.app import app
 from labour_tracker.domain import labour
 from labour_tracker.messages.birthing_person import COMMANDS
@@ -25,17 +20,15 @@ BIRTHING_PERSON: Aggregate[labour.BirthingPerson, labour.BirthingPersonCommand, 
     evolve=labour.evolve,
 )
 
-handler = CommandHandler(
-    BIRTHING_PERSON,
-    birthing_persons,
-    events=topics.birthing_person_events,
-    outcomes=topics.birthing_person_outcomes,
-    dead_letters=topics.dead_letters,
+birthing_person_agent = command_agent(
+    app,
+    "birthing_person",
+    topics.birthing_person_commands,
+    CommandHandler(
+        BIRTHING_PERSON,
+        birthing_persons,
+        events=topics.birthing_person_events,
+        outcomes=topics.birthing_person_outcomes,
+        dead_letters=topics.dead_letters,
+    ),
 )
-
-
-# One message at a time per partition (concurrency 1): the aggregate's commands must apply in order.
-@app.agent(topics.birthing_person_commands, name="birthing_person", use_reply_headers=True)
-async def birthing_person_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[dict[str, Any]]:
-    async for event in stream.events():
-        yield await handler.handle(event.key, event.value, event.message)

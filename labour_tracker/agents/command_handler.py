@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -218,3 +218,16 @@ class CommandHandler(Generic[S, C, E]):
             "outcome": outcome.model_dump(mode="json"),
             "state": to_data(state) if state is not None and outcome.status == "accepted" else None,
         }
+
+
+def command_agent(app: faust.App, name: str, commands: faust.TopicT, handler: CommandHandler[Any, Any, Any]) -> Any:
+    """The Faust agent that owns an aggregate: its commands, one at a time per partition, answered in order.
+
+    Concurrency 1 on purpose: an aggregate's commands must apply in the order they were sent.
+    """
+
+    async def apply_commands(stream: faust.StreamT[bytes]) -> AsyncIterator[dict[str, Any]]:
+        async for event in stream.events():
+            yield await handler.handle(event.key, event.value, event.message)
+
+    return app.agent(commands, name=name, use_reply_headers=True)(apply_commands)

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
-import faust
-
 from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import Aggregate, CommandHandler
+from labour_tracker.agents.command_handler import Aggregate, CommandHandler, command_agent
 from labour_tracker.app import app
 from labour_tracker.domain import subscriber
 from labour_tracker.messages.subscriber import COMMANDS
@@ -21,17 +16,15 @@ SUBSCRIBER: Aggregate[subscriber.Subscriber, subscriber.SubscriberCommand, subsc
     evolve=subscriber.evolve,
 )
 
-handler = CommandHandler(
-    SUBSCRIBER,
-    subscribers,
-    events=topics.subscriber_events,
-    outcomes=topics.subscriber_outcomes,
-    dead_letters=topics.dead_letters,
+subscriber_agent = command_agent(
+    app,
+    "subscriber",
+    topics.subscriber_commands,
+    CommandHandler(
+        SUBSCRIBER,
+        subscribers,
+        events=topics.subscriber_events,
+        outcomes=topics.subscriber_outcomes,
+        dead_letters=topics.dead_letters,
+    ),
 )
-
-
-# One message at a time per partition (concurrency 1): the aggregate's commands must apply in order.
-@app.agent(topics.subscriber_commands, name="subscriber", use_reply_headers=True)
-async def subscriber_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[dict[str, Any]]:
-    async for event in stream.events():
-        yield await handler.handle(event.key, event.value, event.message)
