@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,18 +14,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, new_stack
-
-
-@pytest.fixture(scope="module")
-def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, WorkerProcess]]:
-    stack = new_stack(kafka, postgres)
-    worker = stack.worker("agent")
-    worker.start()
-    yield stack, worker
-    worker.stop()
+from tests.e2e.conftest import Stack
 
 
 class Kafka:

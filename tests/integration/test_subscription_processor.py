@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,21 +18,10 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, caller_factory, new_stack
+from tests.e2e.conftest import Stack, caller_factory
 
 SUBSCRIBED, UNSUBSCRIBED = "subscriber.subscribed_to", "subscriber.unsubscribed_from"
-
-
-@pytest.fixture(scope="module")
-def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, WorkerProcess]]:
-    stack = new_stack(kafka, postgres)
-    worker = stack.worker("subscription-processor")
-    worker.start()
-    yield stack, worker
-    worker.stop()
 
 
 class Kafka:
