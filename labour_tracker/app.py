@@ -17,6 +17,7 @@ class LabourTrackerApp(faust.App):
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         self.settings = settings
+        self._serving_api: list[Any] = []
         self.topics_declared = asyncio.Event()  # commands wait for it: an undeclared topic would be mis-created
         super().__init__(
             settings.app_id,
@@ -55,7 +56,10 @@ class LabourTrackerApp(faust.App):
     def on_webserver_init(self, web: Any) -> None:
         from labour_tracker.http.server import mount
 
-        mount(web.web_app, self.settings, self)
+        # Faust initialises a worker's web server more than once; a second API would open its own pools, unused.
+        if web.web_app not in self._serving_api:
+            mount(web.web_app, self.settings, self)
+            self._serving_api.append(web.web_app)
 
 
 app = LabourTrackerApp(load_settings())
