@@ -76,10 +76,14 @@ async def send_command(
     chosen_id = chosen_id or command_id(request, body)
     data = body.model_dump(mode="json", exclude={"command_id"}, exclude_none=True) if body else {}
     envelope = CommandEnvelope(id=chosen_id, type=command_type, aggregate_id=aggregate_id, data=data)
+    asking = asyncio.ensure_future(agent.ask(value=envelope.model_dump_json().encode(), key=aggregate_id))
     try:
-        async with asyncio.timeout(request.app[SETTINGS].reply_timeout):
-            reply = await agent.ask(value=envelope.model_dump_json().encode(), key=aggregate_id)
+        # Shielded: a cancelled wait would cancel Faust's reply promise, and the late reply arriving for it would
+        # then crash Faust's reply consumer, leaving every later command of this worker without an answer.
+        reply = await asyncio.wait_for(asyncio.shield(asking), request.app[SETTINGS].reply_timeout)
     except TimeoutError:
+        LATE_REPLIES.add(asking)
+        asking.add_done_callback(_forget_late_reply)
         raise ApiError(
             504,
             "reply_timeout",
@@ -95,6 +99,16 @@ async def send_command(
         raise ApiError.from_error(error["kind"], error["code"], error["description"], error.get("details"))
     state: dict[str, Any] = reply["state"]
     return state
+
+
+LATE_REPLIES: set[asyncio.Future[Any]] = set()  # still awaited after their 504: held, or they would be collected
+
+
+def _forget_late_reply(asked: asyncio.Future[Any]) -> None:
+    """A reply that came after its caller was answered 504 has no one to go to; retrieve it so none is logged."""
+    LATE_REPLIES.discard(asked)
+    if not asked.cancelled():
+        asked.exception()
 
 
 def owner_of(faust_app: Any, table: Any, key: str) -> URL:
