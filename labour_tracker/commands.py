@@ -6,7 +6,8 @@ import asyncio
 import sys
 from datetime import timedelta
 
-from faust.cli import AppCommand, option
+import click
+from faust.cli import AppCommand, argument, option
 
 from labour_tracker.app import app
 from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
@@ -50,4 +51,24 @@ async def token(
             phone_number=phone,
             lifetime=timedelta(hours=lifetime_hours),
         )
+    )
+
+
+@app.command(
+    argument("action", type=click.Choice(["rebuild"])),
+    option("--schema", default=None, help="Schema to build into (default: the live schema's name + _rebuilt)."),
+)
+async def mirror(self: AppCommand, action: str, schema: str | None) -> None:
+    """Rebuild the PostgreSQL mirror from the changelogs into a fresh schema (the live one is left alone)."""
+    from labour_tracker.mirror.rebuild import rebuild
+
+    target = schema or f"{app.settings.mirror_schema}_rebuilt"
+    try:
+        report = await rebuild(app.settings, target)
+    except ValueError as error:
+        print(f"labour-tracker mirror: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print(
+        f"rebuilt schema {report.schema}: {report.changes} changes mirrored, "
+        f"{report.unreadable} unreadable and {report.rejected} rejected records set aside"
     )

@@ -1,0 +1,131 @@
+"""Views served from the PostgreSQL mirror: a person's past labours and both sides' subscription lists, paged.
+
+The mirror trails the tables by moments: a change just made may take that long to appear here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from labour_tracker.domain import labour
+from labour_tracker.http.birthing_person import read_person, respond
+from labour_tracker.http.errors import ApiError
+from labour_tracker.http.identity import current_user
+from labour_tracker.http.keys import DATABASE, SETTINGS
+from labour_tracker.http.schemas import (
+    ContractionView,
+    FollowedPersonView,
+    LabourRecordView,
+    LaboursResponse,
+    SubscribersResponse,
+    SubscriberSummaryView,
+    SubscriptionsResponse,
+)
+from labour_tracker.http.subscriber import read_subscriber
+from labour_tracker.mirror.database import UNAVAILABLE
+from labour_tracker.mirror.reads import LabourRow, MirrorReads
+
+DEFAULT_PAGE, LARGEST_PAGE = 20, 100
+
+
+def invalid_query(description: str) -> ApiError:
+    return ApiError(400, "invalid_query", description)
+
+
+def page_size(request: web.Request) -> int:
+    given = request.query.get("limit", str(DEFAULT_PAGE))
+    if not given.isdigit() or not 1 <= int(given) <= LARGEST_PAGE:
+        raise invalid_query(f"limit must be a whole number from 1 to {LARGEST_PAGE}.")
+    return int(given)
+
+
+def cursor(position: list[Any]) -> str:
+    """An opaque `after` value: the sort key of a page's last row."""
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+def position_after(request: web.Request, length: int) -> list[str] | None:
+    """The sort key a page starts after, from its `after` cursor; None for the first page."""
+    given = request.query.get("after")
+    if given is None:
+        return None
+    try:
+        position = json.loads(base64.urlsafe_b64decode(given + "=" * (-len(given) % 4)))
+    except (binascii.Error, ValueError):
+        raise invalid_query("after must be the `next` value of a previous page.") from None
+    if not isinstance(position, list) or len(position) != length or not all(isinstance(e, str) for e in position):
+        raise invalid_query("after must be the `next` value of a previous page.")
+    return position
+
+
+def next_page(rows: list[Any], limit: int, position: list[Any]) -> str | None:
+    return cursor(position) if len(rows) == limit else None
+
+
+@contextlib.asynccontextmanager
+async def mirror(request: web.Request) -> AsyncIterator[tuple[MirrorReads, asyncpg.Connection]]:
+    """A connection to the mirror, or 503 while PostgreSQL is away."""
+    try:
+        pool = await request.app[DATABASE].pool()
+        async with pool.acquire() as connection:
+            yield MirrorReads(request.app[SETTINGS].mirror_schema), connection
+    except UNAVAILABLE:
+        raise ApiError(
+            503, "database_unavailable", "History is unavailable for a moment; try again shortly.",
+            headers={"Retry-After": "5"},
+        ) from None  # fmt: skip
+
+
+def labour_view(row: LabourRow) -> LabourRecordView:
+    return LabourRecordView(
+        id=row.id,
+        first_labour=row.first_labour,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        phase=labour.Phase(row.phase),
+        notes=row.notes,
+        alerts=sorted(labour.Alert(each) for each in row.alerts),
+        contractions=[ContractionView.of(each) for each in row.contractions],
+    )
+
+
+async def get_labours(request: web.Request) -> web.Response:
+    limit, after = page_size(request), position_after(request, 2)
+    try:
+        start = (datetime.fromisoformat(after[0]), after[1]) if after else None
+    except ValueError:
+        raise invalid_query("after must be the `next` value of a previous page.") from None
+    person = await read_person(request, current_user(request).id)
+    async with mirror(request) as (reads, connection):
+        rows = await reads.labours(connection, person.id, limit, start)
+    last = [rows[-1].start_time.isoformat(), rows[-1].id] if rows else []
+    return respond(LaboursResponse(labours=[labour_view(row) for row in rows], next=next_page(rows, limit, last)))
+
+
+async def get_subscribers(request: web.Request) -> web.Response:
+    limit, after = page_size(request), position_after(request, 1)
+    person = await read_person(request, current_user(request).id)
+    async with mirror(request) as (reads, connection):
+        rows = await reads.subscribers_of(connection, person.id, limit, after[0] if after else None)
+    views = [SubscriberSummaryView.model_validate(row, from_attributes=True) for row in rows]
+    last = [rows[-1].id] if rows else []
+    return respond(SubscribersResponse(subscribers=views, next=next_page(rows, limit, last)))
+
+
+async def get_subscriptions(request: web.Request) -> web.Response:
+    limit, after = page_size(request), position_after(request, 1)
+    found = await read_subscriber(request)
+    async with mirror(request) as (reads, connection):
+        rows = await reads.followed_by(connection, found.id, limit, after[0] if after else None)
+    views = [FollowedPersonView.model_validate(row, from_attributes=True) for row in rows]
+    last = [rows[-1].id] if rows else []
+    return respond(SubscriptionsResponse(subscriptions=views, next=next_page(rows, limit, last)))

@@ -1,0 +1,154 @@
+"""Follow the tables' changelogs into PostgreSQL, acknowledging a batch's offsets only after its commit.
+
+A consumer of its own (not a Faust agent) so that the offsets committed are exactly those written: while
+PostgreSQL is away the same batch is tried again with backoff and nothing later is read, so a restart, a
+rebalance or an outage of any length resumes from the first record not yet in the mirror.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from labour_tracker.mirror.database import Database
+from labour_tracker.mirror.rows import Change, Unreadable, read_change
+from labour_tracker.mirror.writer import MirrorWriter
+
+log = logging.getLogger(__name__)
+
+Unreadables = Callable[[ConsumerRecord[bytes, bytes], str], Awaitable[None]]  # reports each record set aside
+Mirrored = Callable[[list[Change], datetime], None]  # told of each batch written, with when its commit ended
+
+
+class ChangelogMirror:
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        tables: Mapping[str, str],  # changelog topic -> mirrored table
+        database: Database,
+        writer: MirrorWriter,
+        unreadable: Unreadables,
+        rejected: Callable[[Change, str], Awaitable[None]],
+        batch_size: int = 1000,
+        mirrored: Mirrored | None = None,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.tables = dict(tables)
+        self.database = database
+        self.writer = writer
+        self.unreadable = unreadable
+        self.rejected = rejected
+        self.batch_size = batch_size
+        self.mirrored = mirrored
+        self.written = 0  # changes written (or found already written) since start
+
+    def consumer(self, group_id: str | None) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=group_id,
+            client_id="labour-tracker-mirror",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            # A batch waits for PostgreSQL as long as it is away; the group must not take the partitions meanwhile.
+            max_poll_interval_ms=24 * 3600 * 1000,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_500,
+        )
+
+    async def follow(self, group_id: str, stopping: asyncio.Event) -> None:
+        """Mirror every change as it comes, in the consumer group that shares the changelogs among workers."""
+        consumer = self.consumer(group_id)
+        consumer.subscribe(topics=list(self.tables))
+        await consumer.start()
+        try:
+            while not stopping.is_set():
+                fetched = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
+                if fetched and await self._mirror(fetched, stopping):
+                    await self._commit(consumer, fetched)
+        finally:
+            await consumer.stop()
+
+    async def copy(self, group_id: str) -> int:
+        """Mirror every change from the start of the changelogs to their ends as they are now, then commit those
+        ends for `group_id`, so workers following that group go on from there. Returns the changes written."""
+        partitions = await self._partitions()
+        consumer = self.consumer(group_id)
+        await consumer.start()
+        try:
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            remaining = {tp for tp in partitions if ends[tp] > 0}
+            while remaining:
+                fetched = await consumer.getmany(*remaining, timeout_ms=500, max_records=self.batch_size)
+                await self._mirror(fetched, asyncio.Event())
+                remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+            if partitions:
+                await consumer.commit({tp: ends[tp] for tp in partitions})
+        finally:
+            await consumer.stop()
+        return self.written
+
+    async def _partitions(self) -> list[TopicPartition]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="labour-tracker-mirror")
+        await admin.start()
+        try:
+            described = await admin.describe_topics(list(self.tables))
+        finally:
+            await admin.close()
+        return [
+            TopicPartition(topic["topic"], partition["partition"])
+            for topic in described
+            if topic["error_code"] == 0
+            for partition in topic["partitions"]
+        ]
+
+    async def _mirror(
+        self, fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], stopping: asyncio.Event
+    ) -> bool:
+        """Write one fetch into the mirror, trying again until it lands; False if stopped first.
+
+        Unreadable records are set aside once the rest of their fetch has landed, so an outage repeats none.
+        """
+        changes, unreadable = [], []
+        for records in fetched.values():
+            for record in records:
+                changed_at = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                try:
+                    change = read_change(
+                        self.tables[record.topic], record.key, record.value, changed_at,
+                        record.topic, record.partition, record.offset,
+                    )  # fmt: skip
+                except Unreadable as error:
+                    unreadable.append((record, str(error)))
+                    continue
+                if change is not None:
+                    changes.append(change)
+        written, _ = await self.database.patiently(
+            lambda connection: self.writer.write(connection, changes, self.rejected), stopping, "the mirror"
+        )
+        if not written:
+            return False
+        for record, reason in unreadable:
+            await self.unreadable(record, reason)
+        self.written += len(changes)
+        if self.mirrored is not None:
+            self.mirrored(changes, datetime.now(UTC))
+        return True
+
+    @staticmethod
+    async def _commit(
+        consumer: AIOKafkaConsumer, fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        try:
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in fetched.items()})
+        except (CommitFailedError, KafkaError) as error:
+            # The partitions moved on a rebalance: their new owner writes these again, which changes nothing.
+            log.warning("mirror could not commit its offsets (%s); they will be mirrored again", error)

@@ -1,0 +1,113 @@
+"""What is read from the mirror rather than the tables: histories and lists, a page at a time.
+
+Pages are keyset-paginated (`after` the last row of the previous page), so a page costs the same however
+deep it is and rows added meanwhile neither repeat nor vanish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from labour_tracker.domain.labour import Contraction
+from labour_tracker.mirror.schema import check_schema_name
+
+
+@dataclass(frozen=True)
+class LabourRow:
+    id: str
+    first_labour: bool
+    start_time: datetime
+    end_time: datetime | None
+    phase: str
+    notes: str | None
+    alerts: tuple[str, ...]
+    contractions: tuple[Contraction, ...]
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    id: str
+    first_name: str | None  # None while the person's own row has not reached the mirror
+    last_name: str | None
+
+
+@dataclass(frozen=True)
+class SubscriberRow:
+    id: str
+    first_name: str
+    last_name: str
+    contact_methods: tuple[str, ...]
+
+
+class MirrorReads:
+    def __init__(self, schema: str) -> None:
+        self.schema = check_schema_name(schema)
+
+    async def labours(
+        self, connection: asyncpg.Connection, person_id: str, limit: int, after: tuple[datetime, str] | None
+    ) -> list[LabourRow]:
+        """A person's labours, latest first, each with its contractions in the order they started."""
+        s = self.schema
+        start, labour_id = after if after is not None else (None, None)
+        labours = await connection.fetch(
+            f"""SELECT id, first_labour, start_time, end_time, phase, notes, alerts FROM {s}.labours
+                WHERE birthing_person_id = $1 AND ($2::timestamptz IS NULL OR (start_time, id) < ($2, $3))
+                ORDER BY start_time DESC, id DESC LIMIT $4""",
+            person_id,
+            start,
+            labour_id,
+            limit,
+        )
+        contractions: dict[str, list[Contraction]] = {row["id"]: [] for row in labours}
+        for row in await connection.fetch(
+            f"""SELECT labour_id, id, start_time, end_time, intensity, notes FROM {s}.contractions
+                WHERE labour_id = ANY($1::text[]) ORDER BY labour_id, start_time, id""",
+            list(contractions),
+        ):
+            contractions[row["labour_id"]].append(
+                Contraction(row["id"], row["start_time"], row["end_time"], row["intensity"], row["notes"])
+            )
+        return [
+            LabourRow(
+                row["id"], row["first_labour"], row["start_time"], row["end_time"], row["phase"], row["notes"],
+                tuple(row["alerts"]), tuple(contractions[row["id"]]),
+            )
+            for row in labours
+        ]  # fmt: skip
+
+    async def subscribers_of(
+        self, connection: asyncpg.Connection, person_id: str, limit: int, after: str | None
+    ) -> list[SubscriberRow]:
+        """The subscribers following a person, with their names and chosen channels, by id."""
+        s = self.schema
+        rows = await connection.fetch(
+            f"""SELECT subscriber.id, subscriber.first_name, subscriber.last_name, subscriber.contact_methods
+                FROM {s}.subscriptions AS subscription JOIN {s}.subscribers AS subscriber
+                    ON subscriber.id = subscription.subscriber_id
+                WHERE subscription.birthing_person_id = $1 AND ($2::text IS NULL OR subscription.subscriber_id > $2)
+                ORDER BY subscription.subscriber_id LIMIT $3""",
+            person_id,
+            after,
+            limit,
+        )
+        return [SubscriberRow(r["id"], r["first_name"], r["last_name"], tuple(r["contact_methods"])) for r in rows]
+
+    async def followed_by(
+        self, connection: asyncpg.Connection, subscriber_id: str, limit: int, after: str | None
+    ) -> list[PersonRow]:
+        """The birthing persons a subscriber follows, with their names, by id."""
+        s = self.schema
+        rows = await connection.fetch(
+            f"""SELECT subscription.birthing_person_id AS id, person.first_name, person.last_name
+                FROM {s}.subscriptions AS subscription LEFT JOIN {s}.birthing_persons AS person
+                    ON person.id = subscription.birthing_person_id
+                WHERE subscription.subscriber_id = $1 AND ($2::text IS NULL OR subscription.birthing_person_id > $2)
+                ORDER BY subscription.birthing_person_id LIMIT $3""",
+            subscriber_id,
+            after,
+            limit,
+        )
+        return [PersonRow(r["id"], r["first_name"], r["last_name"]) for r in rows]

@@ -1,0 +1,157 @@
+"""From a table's changelog record to the mirror's rows: one `Change` per aggregate version, read into columns.
+
+Each function returns column lists (one list per column, in the SQL table's order) so the writer can send a
+whole batch as arrays in one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from labour_tracker.domain.labour import BirthingPerson
+from labour_tracker.domain.notification import Notification
+from labour_tracker.domain.subscriber import Subscriber
+from labour_tracker.tables.records import AggregateRecord, RecordCodec
+
+# The tables mirrored, by name, with the state each record holds.
+STATE_TYPES: dict[str, type[Any]] = {
+    "birthing_persons": BirthingPerson,
+    "subscribers": Subscriber,
+    "notifications": Notification,
+}
+_CODECS = {name: RecordCodec(state) for name, state in STATE_TYPES.items()}  # as the tables write their changelogs
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One aggregate's state at one version, as its table recorded it."""
+
+    table: str
+    key: str
+    version: int
+    state: Any
+    changed_at: datetime
+    topic: str
+    partition: int
+    offset: int
+    raw: bytes  # the changelog record's value, for a dead letter
+
+    @property
+    def source(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+class Unreadable(Exception):
+    """A changelog record that is no record of its table; the text says why without quoting it."""
+
+
+def read_change(
+    table: str, key: bytes | None, value: bytes | None, changed_at: datetime, topic: str, partition: int, offset: int
+) -> Change | None:
+    """The change a changelog record holds; None for a record that holds none (a deletion or an empty aggregate)."""
+    if value is None:
+        return None
+    if key is None:
+        raise Unreadable("a changelog record without a key")
+    try:
+        record: AggregateRecord[Any] = _CODECS[table].loads(value)
+        aggregate_id = key.decode()
+    except (ValidationError, UnicodeDecodeError):
+        raise Unreadable(f"not a {table} record") from None
+    if record.state is None:
+        return None
+    if getattr(record.state, "id", aggregate_id) != aggregate_id:
+        raise Unreadable(f"the key is not the id of the {table} record")
+    return Change(table, aggregate_id, record.version, record.state, changed_at, topic, partition, offset, value)
+
+
+def latest(changes: Iterable[Change]) -> list[Change]:
+    """The newest change per aggregate: a batch needs only the last word on each."""
+    newest: dict[tuple[str, str], Change] = {}
+    for change in changes:
+        held = newest.get((change.table, change.key))
+        if held is None or held.version < change.version:
+            newest[(change.table, change.key)] = change
+    return list(newest.values())
+
+
+def _text(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL, which JSON (and so a note) can: keep the rest of the text.
+    return None if value is None else value.replace("\x00", "\ufffd")
+
+
+def _set(values: Iterable[str]) -> str:
+    return ",".join(sorted(values))  # written as one text, split in SQL: arrays of arrays do not unnest
+
+
+def columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
+def person_rows(changes: list[Change]) -> list[list[Any]]:
+    return columns(
+        [
+            (c.key, _text(c.state.first_name), _text(c.state.last_name), c.state.subscription_token_version,
+             c.version, c.changed_at)
+            for c in changes
+        ],
+        6,
+    )  # fmt: skip
+
+
+def labour_rows(changes: list[Change]) -> list[list[Any]]:
+    return columns(
+        [
+            (labour.id, c.key, labour.first_labour, labour.start_time, labour.end_time, labour.phase.value,
+             _text(labour.notes), _set(labour.alerts), c.version)
+            for c in changes
+            for labour in c.state.labours
+        ],
+        9,
+    )  # fmt: skip
+
+
+def contraction_rows(changes: list[Change]) -> list[list[Any]]:
+    return columns(
+        [
+            (contraction.id, labour.id, contraction.start_time, contraction.end_time, contraction.intensity,
+             _text(contraction.notes), c.version)
+            for c in changes
+            for labour in c.state.labours
+            for contraction in labour.contractions
+        ],
+        7,
+    )  # fmt: skip
+
+
+def subscriber_rows(changes: list[Change]) -> list[list[Any]]:
+    return columns(
+        [
+            (c.key, _text(c.state.first_name), _text(c.state.last_name), _text(c.state.phone_number),
+             _text(c.state.email), _set(c.state.contact_methods), c.version, c.changed_at)
+            for c in changes
+        ],
+        8,
+    )  # fmt: skip
+
+
+def subscription_rows(changes: list[Change]) -> list[list[Any]]:
+    return columns([(c.key, person) for c in changes for person in sorted(c.state.subscribed_to)], 2)
+
+
+def notification_rows(changes: list[Change]) -> list[list[Any]]:
+    return columns(
+        [
+            (n.id, n.event_id, n.event_type, n.birthing_person_id, n.labour_id, n.subscriber_id, n.channel.value,
+             _text(n.destination), n.status.value, _text(n.provider_id), _text(n.reason), n.attempts, n.created_at,
+             n.updated_at, c.version, c.changed_at)
+            for c in changes
+            for n in [c.state]
+        ],
+        16,
+    )  # fmt: skip

@@ -1,0 +1,143 @@
+"""Write a batch of changes into the mirror: one transaction, one statement per SQL table, newer versions only.
+
+An aggregate's row lands only when its version is newer than the row's, and its children (labours,
+contractions, subscriptions) are written only for the aggregates that advanced, so a redelivered or
+out-of-order record changes nothing. A change PostgreSQL refuses as data (a value out of range, say) is set
+aside and reported; the rest of its batch lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from labour_tracker.mirror import rows
+from labour_tracker.mirror.rows import Change
+from labour_tracker.mirror.schema import check_schema_name
+
+Rejected = Callable[[Change, str], Awaitable[None]]  # told of each change set aside, with the reason
+
+# Classes of SQLSTATE that mean the data is at fault (22 data exception, 23 integrity constraint violation);
+# anything else (the server gone, a restart, a deadlock) is worth the same batch again later.
+DATA_ERRORS = ("22", "23")
+
+
+def is_data_error(error: BaseException) -> bool:
+    return isinstance(error, asyncpg.PostgresError) and str(getattr(error, "sqlstate", "")).startswith(DATA_ERRORS)
+
+
+class MirrorWriter:
+    def __init__(self, schema: str) -> None:
+        s = check_schema_name(schema)
+        self.schema = s
+        self._persons = f"""
+            INSERT INTO {s}.birthing_persons AS row
+                (id, first_name, last_name, subscription_token_version, version, changed_at)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::bigint[], $6::timestamptz[])
+            ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
+                subscription_token_version = excluded.subscription_token_version, version = excluded.version,
+                changed_at = excluded.changed_at, mirrored_at = clock_timestamp()
+            WHERE row.version < excluded.version
+            RETURNING id"""
+        self._labours = f"""
+            INSERT INTO {s}.labours AS row
+                (id, birthing_person_id, first_labour, start_time, end_time, phase, notes, alerts, version)
+            SELECT id, person, first_labour, start_time, end_time, phase, notes, string_to_array(alerts, ','), version
+            FROM unnest($1::text[], $2::text[], $3::boolean[], $4::timestamptz[], $5::timestamptz[], $6::text[],
+                        $7::text[], $8::text[], $9::bigint[])
+                AS given (id, person, first_labour, start_time, end_time, phase, notes, alerts, version)
+            ON CONFLICT (id) DO UPDATE SET end_time = excluded.end_time, phase = excluded.phase,
+                notes = excluded.notes, alerts = excluded.alerts, version = excluded.version
+            WHERE row.version < excluded.version"""
+        self._contractions = f"""
+            INSERT INTO {s}.contractions AS row (id, labour_id, start_time, end_time, intensity, notes, version)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::smallint[],
+                                 $6::text[], $7::bigint[])
+            ON CONFLICT (id) DO UPDATE SET start_time = excluded.start_time, end_time = excluded.end_time,
+                intensity = excluded.intensity, notes = excluded.notes, version = excluded.version
+            WHERE row.version < excluded.version"""
+        self._subscribers = f"""
+            INSERT INTO {s}.subscribers AS row
+                (id, first_name, last_name, phone_number, email, contact_methods, version, changed_at)
+            SELECT id, first_name, last_name, phone_number, email, string_to_array(methods, ','), version, changed_at
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                        $8::timestamptz[])
+                AS given (id, first_name, last_name, phone_number, email, methods, version, changed_at)
+            ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name,
+                phone_number = excluded.phone_number, email = excluded.email,
+                contact_methods = excluded.contact_methods, version = excluded.version,
+                changed_at = excluded.changed_at, mirrored_at = clock_timestamp()
+            WHERE row.version < excluded.version
+            RETURNING id"""
+        self._forget_subscriptions = f"DELETE FROM {s}.subscriptions WHERE subscriber_id = ANY($1::text[])"
+        self._subscriptions = f"""
+            INSERT INTO {s}.subscriptions (subscriber_id, birthing_person_id)
+            SELECT * FROM unnest($1::text[], $2::text[])"""
+        self._notifications = f"""
+            INSERT INTO {s}.notifications AS row
+                (id, event_id, event_type, birthing_person_id, labour_id, subscriber_id, channel, destination,
+                 status, provider_id, reason, attempts, created_at, updated_at, version, changed_at)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                 $8::text[], $9::text[], $10::text[], $11::text[], $12::integer[],
+                                 $13::timestamptz[], $14::timestamptz[], $15::bigint[], $16::timestamptz[])
+            ON CONFLICT (id) DO UPDATE SET status = excluded.status, provider_id = excluded.provider_id,
+                reason = excluded.reason, attempts = excluded.attempts, updated_at = excluded.updated_at,
+                version = excluded.version, changed_at = excluded.changed_at, mirrored_at = clock_timestamp()
+            WHERE row.version < excluded.version"""
+
+    async def write(self, connection: asyncpg.Connection, changes: list[Change], rejected: Rejected) -> None:
+        """Write the batch in one transaction; if PostgreSQL refuses its data, write each change alone.
+
+        Raises on anything else (the server unreachable, say): nothing of the batch was written then.
+        """
+        batch = rows.latest(changes)
+        try:
+            async with connection.transaction():
+                await self._write(connection, batch)
+        except asyncpg.PostgresError as error:
+            if not is_data_error(error):
+                raise
+            await self._write_one_by_one(connection, batch, rejected)
+
+    async def _write_one_by_one(self, connection: asyncpg.Connection, batch: list[Change], rejected: Rejected) -> None:
+        for change in batch:
+            try:
+                async with connection.transaction():
+                    await self._write(connection, [change])
+            except asyncpg.PostgresError as error:
+                if not is_data_error(error):
+                    raise
+                await rejected(change, f"{type(error).__name__}: {error}")
+
+    async def _write(self, connection: asyncpg.Connection, batch: list[Change]) -> None:
+        by_table: dict[str, list[Change]] = {}
+        for change in batch:
+            by_table.setdefault(change.table, []).append(change)
+        if persons := by_table.get("birthing_persons"):
+            advanced = await self._advanced(connection, self._persons, rows.person_rows(persons), persons)
+            await self._run(connection, self._labours, rows.labour_rows(advanced))
+            await self._run(connection, self._contractions, rows.contraction_rows(advanced))
+        if subscribers := by_table.get("subscribers"):
+            advanced = await self._advanced(
+                connection, self._subscribers, rows.subscriber_rows(subscribers), subscribers
+            )
+            if advanced:
+                await connection.execute(self._forget_subscriptions, [each.key for each in advanced])
+                await self._run(connection, self._subscriptions, rows.subscription_rows(advanced))
+        if notifications := by_table.get("notifications"):
+            await self._run(connection, self._notifications, rows.notification_rows(notifications))
+
+    @staticmethod
+    async def _advanced(
+        connection: asyncpg.Connection, sql: str, columns: list[list[Any]], changes: list[Change]
+    ) -> list[Change]:
+        """Upsert the aggregates' rows; the changes that were newer than their rows."""
+        written = {row["id"] for row in await connection.fetch(sql, *columns)}
+        return [change for change in changes if change.key in written]
+
+    @staticmethod
+    async def _run(connection: asyncpg.Connection, sql: str, columns: list[list[Any]]) -> None:
+        if columns and columns[0]:
+            await connection.execute(sql, *columns)

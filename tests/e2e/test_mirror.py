@@ -1,0 +1,270 @@
+"""The PostgreSQL mirror through a running worker: histories served from it, a Postgres outage waited out with
+nothing lost or doubled, and a rebuild from Kafka that equals the live mirror."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.worker import WorkerProcess
+from tests.e2e.conftest import Caller, MakeCaller, Response, Stack, caller_factory, new_stack
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 30.0) -> Any:
+    """The first truthy result of `check`: the mirror trails the tables."""
+    deadline = time.monotonic() + within
+    while not (result := await check()):
+        assert time.monotonic() < deadline, "the mirror did not catch up in time"
+        await asyncio.sleep(0.1)
+    return result
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+async def labour_with_contractions(alice: Caller, began: datetime, contractions: int) -> dict[str, Any]:
+    """A labour from begin to complete, back-dated to `began`; the completed labour as the API answered it."""
+    assert (await alice.post("/labour/begin", {"first_labour": False, "start_time": iso(began)})).status == 200
+    for n in range(contractions):
+        start = began + timedelta(minutes=10 * (n + 1))
+        body = {"start_time": iso(start), "intensity": 4 + n, "notes": f"contraction {n}"}
+        assert (await alice.post("/labour/contraction/start", body)).status == 200
+        ended = await alice.put(
+            "/labour/contraction/end", {"end_time": iso(start + timedelta(seconds=50)), "intensity": 5}
+        )
+        assert ended.status == 200, ended.body
+    completed = await alice.put("/labour/complete", {"notes": "a girl"})
+    assert completed.status == 200, completed.body
+    labour: dict[str, Any] = completed.body["labour"]
+    return labour
+
+
+def same_contractions(mirrored: dict[str, Any], answered: dict[str, Any]) -> bool:
+    fields = ("id", "start_time", "end_time", "intensity", "notes", "duration_seconds")
+    return [{f: c[f] for f in fields} for c in mirrored["contractions"]] == [
+        {f: c[f] for f in fields} for c in answered["contractions"]
+    ]
+
+
+async def test_past_labours_come_from_the_mirror_latest_first_a_page_at_a_time(person: MakeCaller) -> None:
+    alice = person("Alice", "Smith")
+    assert (await alice.post("/birthing-person/register")).status == 201
+    now = datetime.now(UTC).replace(microsecond=0)
+    answered = [
+        await labour_with_contractions(alice, now - timedelta(days=700), 1),
+        await labour_with_contractions(alice, now - timedelta(days=300), 2),
+        await labour_with_contractions(alice, now - timedelta(hours=3), 3),
+    ]
+
+    async def first_page() -> Response | None:
+        page = await alice.get("/birthing-person/labours?limit=2")
+        ready = page.status == 200 and len(page.body["labours"]) == 2 and page.body["labours"][0]["end_time"]
+        return page if ready else None
+
+    first = await eventually(first_page)
+    assert [each["id"] for each in first.body["labours"]] == [answered[2]["id"], answered[1]["id"]]
+    assert first.body["next"] is not None
+    second = await alice.get(f"/birthing-person/labours?limit=2&after={first.body['next']}")
+    assert second.status == 200
+    assert [each["id"] for each in second.body["labours"]] == [answered[0]["id"]]
+    assert second.body["next"] is None
+
+    for mirrored, given in zip([*first.body["labours"], *second.body["labours"]], reversed(answered), strict=True):
+        assert same_contractions(mirrored, given)
+        assert (mirrored["phase"], mirrored["notes"], mirrored["end_time"]) == ("complete", "a girl", given["end_time"])
+        assert mirrored["alerts"] == given["alerts"]
+
+
+async def test_paging_through_the_mirror_refuses_what_it_cannot_read(person: MakeCaller) -> None:
+    alice = person("Alice", "Smith")
+    assert (await alice.post("/birthing-person/register")).status == 201
+    for query in ("limit=0", "limit=101", "limit=ten", "after=%%%", "after=bm90IGpzb24", "after=WyJhIl0"):
+        answer = await alice.get(f"/birthing-person/labours?{query}")
+        assert (answer.status, answer.body["code"]) == (400, "invalid_query"), query
+    stranger = person("Nobody", "Here")
+    assert (await stranger.get("/birthing-person/labours")).status == 404
+
+
+# A deployment with a PostgreSQL of its own, which the next tests stop and start.
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="labour-tracker-postgres-")) / "postgres")
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def outage_stack(kafka: KafkaBroker, own_postgres: PostgresCluster) -> Stack:
+    return new_stack(kafka, own_postgres)
+
+
+@pytest.fixture(scope="module")
+def outage_worker(outage_stack: Stack) -> Iterator[WorkerProcess]:
+    worker = outage_stack.worker("mirror-outage")
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+async def mirrored_contractions(connection: asyncpg.Connection, schema: str, labour_id: str) -> list[dict[str, Any]]:
+    rows = await connection.fetch(
+        f"SELECT id, start_time, end_time, intensity, notes FROM {schema}.contractions"
+        " WHERE labour_id = $1 ORDER BY start_time",
+        labour_id,
+    )
+    return [
+        {"id": r["id"], "start_time": r["start_time"], "end_time": r["end_time"], "intensity": r["intensity"],
+         "notes": r["notes"]}
+        for r in rows
+    ]  # fmt: skip
+
+
+def as_table_says(contractions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def when(value: str | None) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+    return [
+        {"id": c["id"], "start_time": when(c["start_time"]), "end_time": when(c["end_time"]),
+         "intensity": c["intensity"], "notes": c["notes"]}
+        for c in contractions
+    ]  # fmt: skip
+
+
+async def test_the_mirror_waits_out_a_postgres_outage_then_catches_up_with_nothing_lost_or_doubled(
+    outage_stack: Stack, outage_worker: WorkerProcess, own_postgres: PostgresCluster
+) -> None:
+    schema = outage_stack.env["LABOUR_TRACKER_MIRROR_SCHEMA"]
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        make = caller_factory(outage_stack, http, outage_worker.url)
+        people = [make(f"Person{n}", "Moyo") for n in range(4)]
+        for each in people:
+            assert (await each.post("/birthing-person/register")).status == 201
+            assert (await each.post("/labour/begin", {"first_labour": True})).status == 200
+        stopping = asyncio.Event()
+        accepted = 0
+
+        async def steady_contractions(caller: Caller) -> None:
+            nonlocal accepted
+            while not stopping.is_set():
+                for method, path in (("POST", "/labour/contraction/start"), ("PUT", "/labour/contraction/end")):
+                    answer = await caller.call(method, path, {"intensity": 6, "notes": "steady"})
+                    assert answer.status == 200, answer.body
+                    accepted += 1
+                await asyncio.sleep(0.02)
+
+        load = [asyncio.create_task(steady_contractions(each)) for each in people]
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(own_postgres.stop)
+        accepted_before_outage = accepted
+
+        async def postgres_reported_down() -> bool:
+            async with http.get(f"{outage_worker.url}/api/v1/ready") as ready:
+                return ready.status == 503 and (await ready.json())["checks"]["postgres"] == "down"
+
+        await eventually(postgres_reported_down, within=10)
+        history = await people[0].get("/birthing-person/labours")
+        assert (history.status, history.body["code"]) == (503, "database_unavailable")
+        await asyncio.sleep(3)
+        assert accepted > accepted_before_outage + 20, "commands go on while PostgreSQL is away"
+        await asyncio.to_thread(own_postgres.start)
+        restarted = time.monotonic()
+        await asyncio.sleep(1)
+        stopping.set()
+        await asyncio.gather(*load)
+
+        connection = await asyncpg.connect(own_postgres.dsn)
+        try:
+            for each in people:
+                labour = (await each.get("/labour/active")).body["labour"]
+                expected = as_table_says(labour["contractions"])
+
+                async def caught_up(labour_id: str = labour["id"], expected: Any = expected) -> bool:
+                    return await mirrored_contractions(connection, schema, labour_id) == expected
+
+                await eventually(caught_up)
+            print(
+                f"{accepted} commands; mirror caught up {time.monotonic() - restarted:.1f} s after PostgreSQL returned"
+            )
+            counts = await connection.fetchrow(
+                f"SELECT (SELECT count(*) FROM {schema}.contractions) AS contractions,"
+                f" (SELECT count(*) FROM {schema}.birthing_persons) AS persons"
+            )
+            assert (counts["contractions"], counts["persons"]) == (accepted // 2, len(people))
+        finally:
+            await connection.close()
+
+
+async def table_rows(connection: asyncpg.Connection, schema: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every mirrored row but the time it was written, by table."""
+    tables = ("birthing_persons", "labours", "contractions", "subscribers", "subscriptions", "notifications")
+    found = {}
+    for table in tables:
+        rows = await connection.fetch(f"SELECT * FROM {schema}.{table} ORDER BY 1, 2")
+        found[table] = [tuple(v for k, v in row.items() if k != "mirrored_at") for row in rows]
+    return found
+
+
+async def test_a_mirror_rebuilt_from_kafka_equals_the_live_one(
+    outage_stack: Stack, outage_worker: WorkerProcess, own_postgres: PostgresCluster
+) -> None:
+    live = outage_stack.env["LABOUR_TRACKER_MIRROR_SCHEMA"]
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        make = caller_factory(outage_stack, http, outage_worker.url)
+        bea = make("Bea", "Moyo")
+        assert (await bea.post("/birthing-person/register")).status == 201
+        token = (await bea.get("/birthing-person/subscription-token")).body["token"]
+        sam = make("Sam", "Lee", email="sam@example.org", phone_number="+447700900123")
+        assert (await sam.post("/subscriber/register", {"contact_methods": ["sms", "email"]})).status == 201
+        assert (await sam.post(f"/subscriber/subscribe_to/{bea.id}", {"token": token})).status == 200
+        await labour_with_contractions(bea, datetime.now(UTC) - timedelta(hours=2), 2)
+
+    connection = await asyncpg.connect(own_postgres.dsn)
+    try:
+
+        async def settled() -> bool:
+            return bool(
+                await connection.fetchval(f"SELECT count(*) FROM {live}.subscriptions WHERE subscriber_id = $1", sam.id)
+            ) and await connection.fetchval(
+                f"SELECT end_time IS NOT NULL FROM {live}.labours WHERE birthing_person_id = $1", bea.id
+            )
+
+        await eventually(settled)
+
+        async def still() -> bool:  # notifications of the labour may still be changing
+            before = await table_rows(connection, live)
+            await asyncio.sleep(1)
+            return before == await table_rows(connection, live)
+
+        await eventually(still)
+        rebuilt = f"{live}_rebuilt"
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "labour_tracker", "mirror", "rebuild", "--schema", rebuilt],
+            env={**os.environ, **outage_stack.env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"rebuilt schema {rebuilt}" in done.stdout
+        assert await table_rows(connection, rebuilt) == await table_rows(connection, live)
+    finally:
+        await connection.close()

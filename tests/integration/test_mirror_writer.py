@@ -1,0 +1,179 @@
+"""The mirror's writer against a real PostgreSQL: versions guard every row, and one bad change sinks no batch."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.domain.labour import Alert, BirthingPerson, Contraction, Labour, Phase
+from labour_tracker.domain.subscriber import ContactMethod, Subscriber
+from labour_tracker.mirror.rows import Change
+from labour_tracker.mirror.schema import migrate, migrations
+from labour_tracker.mirror.writer import MirrorWriter
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def connection(postgres: PostgresCluster) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(postgres.dsn)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def schema(connection: asyncpg.Connection) -> AsyncIterator[str]:
+    name = f"mirror_test_{uuid.uuid4().hex[:10]}"
+    await migrate(connection, name)
+    yield name
+    await connection.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+class Rejections:
+    def __init__(self) -> None:
+        self.seen: list[tuple[Change, str]] = []
+
+    async def __call__(self, change: Change, reason: str) -> None:
+        self.seen.append((change, reason))
+
+
+def person(contractions: int = 0, *, ended: bool = True, notes: str | None = None) -> BirthingPerson:
+    taken = tuple(
+        Contraction(
+            id=f"c{i}",
+            start_time=T0 + timedelta(minutes=5 * i),
+            end_time=T0 + timedelta(minutes=5 * i, seconds=70) if ended or i < contractions - 1 else None,
+            intensity=6,
+            notes=notes,
+        )
+        for i in range(contractions)
+    )
+    labour = Labour("l1", True, T0, None, Phase.EARLY, None, taken, frozenset())
+    return BirthingPerson("p1", "Ada", "Lovelace", (labour,), frozenset(), 0)
+
+
+def change(state: object, version: int, table: str = "birthing_persons", offset: int = 0) -> Change:
+    key = getattr(state, "id")  # noqa: B009
+    return Change(table, key, version, state, T0, f"{table}-changelog", 0, offset, b"{}")
+
+
+async def contraction_rows(connection: asyncpg.Connection, schema: str) -> list[tuple[str, datetime | None]]:
+    rows = await connection.fetch(f"SELECT id, end_time FROM {schema}.contractions ORDER BY id")
+    return [(row["id"], row["end_time"]) for row in rows]
+
+
+async def test_a_change_lands_with_its_labours_and_contractions(connection, schema):
+    await MirrorWriter(schema).write(connection, [change(person(3), 5)], Rejections())
+
+    row = await connection.fetchrow(f"SELECT first_name, version FROM {schema}.birthing_persons WHERE id = 'p1'")
+    assert (row["first_name"], row["version"]) == ("Ada", 5)
+    labour = await connection.fetchrow(f"SELECT phase, alerts, end_time FROM {schema}.labours WHERE id = 'l1'")
+    assert (labour["phase"], labour["alerts"], labour["end_time"]) == ("early", [], None)
+    assert [each[0] for each in await contraction_rows(connection, schema)] == ["c0", "c1", "c2"]
+
+
+async def test_a_redelivered_change_is_not_written_again(connection, schema):
+    writer = MirrorWriter(schema)
+    await writer.write(connection, [change(person(2), 4)], Rejections())
+    first = await connection.fetchval(f"SELECT mirrored_at FROM {schema}.birthing_persons")
+
+    await writer.write(connection, [change(person(2), 4)], Rejections())
+
+    assert await connection.fetchval(f"SELECT mirrored_at FROM {schema}.birthing_persons") == first
+
+
+async def test_an_older_version_than_the_row_changes_nothing(connection, schema):
+    writer = MirrorWriter(schema)
+    newer = person(2)
+    older = replace(person(2, ended=False), first_name="Old")
+    await writer.write(connection, [change(newer, 7)], Rejections())
+
+    await writer.write(connection, [change(older, 6)], Rejections())
+
+    assert await connection.fetchval(f"SELECT first_name FROM {schema}.birthing_persons") == "Ada"
+    assert all(end is not None for _, end in await contraction_rows(connection, schema))
+
+
+async def test_out_of_order_changes_in_one_batch_leave_the_newest(connection, schema):
+    newest, middle = person(3), person(2)
+
+    await MirrorWriter(schema).write(connection, [change(newest, 9), change(middle, 8)], Rejections())
+
+    assert await connection.fetchval(f"SELECT version FROM {schema}.birthing_persons") == 9
+    assert len(await contraction_rows(connection, schema)) == 3
+
+
+async def test_a_bad_change_is_set_aside_and_the_rest_of_its_batch_lands(connection, schema):
+    good = replace(person(1), id="p-good")
+    good = replace(good, labours=(replace(good.labours[0], id="l-good", contractions=()),))
+    impossible = person(1)  # an intensity PostgreSQL's check refuses: no worker would record it
+    labour = impossible.labours[0]
+    impossible = replace(
+        impossible, labours=(replace(labour, contractions=(replace(labour.contractions[0], intensity=42),)),)
+    )
+    rejections = Rejections()
+
+    await MirrorWriter(schema).write(
+        connection, [change(impossible, 3, offset=1), change(good, 2, offset=2)], rejections
+    )
+
+    assert await connection.fetchval(f"SELECT array_agg(id) FROM {schema}.birthing_persons") == ["p-good"]
+    assert [(each.key, each.offset) for each, _ in rejections.seen] == [("p1", 1)]
+    assert "CheckViolation" in rejections.seen[0][1]
+
+
+async def test_text_with_a_nul_character_is_kept_without_it(connection, schema):
+    await MirrorWriter(schema).write(connection, [change(person(1, notes="before\x00after"), 2)], Rejections())
+
+    assert await connection.fetchval(f"SELECT notes FROM {schema}.contractions") == "before\ufffdafter"
+
+
+async def test_a_newer_subscriber_replaces_their_subscriptions(connection, schema):
+    writer = MirrorWriter(schema)
+    first = Subscriber(
+        "s1", "Grace", "Hopper", "+447700900001", None, frozenset({ContactMethod.SMS}), frozenset({"a", "b"})
+    )
+    later = replace(first, subscribed_to=frozenset({"b", "c"}), contact_methods=frozenset(ContactMethod))
+    await writer.write(connection, [change(first, 2, "subscribers")], Rejections())
+    await writer.write(connection, [change(later, 3, "subscribers")], Rejections())
+
+    await writer.write(connection, [change(first, 2, "subscribers")], Rejections())  # redelivered, late
+
+    followed = await connection.fetch(f"SELECT birthing_person_id FROM {schema}.subscriptions ORDER BY 1")
+    assert [row[0] for row in followed] == ["b", "c"]
+    methods = await connection.fetchval(f"SELECT contact_methods FROM {schema}.subscribers WHERE id = 's1'")
+    assert methods == ["email", "sms"]
+
+
+async def test_alerts_are_mirrored_as_a_list(connection, schema):
+    alerted = person(1)
+    alerted = replace(alerted, labours=(replace(alerted.labours[0], alerts=frozenset(Alert)),))
+
+    await MirrorWriter(schema).write(connection, [change(alerted, 2)], Rejections())
+
+    assert await connection.fetchval(f"SELECT alerts FROM {schema}.labours") == ["hospital", "urgent_attention"]
+
+
+async def test_migrations_apply_once_however_often_they_run(connection, schema):
+    assert await migrate(connection, schema) == []
+    recorded = await connection.fetch(f"SELECT version FROM {schema}.schema_migrations ORDER BY version")
+    assert [row[0] for row in recorded] == [each.version for each in migrations()]
+
+
+async def test_workers_migrating_together_apply_each_migration_once(postgres: PostgresCluster):
+    name = f"mirror_test_{uuid.uuid4().hex[:10]}"
+    first, second = await asyncpg.connect(postgres.dsn), await asyncpg.connect(postgres.dsn)
+    try:
+        applied = await asyncio.gather(migrate(first, name), migrate(second, name))
+        assert sorted(applied, key=len) == [[], [each.version for each in migrations()]]
+    finally:
+        await first.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        await first.close()
+        await second.close()
