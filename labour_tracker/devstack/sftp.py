@@ -47,6 +47,17 @@ class SftpServer:
     def known_hosts(self) -> Path:
         return self.data_dir / "known_hosts"
 
+    def worker_env(self) -> dict[str, str]:
+        """The settings that point a worker's email channel at this server, by key with its host key checked."""
+        return {
+            "LABOUR_TRACKER_SFTP_HOST": "127.0.0.1",
+            "LABOUR_TRACKER_SFTP_PORT": str(self.port),
+            "LABOUR_TRACKER_SFTP_USERNAME": USER,
+            "LABOUR_TRACKER_SFTP_CLIENT_KEY": str(self.client_key),
+            "LABOUR_TRACKER_SFTP_KNOWN_HOSTS": str(self.known_hosts),
+            "LABOUR_TRACKER_SFTP_DROP_DIR": DROP_DIRECTORY,
+        }
+
     def _write_keys(self) -> None:
         self.drop_directory.mkdir(parents=True, exist_ok=True)
         if not self.host_key.exists():

@@ -1,0 +1,210 @@
+"""Send each notification once: the `notifications` table, keyed by notification id, is what makes it once.
+
+For each delivery (keyed by notification id, co-partitioned with the table):
+- sent or failed already: nothing; a redelivered event or request, a retry or a rebalance sends nothing more;
+- otherwise the status is written `pending` and made durable in Kafka *before* the provider is called, then the
+  provider is called, and the final status (`sent` with the provider's id, or `failed` with the reason) and its
+  `notification.sent` / `notification.failed` event are written and made durable at once;
+- transient failures (429, 5xx, timeouts, a dropped SFTP connection) are retried with exponential backoff and
+  jitter; permanent ones fail at once; after the last retry it fails and a dead letter says why.
+
+If the worker dies between the provider taking a message and its final status being durable (the window is the
+provider's answer plus one Kafka round trip), the delivery comes again and finds the status `pending`:
+- email is finished, not repeated: the drop directory's marker says whether the rename happened, so the file is
+  either recorded as sent or uploaded again (it never was) - exactly once;
+- SMS is not sent again: Twilio offers no way to ask whether it took a message, so the notification is recorded
+  as failed, "delivery unknown" - at most once. The subscriber may or may not have had that one text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from uuid import NAMESPACE_URL, uuid5
+
+import faust
+from pydantic import ValidationError
+
+from labour_tracker.agents import topics
+from labour_tracker.agents.command_handler import dead_letter
+from labour_tracker.app import app
+from labour_tracker.domain import notification as n
+from labour_tracker.domain.subscriber.model import ContactMethod
+from labour_tracker.messages.codec import to_data
+from labour_tracker.messages.envelopes import EventEnvelope
+from labour_tracker.messages.notifications import NotificationDelivery
+from labour_tracker.metrics import notifications_total
+from labour_tracker.notifications.channel import Channel, DeliveryUnknown, Outgoing, Permanent, Transient
+from labour_tracker.notifications.channels import open_channels
+from labour_tracker.notifications.retry import RetryPolicy
+from labour_tracker.tables.notifications import notifications
+from labour_tracker.tables.records import AggregateRecord
+
+log = logging.getLogger(__name__)
+
+
+class Unusable(Exception):
+    """The delivery cannot be acted on; the text says why (it never quotes the message)."""
+
+
+def read_delivery(key: str | None, value: bytes) -> NotificationDelivery:
+    try:
+        delivery = NotificationDelivery.model_validate_json(value)
+    except ValidationError:
+        raise Unusable("not a valid notification delivery") from None
+    if delivery.event_type not in n.TRIGGERS:
+        raise Unusable(f"subscribers are not told about {delivery.event_type}")
+    expected = n.notification_id(delivery.event_id, delivery.subscriber_id, delivery.channel)
+    if delivery.notification_id != expected or (key is not None and key != expected):
+        raise Unusable("the key and notification_id must be the id derived from event, subscriber and channel")
+    return delivery
+
+
+def outgoing(delivery: NotificationDelivery) -> Outgoing:
+    return Outgoing(
+        notification_id=delivery.notification_id,
+        channel=delivery.channel,
+        destination=delivery.destination,
+        event_type=delivery.event_type,
+        event_time=delivery.event_time,
+        names=delivery.names,
+        subscriber_full_name=delivery.subscriber_full_name,
+    )
+
+
+def outcome_envelope(record: AggregateRecord[n.Notification], now: datetime) -> EventEnvelope:
+    notification = record.state
+    assert notification is not None
+    event = n.outcome_event(notification)
+    return EventEnvelope(
+        id=str(uuid5(NAMESPACE_URL, f"labour-tracker:notification/{notification.id}/{notification.status}")),
+        type=event.TYPE,
+        version=record.version,
+        aggregate_id=notification.id,
+        time=now,
+        causation_id=notification.event_id,
+        data=to_data(event),
+    )
+
+
+class NotificationSender:
+    def __init__(
+        self,
+        table: faust.types.tables.TableT,  # type: ignore[type-arg]
+        events: faust.TopicT,
+        dead_letters: faust.TopicT,
+        channels: Mapping[ContactMethod, Channel],
+        policy: RetryPolicy,
+        durable: Callable[[], Awaitable[None]],  # returns once everything written so far is safe in Kafka
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.table = table
+        self.events = events
+        self.dead_letters = dead_letters
+        self.channels = channels
+        self.policy = policy
+        self.durable = durable
+        self.clock = clock
+        self.sleep = sleep
+
+    async def handle(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> None:
+        try:
+            delivery = read_delivery(key, value)
+            record: AggregateRecord[n.Notification] = self.table.get(delivery.notification_id) or AggregateRecord()
+            if record.state is not None and record.state.is_final:
+                return  # sent or failed before: a repeat
+            final = await self._deliver(record, delivery)
+        except Unusable as error:
+            await dead_letter(self.dead_letters, key, value, message, str(error), self.clock())
+            return
+        except Exception as error:  # a bug must not stop the agent: park the message and say so
+            log.exception("notification %s[%s]@%s failed", message.topic, message.partition, message.offset)
+            reason = f"internal error: {type(error).__name__}"
+            await dead_letter(self.dead_letters, key, value, message, reason, self.clock())
+            return
+        if final.status is n.NotificationStatus.FAILED and final.reason and final.reason.startswith(GAVE_UP):
+            await dead_letter(self.dead_letters, key, value, message, final.reason, self.clock())
+
+    async def _deliver(self, record: AggregateRecord[n.Notification], delivery: NotificationDelivery) -> n.Notification:
+        channel = self.channels[delivery.channel]
+        message = outgoing(delivery)
+        interrupted = record.state is not None  # pending: an earlier send stopped before its outcome was recorded
+        notification = record.state or n.pending(
+            id=delivery.notification_id,
+            event_id=delivery.event_id,
+            event_type=delivery.event_type,
+            birthing_person_id=delivery.birthing_person_id,
+            labour_id=delivery.labour_id,
+            subscriber_id=delivery.subscriber_id,
+            channel=delivery.channel,
+            destination=delivery.destination,
+            now=self.clock(),
+        )
+        while True:
+            notification = n.attempted(notification, now=self.clock())
+            record = await self._store(record, notification)
+            await self.durable()  # pending is safe before the provider is called: a crash cannot send twice
+            try:
+                provider_id = await channel.delivered_before(message) if interrupted else None
+                interrupted = False
+                provider_id = provider_id or await channel.send(message, now=self.clock())
+            except DeliveryUnknown as unknown:
+                return await self._finish(record, n.failed(notification, reason=unknown.reason, now=self.clock()))
+            except Permanent as refusal:
+                return await self._finish(record, n.failed(notification, reason=refusal.reason, now=self.clock()))
+            except Transient as failure:
+                if self.policy.gives_up_after(notification.attempts):
+                    reason = f"{GAVE_UP} {notification.attempts} attempts: {failure.reason}"
+                    return await self._finish(record, n.failed(notification, reason=reason, now=self.clock()))
+                wait = self.policy.delay(notification.attempts)
+                log.warning("notification %s: %s; retrying in %.1f s", notification.id, failure.reason, wait)
+                await self.sleep(wait)
+                continue
+            return await self._finish(record, n.sent(notification, provider_id=provider_id, now=self.clock()))
+
+    async def _store(
+        self, record: AggregateRecord[n.Notification], notification: n.Notification
+    ) -> AggregateRecord[n.Notification]:
+        changed = replace(record, state=notification, version=record.version + 1)  # the mirror keeps the highest
+        self.table[notification.id] = changed
+        return changed
+
+    async def _finish(self, record: AggregateRecord[n.Notification], notification: n.Notification) -> n.Notification:
+        """Record the outcome and announce it, both durable at once: the window for a lost outcome stays short."""
+        record = await self._store(record, notification)
+        envelope = outcome_envelope(record, self.clock())
+        await self.events.send(key=notification.id, value=envelope.model_dump_json().encode())
+        await self.durable()
+        await self.channels[notification.channel].settled(notification.id)
+        notifications_total.labels(channel=notification.channel.value, status=notification.status.value).inc()
+        if notification.status is n.NotificationStatus.FAILED:
+            log.warning("notification %s failed: %s", notification.id, notification.reason)
+        return notification
+
+
+GAVE_UP = "gave up after"  # the start of the reason when transient failures outlasted every retry
+
+
+# Concurrency 1: each notification id is on one partition, and one delivery at a time keeps the check-then-send
+# of its status free of races.
+@app.agent(topics.notification_deliveries, name="notification_sender")
+async def notification_sender_agent(stream: faust.StreamT[bytes]) -> None:
+    channels = open_channels(app.settings)
+    sender = NotificationSender(
+        notifications,
+        topics.notification_events,
+        topics.dead_letters,
+        channels,
+        RetryPolicy(app.settings.notify_max_attempts, app.settings.notify_retry_delay),
+        durable=app.producer.flush,
+    )
+    try:
+        async for event in stream.events():
+            await sender.handle(event.key, event.value, event.message)
+    finally:
+        for channel in channels.values():
+            await channel.close()

@@ -1,0 +1,55 @@
+"""The notifier's own messages: a request to tell one subscriber about one event, and one notification to send.
+
+Both travel on internal topics, between the notifier's agents; other systems read `notification.sent` and
+`notification.failed` events instead.
+"""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, Field
+
+from labour_tracker.domain.notification import Names
+from labour_tracker.domain.subscriber.model import ContactMethod
+from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Message
+
+ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
+NAME = Field(max_length=200)
+
+
+class NotificationRequest(Message):
+    """Tell one subscriber about one event; keyed by the subscriber id, to reach the subscriber's partition."""
+
+    event_id: str = Field(min_length=1, max_length=128, description="The id of the event to tell about.")
+    event_type: str = Field(description="One of the four that subscribers are told about.")
+    event_time: AwareDatetime
+    birthing_person_id: str = ID
+    birthing_person_first_name: str = NAME
+    birthing_person_last_name: str = NAME
+    labour_id: str = ID
+    subscriber_id: str = ID
+
+
+class NotificationDelivery(Message):
+    """One notification to send, to one destination; keyed by its id, to reach the partition of its status."""
+
+    notification_id: str = Field(description="Derived from event id, subscriber id and channel.")
+    event_id: str = Field(min_length=1, max_length=128)
+    event_type: str
+    event_time: AwareDatetime
+    birthing_person_id: str = ID
+    birthing_person_first_name: str = NAME
+    birthing_person_last_name: str = NAME
+    labour_id: str = ID
+    subscriber_id: str = ID
+    subscriber_first_name: str = NAME
+    subscriber_last_name: str = NAME
+    channel: ContactMethod
+    destination: str = Field(min_length=1, max_length=320, description="The phone number or email address.")
+
+    @property
+    def names(self) -> Names:
+        return Names(self.subscriber_first_name, self.birthing_person_first_name, self.birthing_person_last_name)
+
+    @property
+    def subscriber_full_name(self) -> str:
+        return f"{self.subscriber_first_name} {self.subscriber_last_name}".strip()

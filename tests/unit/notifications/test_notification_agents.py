@@ -1,0 +1,370 @@
+"""The notifier's handlers with in-memory topics, tables and channels: who is told, once, and what is said about it.
+
+The messages they produce are checked against the committed contract in docs/schemas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from labour_tracker.agents.notification_fanout import NotificationFanOut
+from labour_tracker.agents.notification_sender import NotificationSender
+from labour_tracker.domain import labour, notification
+from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
+from labour_tracker.messages import contract
+from labour_tracker.messages.envelopes import EventEnvelope
+from labour_tracker.notifications.channel import DeliveryUnknown, Outgoing, Permanent, Transient
+from labour_tracker.notifications.retry import RetryPolicy
+from labour_tracker.tables.records import AggregateRecord
+
+T0 = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
+
+
+class MemoryTopic:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str | None, bytes]] = []
+
+    async def send(self, *, key: str | None, value: bytes) -> asyncio.Future[None]:
+        self.sent.append((key, value))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    def json(self) -> list[Any]:
+        return [json.loads(value) for _, value in self.sent]
+
+
+@dataclass
+class FakeChannel:
+    """Answers each send from a script (a provider id, or a failure to raise); records what it was given."""
+
+    script: list[str | Exception] = field(default_factory=list)
+    sent: list[Outgoing] = field(default_factory=list)
+    earlier: str | Exception | None = None  # what delivered_before answers
+    settled: list[str] = field(default_factory=list)
+
+    async def send(self, message: Outgoing, *, now: datetime) -> str:
+        answer = self.script.pop(0) if self.script else f"P-{len(self.sent)}"
+        if isinstance(answer, Exception):
+            raise answer
+        self.sent.append(message)
+        return answer
+
+    async def delivered_before(self, message: Outgoing) -> str | None:
+        if isinstance(self.earlier, Exception):
+            raise self.earlier
+        return self.earlier
+
+    async def close(self) -> None:
+        return None
+
+
+def fit(schema_name: str, message: Any) -> list[str]:
+    schema = json.loads((contract.ROOT / contract.SCHEMAS_DIR / f"{schema_name}.json").read_text())
+    return [error.message for error in Draft202012Validator(schema).iter_errors(message)]
+
+
+def message_at(offset: int) -> Any:
+    return SimpleNamespace(topic="t", partition=0, offset=offset)
+
+
+@dataclass
+class Notifier:
+    persons: dict[str, Any] = field(default_factory=dict)
+    subscribers: dict[str, Any] = field(default_factory=dict)
+    statuses: dict[str, Any] = field(default_factory=dict)
+    requests: MemoryTopic = field(default_factory=MemoryTopic)
+    deliveries: MemoryTopic = field(default_factory=MemoryTopic)
+    events: MemoryTopic = field(default_factory=MemoryTopic)
+    dead_letters: MemoryTopic = field(default_factory=MemoryTopic)
+    sms: FakeChannel = field(default_factory=FakeChannel)
+    email: FakeChannel = field(default_factory=FakeChannel)
+    waits: list[float] = field(default_factory=list)
+    flushes: int = 0
+
+    def fan_out(self) -> NotificationFanOut:
+        fakes: Any = (self.persons, self.subscribers, self.requests, self.deliveries, self.dead_letters)
+        return NotificationFanOut(*fakes, clock=lambda: T0)
+
+    def sender(self) -> NotificationSender:
+        channels: Any = {ContactMethod.SMS: Adapter(self.sms), ContactMethod.EMAIL: Adapter(self.email)}
+        table: Any = self.statuses
+
+        async def durable() -> None:
+            self.flushes += 1
+
+        async def sleep(seconds: float) -> None:
+            self.waits.append(seconds)
+
+        policy = RetryPolicy(max_attempts=3, first_delay=0.5)
+        fakes: Any = (self.events, self.dead_letters)
+        return NotificationSender(table, *fakes, channels, policy, durable, clock=lambda: T0, sleep=sleep)
+
+    async def event(self, envelope: EventEnvelope) -> None:
+        await self.fan_out().on_person_event(envelope.aggregate_id, envelope.model_dump_json().encode(), message_at(0))
+        for offset, (key, value) in enumerate(self.requests.sent):
+            await self.fan_out().on_request(key, value, message_at(offset))
+        self.requests.sent.clear()
+        await self.deliver_all()
+
+    async def deliver_all(self) -> None:
+        for offset, (key, value) in enumerate(self.deliveries.sent):
+            await self.sender().handle(key, value, message_at(offset))
+
+
+@dataclass
+class Adapter:
+    """A FakeChannel as a Channel (its `settled` record and method share a name otherwise)."""
+
+    fake: FakeChannel
+
+    async def send(self, message: Outgoing, *, now: datetime) -> str:
+        return await self.fake.send(message, now=now)
+
+    async def delivered_before(self, message: Outgoing) -> str | None:
+        return await self.fake.delivered_before(message)
+
+    async def settled(self, notification_id: str) -> None:
+        self.fake.settled.append(notification_id)
+
+    async def close(self) -> None:
+        return None
+
+
+def person(*subscriber_ids: str) -> AggregateRecord[labour.BirthingPerson]:
+    return AggregateRecord(labour.BirthingPerson("bea", "Bea", "Moyo", (), frozenset(subscriber_ids), 0), 3)
+
+
+def subscriber(sub_id: str, *methods: ContactMethod, follows: str = "bea") -> AggregateRecord[Subscriber]:
+    state = Subscriber(
+        sub_id,
+        sub_id.title(),
+        "Lee",
+        "+447700900123",
+        f"{sub_id}@example.org",
+        frozenset(methods),
+        frozenset({follows}),
+    )
+    return AggregateRecord(state, 2)
+
+
+def trigger(event_type: str = "labour.begun", event_id: str = "e-1") -> EventEnvelope:
+    data: dict[str, Any] = {"birthing_person_id": "bea", "labour_id": "l-1"}
+    if event_type == "labour.begun":
+        data |= {"first_labour": True, "start_time": T0.isoformat()}
+    if event_type == "labour.completed":
+        data |= {"end_time": T0.isoformat(), "notes": None}
+    if event_type == "labour.urgent_attention_advised":
+        data |= {"reason": "long_contraction"}
+    return EventEnvelope(
+        id=event_id, type=event_type, version=4, aggregate_id="bea", time=T0, causation_id="c-1", data=data
+    )
+
+
+@pytest.fixture
+def notifier() -> Notifier:
+    world = Notifier()
+    world.persons["bea"] = person("sam", "kim", "ola", "gone")
+    world.subscribers["sam"] = subscriber("sam", ContactMethod.SMS)
+    world.subscribers["kim"] = subscriber("kim", ContactMethod.EMAIL)
+    world.subscribers["ola"] = subscriber("ola", ContactMethod.SMS, ContactMethod.EMAIL)
+    world.subscribers["gone"] = subscriber("gone", ContactMethod.SMS, follows="someone-else")  # unsubscribed since
+    return world
+
+
+def outcomes(world: Notifier) -> dict[tuple[str, str], str]:
+    return {(each["data"]["subscriber_id"], each["data"]["channel"]): each["type"] for each in world.events.json()}
+
+
+@pytest.mark.parametrize("event_type", sorted(notification.TRIGGERS))
+async def test_every_trigger_tells_each_subscriber_once_on_each_of_their_channels(
+    notifier: Notifier, event_type: str
+) -> None:
+    await notifier.event(trigger(event_type))
+    assert sorted(each.destination for each in notifier.sms.sent) == ["+447700900123", "+447700900123"]
+    assert sorted(each.destination for each in notifier.email.sent) == ["kim@example.org", "ola@example.org"]
+    assert {each.names.subscriber for each in notifier.sms.sent} == {"Sam", "Ola"}
+    assert outcomes(notifier) == {
+        ("sam", "sms"): "notification.sent",
+        ("kim", "email"): "notification.sent",
+        ("ola", "sms"): "notification.sent",
+        ("ola", "email"): "notification.sent",
+    }
+    assert notifier.dead_letters.sent == []
+    for status in notifier.statuses.values():
+        assert status.state.status is notification.NotificationStatus.SENT
+        assert status.version == 2  # pending, then sent
+        assert status.state.provider_id.startswith("P-")
+
+
+async def test_a_redelivered_event_and_redelivered_deliveries_send_nothing_more(notifier: Notifier) -> None:
+    await notifier.event(trigger())
+    deliveries = list(notifier.deliveries.sent)
+    notifier.deliveries.sent.clear()
+    await notifier.event(trigger())  # the same event id again: the same notification ids
+    assert sorted(notifier.deliveries.sent) == sorted(deliveries)
+    await notifier.deliver_all()
+    assert (len(notifier.sms.sent), len(notifier.email.sent), len(notifier.events.sent)) == (2, 2, 4)
+    await notifier.event(trigger(event_id="e-2"))  # another event: new ids, sent again
+    assert (len(notifier.sms.sent), len(notifier.email.sent)) == (4, 4)
+
+
+async def test_pending_is_durable_before_the_provider_is_called(notifier: Notifier) -> None:
+    flushes_at_send: list[int] = []
+    original = notifier.sms.send
+
+    async def spying(message: Outgoing, *, now: datetime) -> str:
+        flushes_at_send.append(notifier.flushes)
+        (status,) = (each.state for each in notifier.statuses.values() if each.state.channel == "sms")
+        assert status.status is notification.NotificationStatus.PENDING and status.attempts == 1
+        return await original(message, now=now)
+
+    notifier.sms.send = spying  # type: ignore[method-assign]
+    notifier.persons["bea"] = person("sam")
+    await notifier.event(trigger())
+    assert flushes_at_send == [1]
+    assert notifier.flushes == 2  # and the outcome with its event at once
+
+
+async def test_transient_failures_are_retried_with_backoff_then_sent(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("sam")
+    notifier.sms.script = [Transient("Twilio answered HTTP 429"), Transient("Twilio answered HTTP 500")]
+    await notifier.event(trigger())
+    (sent,) = notifier.events.json()
+    assert (sent["type"], sent["data"]["attempts"]) == ("notification.sent", 3)
+    assert 0.25 <= notifier.waits[0] <= 0.5 and 0.5 <= notifier.waits[1] <= 1.0
+    assert notifier.dead_letters.sent == []
+
+
+async def test_retries_exhausted_fail_it_with_the_reason_and_park_a_dead_letter(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("sam")
+    notifier.sms.script = [Transient("Twilio answered HTTP 500")] * 3
+    await notifier.event(trigger())
+    (failed,) = notifier.events.json()
+    assert failed["type"] == "notification.failed"
+    assert failed["data"]["reason"] == "gave up after 3 attempts: Twilio answered HTTP 500"
+    (letter,) = notifier.dead_letters.json()
+    assert letter["reason"] == failed["data"]["reason"]
+    assert len(notifier.waits) == 2
+
+
+async def test_a_permanent_refusal_fails_at_once_and_the_others_still_get_theirs(notifier: Notifier) -> None:
+    notifier.sms.script = [Permanent("Twilio error 21211: invalid phone number (HTTP 400)")]
+    await notifier.event(trigger())
+    states = outcomes(notifier)
+    assert sorted(states.values()).count("notification.failed") == 1
+    assert sorted(states.values()).count("notification.sent") == 3
+    assert notifier.waits == [] and notifier.dead_letters.sent == []
+
+
+async def test_a_pending_found_on_redelivery_is_never_sent_blindly(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("ola")
+    await notifier.fan_out().on_person_event("bea", trigger().model_dump_json().encode(), message_at(0))
+    for key, value in notifier.requests.sent:
+        await notifier.fan_out().on_request(key, value, message_at(0))
+    for key, value in notifier.deliveries.sent:  # as if a worker died after pending and the send
+        record = json.loads(value)
+        notifier.statuses[key] = AggregateRecord(
+            notification.attempted(
+                notification.pending(
+                    id=key,
+                    event_id=record["event_id"],
+                    event_type=record["event_type"],
+                    birthing_person_id="bea",
+                    labour_id="l-1",
+                    subscriber_id="ola",
+                    channel=ContactMethod(record["channel"]),
+                    destination=record["destination"],
+                    now=T0,
+                ),
+                now=T0,
+            ),
+            1,
+        )
+    notifier.sms.earlier = DeliveryUnknown("delivery unknown: interrupted while sending")
+    notifier.email.earlier = "pickup/x.eml"  # the marker says the rename happened
+    await notifier.deliver_all()
+    assert notifier.sms.sent == [] and notifier.email.sent == []
+    assert outcomes(notifier) == {("ola", "sms"): "notification.failed", ("ola", "email"): "notification.sent"}
+    email = next(each for each in notifier.events.json() if each["type"] == "notification.sent")
+    assert email["data"]["provider_id"] == "pickup/x.eml"
+
+    notifier.events.sent.clear()
+    for record in notifier.statuses.values():
+        if record.state.channel == "email":
+            notifier.statuses[record.state.id] = AggregateRecord(
+                notification.attempted(replace_status(record.state), now=T0), 1
+            )
+    notifier.email.earlier = None  # no marker: it never got as far as the rename, so it goes now
+    await notifier.deliver_all()
+    assert len(notifier.email.sent) == 1
+
+
+def replace_status(state: notification.Notification) -> notification.Notification:
+    return replace(state, status=notification.NotificationStatus.PENDING, provider_id=None)
+
+
+@pytest.mark.parametrize(
+    ("topic", "key", "value", "reason"),
+    [
+        ("event", "bea", b"not json", "not a valid event envelope"),
+        ("request", "sam", b"{}", "not a valid notification request"),
+        ("delivery", "x", b"[]", "not a valid notification delivery"),
+    ],
+)
+async def test_unreadable_messages_are_parked_and_the_agents_go_on(
+    notifier: Notifier, topic: str, key: str, value: bytes, reason: str
+) -> None:
+    handle = {
+        "event": notifier.fan_out().on_person_event,
+        "request": notifier.fan_out().on_request,
+        "delivery": notifier.sender().handle,
+    }[topic]
+    await handle(key, value, message_at(7))
+    (letter,) = notifier.dead_letters.json()
+    assert (letter["reason"], letter["offset"]) == (reason, 7)
+    assert fit("DeadLetter", letter) == []
+
+
+async def test_a_delivery_whose_id_is_not_derived_from_its_event_is_parked_not_sent(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("sam")
+    await notifier.fan_out().on_person_event("bea", trigger().model_dump_json().encode(), message_at(0))
+    await notifier.fan_out().on_request(*notifier.requests.sent[0], message_at(0))
+    _, value = notifier.deliveries.sent[0]
+    forged = json.loads(value) | {"notification_id": "../../etc/passwd"}
+    await notifier.sender().handle("../../etc/passwd", json.dumps(forged).encode(), message_at(1))
+    assert notifier.sms.sent == [] and "derived" in notifier.dead_letters.json()[0]["reason"]
+
+
+async def test_events_for_unknown_people_are_parked_and_other_events_are_skipped(notifier: Notifier) -> None:
+    other = trigger().model_copy(update={"type": "contraction.started"})
+    await notifier.fan_out().on_person_event("bea", other.model_dump_json().encode(), message_at(0))
+    assert notifier.requests.sent == [] and notifier.dead_letters.sent == []
+    stranger = trigger().model_copy(update={"aggregate_id": "nobody", "data": {"birthing_person_id": "nobody"}})
+    await notifier.fan_out().on_person_event("nobody", stranger.model_dump_json().encode(), message_at(1))
+    assert notifier.dead_letters.json()[0]["reason"] == "no such birthing person on this partition"
+
+
+async def test_what_the_notifier_sends_fits_the_committed_contract(notifier: Notifier) -> None:
+    notifier.sms.script = [Permanent("Twilio error 21211: invalid phone number (HTTP 400)")]
+    await notifier.fan_out().on_person_event("bea", trigger().model_dump_json().encode(), message_at(0))
+    requests = [json.loads(value) for _, value in notifier.requests.sent]
+    await notifier.event(trigger("labour.completed", "e-9"))
+    assert requests and all(fit("NotificationRequest", each) == [] for each in requests)
+    assert all(fit("NotificationDelivery", json.loads(value)) == [] for _, value in notifier.deliveries.sent)
+    kinds = set()
+    for key, value in notifier.events.sent:
+        event = json.loads(value)
+        kinds.add(event["type"])
+        assert key == event["aggregate_id"] == event["data"]["notification_id"]
+        assert fit(f"event.{event['type']}", event) == []
+    assert kinds == set(notification.EVENT_TYPES)
+    assert {each.split("@")[0] for each in notifier.email.settled} <= set(notifier.statuses)
