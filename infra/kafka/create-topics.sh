@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Creates Labour Tracker's topics before any worker starts, with the partitions and replication the workers are
+# configured with (the same LABOUR_TRACKER_* variables). Idempotent: it runs on every `docker compose up`.
+# A topic that already exists with another partition count stops it: keys would move to other partitions and
+# tables would no longer match their command topics (see docs/operations.md, "Partitions").
+set -euo pipefail
+
+bootstrap=${LABOUR_TRACKER_KAFKA_BOOTSTRAP:?LABOUR_TRACKER_KAFKA_BOOTSTRAP is required}
+prefix=${LABOUR_TRACKER_TOPIC_PREFIX:-labour_tracker}
+app_id=${LABOUR_TRACKER_APP_ID:-labour-tracker}
+partitions=${LABOUR_TRACKER_TOPIC_PARTITIONS:-4}
+replication=${LABOUR_TRACKER_TOPIC_REPLICATION_FACTOR:-1}
+kafka_topics=${KAFKA_HOME:-/opt/kafka}/bin/kafka-topics.sh
+
+names=()
+create() {  # create NAME [CONFIG=VALUE ...]
+  local name=$1
+  shift
+  local configs=()
+  for config in "$@"; do configs+=(--config "$config"); done
+  "$kafka_topics" --bootstrap-server "$bootstrap" --create --if-not-exists --topic "$name" \
+    --partitions "$partitions" --replication-factor "$replication" "${configs[@]}"
+  names+=("$name")
+}
+
+# Commands, events and outcomes per aggregate, keyed by aggregate id; events and dead letters are kept forever.
+create "${prefix}.birthing_person.commands"
+create "${prefix}.birthing_person.events" retention.ms=-1
+create "${prefix}.birthing_person.outcomes"
+create "${prefix}.subscriber.commands"
+create "${prefix}.subscriber.events" retention.ms=-1
+create "${prefix}.subscriber.outcomes"
+create "${prefix}.dead_letters" retention.ms=-1
+# Notifications: requests per subscriber, deliveries per notification id, and what became of each.
+create "${prefix}.notifications.requests"
+create "${prefix}.notifications.deliveries"
+create "${prefix}.notification.events" retention.ms=-1
+# The changelogs of the Faust tables (compacted: the latest record per key is the state).
+create "${app_id}-birthing_persons-changelog" cleanup.policy=compact
+create "${app_id}-subscribers-changelog" cleanup.policy=compact
+create "${app_id}-notifications-changelog" cleanup.policy=compact
+
+described=$("$kafka_topics" --bootstrap-server "$bootstrap" --describe --topic "${prefix}\..*|${app_id}-.*-changelog")
+status=0
+for name in "${names[@]}"; do
+  actual=$(printf '%s\n' "$described" | sed -nE "s/^Topic: ${name//./\\.}[[:space:]].*PartitionCount: ([0-9]+).*/\1/p")
+  if [ "$actual" != "$partitions" ]; then
+    echo "create-topics: ${name} has ${actual:-no} partitions, the workers are configured with ${partitions}" >&2
+    status=1
+  fi
+done
+[ "$status" -eq 0 ] && echo "create-topics: ${#names[@]} topics with ${partitions} partitions each"
+exit "$status"

@@ -1,0 +1,132 @@
+"""A worker's Prometheus metrics, served at /api/v1/metrics: commands, API latency, consumer lag, notifications,
+mirror lag, and the Python process.
+
+Metrics live in `REGISTRY`, the worker's own, so that tests can read them without Prometheus' global registry.
+Code that records something imports the metric object from here and calls it; nothing here knows the callers.
+docs/operations.md lists every metric (a test holds the two together).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Collection, Iterator
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+REGISTRY = CollectorRegistry()
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+# From a millisecond (a command on a warm table) to the longest an HTTP call waits for a reply (120 s).
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0)
+UNKNOWN = "unknown"  # the command type of a message that named none we know: keeps label values a closed set
+
+commands_total = Counter(
+    "labour_tracker_commands",
+    "Commands applied by the aggregate agents, by outcome; `code` is the error code of a rejection.",
+    ["aggregate", "type", "status", "code"],
+    registry=REGISTRY,
+)
+command_duration_seconds = Histogram(
+    "labour_tracker_command_duration_seconds",
+    "Seconds an aggregate agent takes to decide, store, publish and answer one command.",
+    ["aggregate", "status"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+http_request_duration_seconds = Histogram(
+    "labour_tracker_http_request_duration_seconds",
+    "Seconds the API takes to answer, by method, route template and status.",
+    ["method", "route", "status"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+notifications_total = Counter(
+    "labour_tracker_notifications",
+    "Notifications by channel and final status.",
+    ["channel", "status"],
+    registry=REGISTRY,
+)
+"""Count each notification once, when its final status is recorded:
+`notifications_total.labels(channel="sms" | "email", status="sent" | "failed").inc()`."""
+
+mirror_lag_seconds = Histogram(
+    "labour_tracker_mirror_lag_seconds",
+    "Seconds from a change entering its table changelog to its row being committed in PostgreSQL.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0),
+    registry=REGISTRY,
+)
+"""Observe once per change after its batch commits: `mirror_lag_seconds.observe(now - record timestamp)`."""
+
+
+async def timed_command(aggregate: str, known_types: Collection[str], handling: Awaitable[dict[str, Any]]) -> Any:
+    """Await an agent's handling of one command, count its outcome and time it; returns the agent's reply."""
+    started = time.perf_counter()
+    reply = await handling
+    elapsed = time.perf_counter() - started
+    outcome = reply["outcome"]
+    command_type = outcome.get("command_type")
+    error = outcome.get("error") or {}
+    commands_total.labels(
+        aggregate=aggregate,
+        type=command_type if command_type in known_types else UNKNOWN,
+        status=outcome["status"],
+        code=error.get("code", ""),
+    ).inc()
+    command_duration_seconds.labels(aggregate=aggregate, status=outcome["status"]).observe(elapsed)
+    return reply
+
+
+class ConsumerLag(Collector):
+    """Per partition this worker consumes: end offset minus committed offset, read from Faust's consumer when
+    Prometheus scrapes (nothing is polled in between). Partitions with nothing committed yet are left out."""
+
+    def __init__(self, faust_app: Any) -> None:
+        self._app = faust_app
+
+    def collect(self) -> Iterator[Metric]:
+        lag = GaugeMetricFamily(
+            "labour_tracker_consumer_lag",
+            "Messages not yet processed on each partition this worker consumes (end offset - committed offset).",
+            labels=["topic", "partition"],
+        )
+        for topic, partition, behind in self.partitions():
+            lag.add_metric([topic, str(partition)], behind)
+        yield lag
+
+    def partitions(self) -> list[tuple[str, int, int]]:
+        consumer = getattr(self._app, "_consumer", None)  # None until the worker starts consuming
+        if consumer is None:
+            return []
+        found = []
+        committed = consumer._committed_offset
+        for tp in sorted(consumer.assignment()):
+            offset = committed.get(tp)
+            try:
+                end = consumer.highwater(tp)
+            except Exception:  # not fetched yet, or the partition is moving in a rebalance: nothing to say
+                continue
+            if offset is not None and end is not None:
+                found.append((tp.topic, tp.partition, max(end - offset, 0)))
+        return found
+
+
+_consumer_lag: list[ConsumerLag] = []
+
+
+def watch_consumer(faust_app: Any) -> None:
+    """Report the consumer lag of this worker's Faust app (registered once per process)."""
+    if not _consumer_lag:
+        _consumer_lag.append(ConsumerLag(faust_app))
+        REGISTRY.register(_consumer_lag[0])
