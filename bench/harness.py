@@ -17,6 +17,7 @@ from typing import Any
 
 from labour_tracker.devstack.kafka import KafkaBroker, kafka_version
 from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.worker import WorkerProcess
 
 REPORTS = Path(__file__).parent / "reports"
 
@@ -97,6 +98,23 @@ def servers(with_postgres: bool = True) -> Iterator[tuple[KafkaBroker, PostgresC
         if postgres:
             postgres.stop()
         kafka.stop()
+
+
+def bench_worker(kafka: KafkaBroker, postgres: PostgresCluster, key_file: Path, **env: str) -> WorkerProcess:
+    """A worker (not yet started) on the benchmark's servers, with RocksDB tables and quiet logs."""
+    directory = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-worker-"))
+    return WorkerProcess(
+        env={
+            "LABOUR_TRACKER_KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "LABOUR_TRACKER_DATABASE_URL": postgres.dsn,
+            "LABOUR_TRACKER_STORE": "rocksdb://",
+            "LABOUR_TRACKER_LOCAL_SIGNING_KEY": str(key_file),
+            "LABOUR_TRACKER_LOG_LEVEL": "WARNING",
+            **env,
+        },
+        data_dir=directory / "data",
+        log=directory / "worker.log",
+    )
 
 
 def machine() -> dict[str, Any]:

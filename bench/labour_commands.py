@@ -18,10 +18,7 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.harness import closed_loop, fixed_rate, report, servers
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
-from labour_tracker.devstack.worker import WorkerProcess
+from bench.harness import bench_worker, closed_loop, fixed_rate, report, servers
 from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
 
 
@@ -102,23 +99,6 @@ async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: flo
     return {"round_trips_per_second": round(throughput, 1), f"at_{rate:g}_per_second": latency.summary()}
 
 
-def run_worker(kafka: KafkaBroker, postgres: PostgresCluster, key_file: Path) -> WorkerProcess:
-    directory = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-worker-"))
-    worker = WorkerProcess(
-        env={
-            "LABOUR_TRACKER_KAFKA_BOOTSTRAP": kafka.bootstrap,
-            "LABOUR_TRACKER_DATABASE_URL": postgres.dsn,
-            "LABOUR_TRACKER_STORE": "rocksdb://",
-            "LABOUR_TRACKER_LOCAL_SIGNING_KEY": str(key_file),
-            "LABOUR_TRACKER_LOG_LEVEL": "WARNING",
-        },
-        data_dir=directory / "data",
-        log=directory / "worker.log",
-    )
-    worker.start()
-    return worker
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -128,8 +108,9 @@ def main() -> None:
     key_file = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-key-")) / "key.pem"
     with servers() as (kafka, postgres):
         assert postgres is not None
-        worker = run_worker(kafka, postgres, key_file)
+        worker = bench_worker(kafka, postgres, key_file)
         try:
+            worker.start()
             api = asyncio.run(
                 api_figures(worker.url, key_file, persons=args.persons, seconds=args.seconds, rate=args.rate)
             )
