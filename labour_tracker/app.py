@@ -35,8 +35,11 @@ class LabourTrackerApp(faust.App):
             # Shutdown would wait forever on reply-topic messages Faust never acks; uncommitted commands are
             # redelivered after a restart and every handler is idempotent, so there is nothing to wait for.
             stream_wait_empty=False,
+            # A topic declared after the consumer first joined (a fresh deployment) is noticed, and assigned, at
+            # its next metadata refresh: every 5 s rather than aiokafka's 5 min, or its agent would idle that long.
+            consumer_metadata_max_age_ms=5000,
             web_application_options={"client_max_size": settings.max_body_bytes},
-            autodiscover=["labour_tracker.agents", "labour_tracker.tables"],
+            autodiscover=["labour_tracker.agents", "labour_tracker.tables", "labour_tracker.mirror.service"],
             origin="labour_tracker",
             **options,
         )

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PostgresDsn, ValidationError, field_validator
+from pydantic import Field, PostgresDsn, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "LABOUR_TRACKER_"
@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     database_url: PostgresDsn = Field(
         PostgresDsn("postgresql://labour_tracker@127.0.0.1:5432/labour_tracker"),
         description="PostgreSQL DSN of the mirror.",
+    )
+    mirror_schema: str = Field(
+        "mirror", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="PostgreSQL schema the tables are mirrored into."
+    )
+    mirror_batch_size: int = Field(
+        1000, ge=1, le=100_000, description="Most changes the mirror writes per transaction."
     )
     web_host: str = Field("127.0.0.1", description="Address the HTTP server binds and announces.")
     web_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP server.")
@@ -48,6 +54,34 @@ class Settings(BaseSettings):
         min_length=32,
         description="Server secret for subscription tokens (HMAC-SHA256), at least 32 characters.",
     )
+    twilio_account_sid: str | None = Field(None, description="Twilio account SID; unset: SMS go to the local outbox.")
+    twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token.")
+    twilio_from_number: str | None = Field(None, description="The Twilio number SMS are sent from (E.164).")
+    twilio_api_url: str = Field(
+        "https://api.twilio.com", pattern=r"^https?://", description="Base URL of Twilio's REST API."
+    )
+    sms_outbox: Path = Field(
+        Path(".cache/sms-outbox.jsonl"), description="Where SMS go (JSON lines) when no Twilio credentials are set."
+    )
+    sftp_host: str | None = Field(None, description="The mail relay's SFTP host; unset: emails go to the mail outbox.")
+    sftp_port: int = Field(22, ge=1, le=65535, description="Its SFTP port.")
+    sftp_username: str | None = Field(None, description="SFTP user name.")
+    sftp_password: SecretStr | None = Field(None, description="SFTP password (or use a client key).")
+    sftp_client_key: Path | None = Field(None, description="Private key file for SFTP public-key authentication.")
+    sftp_known_hosts: Path | None = Field(
+        None, description="known_hosts file holding the relay's host key; unset: ~/.ssh/known_hosts."
+    )
+    sftp_drop_dir: str = Field("pickup", min_length=1, description="The relay's pickup directory on the SFTP server.")
+    mail_outbox: Path = Field(Path(".cache/mail-outbox"), description="Where .eml files go when no SFTP host is set.")
+    email_from: str = Field(
+        "Labour Tracker <notifications@labour-tracker.local>", description="The From address of notification emails."
+    )
+    notify_max_attempts: int = Field(
+        6, ge=1, le=20, description="Calls made to Twilio or the SFTP server per notification before giving up."
+    )
+    notify_retry_delay: float = Field(
+        0.5, gt=0, le=60, description="First wait before a retry, seconds; doubled each time, with jitter."
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -57,6 +91,16 @@ class Settings(BaseSettings):
             if not host or not port.isdigit():
                 raise ValueError(f"expected host:port[,host:port…], got {server!r}")
         return value
+
+    @model_validator(mode="after")
+    def _complete_channels(self) -> Settings:
+        if self.twilio_account_sid and not (self.twilio_auth_token and self.twilio_from_number):
+            raise ValueError(f"{ENV_PREFIX}TWILIO_ACCOUNT_SID needs {ENV_PREFIX}TWILIO_AUTH_TOKEN and _FROM_NUMBER too")
+        if self.sftp_host and not self.sftp_username:
+            raise ValueError(f"{ENV_PREFIX}SFTP_HOST needs {ENV_PREFIX}SFTP_USERNAME too")
+        if self.sftp_host and not (self.sftp_password or self.sftp_client_key):
+            raise ValueError(f"{ENV_PREFIX}SFTP_HOST needs {ENV_PREFIX}SFTP_PASSWORD or {ENV_PREFIX}SFTP_CLIENT_KEY")
+        return self
 
     @property
     def reply_wait(self) -> timedelta:
@@ -70,5 +114,8 @@ def load_settings() -> Settings:
     except ValidationError as error:
         for problem in error.errors():
             name = ENV_PREFIX + "_".join(str(part) for part in problem["loc"]).upper()
-            print(f"labour-tracker: invalid {name}: {problem['msg']}", file=sys.stderr)
+            if problem["loc"]:
+                print(f"labour-tracker: invalid {name}: {problem['msg']}", file=sys.stderr)
+            else:  # a rule across variables: its message names them
+                print(f"labour-tracker: {problem['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         raise SystemExit(2) from None

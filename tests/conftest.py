@@ -1,4 +1,4 @@
-"""Session fixtures that own the real servers: Apache Kafka, PostgreSQL and SFTP on loopback.
+"""Session fixtures that own the real servers (Apache Kafka, PostgreSQL and SFTP on loopback), and a fake Twilio.
 
 Each starts only when a test asks for it, so the unit tests start nothing.
 """
@@ -14,6 +14,7 @@ import pytest
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
+from tests.fakes.twilio_api import FakeTwilio
 
 
 def _server_dir(name: str) -> Path:
@@ -46,6 +47,17 @@ def sftp() -> Iterator[SftpServer]:
     server = SftpServer(_server_dir("sftp") / "sftp")
     try:
         server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def twilio_api() -> Iterator[FakeTwilio]:
+    """A fake Twilio Messages API on loopback, fresh for each test module."""
+    server = FakeTwilio()
+    server.start()
+    try:
         yield server
     finally:
         server.stop()

@@ -21,6 +21,7 @@ from labour_tracker.domain.errors import DomainError
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, ErrorBody, EventEnvelope, Outcome
+from labour_tracker.metrics import timed_command
 from labour_tracker.tables.records import AggregateRecord
 
 log = logging.getLogger(__name__)
@@ -70,17 +71,31 @@ async def dead_letter(
     topic: faust.TopicT, key: str | None, value: bytes, message: faust.types.tuples.Message, reason: str, now: datetime
 ) -> None:
     """Park a message that cannot be taken on the dead-letter topic, with the reason (the value is not logged)."""
+    await park(topic, message.topic, message.partition, message.offset, key, value, reason, now)
+
+
+async def park(
+    dead_letters: faust.TopicT,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: str | None,
+    value: bytes,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Put the record at topic[partition]@offset on the dead-letter topic, with the reason."""
     letter = DeadLetter(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
+        topic=topic,
+        partition=partition,
+        offset=offset,
         key=key,
         value=value.decode("utf-8", errors="replace"),
         reason=reason,
         time=now,
     )
-    log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason)
-    await topic.send(key=key, value=letter.model_dump_json().encode())
+    log.warning("dead-lettered %s[%s]@%s: %s", topic, partition, offset, reason)
+    await dead_letters.send(key=key, value=letter.model_dump_json().encode())
 
 
 class CommandHandler(Generic[S, C, E]):
@@ -228,6 +243,7 @@ def command_agent(app: faust.App, name: str, commands: faust.TopicT, handler: Co
 
     async def apply_commands(stream: faust.StreamT[bytes]) -> AsyncIterator[dict[str, Any]]:
         async for event in stream.events():
-            yield await handler.handle(event.key, event.value, event.message)
+            handling = handler.handle(event.key, event.value, event.message)
+            yield await timed_command(handler.aggregate.name, handler.aggregate.commands, handling)
 
     return app.agent(commands, name=name, use_reply_headers=True)(apply_commands)

@@ -41,3 +41,6 @@ subscriber_commands = topic("subscriber.commands")
 subscriber_events = topic("subscriber.events", config=KEEP_FOREVER)
 subscriber_outcomes = topic("subscriber.outcomes")
 dead_letters = topic("dead_letters", config=KEEP_FOREVER)
+notification_requests = topic("notifications.requests")  # keyed by subscriber id
+notification_deliveries = topic("notifications.deliveries")  # keyed by notification id, like its status
+notification_events = topic("notification.events", config=KEEP_FOREVER)  # keyed by notification id

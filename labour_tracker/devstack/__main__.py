@@ -47,6 +47,7 @@ def run(state: Path) -> int:
             "LABOUR_TRACKER_KAFKA_BOOTSTRAP": kafka.bootstrap,
             "LABOUR_TRACKER_DATABASE_URL": postgres.dsn,
             "LABOUR_TRACKER_STORE": "rocksdb://",
+            **sftp.worker_env(),  # emails go to the local relay's pickup folder; SMS to .cache/sms-outbox.jsonl
         },
         data_dir=state / "worker",
         port=WEB_PORT,
@@ -70,7 +71,8 @@ Labour Tracker is running (Ctrl-C stops everything):
   Faust web        {worker.url}/
   Kafka {kafka_version():<10} {kafka.bootstrap}
   PostgreSQL       {postgres.dsn}
-  SFTP (mail drop) sftp://relay@127.0.0.1:{sftp.port}/pickup
+  SFTP (mail drop) sftp://relay@127.0.0.1:{sftp.port}/pickup   (emails land in {sftp.drop_directory})
+  SMS              without LABOUR_TRACKER_TWILIO_* set: .cache/sms-outbox.jsonl and the worker's log
   state            {state}
 """,
             flush=True,

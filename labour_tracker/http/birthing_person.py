@@ -18,8 +18,6 @@ from labour_tracker.http.plumbing import read_record, send_command
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
     BirthingPersonView,
-    SubscribersResponse,
-    SubscriberSummaryView,
     SubscriptionTokenResponse,
     View,
 )
@@ -100,10 +98,3 @@ async def rotate_subscription_token(request: web.Request) -> web.Response:
         raise ApiError(400, "unexpected_body", "This request takes no body.")
     person = await command(request, labour.RotateSubscriptionToken.TYPE, RotateSubscriptionTokenData())
     return respond(token_for(request, person))
-
-
-async def get_subscribers(request: web.Request) -> web.Response:
-    person = await read_person(request, current_user(request).id)
-    return respond(
-        SubscribersResponse(subscribers=[SubscriberSummaryView(id=each) for each in sorted(person.subscribers)])
-    )

@@ -34,6 +34,14 @@ IDEMPOTENCY_KEY = {
 }
 
 
+PAGE_PARAMETERS = [
+    {"name": "limit", "in": "query", "required": False, "description": "Rows per page (default 20).",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    {"name": "after", "in": "query", "required": False, "description": "The `next` value of the previous page.",
+     "schema": {"type": "string", "minLength": 1}},
+]  # fmt: skip
+
+
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
@@ -64,6 +72,7 @@ def _operation(route: Route) -> dict[str, Any]:
         operation["security"] = []
     parameters = [_path_parameter(name) for name in re.findall(r"\{(\w+)\}", route.path)]
     parameters += [IDEMPOTENCY_KEY] if route.command else []
+    parameters += PAGE_PARAMETERS if route.paged else []
     if parameters:
         operation["parameters"] = parameters
     if route.body:

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import BaseModel
 
-from labour_tracker.http import birthing_person, health, labour, subscriber
+from labour_tracker.http import birthing_person, health, history, labour, metrics, subscriber
 from labour_tracker.http.plumbing import request_body
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
     HealthResponse,
     LabourResponse,
+    LaboursResponse,
     LabourSummaryResponse,
     ReadinessResponse,
     SubscriberResponse,
@@ -46,11 +47,12 @@ class Route:
     errors: tuple[int, ...] = ()
     public: bool = False
     command: bool = False  # sends a command: takes Idempotency-Key, may answer 504
+    paged: bool = False  # a list from the mirror: takes `limit` and `after`
 
     @property
     def statuses(self) -> tuple[int, ...]:
         implied: tuple[int, ...] = () if self.public else (401,)
-        implied += (400, 413, 422) if self.body else ()
+        implied += (400, 413, 422) if self.body else (400,) if self.paged else ()
         implied += (503, 504) if self.command else (503,) if not self.public else ()
         return tuple(sorted({*self.errors, *implied}))
 
@@ -60,6 +62,8 @@ ROUTES: tuple[Route, ...] = (
           response=HealthResponse, public=True),
     Route("GET", "/ready", health.ready, "Readiness: Kafka and PostgreSQL answer (503 otherwise).", "operations",
           response=ReadinessResponse, public=True),
+    Route("GET", "/metrics", metrics.metrics, "Prometheus metrics of this worker (text format).", "operations",
+          public=True),
     Route("POST", "/birthing-person/register", birthing_person.register,
           "Register yourself as a birthing person (names from your token).", "birthing person",
           response=BirthingPersonResponse, status=201, errors=(409,), command=True),
@@ -100,11 +104,15 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/subscriber/unsubscribe_from", subscriber.unsubscribe_from,
           "Stop following a birthing person (400 when not subscribed).", "subscriber",
           response=SubscriberResponse, body=request_body(UnsubscribeFromData), errors=(404,), command=True),
-    Route("GET", "/subscriber/subscriptions", subscriber.get_subscriptions, "The birthing persons you follow.",
-          "subscriber", response=SubscriptionsResponse, errors=(404,)),
-    Route("GET", "/birthing-person/subscribers", birthing_person.get_subscribers,
-          "Your subscribers' ids (their names and chosen channels will come from the PostgreSQL mirror in a later "
-          "release).", "birthing person", response=SubscribersResponse, errors=(404,)),
+    Route("GET", "/subscriber/subscriptions", history.get_subscriptions,
+          "The birthing persons you follow, with their names, by id (from the mirror).", "subscriber",
+          response=SubscriptionsResponse, errors=(404,), paged=True),
+    Route("GET", "/birthing-person/subscribers", history.get_subscribers,
+          "Your subscribers with their names and chosen channels, by id (from the mirror).", "birthing person",
+          response=SubscribersResponse, errors=(404,), paged=True),
+    Route("GET", "/birthing-person/labours", history.get_labours,
+          "Your labours, latest first, each with its contractions (from the mirror).", "birthing person",
+          response=LaboursResponse, errors=(404,), paged=True),
     Route("GET", "/birthing-person/{birthing_person_id}/labour/active", labour.followed_active,
           "The active labour of a birthing person you follow (403 unless you are subscribed).", "subscriber",
           response=LabourResponse, errors=(403, 404)),

@@ -53,7 +53,9 @@ class PatternView(View):
         )
 
 
-class LabourView(View):
+class LabourRecordView(View):
+    """A labour as it happened: what the mirror keeps of past labours."""
+
     id: str
     first_labour: bool
     start_time: datetime
@@ -62,6 +64,11 @@ class LabourView(View):
     notes: str | None
     alerts: list[labour.Alert]
     contractions: list[ContractionView]
+
+
+class LabourView(LabourRecordView):
+    """A labour with its live pattern."""
+
     pattern: PatternView
 
     @classmethod
@@ -179,20 +186,33 @@ class SubscriberResponse(View):
     subscriber: SubscriberView
 
 
+class Page(View):
+    next: str | None = Field(description="Pass as `after` for the next page; null on the last page.")
+
+
 class FollowedPersonView(View):
     id: str = Field(description="Id of a birthing person you follow.")
+    first_name: str | None = Field(description="Null until the person's record reaches the mirror.")
+    last_name: str | None
 
 
-class SubscriptionsResponse(View):
+class SubscriptionsResponse(Page):
     subscriptions: list[FollowedPersonView]
 
 
 class SubscriberSummaryView(View):
     id: str = Field(description="Id of a subscriber following you.")
+    first_name: str
+    last_name: str
+    contact_methods: list[subscriber.ContactMethod]
 
 
-class SubscribersResponse(View):
+class SubscribersResponse(Page):
     subscribers: list[SubscriberSummaryView]
+
+
+class LaboursResponse(Page):
+    labours: list[LabourRecordView]
 
 
 class ErrorResponse(View):

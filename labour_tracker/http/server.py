@@ -8,12 +8,14 @@ import aiohttp
 import faust
 from aiohttp import web
 
+from labour_tracker import metrics
 from labour_tracker.domain.user import User
 from labour_tracker.http import health, openapi
 from labour_tracker.http.docs import add_docs
 from labour_tracker.http.errors import error_responses
 from labour_tracker.http.identity import TokenVerifier, authentication, verifier_from_settings
 from labour_tracker.http.keys import DATABASE, FAUST_APP, HTTP_CLIENT, SETTINGS
+from labour_tracker.http.metrics import timed_requests
 from labour_tracker.http.routes import PUBLIC_PATHS, add_routes
 from labour_tracker.mirror.database import Database
 from labour_tracker.settings import Settings
@@ -60,7 +62,11 @@ async def openapi_json(request: web.Request) -> web.Response:
 def create_api(settings: Settings, faust_app: faust.App) -> web.Application:
     verifier = VerifierMadeAtStart(settings)
     api = web.Application(
-        middlewares=[error_responses, authentication(verifier, frozenset(API_PREFIX + p for p in PUBLIC_PATHS))]
+        middlewares=[
+            timed_requests,
+            error_responses,
+            authentication(verifier, frozenset(API_PREFIX + p for p in PUBLIC_PATHS)),
+        ]
     )
     api[SETTINGS] = settings
     api[FAUST_APP] = faust_app
@@ -75,4 +81,5 @@ def create_api(settings: Settings, faust_app: faust.App) -> web.Application:
 
 def mount(root: web.Application, settings: Settings, faust_app: faust.App) -> None:
     root.add_subapp(API_PREFIX, create_api(settings, faust_app))
+    metrics.watch_consumer(faust_app)
     add_docs(root)

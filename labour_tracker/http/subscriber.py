@@ -16,7 +16,7 @@ from labour_tracker.http.birthing_person import person_id_in_path, respond
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.identity import current_user
 from labour_tracker.http.plumbing import command_id, parse_body, read_record, request_body, send_command
-from labour_tracker.http.schemas import FollowedPersonView, SubscriberResponse, SubscriberView, SubscriptionsResponse
+from labour_tracker.http.schemas import SubscriberResponse, SubscriberView
 from labour_tracker.messages.birthing_person import AuthoriseSubscriberData
 from labour_tracker.messages.codec import from_data
 from labour_tracker.messages.envelopes import Message
@@ -118,9 +118,3 @@ async def subscribe_to(request: web.Request) -> web.Response:
 async def unsubscribe_from(request: web.Request) -> web.Response:
     body = await parse_body(request, request_body(UnsubscribeFromData))
     return respond_with(await command(request, subscriber.UnsubscribeFrom.TYPE, body))
-
-
-async def get_subscriptions(request: web.Request) -> web.Response:
-    found = await read_subscriber(request)
-    followed = [FollowedPersonView(id=each) for each in sorted(found.subscribed_to)]
-    return respond(SubscriptionsResponse(subscriptions=followed))

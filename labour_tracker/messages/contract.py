@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from labour_tracker.domain import labour, subscriber
+from labour_tracker.domain import labour, notification, subscriber
 from labour_tracker.messages import birthing_person
 from labour_tracker.messages import subscriber as subscriber_messages
 from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, EventEnvelope, Outcome
+from labour_tracker.messages.notifications import NotificationDelivery, NotificationRequest
 from labour_tracker.tables.records import RECENT_COMMANDS
 
 ROLES = ("commands", "events", "outcomes")  # each aggregate's topics: `{prefix}.{aggregate}.{role}`
@@ -59,6 +60,25 @@ AGGREGATES: tuple[AggregateChannels, ...] = (
     ),
 )
 
+NOTIFICATION_EVENTS = "notification.events"  # what became of each notification, keyed by notification id
+NOTIFICATION_SUMMARY = (
+    "A notification: one per (trigger event, subscriber, channel), sent at most once; its outcome, keyed by its id."
+)
+# The notifier's internal topics: documented so that nothing on the broker is a mystery; only the service writes.
+INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
+    (
+        "notifications.requests",
+        NotificationRequest,
+        "the subscriber id",
+        "Internal: tell one subscriber about one labour event (the notifier's first step).",
+    ),
+    (
+        "notifications.deliveries",
+        NotificationDelivery,
+        "the notification id",
+        "Internal: one notification to send (the notifier's second step); only Labour Tracker writes here.",
+    ),
+)
 DEAD_LETTERS = "dead_letters"
 DEFAULT_PREFIX = "labour_tracker"
 CONTRACT_VERSION = "1.0.0"  # bump the major version for any change an integrating system must adapt to
@@ -177,6 +197,23 @@ def asyncapi_document(prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
                     "channel": {"$ref": f"#/channels/{REPLIES}"},
                     "messages": [{"$ref": f"#/channels/{REPLIES}/messages/reply"}],
                 }
+    event_ids = []
+    for name in sorted(notification.EVENT_TYPES):
+        event_ids.append(message_id("event", name))
+        messages[event_ids[-1]] = _message(
+            f"event.{name}",
+            _summary(notification.EVENT_TYPES[name]),
+            name=name,
+            key=_key("The notification id, equal to the payload's `aggregate_id`."),
+            correlation=("$message.payload#/causation_id", "The id of the labour event it tells about."),
+        )
+    channel_id = NOTIFICATION_EVENTS.replace(".", "_")
+    channels[channel_id] = _channel(topic(prefix, NOTIFICATION_EVENTS), NOTIFICATION_SUMMARY, event_ids, retained=True)
+    operations[f"receive_{channel_id}"] = _operation("receive", channel_id, event_ids, NOTIFICATION_SUMMARY)
+    for suffix, model, key, summary in INTERNAL_TOPICS:
+        channel_id = suffix.replace(".", "_")
+        messages[model.__name__] = _message(model.__name__, summary, key=_key(f"Keyed by {key}."))
+        channels[channel_id] = _channel(topic(prefix, suffix), summary, [model.__name__])
     summary = "Messages any agent could not take, with the reason; the agent goes on."
     channels[DEAD_LETTERS] = _channel(topic(prefix, DEAD_LETTERS), summary, ["dead_letter"], retained=True)
     operations[f"receive_{DEAD_LETTERS}"] = _operation("receive", DEAD_LETTERS, ["dead_letter"], summary)
@@ -270,7 +307,8 @@ def _schemas(aggregates: Sequence[AggregateChannels]) -> dict[str, Any]:
         ("DeadLetter", "serialization", DeadLetter),
     ]
     commands = _merged("command", [each.commands for each in aggregates])
-    events = _merged("event", [each.events for each in aggregates])
+    events = _merged("event", [*(each.events for each in aggregates), notification.EVENT_TYPES])
+    models += [(model.__name__, "serialization", model) for _, model, _, _ in INTERNAL_TOPICS]
     models += [(f"command.{name}", "validation", kind.payload) for name, kind in commands.items()]
     models += [(f"event.{name}", "serialization", cls) for name, cls in events.items()]
     refs, definitions = TypeAdapter.json_schemas(
@@ -409,6 +447,15 @@ def markdown_tables(document: Mapping[str, Any]) -> str:
             fields = _fields(_resolve(schemas, schemas[f"event.{name}"]["properties"]["data"]))
             lines.append(f"| `{name}` | {fields} | {_summary(aggregate.events[name])} |")
         lines.append("")
+    lines += ["### `notification`", "", NOTIFICATION_SUMMARY, "", "| topic | key | value |", "|---|---|---|"]
+    lines.append(f"| `{topic(DEFAULT_PREFIX, NOTIFICATION_EVENTS)}` | the notification id | an event (types below) |")
+    for suffix, model, key, summary in INTERNAL_TOPICS:
+        lines.append(f"| `{topic(DEFAULT_PREFIX, suffix)}` | {key} | `{model.__name__}`: {summary} |")
+    lines += ["", "| event type | `data` fields | note |", "|---|---|---|"]
+    for name in sorted(notification.EVENT_TYPES):
+        fields = _fields(_resolve(schemas, schemas[f"event.{name}"]["properties"]["data"]))
+        lines.append(f"| `{name}` | {fields} | {_summary(notification.EVENT_TYPES[name])} |")
+    lines.append("")
     return "\n".join(lines)
 
 

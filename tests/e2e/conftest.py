@@ -43,6 +43,7 @@ def new_stack(kafka: KafkaBroker, postgres: PostgresCluster, **env: str) -> Stac
             "LABOUR_TRACKER_APP_ID": f"labour-tracker-{deployment}",
             "LABOUR_TRACKER_TOPIC_PREFIX": f"lt_{deployment}",
             "LABOUR_TRACKER_TOPIC_PARTITIONS": "4",
+            "LABOUR_TRACKER_MIRROR_SCHEMA": f"mirror_{deployment}",
             "LABOUR_TRACKER_LOCAL_SIGNING_KEY": str(key),
             **env,
         },
@@ -84,7 +85,12 @@ class Caller:
         async with self.session.request(
             method, f"{self.base_url}/api/v1{path}", json=json, data=data, headers=all_headers
         ) as answer:
-            body = await answer.json(content_type=None) if answer.content_length != 0 else None
+            if answer.content_length == 0:
+                body = None
+            elif answer.content_type == "text/plain":  # the metrics
+                body = await answer.text()
+            else:
+                body = await answer.json(content_type=None)
             return Response(answer.status, body, answer.headers)
 
     async def get(self, path: str, **kwargs: Any) -> Response:

@@ -159,7 +159,7 @@ async def test_every_documented_operation_exists_on_the_worker(
         assert answer.status < 500, (method, path, answer.body)
 
 
-async def test_a_bearer_scheme_secures_everything_but_health_readiness_and_the_document(
+async def test_a_bearer_scheme_secures_everything_but_health_readiness_metrics_and_the_document(
     http: aiohttp.ClientSession, worker: WorkerProcess
 ) -> None:
     document = await openapi_document(http, worker)
@@ -168,7 +168,7 @@ async def test_a_bearer_scheme_secures_everything_but_health_readiness_and_the_d
     assert len(bearer) == 1
     assert document["security"] == [{bearer[0]: []}]
     public = {route.path for route in ROUTES if route.public} | {"/openapi.json"}
-    assert public == {"/health", "/ready", "/openapi.json"}
+    assert public == {"/health", "/ready", "/metrics", "/openapi.json"}
     for path, method, operation in operations(document):
         async with http.request(method.upper(), f"{worker.url}{PREFIX}{concrete(path)}") as answer:  # no token
             if path in public:
