@@ -16,12 +16,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FIRST_RETRY, LAST_RETRY = 0.2, 10.0  # seconds between tries while PostgreSQL is away: doubling, with jitter
-UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# InternalClientError: asyncpg's state for a connection cut mid-operation (MagicStack/asyncpg#784).
+UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 # What a read may meet while PostgreSQL is away, restarting, full, or not yet migrated; any other error is a bug.
 UNAVAILABLE = (
     OSError,
     TimeoutError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError,
     asyncpg.InsufficientResourcesError,
@@ -63,7 +65,11 @@ class Database:
             try:
                 pool = await self.pool()
                 async with pool.acquire() as connection:
-                    return True, await work(connection)
+                    try:
+                        return True, await work(connection)
+                    except UNREACHABLE:
+                        connection.terminate()  # it may be unusable now; the pool opens a fresh one
+                        raise
             except UNREACHABLE as error:
                 log.warning("%s waits for PostgreSQL (%s); next try in about %.1fs", doing, type(error).__name__, delay)
             with contextlib.suppress(TimeoutError):

@@ -8,6 +8,7 @@ rebalance or an outage of any length resumes from the first record not yet in th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -24,6 +25,25 @@ log = logging.getLogger(__name__)
 
 Unreadables = Callable[[ConsumerRecord[bytes, bytes], str], Awaitable[None]]  # reports each record set aside
 Mirrored = Callable[[list[Change], datetime], None]  # told of each batch written, with when its commit ended
+
+FIRST_RESTART, LAST_RESTART = 1.0, 30.0  # seconds before following again after a failure: doubling
+
+
+async def keep_running(run: Callable[[], Awaitable[None]], stopping: asyncio.Event, doing: str) -> None:
+    """Run `run` until `stopping` is set, starting it again after any failure (logged, with backoff).
+
+    The mirror commits only what it wrote, so a restart resumes where it stopped; a failure delays the mirror
+    and never stops the worker's commands.
+    """
+    delay = FIRST_RESTART
+    while not stopping.is_set():
+        try:
+            await run()
+        except Exception:
+            log.exception("%s failed; starting again in %.0f s", doing, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=delay)
+        delay = min(delay * 2, LAST_RESTART)
 
 
 class ChangelogMirror:

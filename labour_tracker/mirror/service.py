@@ -19,7 +19,7 @@ from labour_tracker.agents.command_handler import park
 from labour_tracker.app import app
 from labour_tracker.metrics import mirror_lag_seconds
 from labour_tracker.mirror.database import Database
-from labour_tracker.mirror.follower import ChangelogMirror
+from labour_tracker.mirror.follower import ChangelogMirror, keep_running
 from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import migrate
 from labour_tracker.mirror.writer import MirrorWriter
@@ -80,6 +80,9 @@ class MirrorService(mode.Service):
         )
 
     @mode.Service.task
+    async def _run(self) -> None:
+        await keep_running(self._follow, self.stopping, "the mirror")
+
     async def _follow(self) -> None:
         schema = app.settings.mirror_schema
         migrated, applied = await self.database.patiently(

@@ -130,3 +130,20 @@ async def test_a_copy_reads_to_the_end_and_commits_there_for_the_next_follower(
         await database.close()
     assert (written, version) == (3, 2)
     assert await committed(kafka, group, changelog) == 4
+
+
+async def test_a_connection_cut_mid_operation_is_discarded_and_the_work_tried_again(postgres: PostgresCluster) -> None:
+    database, backends = Database(postgres.dsn, max_size=1), []
+
+    async def work(connection: asyncpg.Connection) -> int:
+        backends.append(await connection.fetchval("SELECT pg_backend_pid()"))
+        if len(backends) == 1:
+            raise asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress")
+        return len(backends)
+
+    try:
+        answered = await database.patiently(work, asyncio.Event(), "the test")
+    finally:
+        await database.close()
+    assert answered == (True, 2)
+    assert backends[0] != backends[1], "the pool's only connection was replaced, not handed out again"
