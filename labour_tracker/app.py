@@ -8,8 +8,37 @@ import sys
 from typing import Any
 
 import faust
+from faust.agents import ReplyConsumer
+from faust.models import maybe_model
+from faust.types import ChannelT
+from mode.utils.objects import cached_property
 
 from labour_tracker.settings import Settings, load_settings
+
+
+class OneChannelReplyConsumer(ReplyConsumer):
+    """Faust's reply consumer, with two faults mended that left asks of a long-running worker unanswered.
+
+    - Faust registered the reply topic with its conductor twice, once as a channel nobody reads. After 3,276
+      replies that channel's queue passed its high-pressure mark, Faust paused the reply partition for good,
+      and every later command of the worker timed out.
+    - A second reply for one correlation id (a command redelivered after a rebalance) fulfilled its promise
+      again, which raises and ends the drain for good; such a reply is now dropped.
+    """
+
+    async def _start_fetcher(self, topic_name: str) -> None:
+        if topic_name not in self._fetchers:
+            self._fetchers[topic_name] = None  # claimed, so it starts once
+            topic = self._reply_topic(topic_name)
+            await topic.maybe_declare()
+            # Iterating the stream registers the topic's one reading channel; the topic itself is not added.
+            self._fetchers[topic_name] = self.add_future(self._drain_replies(topic))
+
+    async def _drain_replies(self, channel: ChannelT[Any]) -> None:
+        async for reply in channel.stream():
+            for promise in self._waiting.pop(reply.correlation_id, ()):
+                if not promise.done():
+                    promise.fulfill(reply.correlation_id, maybe_model(reply.value))
 
 
 class LabourTrackerApp(faust.App):
@@ -43,6 +72,10 @@ class LabourTrackerApp(faust.App):
             origin="labour_tracker",
             **options,
         )
+
+    @cached_property
+    def _reply_consumer(self) -> ReplyConsumer:
+        return OneChannelReplyConsumer(self, loop=self.loop, beacon=self.beacon)
 
     async def on_started(self) -> None:
         from labour_tracker.agents.topics import declare_topics
