@@ -72,3 +72,22 @@ async def mirror(self: AppCommand, action: str, schema: str | None) -> None:
         f"rebuilt schema {report.schema}: {report.changes} changes mirrored, "
         f"{report.unreadable} unreadable and {report.rejected} rejected records set aside"
     )
+
+
+@app.command(option("--json", "as_json", is_flag=True, help="Print the report as JSON."))
+async def check(self: AppCommand, as_json: bool) -> None:
+    """Rebuild every aggregate from its events and compare it with its table and the mirror; exit 1 on a finding."""
+    from labour_tracker import consistency
+    from labour_tracker.mirror.service import changelogs
+
+    settings = app.settings
+    report = await consistency.check(
+        settings.kafka_bootstrap,
+        settings.topic_prefix,
+        {table: topic for topic, table in changelogs().items()},
+        str(settings.database_url),
+        settings.mirror_schema,
+    )
+    print(consistency.as_json(report) if as_json else consistency.summary(report))
+    if not report.consistent:
+        raise SystemExit(1)

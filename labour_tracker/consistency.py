@@ -1,0 +1,260 @@
+"""`labour-tracker check`: every aggregate rebuilt from its event log, compared with its table and its mirror.
+
+The event topics are the record of what happened. Folding each aggregate's events through the domain's `evolve`
+gives the state the table must hold (read from its changelog, as a restarted worker would) and the rows the
+PostgreSQL mirror must have. Run it when the service is quiet: a change still on its way shows as a finding.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import ValidationError
+
+from labour_tracker.domain import labour, subscriber
+from labour_tracker.messages.codec import from_data
+from labour_tracker.messages.envelopes import EventEnvelope
+from labour_tracker.mirror.schema import check_schema_name
+from labour_tracker.tables.records import AggregateRecord, RecordCodec
+
+MirroredRows = dict[str, dict[str, Any]]  # aggregate id -> what the mirror holds of it
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One aggregate kind: where its events and its table's changelog live, how its events fold, and how its
+    state looks in the mirror."""
+
+    name: str
+    table: str
+    state_type: type[Any]
+    event_types: dict[str, type[Any]]
+    evolve: Callable[[Any, Any], Any]
+    mirror_rows: Callable[[Any, int], dict[str, Any]]  # (state, version) -> what the mirror must hold
+    read_mirror: Callable[[asyncpg.Connection, str], Awaitable[MirroredRows]]
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    aggregate_id: str
+    where: str  # "events", "table" or "mirror"
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.aggregate_id}: {self.where}: {self.what}"
+
+
+@dataclass
+class Report:
+    checked: dict[str, int] = field(default_factory=dict)  # aggregates rebuilt, by kind
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def consistent(self) -> bool:
+        return not self.findings
+
+
+@dataclass
+class Rebuilt:
+    """An aggregate folded from its events, with its version; `gap` names the first version missing, if any."""
+
+    state: Any = None
+    version: int = 0
+    gap: int | None = None
+
+
+async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topic` from its start to its end as it is now, partition by partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="labour-tracker-check")
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if described["error_code"] != 0:
+        return
+    partitions = [TopicPartition(topic, each["partition"]) for each in described["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="labour-tracker-check", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        while remaining:
+            for tp, records in (await consumer.getmany(*remaining, timeout_ms=500)).items():
+                for record in records:
+                    if record.offset < ends[tp]:
+                        yield record
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+    finally:
+        await consumer.stop()
+
+
+def fold(kind: Kind, envelopes: Iterable[EventEnvelope]) -> dict[str, Rebuilt]:
+    """Each aggregate's state after its events, taken once each (a redelivered command republishes the same ids)."""
+    rebuilt: dict[str, Rebuilt] = defaultdict(Rebuilt)
+    seen: set[str] = set()
+    for envelope in envelopes:
+        if envelope.id in seen:
+            continue
+        seen.add(envelope.id)
+        aggregate = rebuilt[envelope.aggregate_id]
+        if aggregate.gap is not None:
+            continue
+        if envelope.version != aggregate.version + 1:
+            aggregate.gap = aggregate.version + 1
+            continue
+        event = from_data(kind.event_types[envelope.type], envelope.data)
+        aggregate.state, aggregate.version = kind.evolve(aggregate.state, event), envelope.version
+    return dict(rebuilt)
+
+
+async def events_of(bootstrap: str, prefix: str, kind: Kind, report: Report) -> list[EventEnvelope]:
+    envelopes = []
+    async for record in read_topic(bootstrap, f"{prefix}.{kind.name}.events"):
+        try:
+            envelope = EventEnvelope.model_validate_json(record.value or b"")
+        except ValidationError:
+            where = f"{record.topic}[{record.partition}]@{record.offset}"
+            report.findings.append(Finding(kind.name, "?", "events", f"unreadable event at {where}"))
+            continue
+        if envelope.type in kind.event_types:
+            envelopes.append(envelope)
+    return envelopes
+
+
+async def table_of(bootstrap: str, changelog: str, kind: Kind) -> dict[str, AggregateRecord[Any]]:
+    """The table as its changelog holds it: the last record per key."""
+    codec, records = RecordCodec(kind.state_type), {}
+    async for record in read_topic(bootstrap, changelog):
+        if record.key is not None:
+            records[record.key.decode()] = codec.loads(record.value) if record.value is not None else None
+    return {key: value for key, value in records.items() if value is not None and value.state is not None}
+
+
+def compare_table(kind: Kind, rebuilt: dict[str, Rebuilt], table: dict[str, AggregateRecord[Any]]) -> list[Finding]:
+    findings = []
+    for aggregate_id in sorted(rebuilt.keys() | table.keys()):
+        expected, held = rebuilt.get(aggregate_id), table.get(aggregate_id)
+        if expected is None:
+            findings.append(Finding(kind.name, aggregate_id, "table", "holds an aggregate no event created"))
+        elif expected.gap is not None:
+            findings.append(Finding(kind.name, aggregate_id, "events", f"version {expected.gap} is missing"))
+        elif held is None:
+            findings.append(Finding(kind.name, aggregate_id, "table", f"missing (events reach v{expected.version})"))
+        elif held.version != expected.version:
+            findings.append(
+                Finding(kind.name, aggregate_id, "table", f"v{held.version}, events reach v{expected.version}")
+            )
+        elif held.state != expected.state:
+            findings.append(Finding(kind.name, aggregate_id, "table", f"v{held.version} differs from its events"))
+    return findings
+
+
+def person_rows(state: labour.BirthingPerson, version: int) -> dict[str, Any]:
+    return {
+        "version": version,
+        "labours": sorted((each.id, each.phase.value, each.end_time) for each in state.labours),
+        "contractions": sorted((c.id, c.end_time, c.intensity) for each in state.labours for c in each.contractions),
+    }
+
+
+def subscriber_rows(state: subscriber.Subscriber, version: int) -> dict[str, Any]:
+    return {"version": version, "subscribed_to": sorted(state.subscribed_to)}
+
+
+async def mirrored_persons(connection: asyncpg.Connection, schema: str) -> MirroredRows:
+    rows: MirroredRows = {
+        r["id"]: {"version": r["version"], "labours": [], "contractions": []}
+        for r in await connection.fetch(f"SELECT id, version FROM {schema}.birthing_persons")
+    }
+    for r in await connection.fetch(
+        f"SELECT id, birthing_person_id, phase, end_time FROM {schema}.labours ORDER BY id"
+    ):
+        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": []})["labours"].append(
+            (r["id"], r["phase"], r["end_time"])
+        )
+    for r in await connection.fetch(
+        f"SELECT c.id, l.birthing_person_id, c.end_time, c.intensity FROM {schema}.contractions c"
+        f" JOIN {schema}.labours l ON l.id = c.labour_id ORDER BY c.id"
+    ):
+        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": []})["contractions"].append(
+            (r["id"], r["end_time"], r["intensity"])
+        )
+    return rows
+
+
+async def mirrored_subscribers(connection: asyncpg.Connection, schema: str) -> MirroredRows:
+    rows: MirroredRows = {
+        r["id"]: {"version": r["version"], "subscribed_to": []}
+        for r in await connection.fetch(f"SELECT id, version FROM {schema}.subscribers")
+    }
+    for r in await connection.fetch(
+        f"SELECT subscriber_id, birthing_person_id FROM {schema}.subscriptions ORDER BY birthing_person_id"
+    ):
+        rows.setdefault(r["subscriber_id"], {"subscribed_to": []})["subscribed_to"].append(r["birthing_person_id"])
+    return rows
+
+
+KINDS = (
+    Kind("birthing_person", "birthing_persons", labour.BirthingPerson, labour.EVENT_TYPES, labour.evolve,
+         person_rows, mirrored_persons),
+    Kind("subscriber", "subscribers", subscriber.Subscriber, subscriber.EVENT_TYPES, subscriber.evolve,
+         subscriber_rows, mirrored_subscribers),
+)  # fmt: skip
+
+
+def compare_mirror(kind: Kind, rebuilt: dict[str, Rebuilt], mirrored: MirroredRows) -> list[Finding]:
+    findings = []
+    for aggregate_id in sorted(rebuilt.keys() | mirrored.keys()):
+        expected, held = rebuilt.get(aggregate_id), mirrored.get(aggregate_id)
+        if expected is None:
+            findings.append(Finding(kind.name, aggregate_id, "mirror", "holds an aggregate no event created"))
+            continue
+        if expected.gap is not None:  # reported against the events already
+            continue
+        want = kind.mirror_rows(expected.state, expected.version)
+        if held is None:
+            findings.append(Finding(kind.name, aggregate_id, "mirror", f"missing (events reach v{expected.version})"))
+        elif held != want:
+            differing = ", ".join(name for name in want if held.get(name) != want[name])
+            findings.append(Finding(kind.name, aggregate_id, "mirror", f"differs from its events in {differing}"))
+    return findings
+
+
+async def check(bootstrap: str, prefix: str, changelogs: dict[str, str], database_url: str, schema: str) -> Report:
+    """Rebuild every aggregate from its events and compare it with its table (changelog topic by table name in
+    `changelogs`) and with the mirror in `schema`."""
+    report = Report()
+    connection = await asyncpg.connect(database_url)
+    try:
+        schema = check_schema_name(schema)
+        for kind in KINDS:
+            rebuilt = fold(kind, await events_of(bootstrap, prefix, kind, report))
+            report.checked[kind.name] = len(rebuilt)
+            report.findings += compare_table(kind, rebuilt, await table_of(bootstrap, changelogs[kind.table], kind))
+            report.findings += compare_mirror(kind, rebuilt, await kind.read_mirror(connection, schema))
+    finally:
+        await connection.close()
+    return report
+
+
+def summary(report: Report) -> str:
+    checked = ", ".join(f"{count} {name}" for name, count in report.checked.items())
+    lines = [f"checked {checked}: {'consistent' if report.consistent else f'{len(report.findings)} findings'}"]
+    return "\n".join([*lines, *(f"  {finding}" for finding in report.findings)])
+
+
+def as_json(report: Report) -> str:
+    return json.dumps(
+        {"checked": report.checked, "findings": [vars(each) for each in report.findings]}, indent=2, sort_keys=True
+    )

@@ -1,0 +1,28 @@
+"""What every fault test checks afterwards: the event logs, the tables and the mirror agree (`labour-tracker check`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from tests.e2e.conftest import Stack
+
+
+async def consistency_report(stack: Stack, *, within: float = 60.0) -> dict[str, Any]:
+    """The checker's report once it finds nothing, or its last report when `within` runs out (the mirror trails)."""
+    deadline = time.monotonic() + within
+    while True:
+        checker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "labour_tracker", "check", "--json",
+            env={**os.environ, **stack.env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await checker.communicate()
+        assert checker.returncode in (0, 1), err.decode()[-2000:]
+        report: dict[str, Any] = json.loads(out)
+        if checker.returncode == 0 or time.monotonic() > deadline:
+            return report
+        await asyncio.sleep(1)

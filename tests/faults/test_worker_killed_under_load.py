@@ -1,0 +1,89 @@
+"""SIGKILL the only worker during steady load and start it again: every acknowledged command is in the table and
+the mirror exactly once, clients that retry with their Idempotency-Key lose nothing, and the service is ready."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.worker import WorkerProcess
+from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack
+from tests.faults.conftest import consistency_report
+
+PERSONS = 6
+
+
+@pytest.fixture(scope="module")
+def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, WorkerProcess]]:
+    stack = new_stack(kafka, postgres)
+    worker = stack.worker("faults-killed")
+    worker.start()
+    yield stack, worker
+    worker.stop()
+
+
+async def until_acknowledged(caller: Caller, method: str, path: str, body: dict[str, int]) -> None:
+    """Send the command, and again with the same Idempotency-Key after any failure, until it is answered 200."""
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    while True:
+        try:
+            if (await caller.call(method, path, body, headers=key)).status == 200:
+                return
+        except (aiohttp.ClientError, TimeoutError):
+            pass  # the worker is down: try again
+        await asyncio.sleep(0.2)
+
+
+async def test_a_worker_killed_under_load_loses_no_acknowledged_command(
+    deployment: tuple[Stack, WorkerProcess],
+) -> None:
+    stack, worker = deployment
+    acknowledged: Counter[str] = Counter()  # contraction starts answered 200, by person
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+        people = [caller_factory(stack, http, worker.url)(f"Person{n}", "Fault") for n in range(PERSONS)]
+        for each in people:
+            assert (await each.post("/birthing-person/register")).status == 201
+            assert (await each.post("/labour/begin", {"first_labour": True})).status == 200
+        stopping, progress = asyncio.Event(), asyncio.Event()
+
+        async def steady(caller: Caller) -> None:
+            while not stopping.is_set():
+                await until_acknowledged(caller, "POST", "/labour/contraction/start", {"intensity": 5})
+                acknowledged[caller.id] += 1
+                progress.set()
+                await until_acknowledged(caller, "PUT", "/labour/contraction/end", {"intensity": 5})
+
+        load = [asyncio.create_task(steady(each)) for each in people]
+        await asyncio.sleep(2)
+        before_kill = sum(acknowledged.values())
+        killed = time.monotonic()
+        await asyncio.to_thread(worker.kill)
+        await asyncio.to_thread(worker.start)
+        ready = time.monotonic() - killed
+        resumed_from = sum(acknowledged.values())
+        while sum(acknowledged.values()) < resumed_from + 2 * PERSONS:
+            progress.clear()
+            await progress.wait()
+        answering = time.monotonic() - killed
+        stopping.set()
+        await asyncio.wait_for(asyncio.gather(*load), timeout=60)
+        print(f"recovery: ready {ready:.1f} s and answering again {answering:.1f} s after the SIGKILL")
+        assert before_kill > 0
+
+        for each in people:
+            labour = (await each.get("/labour/active")).body["labour"]
+            contractions = labour["contractions"]
+            assert len(contractions) == acknowledged[each.id], "each acknowledged start made exactly one contraction"
+            assert all(c["end_time"] for c in contractions)
+
+    report = await consistency_report(stack)
+    assert report["findings"] == []
+    assert report["checked"]["birthing_person"] == PERSONS

@@ -1,0 +1,64 @@
+"""The consistency checker's verdicts: events folded once each, and every way a table or mirror can disagree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from labour_tracker.consistency import KINDS, compare_mirror, compare_table, fold
+from labour_tracker.domain.labour import BirthingPersonRegistered, LabourBegun
+from labour_tracker.messages.codec import to_data
+from labour_tracker.messages.envelopes import EventEnvelope
+from labour_tracker.tables.records import AggregateRecord
+
+PERSON = KINDS[0]
+BEGAN = datetime(2026, 11, 26, 9, tzinfo=UTC)
+
+
+def envelope(event: Any, version: int, event_id: str | None = None) -> EventEnvelope:
+    return EventEnvelope(
+        id=event_id or f"e{version}", type=event.TYPE, version=version, aggregate_id="p1", time=BEGAN,
+        causation_id=f"c{version}", data=to_data(event),
+    )  # fmt: skip
+
+
+REGISTERED = envelope(BirthingPersonRegistered("p1", "Ada", "Lovelace"), 1)
+BEGUN = envelope(LabourBegun("p1", "l1", True, BEGAN), 2)
+
+
+def test_a_republished_event_is_folded_once() -> None:
+    rebuilt = fold(PERSON, [REGISTERED, BEGUN, BEGUN])["p1"]
+    assert (rebuilt.version, rebuilt.gap, len(rebuilt.state.labours)) == (2, None, 1)
+
+
+def test_a_missing_version_is_reported_as_a_gap_in_the_events() -> None:
+    rebuilt = fold(PERSON, [REGISTERED, envelope(LabourBegun("p1", "l1", True, BEGAN), 3)])
+    assert rebuilt["p1"].gap == 2
+    assert [(f.where, f.what) for f in compare_table(PERSON, rebuilt, {})] == [("events", "version 2 is missing")]
+
+
+def test_a_table_behind_missing_or_different_from_its_events_is_reported() -> None:
+    rebuilt = fold(PERSON, [REGISTERED, BEGUN])
+    current = rebuilt["p1"]
+    behind = fold(PERSON, [REGISTERED])["p1"]
+    assert compare_table(PERSON, rebuilt, {"p1": AggregateRecord(current.state, 2)}) == []
+    assert [f.what for f in compare_table(PERSON, rebuilt, {"p1": AggregateRecord(behind.state, 1)})] == [
+        "v1, events reach v2"
+    ]
+    assert [f.what for f in compare_table(PERSON, rebuilt, {"p1": AggregateRecord(behind.state, 2)})] == [
+        "v2 differs from its events"
+    ]
+    assert [f.what for f in compare_table(PERSON, rebuilt, {})] == ["missing (events reach v2)"]
+    stray = {"p2": AggregateRecord(current.state, 2), "p1": AggregateRecord(current.state, 2)}
+    assert [(f.aggregate_id, f.what) for f in compare_table(PERSON, rebuilt, stray)] == [
+        ("p2", "holds an aggregate no event created")
+    ]
+
+
+def test_a_mirror_missing_a_row_or_holding_another_version_is_reported() -> None:
+    rebuilt = fold(PERSON, [REGISTERED, BEGUN])
+    exact = {"p1": PERSON.mirror_rows(rebuilt["p1"].state, 2)}
+    assert compare_mirror(PERSON, rebuilt, exact) == []
+    stale = {"p1": {**exact["p1"], "version": 1, "labours": []}}
+    assert [f.what for f in compare_mirror(PERSON, rebuilt, stale)] == ["differs from its events in version, labours"]
+    assert [f.what for f in compare_mirror(PERSON, rebuilt, {})] == ["missing (events reach v2)"]
