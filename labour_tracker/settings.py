@@ -54,6 +54,16 @@ class Settings(BaseSettings):
         min_length=32,
         description="Server secret for subscription tokens (HMAC-SHA256), at least 32 characters.",
     )
+    subscribe_failure_limit: int = Field(
+        10,
+        ge=1,
+        le=10_000,
+        description="Wrong subscription tokens a subscriber, and a client address, may send within the window; "
+        "further subscribes are answered 429 until the oldest failure leaves it. Counted by each worker alone.",
+    )
+    subscribe_failure_window: float = Field(
+        600.0, gt=0, le=86_400, description="The sliding window of that limit, seconds."
+    )
     twilio_account_sid: str | None = Field(None, description="Twilio account SID; unset: SMS go to the local outbox.")
     twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token.")
     twilio_from_number: str | None = Field(None, description="The Twilio number SMS are sent from (E.164).")

@@ -21,6 +21,7 @@ STATUS_TEXT = {
     409: "Conflict",
     413: "Body too large",
     422: "Invalid body or value",
+    429: "Too many failed attempts: wait for Retry-After",
     503: "Unavailable: try again shortly",
     504: "No reply in time: retry with the same Idempotency-Key",
 }
@@ -31,6 +32,12 @@ IDEMPOTENCY_KEY = {
     "required": False,
     "description": "Client-chosen command id: a retry with the same key is applied once and answered the same.",
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+}
+
+RETRY_AFTER = {
+    "description": "Whole seconds until the next attempt can be accepted.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
 }
 
 
@@ -64,6 +71,7 @@ def _operation(route: Route) -> dict[str, Any]:
             | ({"content": _json(route.response)} if route.response else {}),
             **{
                 str(status): {"description": STATUS_TEXT[status], "content": _json(ErrorResponse)}
+                | ({"headers": {"Retry-After": RETRY_AFTER}} if status == 429 else {})
                 for status in route.statuses
             },
         },

@@ -99,8 +99,9 @@ ROUTES: tuple[Route, ...] = (
           response=SubscriberResponse, body=request_body(ContactMethodsData), errors=(404,), command=True),
     Route("POST", "/subscriber/subscribe_to/{birthing_person_id}", subscriber.subscribe_to,
           "Follow a birthing person with the token they shared: 404 unknown person, 403 wrong or rotated token, "
-          "400 already subscribed or yourself.", "subscriber",
-          response=SubscriberResponse, body=request_body(SubscriptionTokenData), errors=(403, 404), command=True),
+          "400 already subscribed or yourself, 429 too many wrong tokens from you or your address lately.",
+          "subscriber", response=SubscriberResponse, body=request_body(SubscriptionTokenData), errors=(403, 404, 429),
+          command=True),
     Route("POST", "/subscriber/unsubscribe_from", subscriber.unsubscribe_from,
           "Stop following a birthing person (400 when not subscribed).", "subscriber",
           response=SubscriberResponse, body=request_body(UnsubscribeFromData), errors=(404,), command=True),

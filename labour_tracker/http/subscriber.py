@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Hashable
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -12,9 +14,11 @@ from labour_tracker.agents.birthing_person import birthing_person_agent
 from labour_tracker.agents.subscriber import subscriber_agent
 from labour_tracker.domain import labour, subscriber
 from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.http.attempts import TooManyAttempts
 from labour_tracker.http.birthing_person import person_id_in_path, respond
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.identity import current_user
+from labour_tracker.http.keys import SUBSCRIBE_FAILURES
 from labour_tracker.http.plumbing import command_id, parse_body, read_record, request_body, send_command
 from labour_tracker.http.schemas import SubscriberResponse, SubscriberView
 from labour_tracker.messages.birthing_person import AuthoriseSubscriberData
@@ -94,22 +98,60 @@ def authorisation_id(subscriber_id: str, chosen_id: str) -> str:
     return str(uuid5(NAMESPACE_URL, f"labour-tracker:authorise-subscriber/{subscriber_id}/{chosen_id}"))
 
 
+def client_address(request: web.Request) -> Hashable:
+    """Who is on the other end of the connection (never a forwarding header, which the client writes itself);
+    an IPv6 client by its /64, which one host commonly holds whole."""
+    try:
+        address = ipaddress.ip_address(request.remote or "")
+    except ValueError:
+        return ("address", request.remote)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return ("address", address.ipv4_mapped)
+        return ("address", ipaddress.IPv6Network((address, 64), strict=False))
+    return ("address", address)
+
+
+def wrong_token(error: BaseException) -> bool:
+    """A refusal of the token itself (the domain's rule), as opposed to an unknown person, a timeout, …"""
+    return isinstance(error, ApiError) and error.code == "invalid_subscription_token"
+
+
+def too_many_attempts(refused: TooManyAttempts) -> ApiError:
+    return ApiError(
+        429,
+        "too_many_attempts",
+        f"Too many wrong subscription tokens; try again in {refused.retry_after} seconds.",
+        headers={"Retry-After": str(refused.retry_after)},
+    )
+
+
 async def subscribe_to(request: web.Request) -> web.Response:
     """Two steps, so the caller hears the final outcome: the person checks the token, then the subscriber subscribes.
 
-    The subscriber's `subscribed_to` event then reaches the person through the subscriptions processor.
+    The subscriber's `subscribed_to` event then reaches the person through the subscriptions processor. Wrong
+    tokens are limited per caller and per client address, and one over the limit sends no command at all.
     """
     person_id = person_id_in_path(request)
     body = await parse_body(request, request_body(SubscriptionTokenData))
     caller, chosen_id = current_user(request).id, command_id(request, body)
-    await send_command(
-        request,
-        birthing_person_agent,
-        person_id,
-        labour.AuthoriseSubscriber.TYPE,
-        AuthoriseSubscriberData(subscriber_id=caller, token=body.token),
-        chosen_id=authorisation_id(caller, chosen_id),
-    )
+    subscriber_key = ("subscriber", caller)
+    try:
+        # Under way counts for the subscriber, so one cannot send a burst of guesses at once; not for the address,
+        # which many people behind one proxy share.
+        with request.app[SUBSCRIBE_FAILURES].attempt(
+            subscriber_key, client_address(request), failed=wrong_token, under_way=(subscriber_key,)
+        ):
+            await send_command(
+                request,
+                birthing_person_agent,
+                person_id,
+                labour.AuthoriseSubscriber.TYPE,
+                AuthoriseSubscriberData(subscriber_id=caller, token=body.token),
+                chosen_id=authorisation_id(caller, chosen_id),
+            )
+    except TooManyAttempts as refused:
+        raise too_many_attempts(refused) from None
     # A rotation landing between the check and this subscribe lets this one subscribe through with the old token.
     data = SubscribeToData(birthing_person_id=person_id)
     return respond_with(await command(request, subscriber.SubscribeTo.TYPE, data, chosen_id=chosen_id))
