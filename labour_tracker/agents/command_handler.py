@@ -117,7 +117,7 @@ class CommandHandler(Generic[S, C, E]):
 
     async def handle(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> dict[str, Any]:
         """Process one message; returns the reply for a caller waiting on it (the HTTP API)."""
-        now = self.clock()
+        now = self._sent_at(message)
         envelope: CommandEnvelope | None = None
         try:
             envelope = self._envelope(value)
@@ -140,6 +140,17 @@ class CommandHandler(Generic[S, C, E]):
             log.exception("command on %s[%s]@%s failed", message.topic, message.partition, message.offset)
             await dead_letter(self.dead_letters, key, value, message, f"internal error: {type(error).__name__}", now)
             return await self._refuse(key, envelope, INTERNAL_ERROR, now)
+
+    def _sent_at(self, message: faust.types.tuples.Message) -> datetime:
+        """When the command was sent (its record's timestamp), never later than now.
+
+        A command redelivered after a crash between publishing its events and storing its record is decided
+        again; deciding at the same moment gives the same events under the same ids, not a second version.
+        """
+        now = self.clock()
+        if not message.timestamp or message.timestamp <= 0:
+            return now
+        return min(datetime.fromtimestamp(message.timestamp, UTC), now)
 
     async def _refuse(
         self, key: str | None, envelope: CommandEnvelope | None, error: ErrorBody, now: datetime

@@ -7,9 +7,12 @@ import json
 import os
 import sys
 import time
+import uuid
 from typing import Any
 
-from tests.e2e.conftest import Stack
+import aiohttp
+
+from tests.e2e.conftest import Caller, Stack
 
 
 async def consistency_report(stack: Stack, *, within: float = 60.0) -> dict[str, Any]:
@@ -26,3 +29,15 @@ async def consistency_report(stack: Stack, *, within: float = 60.0) -> dict[str,
         if checker.returncode == 0 or time.monotonic() > deadline:
             return report
         await asyncio.sleep(1)
+
+
+async def until_acknowledged(caller: Caller, method: str, path: str, body: dict[str, int]) -> None:
+    """Send the command, and again with the same Idempotency-Key after any failure, until it is answered 200."""
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    while True:
+        try:
+            if (await caller.call(method, path, body, headers=key)).status == 200:
+                return
+        except (aiohttp.ClientError, TimeoutError):
+            pass  # the worker is down: try again
+        await asyncio.sleep(0.2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
@@ -16,7 +15,7 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack
-from tests.faults.conftest import consistency_report
+from tests.faults.conftest import consistency_report, until_acknowledged
 
 PERSONS = 6
 
@@ -28,18 +27,6 @@ def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[
     worker.start()
     yield stack, worker
     worker.stop()
-
-
-async def until_acknowledged(caller: Caller, method: str, path: str, body: dict[str, int]) -> None:
-    """Send the command, and again with the same Idempotency-Key after any failure, until it is answered 200."""
-    key = {"Idempotency-Key": uuid.uuid4().hex}
-    while True:
-        try:
-            if (await caller.call(method, path, body, headers=key)).status == 200:
-                return
-        except (aiohttp.ClientError, TimeoutError):
-            pass  # the worker is down: try again
-        await asyncio.sleep(0.2)
 
 
 async def test_a_worker_killed_under_load_loses_no_acknowledged_command(

@@ -103,7 +103,10 @@ class Wire:
     async def raw(self, key: str | None, value: bytes, *, aggregate: Aggregate[Any, Any, Any] | None = None) -> None:
         """Hand one message to the handler as the agent does, and keep the reply Faust would send for it."""
         message: Any = SimpleNamespace(
-            topic=f"x.{self.aggregate.name}.commands", partition=0, offset=len(self.commands)
+            topic=f"x.{self.aggregate.name}.commands",
+            partition=0,
+            offset=len(self.commands),
+            timestamp=self.now.timestamp(),  # sent just now
         )
         self.commands.append((key, value))
         reply = await self.handler(aggregate).handle(key, value, message)
