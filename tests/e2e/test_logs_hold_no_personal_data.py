@@ -1,0 +1,220 @@
+"""A worker's log holds no bearer token, no subscription token, no phone number and no email address, whatever
+the story: registrations with both in the token, subscriptions, a wrong share token, forged and malformed bearer
+tokens, bodies refused with the number or address in them, a rotation, a whole labour with its SMS and emails
+(through a fake Twilio and the real SFTP server), and an SMS Twilio refuses.
+
+One worker of its own, at INFO (the production level), so that its log file holds this story and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.sftp import SftpServer
+from labour_tracker.devstack.worker import WorkerProcess
+from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+from tests.e2e.conftest import Caller, MakeCaller, Response, Stack, caller_factory, new_stack
+from tests.fakes.twilio_api import FakeTwilio
+
+
+@dataclass
+class Deployment:
+    stack: Stack
+    worker: WorkerProcess
+    twilio: FakeTwilio
+    sftp: SftpServer
+
+    @property
+    def log(self) -> Path:
+        assert self.worker.log is not None
+        return self.worker.log
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    kafka: KafkaBroker, postgres: PostgresCluster, sftp: SftpServer, twilio_api: FakeTwilio
+) -> Iterator[Deployment]:
+    stack = new_stack(
+        kafka,
+        postgres,
+        **twilio_api.env(),
+        **sftp.worker_env(),
+        LABOUR_TRACKER_LOG_LEVEL="INFO",
+        LABOUR_TRACKER_NOTIFY_MAX_ATTEMPTS="2",
+        LABOUR_TRACKER_NOTIFY_RETRY_DELAY="0.1",
+    )
+    worker = stack.worker("personal-data-in-logs")
+    worker.start()
+    try:
+        yield Deployment(stack, worker, twilio_api, sftp)
+    finally:
+        worker.stop()
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+    phone: str  # E.164
+
+
+def someone(name: str) -> Identity:
+    """Distinctive enough that finding it in the log cannot be a coincidence."""
+    email = f"{name.lower()}.{uuid.uuid4().hex[:10]}@mail-{uuid.uuid4().hex[:6]}.example.org"
+    return Identity(name, email, f"+4477009{random.randrange(10**5):05d}")
+
+
+def forms_of(phone: str) -> list[str]:
+    """The number as written, its digits alone, and its national forms (07700 900123 and 7700900123)."""
+    digits = re.sub(r"\D", "", phone)
+    national = digits.removeprefix("44")
+    return [phone, digits, national, "0" + national]
+
+
+async def ok(answer: Awaitable[Response]) -> Response:
+    response = await answer
+    assert response.status in (200, 201), (response.status, response.body)
+    return response
+
+
+async def eventually(done: Callable[[], Awaitable[bool]], *, within: float = 60.0, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not await done():
+        assert time.monotonic() < deadline, f"{what} did not happen within {within:g} s"
+        await asyncio.sleep(0.1)
+
+
+def forged_token(identity: Identity, sub: str) -> str:
+    """Well formed, naming a real user, but signed by a key the worker does not trust."""
+    key = load_or_create_local_key(Path(tempfile.mkdtemp(prefix="labour-tracker-forger-")) / "key.pem")
+    return issue_local_token(
+        key,
+        audience="labour-tracker",
+        sub=sub,
+        given_name=identity.name,
+        family_name="Forged",
+        email=identity.email,
+        phone_number=identity.phone,
+    )
+
+
+async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: Deployment) -> None:
+    bea_is, sam_is, rex_is = someone("Bea"), someone("Sam"), someone("Rex")
+    secrets: list[str] = []  # every token this story shows the worker
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        make: MakeCaller = caller_factory(deployment.stack, http, deployment.worker.url)
+
+        def caller(identity: Identity) -> Caller:
+            made = make(identity.name, "Moyo", email=identity.email, phone_number=identity.phone)
+            secrets.append(made.token)
+            return made
+
+        bea, sam, rex = caller(bea_is), caller(sam_is), caller(rex_is)
+        deployment.twilio.reject_number(rex_is.phone)  # Twilio's 21211: a failure with a reason to log
+
+        await ok(bea.post("/birthing-person/register"))
+        share = (await ok(bea.get("/birthing-person/subscription-token"))).body["token"]
+        secrets.append(share)
+        await ok(sam.post("/subscriber/register", {"contact_methods": ["sms", "email"]}))
+        await ok(rex.post("/subscriber/register", {"contact_methods": ["sms"]}))
+
+        wrong_share = share[:-4] + ("aaaa" if not share.endswith("aaaa") else "bbbb")
+        secrets.append(wrong_share)
+        guessed = await rex.post(f"/subscriber/subscribe_to/{bea.id}", {"token": wrong_share})
+        assert (guessed.status, guessed.body["code"]) == (403, "invalid_subscription_token")
+        await ok(sam.post(f"/subscriber/subscribe_to/{bea.id}", {"token": share}))
+        await ok(rex.post(f"/subscriber/subscribe_to/{bea.id}", {"token": share}))
+
+        # Bearer tokens the worker must refuse: forged and expired (naming Sam, with his number and address), malformed.
+        forged = forged_token(sam_is, sam.id)
+        malformed = f"{sam_is.email}.{sam_is.phone}.not-a-jwt"
+        expired = issue_local_token(
+            load_or_create_local_key(deployment.stack.signing_key),
+            audience="labour-tracker",
+            sub=sam.id,
+            given_name="Sam",
+            family_name="Moyo",
+            email=sam_is.email,
+            phone_number=sam_is.phone,
+            now=datetime.now(UTC) - timedelta(days=2),
+        )
+        secrets += [forged, malformed, expired]
+        for token in (forged, malformed, expired):
+            refused = await sam.get("/subscriber/", headers={"Authorization": f"Bearer {token}"})
+            assert refused.status == 401, refused.body
+
+        # Bodies refused with the number or the address in them.
+        assert (await bea.post("/labour/begin", {"first_labour": bea_is.phone})).status == 422
+        assert (await sam.put("/subscriber/contact-methods", {"contact_methods": [sam_is.phone]})).status == 422
+        assert (await sam.post("/subscriber/register", {"contact_methods": [sam_is.email]})).status == 422
+        not_json = await sam.call(
+            "POST",
+            f"/subscriber/subscribe_to/{bea.id}",
+            data=f'{{"token": "{share}", "email": "{sam_is.email}"'.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        assert not_json.status == 400, not_json.body
+
+        async def bea_knows_both() -> bool:
+            found = (await ok(bea.get("/birthing-person/"))).body["birthing_person"]["subscribers"]
+            return set(found) == {sam.id, rex.id}
+
+        await eventually(bea_knows_both, what="the subscriptions reaching the person")
+
+        began = datetime.now(UTC) - timedelta(minutes=30)
+        await ok(bea.post("/labour/begin", {"first_labour": True, "start_time": began.isoformat()}))
+        for minute in (5, 10):
+            start = began + timedelta(minutes=minute)
+            await ok(bea.post("/labour/contraction/start", {"start_time": start.isoformat(), "intensity": 6}))
+            end = start + timedelta(seconds=70)
+            await ok(bea.put("/labour/contraction/end", {"end_time": end.isoformat(), "intensity": 7}))
+        await ok(bea.post("/labour/contraction/start", {"intensity": 8, "notes": f"call me on {bea_is.phone}"}))
+        assert (await bea.put("/labour/contraction/end", {"intensity": 11})).status == 422
+        await ok(bea.put("/labour/contraction/end", {"intensity": 8}))
+        rotated = (await ok(bea.post("/birthing-person/subscription-token/rotate"))).body["token"]
+        secrets.append(rotated)
+        await ok(bea.put("/labour/complete", {"notes": f"write to {bea_is.email}"}))
+
+    async def all_sent() -> bool:
+        texts = len(deployment.twilio.bodies_to(sam_is.phone))
+        emails = [path for path in deployment.sftp.drop_directory.glob("*.eml") if sam_is.email in path.read_text()]
+        refusals = deployment.log.read_text(errors="replace").count("invalid phone number")
+        return texts == 2 and len(emails) == 2 and refusals >= 2
+
+    await eventually(all_sent, what="Sam's two SMS and two emails, and Twilio's refusal of Rex's two SMS")
+    deployment.worker.stop()  # everything it would log, shutting down included, is in the file
+
+    log = deployment.log.read_text(errors="replace")
+    assert "accepted by Twilio" in log and "dropped as" in log, "the story did not reach the log"
+    personal = {
+        **{f"token {n}": secret for n, secret in enumerate(secrets)},
+        # A JWT's payload or signature alone gives it away too (its header is the same for many tokens).
+        **{
+            f"part {m} of token {n}": part
+            for n, secret in enumerate(secrets)
+            if secret.count(".") == 2
+            for m, part in enumerate(secret.split(".")[1:], start=1)
+        },
+        **{f"{who.name}'s email": who.email for who in (bea_is, sam_is, rex_is)},
+        **{f"{who.name}'s phone as {form}": form for who in (bea_is, sam_is, rex_is) for form in forms_of(who.phone)},
+    }
+    leaks = sorted(what for what, value in personal.items() if value in log)
+    where = {what: next(line for line in log.splitlines() if personal[what] in line)[:300] for what in leaks}
+    assert leaks == [], f"the worker's log ({deployment.log}) holds personal data:\n" + "\n".join(
+        f"{what}: {line}" for what, line in where.items()
+    )
