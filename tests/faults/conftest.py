@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import sys
 import time
 import uuid
@@ -31,10 +32,21 @@ async def consistency_report(stack: Stack, *, within: float = 60.0) -> dict[str,
         await asyncio.sleep(1)
 
 
-async def until_acknowledged(caller: Caller, method: str, path: str, body: dict[str, int]) -> None:
-    """Send the command, and again with the same Idempotency-Key after any failure, until it is answered 200."""
+async def until_acknowledged(
+    caller: Caller,
+    method: str,
+    path: str,
+    body: dict[str, int],
+    *,
+    urls: list[str] | None = None,
+    rng: random.Random | None = None,
+) -> None:
+    """Send the command, and again with the same Idempotency-Key after any failure, until it is answered 200;
+    with `urls`, each attempt goes to one of those workers, as through a load balancer."""
     key = {"Idempotency-Key": uuid.uuid4().hex}
     while True:
+        if urls:
+            caller.base_url = (rng or random).choice(urls)
         try:
             if (await caller.call(method, path, body, headers=key)).status == 200:
                 return

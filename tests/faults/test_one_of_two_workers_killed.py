@@ -1,0 +1,102 @@
+"""Two workers share the partitions; one is SIGKILLed under load. The other takes its partitions over, clients
+that retry elsewhere with their Idempotency-Key lose nothing, and the killed one rejoins when started again."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.worker import WorkerProcess
+from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack
+from tests.faults.conftest import consistency_report, until_acknowledged
+
+PERSONS = 8
+
+
+@pytest.fixture(scope="module")
+def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, list[WorkerProcess]]]:
+    stack = new_stack(kafka, postgres, LABOUR_TRACKER_TOPIC_PARTITIONS="6")
+    workers = [stack.worker("faults-first"), stack.worker("faults-second")]
+    for each in workers:
+        each.start(wait_ready=False)
+    try:
+        for each in workers:
+            each.start_waiting()
+        yield stack, workers
+    finally:
+        for each in workers:
+            each.stop()
+
+
+async def ready(http: aiohttp.ClientSession, worker: WorkerProcess) -> bool:
+    try:
+        async with http.get(f"{worker.url}/api/v1/ready") as answer:
+            return answer.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+async def test_one_worker_killed_and_restarted_under_load_loses_no_acknowledged_command(
+    deployment: tuple[Stack, list[WorkerProcess]],
+) -> None:
+    stack, (first, second) = deployment
+    acknowledged: Counter[str] = Counter()
+    rng = random.Random(11)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+        async with asyncio.timeout(60):  # both have joined and the partitions are settled
+            while not (await ready(http, first) and await ready(http, second)):  # noqa: ASYNC110 (polls HTTP)
+                await asyncio.sleep(0.2)
+        on = [caller_factory(stack, http, each.url) for each in (first, second)]
+        people = [rng.choice(on)(f"Person{n}", "Twin", user_id=f"fault-twin-{n}") for n in range(PERSONS)]
+        for each in people:
+            assert (await each.post("/birthing-person/register")).status == 201
+            assert (await each.post("/labour/begin", {"first_labour": True})).status == 200
+        stopping, progress = asyncio.Event(), asyncio.Event()
+
+        async def steady(caller: Caller) -> None:
+            while not stopping.is_set():
+                # A client of a deployment behind a load balancer: each attempt may reach either worker.
+                await until_acknowledged(caller, "POST", "/labour/contraction/start", {"intensity": 5},
+                                         urls=[first.url, second.url], rng=rng)  # fmt: skip
+                acknowledged[caller.id] += 1
+                progress.set()
+                await until_acknowledged(caller, "PUT", "/labour/contraction/end", {"intensity": 5},
+                                         urls=[first.url, second.url], rng=rng)  # fmt: skip
+
+        async def everyone_answered_again() -> None:
+            since = acknowledged.copy()
+            while any(acknowledged[each.id] <= since[each.id] for each in people):
+                progress.clear()
+                await asyncio.wait_for(progress.wait(), timeout=120)
+
+        load = [asyncio.create_task(steady(each)) for each in people]
+        await asyncio.sleep(2)
+        killed = time.monotonic()
+        await asyncio.to_thread(second.kill)
+        await everyone_answered_again()  # the survivor has taken every partition over
+        taken_over = time.monotonic() - killed
+        await asyncio.to_thread(second.start)
+        rejoined = time.monotonic() - killed
+        await everyone_answered_again()
+        stopping.set()
+        await asyncio.wait_for(asyncio.gather(*load), timeout=60)
+        print(
+            f"recovery: everyone answered {taken_over:.1f} s after the SIGKILL; the other rejoined at {rejoined:.1f} s"
+        )
+
+        for each in people:
+            contractions = (await each.get("/labour/active")).body["labour"]["contractions"]
+            assert len(contractions) == acknowledged[each.id], "each acknowledged start made exactly one contraction"
+        assert await ready(http, first) and await ready(http, second)
+
+    report = await consistency_report(stack)
+    assert report["findings"] == []
+    assert report["checked"]["birthing_person"] == PERSONS
