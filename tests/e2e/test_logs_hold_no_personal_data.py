@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -85,10 +86,21 @@ def forms_of(phone: str) -> list[str]:
     return [phone, digits, national, "0" + national]
 
 
-async def ok(answer: Awaitable[Response]) -> Response:
-    response = await answer
-    assert response.status in (200, 201), (response.status, response.body)
-    return response
+async def answered(caller: Caller, method: str, path: str, body: Any = None) -> Response:
+    """The answer to a call; a command answered late (504, a busy machine) is sent again with the same key, as
+    the API asks of every client."""
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    for _ in range(5):
+        answer = await caller.call(method, path, body, headers=headers)
+        if answer.status not in (503, 504):
+            break
+    return answer
+
+
+async def ok(caller: Caller, method: str, path: str, body: Any = None) -> Response:
+    answer = await answered(caller, method, path, body)
+    assert answer.status in (200, 201), (method, path, answer.status, answer.body)
+    return answer
 
 
 async def eventually(done: Callable[[], Awaitable[bool]], *, within: float = 60.0, what: str) -> None:
@@ -127,18 +139,18 @@ async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: 
         bea, sam, rex = caller(bea_is), caller(sam_is), caller(rex_is)
         deployment.twilio.reject_number(rex_is.phone)  # Twilio's 21211: a failure with a reason to log
 
-        await ok(bea.post("/birthing-person/register"))
-        share = (await ok(bea.get("/birthing-person/subscription-token"))).body["token"]
+        await ok(bea, "POST", "/birthing-person/register")
+        share = (await ok(bea, "GET", "/birthing-person/subscription-token")).body["token"]
         secrets.append(share)
-        await ok(sam.post("/subscriber/register", {"contact_methods": ["sms", "email"]}))
-        await ok(rex.post("/subscriber/register", {"contact_methods": ["sms"]}))
+        await ok(sam, "POST", "/subscriber/register", {"contact_methods": ["sms", "email"]})
+        await ok(rex, "POST", "/subscriber/register", {"contact_methods": ["sms"]})
 
         wrong_share = share[:-4] + ("aaaa" if not share.endswith("aaaa") else "bbbb")
         secrets.append(wrong_share)
-        guessed = await rex.post(f"/subscriber/subscribe_to/{bea.id}", {"token": wrong_share})
+        guessed = await answered(rex, "POST", f"/subscriber/subscribe_to/{bea.id}", {"token": wrong_share})
         assert (guessed.status, guessed.body["code"]) == (403, "invalid_subscription_token")
-        await ok(sam.post(f"/subscriber/subscribe_to/{bea.id}", {"token": share}))
-        await ok(rex.post(f"/subscriber/subscribe_to/{bea.id}", {"token": share}))
+        await ok(sam, "POST", f"/subscriber/subscribe_to/{bea.id}", {"token": share})
+        await ok(rex, "POST", f"/subscriber/subscribe_to/{bea.id}", {"token": share})
 
         # Bearer tokens the worker must refuse: forged and expired (naming Sam, with his number and address), malformed.
         forged = forged_token(sam_is, sam.id)
@@ -171,24 +183,24 @@ async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: 
         assert not_json.status == 400, not_json.body
 
         async def bea_knows_both() -> bool:
-            found = (await ok(bea.get("/birthing-person/"))).body["birthing_person"]["subscribers"]
+            found = (await ok(bea, "GET", "/birthing-person/")).body["birthing_person"]["subscribers"]
             return set(found) == {sam.id, rex.id}
 
         await eventually(bea_knows_both, what="the subscriptions reaching the person")
 
         began = datetime.now(UTC) - timedelta(minutes=30)
-        await ok(bea.post("/labour/begin", {"first_labour": True, "start_time": began.isoformat()}))
+        await ok(bea, "POST", "/labour/begin", {"first_labour": True, "start_time": began.isoformat()})
         for minute in (5, 10):
             start = began + timedelta(minutes=minute)
-            await ok(bea.post("/labour/contraction/start", {"start_time": start.isoformat(), "intensity": 6}))
+            await ok(bea, "POST", "/labour/contraction/start", {"start_time": start.isoformat(), "intensity": 6})
             end = start + timedelta(seconds=70)
-            await ok(bea.put("/labour/contraction/end", {"end_time": end.isoformat(), "intensity": 7}))
-        await ok(bea.post("/labour/contraction/start", {"intensity": 8, "notes": f"call me on {bea_is.phone}"}))
+            await ok(bea, "PUT", "/labour/contraction/end", {"end_time": end.isoformat(), "intensity": 7})
+        await ok(bea, "POST", "/labour/contraction/start", {"intensity": 8, "notes": f"call me on {bea_is.phone}"})
         assert (await bea.put("/labour/contraction/end", {"intensity": 11})).status == 422
-        await ok(bea.put("/labour/contraction/end", {"intensity": 8}))
-        rotated = (await ok(bea.post("/birthing-person/subscription-token/rotate"))).body["token"]
+        await ok(bea, "PUT", "/labour/contraction/end", {"intensity": 8})
+        rotated = (await ok(bea, "POST", "/birthing-person/subscription-token/rotate")).body["token"]
         secrets.append(rotated)
-        await ok(bea.put("/labour/complete", {"notes": f"write to {bea_is.email}"}))
+        await ok(bea, "PUT", "/labour/complete", {"notes": f"write to {bea_is.email}"})
 
     async def all_sent() -> bool:
         texts = len(deployment.twilio.bodies_to(sam_is.phone))
