@@ -20,7 +20,15 @@ from pydantic import ValidationError
 from labour_tracker.domain.errors import DomainError
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.commands import CommandType
-from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, ErrorBody, EventEnvelope, Outcome
+from labour_tracker.messages.envelopes import (
+    MAX_PARKED_KEY,
+    MAX_PARKED_VALUE,
+    CommandEnvelope,
+    DeadLetter,
+    ErrorBody,
+    EventEnvelope,
+    Outcome,
+)
 from labour_tracker.metrics import timed_command
 from labour_tracker.tables.records import AggregateRecord
 
@@ -54,10 +62,23 @@ def _malformed(code: str, description: str, details: list[dict[str, Any]] | None
     return Rejected(ErrorBody(kind="malformed", code=code, description=description, details=details), dead_letter=True)
 
 
+MAX_DETAILS = 20  # problems listed in a refusal: a message can hold millions, and its outcome must fit in Kafka
+MAX_DETAIL_TEXT = 100  # characters of each name or message in them (a field name is the sender's to choose)
+
+
 def _validation_details(error: ValidationError) -> list[dict[str, Any]]:
-    return [{"loc": list(each["loc"]), "msg": each["msg"], "type": each["type"]} for each in error.errors()]
+    problems = error.errors(include_url=False, include_context=False, include_input=False)[:MAX_DETAILS]
+    return [
+        {
+            "loc": [part[:MAX_DETAIL_TEXT] if isinstance(part, str) else part for part in each["loc"]],
+            "msg": each["msg"][:MAX_DETAIL_TEXT],
+            "type": each["type"],
+        }
+        for each in problems
+    ]
 
 
+MAX_REASON = 500  # characters of a dead letter's reason
 UNREADABLE = "unreadable"  # the command id of an outcome for a message that was no command envelope
 INTERNAL_ERROR = ErrorBody(kind="internal", code="internal_error", description="The command could not be processed.")
 
@@ -68,7 +89,12 @@ def event_id(command_id: str, aggregate_id: str, index: int) -> str:
 
 
 async def dead_letter(
-    topic: faust.TopicT, key: str | None, value: bytes, message: faust.types.tuples.Message, reason: str, now: datetime
+    topic: faust.TopicT,
+    key: str | None,
+    value: bytes | None,
+    message: faust.types.tuples.Message,
+    reason: str,
+    now: datetime,
 ) -> None:
     """Park a message that cannot be taken on the dead-letter topic, with the reason (the value is not logged)."""
     await park(topic, message.topic, message.partition, message.offset, key, value, reason, now)
@@ -80,22 +106,31 @@ async def park(
     partition: int,
     offset: int,
     key: str | None,
-    value: bytes,
+    value: bytes | None,
     reason: str,
     now: datetime,
 ) -> None:
-    """Put the record at topic[partition]@offset on the dead-letter topic, with the reason."""
+    """Put the record at topic[partition]@offset on the dead-letter topic, with the reason.
+
+    A tombstone (no value) is parked with an empty one; a key or value too long to park whole is cut short, so the
+    letter always fits in a Kafka message (escaped in JSON, a byte of the value can take six).
+    """
+    reason = reason[:MAX_REASON]  # a reason may name a type the message chose: it is logged, and parked
+    raw = value or b""
+    text = raw[: 4 * MAX_PARKED_VALUE].decode("utf-8", errors="replace")  # 4: the most bytes a character takes
+    cut = len(raw) > 4 * MAX_PARKED_VALUE or len(text) > MAX_PARKED_VALUE
     letter = DeadLetter(
         topic=topic,
         partition=partition,
         offset=offset,
-        key=key,
-        value=value.decode("utf-8", errors="replace"),
+        key=key[:MAX_PARKED_KEY] if key is not None else None,
+        value=text[:MAX_PARKED_VALUE],
         reason=reason,
         time=now,
+        truncated=cut or (key is not None and len(key) > MAX_PARKED_KEY),
     )
     log.warning("dead-lettered %s[%s]@%s: %s", topic, partition, offset, reason)
-    await dead_letters.send(key=key, value=letter.model_dump_json().encode())
+    await dead_letters.send(key=letter.key, value=letter.model_dump_json().encode())
 
 
 class CommandHandler(Generic[S, C, E]):
@@ -115,7 +150,7 @@ class CommandHandler(Generic[S, C, E]):
         self.dead_letters = dead_letters
         self.clock = clock
 
-    async def handle(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> dict[str, Any]:
+    async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> dict[str, Any]:
         """Process one message; returns the reply for a caller waiting on it (the HTTP API)."""
         now = self._sent_at(message)
         envelope: CommandEnvelope | None = None
@@ -156,10 +191,11 @@ class CommandHandler(Generic[S, C, E]):
         self, key: str | None, envelope: CommandEnvelope | None, error: ErrorBody, now: datetime
     ) -> dict[str, Any]:
         """Say on the outcome topic (keyed as the message was) and to any caller that the command was refused."""
+        named = key if key is not None or envelope is None else envelope.aggregate_id
         outcome = Outcome(
             command_id=envelope.id if envelope else UNREADABLE,
             command_type=envelope.type if envelope else None,
-            aggregate_id=key if key is not None or envelope is None else envelope.aggregate_id,
+            aggregate_id=named[:MAX_PARKED_KEY] if named is not None else None,  # a key can be as long as a message
             status="rejected",
             version=None,
             error=error,
@@ -168,16 +204,16 @@ class CommandHandler(Generic[S, C, E]):
         await self.outcomes.send(key=outcome.aggregate_id, value=outcome.model_dump_json().encode())
         return self._reply(outcome, None)
 
-    def _envelope(self, value: bytes) -> CommandEnvelope:
+    def _envelope(self, value: bytes | None) -> CommandEnvelope:
         try:
-            return CommandEnvelope.model_validate_json(value)
+            return CommandEnvelope.model_validate_json(value or b"")
         except ValidationError as error:
             raise _malformed(
                 "malformed_command", "The message is not a valid command envelope.", _validation_details(error)
             ) from None
 
     def _check_addressed_here(self, key: str | None, envelope: CommandEnvelope) -> None:
-        if key is not None and key != envelope.aggregate_id:
+        if key != envelope.aggregate_id:  # without a key, the table would be written on whichever partition it came
             raise _malformed("key_mismatch", "The message key must be the command's aggregate_id.")
         if envelope.type not in self.aggregate.commands:
             raise _malformed(
@@ -246,6 +282,12 @@ class CommandHandler(Generic[S, C, E]):
         }
 
 
+def readable_key(key: bytes | None) -> str | None:
+    """A message's key as text: our topics take keys as bytes, so a key that is not UTF-8 reaches the handler (with
+    its bad bytes replaced, it matches no id) instead of failing in Faust's decoding, which would crash the agent."""
+    return key.decode("utf-8", errors="replace") if key is not None else None
+
+
 def command_agent(app: faust.App, name: str, commands: faust.TopicT, handler: CommandHandler[Any, Any, Any]) -> Any:
     """The Faust agent that owns an aggregate: its commands, one at a time per partition, answered in order.
 
@@ -254,7 +296,7 @@ def command_agent(app: faust.App, name: str, commands: faust.TopicT, handler: Co
 
     async def apply_commands(stream: faust.StreamT[bytes]) -> AsyncIterator[dict[str, Any]]:
         async for event in stream.events():
-            handling = handler.handle(event.key, event.value, event.message)
+            handling = handler.handle(readable_key(event.key), event.value, event.message)
             yield await timed_command(handler.aggregate.name, handler.aggregate.commands, handling)
 
     return app.agent(commands, name=name, use_reply_headers=True)(apply_commands)

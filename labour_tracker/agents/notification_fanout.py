@@ -21,7 +21,7 @@ import faust
 from pydantic import ValidationError
 
 from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import dead_letter
+from labour_tracker.agents.command_handler import dead_letter, readable_key
 from labour_tracker.app import app
 from labour_tracker.domain import labour
 from labour_tracker.domain.notification import TRIGGERS, notification_id
@@ -109,17 +109,17 @@ class NotificationFanOut:
         self.dead_letters = dead_letters
         self.clock = clock
 
-    async def on_person_event(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> None:
+    async def on_person_event(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
         """Step 1: a trigger event becomes one request per subscriber; every other event is skipped."""
         await self._guarded(self._requests, key, value, message)
 
-    async def on_request(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> None:
+    async def on_request(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
         """Step 2: a request becomes one delivery per contact method."""
         await self._guarded(self._deliveries, key, value, message)
 
-    async def _requests(self, key: str | None, value: bytes) -> None:
+    async def _requests(self, key: str | None, value: bytes | None) -> None:
         try:
-            event = EventEnvelope.model_validate_json(value)
+            event = EventEnvelope.model_validate_json(value or b"")
         except ValidationError:
             raise Unusable("not a valid event envelope") from None
         if event.type not in TRIGGERS:
@@ -131,9 +131,9 @@ class NotificationFanOut:
             raise Unusable("no such birthing person on this partition")
         await self._publish(self.requests, ((each.subscriber_id, each) for each in requests_for(event, record.state)))
 
-    async def _deliveries(self, key: str | None, value: bytes) -> None:
+    async def _deliveries(self, key: str | None, value: bytes | None) -> None:
         try:
-            request = NotificationRequest.model_validate_json(value)
+            request = NotificationRequest.model_validate_json(value or b"")
         except ValidationError:
             raise Unusable("not a valid notification request") from None
         if request.event_type not in TRIGGERS:
@@ -153,9 +153,9 @@ class NotificationFanOut:
 
     async def _guarded(
         self,
-        step: Callable[[str | None, bytes], Awaitable[None]],
+        step: Callable[[str | None, bytes | None], Awaitable[None]],
         key: str | None,
-        value: bytes,
+        value: bytes | None,
         message: faust.types.tuples.Message,
     ) -> None:
         try:
@@ -177,10 +177,10 @@ fan_out = NotificationFanOut(
 @app.agent(topics.birthing_person_events, name="notification_requests")
 async def notification_requests_agent(stream: faust.StreamT[bytes]) -> None:
     async for event in stream.events():
-        await fan_out.on_person_event(event.key, event.value, event.message)
+        await fan_out.on_person_event(readable_key(event.key), event.value, event.message)
 
 
 @app.agent(topics.notification_requests, name="notification_deliveries")
 async def notification_deliveries_agent(stream: faust.StreamT[bytes]) -> None:
     async for event in stream.events():
-        await fan_out.on_request(event.key, event.value, event.message)
+        await fan_out.on_request(readable_key(event.key), event.value, event.message)

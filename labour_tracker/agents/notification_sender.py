@@ -29,7 +29,7 @@ import faust
 from pydantic import ValidationError
 
 from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import dead_letter
+from labour_tracker.agents.command_handler import dead_letter, readable_key
 from labour_tracker.app import app
 from labour_tracker.domain import notification as n
 from labour_tracker.domain.subscriber.model import ContactMethod
@@ -50,15 +50,15 @@ class Unusable(Exception):
     """The delivery cannot be acted on; the text says why (it never quotes the message)."""
 
 
-def read_delivery(key: str | None, value: bytes) -> NotificationDelivery:
+def read_delivery(key: str | None, value: bytes | None) -> NotificationDelivery:
     try:
-        delivery = NotificationDelivery.model_validate_json(value)
+        delivery = NotificationDelivery.model_validate_json(value or b"")
     except ValidationError:
         raise Unusable("not a valid notification delivery") from None
     if delivery.event_type not in n.TRIGGERS:
         raise Unusable(f"subscribers are not told about {delivery.event_type}")
     expected = n.notification_id(delivery.event_id, delivery.subscriber_id, delivery.channel)
-    if delivery.notification_id != expected or (key is not None and key != expected):
+    if delivery.notification_id != expected or key != expected:  # its status is written on the key's partition
         raise Unusable("the key and notification_id must be the id derived from event, subscriber and channel")
     return delivery
 
@@ -111,7 +111,7 @@ class NotificationSender:
         self.clock = clock
         self.sleep = sleep
 
-    async def handle(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> None:
+    async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
         try:
             delivery = read_delivery(key, value)
             record: AggregateRecord[n.Notification] = self.table.get(delivery.notification_id) or AggregateRecord()
@@ -204,7 +204,7 @@ async def notification_sender_agent(stream: faust.StreamT[bytes]) -> None:
     )
     try:
         async for event in stream.events():
-            await sender.handle(event.key, event.value, event.message)
+            await sender.handle(readable_key(event.key), event.value, event.message)
     finally:
         for channel in channels.values():
             await channel.close()

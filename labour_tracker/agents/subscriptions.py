@@ -17,7 +17,7 @@ import faust
 from pydantic import ValidationError
 
 from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import dead_letter
+from labour_tracker.agents.command_handler import dead_letter, readable_key
 from labour_tracker.app import app
 from labour_tracker.domain import labour, subscriber
 from labour_tracker.messages.codec import from_data
@@ -38,10 +38,10 @@ class Malformed(Exception):
     """The message cannot be a subscriber event; the text says why (it never quotes the message)."""
 
 
-def membership_command(key: str | None, value: bytes) -> CommandEnvelope | None:
+def membership_command(key: str | None, value: bytes | None) -> CommandEnvelope | None:
     """The birthing-person command a subscriber event calls for; None for events that change no membership."""
     try:
-        event = EventEnvelope.model_validate_json(value)
+        event = EventEnvelope.model_validate_json(value or b"")
     except ValidationError:
         raise Malformed("not a valid event envelope") from None
     if event.type not in MEMBERSHIP_COMMANDS:
@@ -77,7 +77,7 @@ class SubscriptionProcessor:
         self.dead_letters = dead_letters
         self.clock = clock
 
-    async def handle(self, key: str | None, value: bytes, message: faust.types.tuples.Message) -> None:
+    async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
         try:
             command = membership_command(key, value)
         except Malformed as error:
@@ -100,4 +100,4 @@ processor = SubscriptionProcessor(topics.birthing_person_commands, topics.dead_l
 @app.agent(topics.subscriber_events, name="subscriptions")
 async def subscriptions_agent(stream: faust.StreamT[bytes]) -> None:
     async for event in stream.events():
-        await processor.handle(event.key, event.value, event.message)
+        await processor.handle(readable_key(event.key), event.value, event.message)

@@ -13,10 +13,14 @@ DECLARED: list[faust.TopicT] = []
 
 
 def topic(name: str, *, config: dict[str, Any] | None = None) -> faust.TopicT:
-    """A topic of raw JSON bytes keyed by the UTF-8 aggregate id, as any Kafka client would produce it."""
+    """A topic of raw JSON bytes keyed by the UTF-8 aggregate id, as any Kafka client would produce it.
+
+    Keys are read as bytes and decoded by the agents (`command_handler.readable_key`): Faust's own decoding of a key
+    that is not UTF-8 would crash the agent instead of parking the message.
+    """
     declared = app.topic(
         f"{app.settings.topic_prefix}.{name}",
-        key_type=str,
+        key_type=bytes,
         key_serializer="raw",
         value_type=bytes,
         value_serializer="raw",

@@ -81,7 +81,7 @@ INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
 )
 DEAD_LETTERS = "dead_letters"
 DEFAULT_PREFIX = "labour_tracker"
-CONTRACT_VERSION = "1.0.0"  # bump the major version for any change an integrating system must adapt to
+CONTRACT_VERSION = "1.1.0"  # bump the major version for any change an integrating system must adapt to
 KEEP_FOREVER = {"retention.ms": -1}  # events and dead letters are history: agents/topics.py never expires them
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 REPLIES = "replies"
@@ -119,9 +119,10 @@ letters.
 - **Outcomes**: every command gets an outcome on its aggregate's outcomes topic, keyed like the command:
   `accepted` with the aggregate's new `version` and the `event_ids` it caused, or `rejected` with an `error`.
   Correlate by `command_id`.
-- **Dead letters**: a message that is not a usable command (not a JSON envelope, key not its `aggregate_id`,
-  unknown type, invalid `data`), or that failed with an internal error, is rejected on the outcomes topic (error
-  kind `malformed` or `internal`) and parked on `{{prefix}}.{DEAD_LETTERS}` with the reason; the agent goes on.
+- **Dead letters**: a message that is not a usable command (not a JSON envelope, key missing or not its
+  `aggregate_id`, unknown type, invalid `data`), or that failed with an internal error, is rejected on the
+  outcomes topic (error kind `malformed` or `internal`) and parked on `{{prefix}}.{DEAD_LETTERS}` with the reason;
+  the agent goes on. A dead letter keeps at most the first 1,024 characters of the key and 65,536 of the value.
 - **Synchronous reply**: a command with headers `{REPLY_TO}` (a topic the client consumes) and `{CORRELATION_ID}`
   is also answered on that topic, as Faust's request/reply does (`agent.ask`).
 

@@ -19,7 +19,7 @@ class CommandEnvelope(Message):
     """A request to change one aggregate, keyed on its topic by `aggregate_id`."""
 
     id: str = Field(pattern=COMMAND_ID_PATTERN, description="Client-chosen command id; a retry reuses it.")
-    type: str = Field(description="Command type, e.g. `labour.begin`.")
+    type: str = Field(max_length=128, description="Command type, e.g. `labour.begin`.")
     aggregate_id: str = Field(
         min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the aggregate; also the message key."
     )
@@ -60,6 +60,10 @@ class Outcome(Message):
     time: datetime
 
 
+MAX_PARKED_KEY = 1_024  # characters of a parked message's key that its dead letter keeps
+MAX_PARKED_VALUE = 65_536  # characters of its value: a dead letter must fit in a Kafka message whatever it parks
+
+
 class DeadLetter(Message):
     """A message an agent could not take, parked with the reason so that nothing is silently lost."""
 
@@ -67,6 +71,14 @@ class DeadLetter(Message):
     partition: int
     offset: int
     key: str | None
-    value: str = Field(description="The message as received (UTF-8, undecodable bytes replaced).")
+    value: str = Field(
+        description="The message as received (UTF-8, undecodable bytes replaced; empty for a tombstone), "
+        f"at most its first {MAX_PARKED_VALUE} characters."
+    )
     reason: str
     time: AwareDatetime
+    truncated: bool = Field(
+        False,
+        description=f"The key was longer than {MAX_PARKED_KEY} characters or the value than {MAX_PARKED_VALUE}, "
+        "and is cut to that length.",
+    )

@@ -1,0 +1,109 @@
+"""What the agents do with hostile input, without Kafka: every poison message is parked in a dead letter that fits
+in a Kafka message, and refused with an outcome that fits.
+
+tests/integration/test_hostile_messages.py sends the same kinds of message to a running worker.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from labour_tracker.agents.birthing_person import BIRTHING_PERSON
+from labour_tracker.agents.command_handler import CommandHandler, park, readable_key
+from labour_tracker.agents.notification_sender import Unusable, read_delivery
+from labour_tracker.domain.notification import notification_id
+from labour_tracker.domain.subscriber.model import ContactMethod
+from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, DeadLetter
+
+NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
+KAFKA_MESSAGE = 1_000_000  # Faust's producer refuses anything larger
+
+
+class Topic:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str | None, bytes]] = []
+
+    async def send(self, *, key: str | None, value: bytes) -> None:
+        self.sent.append((key, value))
+
+
+async def parked(key: str | None, value: bytes | None, reason: str = "why") -> tuple[str | None, bytes, DeadLetter]:
+    letters = Topic()
+    await park(letters, "x.birthing_person.commands", 1, 7, key, value, reason, NOW)  # type: ignore[arg-type]
+    [(letter_key, raw)] = letters.sent
+    return letter_key, raw, DeadLetter.model_validate_json(raw)
+
+
+async def test_a_tombstone_is_parked_with_an_empty_value() -> None:
+    _, _, letter = await parked("alice", None)
+    assert (letter.value, letter.truncated) == ("", False)
+
+
+@pytest.mark.parametrize("value", [b"\x00" * 1_040_000, b"\xff" * 1_040_000, b'"' * 1_040_000])
+async def test_a_value_as_large_as_kafka_allows_is_cut_so_its_dead_letter_fits(value: bytes) -> None:
+    key, raw, letter = await parked("k" * 1_000_000, value, reason="r" * 1_000_000)
+    assert len(raw) + len(key or "") < KAFKA_MESSAGE
+    assert letter.truncated
+    assert letter.key == key == "k" * MAX_PARKED_KEY
+    assert letter.value == value.decode(errors="replace")[:MAX_PARKED_VALUE]
+    assert len(letter.reason) < 1_000
+
+
+def test_a_key_that_is_not_utf8_is_read_with_its_bad_bytes_replaced() -> None:
+    assert readable_key(b"\xffalice") == "\ufffdalice"
+    assert readable_key(None) is None
+
+
+def handler() -> tuple[CommandHandler[Any, Any, Any], Topic, Topic]:
+    outcomes, letters = Topic(), Topic()
+    fakes: Any = ({}, Topic(), outcomes, letters)
+    return CommandHandler(BIRTHING_PERSON, *fakes, clock=lambda: NOW), outcomes, letters
+
+
+MESSAGE: Any = SimpleNamespace(topic="x.birthing_person.commands", partition=0, offset=3, timestamp=NOW.timestamp())
+REGISTER = {"id": "c-1", "type": "birthing_person.register", "aggregate_id": "alice",
+            "data": {"first_name": "Ada", "last_name": "L"}}  # fmt: skip
+
+
+async def test_a_command_without_a_key_is_refused_for_it_would_be_applied_on_the_wrong_partition() -> None:
+    command_handler, outcomes, letters = handler()
+    reply = await command_handler.handle(None, json.dumps(REGISTER).encode(), MESSAGE)
+    assert (reply["outcome"]["status"], reply["outcome"]["error"]["code"]) == ("rejected", "key_mismatch")
+    assert len(letters.sent) == 1
+    assert outcomes.sent[0][0] == "alice"
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        REGISTER | {f"f{n}": 0 for n in range(70_000)},  # seventy thousand problems
+        REGISTER | {"f" * 1_000_000: 0},  # a field name of a megabyte
+        REGISTER | {"type": "t" * 1_000_000},  # a type of a megabyte, quoted by "unknown type" before
+        REGISTER | {"data": {"x" * 1_000_000: 0}},  # invalid data, named by its field
+    ],
+)
+async def test_the_outcome_of_a_huge_refused_command_fits_in_a_kafka_message(envelope: dict[str, Any]) -> None:
+    command_handler, outcomes, _ = handler()
+    reply = await command_handler.handle("alice", json.dumps(envelope).encode(), MESSAGE)
+    assert reply["outcome"]["status"] == "rejected"
+    [(_, outcome)] = outcomes.sent
+    assert len(outcome) < 10_000
+    assert len(reply["outcome"]["error"]["details"]) <= 20
+
+
+def test_a_delivery_without_its_key_is_not_sent() -> None:
+    event_id = "e-1"
+    delivery = {"notification_id": notification_id(event_id, "sam", ContactMethod.EMAIL), "event_id": event_id,
+                "event_type": "labour.begun", "event_time": "2025-03-14T06:00:00Z", "birthing_person_id": "alice",
+                "birthing_person_first_name": "Ada", "birthing_person_last_name": "L", "labour_id": "l-1",
+                "subscriber_id": "sam", "subscriber_first_name": "Sam", "subscriber_last_name": "S",
+                "channel": "email", "destination": "sam@example.com"}  # fmt: skip
+    value = json.dumps(delivery).encode()
+    assert read_delivery(delivery["notification_id"], value).subscriber_id == "sam"
+    with pytest.raises(Unusable):
+        read_delivery(None, value)  # its status would be written on whichever partition it came
