@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from labour_tracker.agents import topics
 from labour_tracker.agents.command_handler import Aggregate, CommandHandler, command_agent
+from labour_tracker.agents.replies import replies
 from labour_tracker.app import app
 from labour_tracker.domain import labour
 from labour_tracker.messages.birthing_person import COMMANDS
@@ -31,4 +32,5 @@ birthing_person_agent = command_agent(
         outcomes=topics.birthing_person_outcomes,
         dead_letters=topics.dead_letters,
     ),
+    replies,
 )

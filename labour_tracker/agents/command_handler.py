@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -17,6 +17,7 @@ from uuid import NAMESPACE_URL, uuid5
 import faust
 from pydantic import ValidationError
 
+from labour_tracker.agents.replies import Replies
 from labour_tracker.domain.errors import DomainError
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.commands import CommandType
@@ -288,15 +289,25 @@ def readable_key(key: bytes | None) -> str | None:
     return key.decode("utf-8", errors="replace") if key is not None else None
 
 
-def command_agent(app: faust.App, name: str, commands: faust.TopicT, handler: CommandHandler[Any, Any, Any]) -> Any:
+def command_agent(
+    app: faust.App, name: str, commands: faust.TopicT, handler: CommandHandler[Any, Any, Any], replies: Replies
+) -> Any:
     """The Faust agent that owns an aggregate: its commands, one at a time per partition, answered in order.
 
-    Concurrency 1 on purpose: an aggregate's commands must apply in the order they were sent.
+    Concurrency 1 on purpose: an aggregate's commands must apply in the order they were sent. The agent answers a
+    caller that asked for a reply itself (Faust would send it wherever the headers say, unchecked).
     """
 
-    async def apply_commands(stream: faust.StreamT[bytes]) -> AsyncIterator[dict[str, Any]]:
-        async for event in stream.events():
-            handling = handler.handle(readable_key(event.key), event.value, event.message)
-            yield await timed_command(handler.aggregate.name, handler.aggregate.commands, handling)
+    async def apply_commands(stream: faust.StreamT[bytes]) -> None:
+        try:
+            async for event in stream.events():
+                key = readable_key(event.key)
+                handling = handler.handle(key, event.value, event.message)
+                reply = await timed_command(handler.aggregate.name, handler.aggregate.commands, handling)
+                not_sent = await replies.answer(event, reply)
+                if not_sent is not None:
+                    await dead_letter(handler.dead_letters, key, event.value, event.message, not_sent, handler.clock())
+        finally:
+            await replies.directory.close()
 
     return app.agent(commands, name=name, use_reply_headers=True)(apply_commands)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from labour_tracker.agents import topics
 from labour_tracker.agents.command_handler import Aggregate, CommandHandler, command_agent
+from labour_tracker.agents.replies import replies
 from labour_tracker.app import app
 from labour_tracker.domain import subscriber
 from labour_tracker.messages.subscriber import COMMANDS
@@ -27,4 +28,5 @@ subscriber_agent = command_agent(
         outcomes=topics.subscriber_outcomes,
         dead_letters=topics.dead_letters,
     ),
+    replies,
 )

@@ -1,5 +1,5 @@
 """What the agents do with hostile input, without Kafka: every poison message is parked in a dead letter that fits
-in a Kafka message, and refused with an outcome that fits.
+in a Kafka message, refused with an outcome that fits, and a reply goes only where it can go.
 
 tests/integration/test_hostile_messages.py sends the same kinds of message to a running worker.
 """
@@ -16,6 +16,7 @@ import pytest
 from labour_tracker.agents.birthing_person import BIRTHING_PERSON
 from labour_tracker.agents.command_handler import CommandHandler, park, readable_key
 from labour_tracker.agents.notification_sender import Unusable, read_delivery
+from labour_tracker.agents.replies import Replies, Unsendable, reply_address
 from labour_tracker.domain.notification import notification_id
 from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, DeadLetter
@@ -107,3 +108,66 @@ def test_a_delivery_without_its_key_is_not_sent() -> None:
     assert read_delivery(delivery["notification_id"], value).subscriber_id == "sam"
     with pytest.raises(Unusable):
         read_delivery(None, value)  # its status would be written on whichever partition it came
+
+
+OWN = {"lt.birthing_person.commands", "lt.dead_letters"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"Faust-Ag-ReplyTo": b"\xff\xfe", "Faust-Ag-CorrelationId": b"c"}, "not UTF-8"),
+        ({"Faust-Ag-ReplyTo": b"replies", "Faust-Ag-CorrelationId": b"\xff"}, "not UTF-8"),
+        ({"Faust-Ag-ReplyTo": b"not a topic!", "Faust-Ag-CorrelationId": b"c"}, "not a valid topic name"),
+        ({"Faust-Ag-ReplyTo": b"..", "Faust-Ag-CorrelationId": b"c"}, "not a valid topic name"),
+        ({"Faust-Ag-ReplyTo": b"r" * 250, "Faust-Ag-CorrelationId": b"c"}, "not a valid topic name"),
+        ({"Faust-Ag-ReplyTo": b"lt.dead_letters", "Faust-Ag-CorrelationId": b"c"}, "own topics"),
+    ],
+)
+def test_reply_headers_that_name_nowhere_a_reply_can_go_are_refused(headers: dict[str, bytes], reason: str) -> None:
+    with pytest.raises(Unsendable, match=reason):
+        reply_address(headers, OWN)
+
+
+def test_reply_headers_name_the_topic_and_correlation_id() -> None:
+    assert reply_address({}, OWN) is None
+    assert reply_address(None, OWN) is None
+    assert reply_address({"Faust-Ag-ReplyTo": b"f-reply-1", "Faust-Ag-CorrelationId": b"c-1"}, OWN) == (
+        "f-reply-1",
+        "c-1",
+    )
+    assert reply_address({"Faust-Ag-ReplyTo": b"f-reply-1"}, OWN) == ("f-reply-1", None)
+
+
+class Directory:
+    def __init__(self, *topics: str) -> None:
+        self.topics = set(topics)
+
+    async def exists(self, topic: str) -> bool:
+        return topic in self.topics
+
+
+class App:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    async def send(self, topic: str, *, key: None, value: Any) -> None:
+        self.sent.append((topic, value))
+
+
+REPLY = {"outcome": {"aggregate_id": "alice", "status": "accepted"}, "state": None}
+
+
+async def test_a_reply_goes_to_a_topic_that_exists_and_nowhere_else() -> None:
+    app = App()
+    replies = Replies(app, OWN, Directory("f-reply-1"))  # type: ignore[arg-type]
+    asked = SimpleNamespace(headers={"Faust-Ag-ReplyTo": b"f-reply-1", "Faust-Ag-CorrelationId": b"c-1"})
+    assert await replies.answer(asked, REPLY) is None  # type: ignore[arg-type]
+    [(topic, response)] = app.sent
+    assert (topic, response.key, response.value, response.correlation_id) == ("f-reply-1", "alice", REPLY, "c-1")
+
+    missing = SimpleNamespace(headers={"Faust-Ag-ReplyTo": b"no-such-topic", "Faust-Ag-CorrelationId": b"c-2"})
+    reason = await replies.answer(missing, REPLY)  # type: ignore[arg-type]
+    assert reason == "reply not sent: Faust-Ag-ReplyTo names no-such-topic, which does not exist"
+    assert await replies.answer(SimpleNamespace(headers={}), REPLY) is None  # type: ignore[arg-type]
+    assert len(app.sent) == 1
