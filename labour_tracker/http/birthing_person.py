@@ -35,9 +35,9 @@ PERSON_NOT_FOUND = DomainError(
 
 
 def person_id_in_path(request: web.Request) -> str:
-    """The `{birthing_person_id}` of the path; one too long to be anyone's is simply not found."""
+    """The `{birthing_person_id}` of the path; one that cannot be anyone's (too long, or with NUL) is not found."""
     person_id = request.match_info["birthing_person_id"]
-    if len(person_id) > MAX_AGGREGATE_ID_LENGTH:
+    if len(person_id) > MAX_AGGREGATE_ID_LENGTH or "\x00" in person_id:
         raise PERSON_NOT_FOUND
     return person_id
 

@@ -80,14 +80,18 @@ class KeysUnavailable(Exception):
 
 def _text(claims: Mapping[str, Any], name: str) -> str | None:
     value = claims.get(name)
-    return value if isinstance(value, str) and value else None
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", "") or None  # NUL is never part of a name, and no command may carry it
 
 
 def claims_to_user(claims: Mapping[str, Any]) -> User:
     """The domain `User` named by verified claims; only `sub` is required, other claims degrade gracefully."""
-    sub = _text(claims, "sub")
-    if sub is None:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
         raise InvalidToken("token has no subject")
+    if "\x00" in sub:
+        raise InvalidToken("token subject holds a NUL character")
     if len(sub) > MAX_AGGREGATE_ID_LENGTH:
         raise InvalidToken("token subject is too long")
     username = _text(claims, "preferred_username")

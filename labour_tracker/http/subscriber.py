@@ -23,7 +23,7 @@ from labour_tracker.http.plumbing import command_id, parse_body, read_record, re
 from labour_tracker.http.schemas import SubscriberResponse, SubscriberView
 from labour_tracker.messages.birthing_person import AuthoriseSubscriberData
 from labour_tracker.messages.codec import from_data
-from labour_tracker.messages.envelopes import Message
+from labour_tracker.messages.envelopes import Inbound
 from labour_tracker.messages.subscriber import (
     ContactMethodsData,
     RegisterSubscriberData,
@@ -35,7 +35,7 @@ from labour_tracker.tables.subscribers import subscribers
 NOT_REGISTERED = DomainError(ErrorKind.NOT_FOUND, "subscriber_not_found", "You have not registered as a subscriber.")
 
 
-class SubscriptionTokenData(Message):
+class SubscriptionTokenData(Inbound):
     """The body of a subscribe: the token the birthing person shared (the person's id is in the path)."""
 
     token: str = Field(max_length=256, description="The birthing person's current subscription token.")

@@ -9,44 +9,44 @@ from pydantic import AwareDatetime, Field
 
 from labour_tracker.domain import labour
 from labour_tracker.messages.commands import CommandType, catalogue, command_type
-from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Message
+from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Inbound
 
 NOTES = Field(None, max_length=2000, description="Free text.")
 INTENSITY_RANGE: dict[str, Any] = {"minimum": 1, "maximum": 10}  # documented here, enforced by the domain (422)
 
 
-class RegisterBirthingPersonData(Message):
+class RegisterBirthingPersonData(Inbound):
     first_name: str = Field(max_length=200)
     last_name: str = Field(max_length=200)
 
 
-class BeginLabourData(Message):
+class BeginLabourData(Inbound):
     first_labour: bool = Field(description="A first labour uses the 3-1-1 hospital rule, later ones 5-1-1.")
     start_time: AwareDatetime | None = Field(None, description="Back-dating allowed; default: now.")
 
 
-class StartContractionData(Message):
+class StartContractionData(Inbound):
     intensity: int | None = Field(None, json_schema_extra=INTENSITY_RANGE)
     start_time: AwareDatetime | None = Field(None, description="Default: now.")
     notes: str | None = NOTES
 
 
-class EndContractionData(Message):
+class EndContractionData(Inbound):
     intensity: int = Field(json_schema_extra=INTENSITY_RANGE)
     end_time: AwareDatetime | None = Field(None, description="Default: now.")
     notes: str | None = NOTES
 
 
-class CompleteLabourData(Message):
+class CompleteLabourData(Inbound):
     end_time: AwareDatetime | None = Field(None, description="Default: now.")
     notes: str | None = NOTES
 
 
-class RotateSubscriptionTokenData(Message):
+class RotateSubscriptionTokenData(Inbound):
     pass
 
 
-class SubscriberData(Message):
+class SubscriberData(Inbound):
     subscriber_id: str = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
 
 

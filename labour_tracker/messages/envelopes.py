@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 COMMAND_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_AGGREGATE_ID_LENGTH = 255  # a user id becomes an aggregate id and a Kafka key
@@ -15,7 +15,33 @@ class Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class CommandEnvelope(Message):
+def holds_nul(value: Any) -> bool:
+    """Whether any text in the value (strings, and the keys and items of dicts and lists within) holds NUL."""
+    pending = [value]
+    while pending:
+        each = pending.pop()
+        if isinstance(each, str):
+            if "\x00" in each:
+                return True
+        elif isinstance(each, dict):
+            pending += [*each.keys(), *each.values()]
+        elif isinstance(each, list | tuple | frozenset | set):
+            pending += each
+    return False
+
+
+class Inbound(Message):
+    """A message we read from others (a command, its payload, an event or a notifier's message): none of its text
+    may hold a NUL character, which PostgreSQL cannot store (the mirror would refuse its row) nor a person read."""
+
+    @model_validator(mode="after")
+    def _text_without_nul(self) -> Inbound:
+        if holds_nul(list(self.__dict__.values())):
+            raise ValueError("text must not contain NUL characters")
+        return self
+
+
+class CommandEnvelope(Inbound):
     """A request to change one aggregate, keyed on its topic by `aggregate_id`."""
 
     id: str = Field(pattern=COMMAND_ID_PATTERN, description="Client-chosen command id; a retry reuses it.")
@@ -26,7 +52,7 @@ class CommandEnvelope(Message):
     data: dict[str, Any] = Field(default_factory=dict, description="The command's payload; its schema per type.")
 
 
-class EventEnvelope(Message):
+class EventEnvelope(Inbound):
     """Something that happened to one aggregate, keyed on its topic by `aggregate_id`."""
 
     id: str = Field(description="Event id, derived from the causing command: redelivery keeps it.")

@@ -10,13 +10,13 @@ from pydantic import AwareDatetime, Field
 
 from labour_tracker.domain.notification import Names
 from labour_tracker.domain.subscriber.model import ContactMethod
-from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Message
+from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Inbound
 
 ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
 NAME = Field(max_length=200)
 
 
-class NotificationRequest(Message):
+class NotificationRequest(Inbound):
     """Tell one subscriber about one event; keyed by the subscriber id, to reach the subscriber's partition."""
 
     event_id: str = Field(min_length=1, max_length=128, description="The id of the event to tell about.")
@@ -29,7 +29,7 @@ class NotificationRequest(Message):
     subscriber_id: str = ID
 
 
-class NotificationDelivery(Message):
+class NotificationDelivery(Inbound):
     """One notification to send, to one destination; keyed by its id, to reach the partition of its status."""
 
     notification_id: str = Field(description="Derived from event id, subscriber id and channel.")

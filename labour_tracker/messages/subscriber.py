@@ -8,12 +8,12 @@ from pydantic import Field
 
 from labour_tracker.domain import subscriber
 from labour_tracker.messages.commands import CommandType, catalogue, command_type
-from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Message
+from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Inbound
 
 BIRTHING_PERSON_ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the birthing person.")
 
 
-class ContactMethodsData(Message):
+class ContactMethodsData(Inbound):
     contact_methods: frozenset[subscriber.ContactMethod] = Field(
         description="How to be told: `sms` needs a phone number, `email` an email address (both from your token)."
     )
@@ -26,11 +26,11 @@ class RegisterSubscriberData(ContactMethodsData):
     email: str | None = Field(None, max_length=320)
 
 
-class SubscribeToData(Message):
+class SubscribeToData(Inbound):
     birthing_person_id: str = BIRTHING_PERSON_ID
 
 
-class UnsubscribeFromData(Message):
+class UnsubscribeFromData(Inbound):
     birthing_person_id: str = BIRTHING_PERSON_ID
 
 

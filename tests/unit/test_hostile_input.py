@@ -19,7 +19,9 @@ from labour_tracker.agents.notification_sender import Unusable, read_delivery
 from labour_tracker.agents.replies import Replies, Unsendable, reply_address
 from labour_tracker.domain.notification import notification_id
 from labour_tracker.domain.subscriber.model import ContactMethod
-from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, DeadLetter
+from labour_tracker.http.identity import InvalidToken, claims_to_user
+from labour_tracker.messages.birthing_person import StartContractionData
+from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, CommandEnvelope, DeadLetter
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 KAFKA_MESSAGE = 1_000_000  # Faust's producer refuses anything larger
@@ -97,6 +99,24 @@ async def test_the_outcome_of_a_huge_refused_command_fits_in_a_kafka_message(env
     assert len(reply["outcome"]["error"]["details"]) <= 20
 
 
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        REGISTER | {"aggregate_id": "al\x00ice"},
+        REGISTER | {"data": {"first_name": "A\x00da", "last_name": "L"}},
+        REGISTER | {"data": {"first_name": "Ada", "last_name": "L", "x": [{"\x00": 1}]}},
+    ],
+)
+def test_text_with_nul_is_refused_anywhere_in_a_command(envelope: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        CommandEnvelope.model_validate_json(json.dumps(envelope))
+
+
+def test_a_request_body_with_nul_is_refused_too() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        StartContractionData.model_validate({"notes": "before\x00after"})
+
+
 def test_a_delivery_without_its_key_is_not_sent() -> None:
     event_id = "e-1"
     delivery = {"notification_id": notification_id(event_id, "sam", ContactMethod.EMAIL), "event_id": event_id,
@@ -171,3 +191,10 @@ async def test_a_reply_goes_to_a_topic_that_exists_and_nowhere_else() -> None:
     assert reason == "reply not sent: Faust-Ag-ReplyTo names no-such-topic, which does not exist"
     assert await replies.answer(SimpleNamespace(headers={}), REPLY) is None  # type: ignore[arg-type]
     assert len(app.sent) == 1
+
+
+def test_a_token_subject_with_nul_is_refused_and_nul_is_dropped_from_names() -> None:
+    with pytest.raises(InvalidToken, match="NUL"):
+        claims_to_user({"sub": "al\x00ice"})
+    user = claims_to_user({"sub": "alice", "given_name": "A\x00da", "family_name": "\x00", "email": "a@b\x00.c"})
+    assert (user.first_name, user.last_name, user.email) == ("Ada", "", "a@b.c")
