@@ -50,7 +50,10 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 
 def command_id(request: web.Request, body: BaseModel | None) -> str:
-    chosen = request.headers.get("Idempotency-Key") or (getattr(body, "command_id", None) if body else None)
+    # An empty header is a key that is no command id, not a missing one: ignored, it would make a retry a new command.
+    chosen = request.headers.get("Idempotency-Key")
+    if chosen is None:
+        chosen = getattr(body, "command_id", None) if body else None
     if chosen is None:
         return uuid.uuid4().hex
     if not re.fullmatch(COMMAND_ID_PATTERN, chosen):

@@ -52,7 +52,8 @@ class Route:
     @property
     def statuses(self) -> tuple[int, ...]:
         implied: tuple[int, ...] = () if self.public else (401,)
-        implied += (400, 413, 422) if self.body else (400,) if self.paged else ()
+        # 400: a body that is not JSON, a bad page cursor, or a command's Idempotency-Key that is no command id.
+        implied += (400, 413, 422) if self.body else (400,) if self.paged or self.command else ()
         implied += (503, 504) if self.command else (503,) if not self.public else ()
         return tuple(sorted({*self.errors, *implied}))
 
