@@ -160,7 +160,9 @@ class CommandHandler(Generic[S, C, E]):
             self._check_addressed_here(key, envelope)
             record: AggregateRecord[S] = self.table.get(envelope.aggregate_id) or AggregateRecord()
             outcome = record.outcome_of(envelope.id)
-            if outcome is None:
+            if outcome is not None and outcome.command_type != envelope.type:
+                outcome = self._reused(record, envelope, outcome, now)  # answered, and remembered as it was
+            elif outcome is None:
                 record, outcome, events = self._apply(record, envelope, now)
                 # Events first: once the record says "done", a redelivery is only answered, never republished.
                 await self._publish_durably(envelope.aggregate_id, events)
@@ -204,6 +206,26 @@ class CommandHandler(Generic[S, C, E]):
         )
         await self.outcomes.send(key=outcome.aggregate_id, value=outcome.model_dump_json().encode())
         return self._reply(outcome, None)
+
+    def _reused(
+        self, record: AggregateRecord[S], envelope: CommandEnvelope, earlier: Outcome, now: datetime
+    ) -> Outcome:
+        """A command id already used for a command of another type: refused, rather than answered with that other
+        command's outcome as if it were this one's (a client reusing an Idempotency-Key by mistake would be told that
+        its command was done)."""
+        return Outcome(
+            command_id=envelope.id,
+            command_type=envelope.type,
+            aggregate_id=envelope.aggregate_id,
+            status="rejected",
+            version=record.version,
+            error=ErrorBody(
+                kind="conflict",
+                code="command_id_reused",
+                description=f"Command id {envelope.id} was already used for a {earlier.command_type} command.",
+            ),
+            time=now,
+        )
 
     def _envelope(self, value: bytes | None) -> CommandEnvelope:
         try:

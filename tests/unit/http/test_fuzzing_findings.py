@@ -1,14 +1,24 @@
-"""What fuzzing the API from its OpenAPI document found (tests/e2e/test_api_fuzzing.py), held here without a worker:
-an empty Idempotency-Key is refused."""
+"""What fuzzing the API from its OpenAPI document found (tests/e2e/test_api_fuzzing.py), each held here without a
+worker: an Idempotency-Key is one command, and an empty one is refused."""
 
 from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
+from labour_tracker.agents.birthing_person import BIRTHING_PERSON
+from labour_tracker.agents.command_handler import CommandHandler
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.plumbing import command_id
 from labour_tracker.http.routes import ROUTES
+
+NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 
 
 def test_an_empty_idempotency_key_is_refused_not_ignored() -> None:
@@ -19,7 +29,37 @@ def test_an_empty_idempotency_key_is_refused_not_ignored() -> None:
     assert command_id(make_mocked_request("POST", "/", headers={"Idempotency-Key": "k-1"}), None) == "k-1"
 
 
-def test_every_command_route_documents_a_bad_idempotency_key() -> None:
+def test_every_command_route_documents_a_bad_or_reused_idempotency_key() -> None:
     for route in ROUTES:
         if route.command:
-            assert 400 in route.statuses, route.path
+            assert {400, 409} <= set(route.statuses), route.path
+
+
+class Topic:
+    async def send(self, *, key: str | None, value: bytes) -> asyncio.Future[None]:
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)  # like Faust's: a future the broker's acknowledgement completes
+        return delivered
+
+
+async def test_a_command_id_used_again_for_another_command_is_refused_not_answered_with_the_first() -> None:
+    table: dict[str, Any] = {}
+    fakes: Any = (table, Topic(), Topic(), Topic())
+    handler = CommandHandler(BIRTHING_PERSON, *fakes, clock=lambda: NOW)
+    message: Any = SimpleNamespace(topic="x", partition=0, offset=0, timestamp=NOW.timestamp())
+
+    async def send(command_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        envelope = {"id": "key-1", "type": command_type, "aggregate_id": "alice", "data": data}
+        reply: dict[str, Any] = await handler.handle("alice", json.dumps(envelope).encode(), message)
+        return reply["outcome"]
+
+    assert (await send("birthing_person.register", {"first_name": "Ada", "last_name": "L"}))["status"] == "accepted"
+    reused = await send("labour.begin", {"first_labour": True})
+    assert (reused["status"], reused["error"]["kind"], reused["error"]["code"]) == (
+        "rejected",
+        "conflict",
+        "command_id_reused",
+    )
+    assert table["alice"].version == 1  # labour was not begun
+    again = await send("birthing_person.register", {"first_name": "Ada", "last_name": "L"})
+    assert (again["status"], again["version"]) == ("accepted", 1)  # the retry of the first is still answered
