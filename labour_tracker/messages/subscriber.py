@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from labour_tracker.domain import subscriber
 from labour_tracker.messages.commands import CommandType, catalogue, command_type
@@ -17,6 +18,14 @@ class ContactMethodsData(Inbound):
     contact_methods: frozenset[subscriber.ContactMethod] = Field(
         description="How to be told: `sms` needs a phone number, `email` an email address (both from your token)."
     )
+
+    @field_validator("contact_methods", mode="before")
+    @classmethod
+    def _each_once(cls, value: Any) -> Any:
+        """As documented (`uniqueItems`): a set would quietly drop a repeat the sender may not have meant."""
+        if isinstance(value, list) and len(value) != len({repr(each) for each in value}):
+            raise ValueError("each contact method at most once")
+        return value
 
 
 class RegisterSubscriberData(ContactMethodsData):

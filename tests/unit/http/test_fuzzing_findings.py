@@ -1,5 +1,5 @@
 """What fuzzing the API from its OpenAPI document found (tests/e2e/test_api_fuzzing.py), each held here without a
-worker: an Idempotency-Key is one command, and an empty one is refused."""
+worker: an Idempotency-Key is one command, an empty one is refused, and contact methods are each given once."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
+from pydantic import ValidationError
 
 from labour_tracker.agents.birthing_person import BIRTHING_PERSON
 from labour_tracker.agents.command_handler import CommandHandler
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.plumbing import command_id
 from labour_tracker.http.routes import ROUTES
+from labour_tracker.messages.subscriber import ContactMethodsData
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 
@@ -33,6 +35,13 @@ def test_every_command_route_documents_a_bad_or_reused_idempotency_key() -> None
     for route in ROUTES:
         if route.command:
             assert {400, 409} <= set(route.statuses), route.path
+
+
+def test_a_contact_method_given_twice_is_refused_as_documented() -> None:
+    assert ContactMethodsData.model_json_schema()["properties"]["contact_methods"]["uniqueItems"] is True
+    with pytest.raises(ValidationError, match="at most once"):
+        ContactMethodsData.model_validate_json('{"contact_methods": ["sms", "sms"]}')
+    assert len(ContactMethodsData.model_validate_json('{"contact_methods": ["sms", "email"]}').contact_methods) == 2
 
 
 class Topic:
