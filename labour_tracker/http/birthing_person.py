@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from labour_tracker.agents.birthing_person import birthing_person_agent
 from labour_tracker.domain import labour
@@ -78,7 +79,10 @@ def token_for(request: web.Request, person: labour.BirthingPerson) -> Subscripti
 
 async def register(request: web.Request) -> web.Response:
     user = current_user(request)
-    body = RegisterBirthingPersonData(first_name=user.first_name, last_name=user.last_name)
+    try:
+        body = RegisterBirthingPersonData(first_name=user.first_name, last_name=user.last_name)
+    except ValidationError:  # the names are the identity provider's, and may be longer than we keep
+        raise ApiError(422, "invalid_profile", "Your names (from your identity provider) are too long.") from None
     person = await command(request, labour.RegisterBirthingPerson.TYPE, body)
     return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(person)), status=201)
 

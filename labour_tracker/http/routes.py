@@ -68,7 +68,7 @@ ROUTES: tuple[Route, ...] = (
           public=True),
     Route("POST", "/birthing-person/register", birthing_person.register,
           "Register yourself as a birthing person (names from your token).", "birthing person",
-          response=BirthingPersonResponse, status=201, errors=(409,), command=True),
+          response=BirthingPersonResponse, status=201, errors=(409, 422), command=True),
     Route("GET", "/birthing-person/", birthing_person.get_birthing_person, "Your birthing-person record.",
           "birthing person", response=BirthingPersonResponse, errors=(404,)),
     Route("GET", "/birthing-person/subscription-token", birthing_person.get_subscription_token,

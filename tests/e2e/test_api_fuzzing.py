@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -99,3 +100,21 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzzed: 
     # The token as the call's own header, so ignored_auth knows it is valid and probes without it and with a bad one.
     _, token = fuzzed
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS, timeout=30)
+
+
+def test_names_from_the_token_too_long_to_keep_are_refused_not_a_server_error(
+    fuzzed: tuple[WorkerProcess, str],
+) -> None:
+    """Names come from the token, which the fuzzer does not vary: a first name over 200 characters answered 500."""
+    worker, _ = fuzzed
+    token = issue_local_token(
+        load_or_create_local_key(Path(worker.env["LABOUR_TRACKER_LOCAL_SIGNING_KEY"])),
+        audience="labour-tracker",
+        sub=f"long-name-{uuid.uuid4().hex[:8]}",
+        given_name="A" * 201,
+        family_name="Tester",
+    )
+    answer = requests.post(
+        f"{worker.url}{PREFIX}/birthing-person/register", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid_profile")
