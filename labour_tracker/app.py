@@ -61,8 +61,8 @@ class LabourTrackerApp(faust.App):
             web_host=settings.web_host,
             web_port=settings.web_port,
             reply_create_topic=True,
-            # Shutdown would wait forever on reply-topic messages Faust never acks; uncommitted commands are
-            # redelivered after a restart and every handler is idempotent, so there is nothing to wait for.
+            # Rebalances and shutdown need not wait for streams to drain: uncommitted commands are redelivered
+            # and every handler is idempotent.
             stream_wait_empty=False,
             # A topic declared after the consumer first joined (a fresh deployment) is noticed, and assigned, at
             # its next metadata refresh: every 5 s rather than aiokafka's 5 min, or its agent would idle that long.
