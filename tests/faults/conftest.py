@@ -15,6 +15,8 @@ import aiohttp
 
 from tests.e2e.conftest import Caller, Stack
 
+ACKNOWLEDGED_WITHIN = 90.0  # seconds a retried command may take across a fault
+
 
 async def consistency_report(stack: Stack, *, within: float = 60.0) -> dict[str, Any]:
     """The checker's report once it finds nothing, or its last report when `within` runs out (the mirror trails)."""
@@ -44,12 +46,21 @@ async def until_acknowledged(
     """Send the command, and again with the same Idempotency-Key after any failure, until it is answered 200;
     with `urls`, each attempt goes to one of those workers, as through a load balancer."""
     key = {"Idempotency-Key": uuid.uuid4().hex}
-    while True:
-        if urls:
-            caller.base_url = (rng or random).choice(urls)
+    last: object = None
+    async with asyncio.timeout(ACKNOWLEDGED_WITHIN) as deadline:
         try:
-            if (await caller.call(method, path, body, headers=key)).status == 200:
-                return
-        except (aiohttp.ClientError, TimeoutError):
-            pass  # the worker is down: try again
-        await asyncio.sleep(0.2)
+            while True:
+                if urls:
+                    caller.base_url = (rng or random).choice(urls)
+                try:
+                    answer = await caller.call(method, path, body, headers=key)
+                    if answer.status == 200:
+                        return
+                    last = (answer.status, answer.body)
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    last = error  # the worker is down: try again
+                await asyncio.sleep(0.2)
+        except TimeoutError:
+            if deadline.expired():
+                raise AssertionError(f"{method} {path} {key} never acknowledged; last answer: {last!r}") from None
+            raise

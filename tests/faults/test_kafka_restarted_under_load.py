@@ -17,7 +17,7 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack
-from tests.faults.conftest import consistency_report, until_acknowledged
+from tests.faults.conftest import ACKNOWLEDGED_WITHIN, consistency_report, until_acknowledged
 
 PERSONS = 4
 
@@ -71,7 +71,7 @@ async def test_a_broker_restart_under_load_loses_no_acknowledged_command(
             await asyncio.wait_for(progress.wait(), timeout=120)
         answering = time.monotonic() - back
         stopping.set()
-        await asyncio.wait_for(asyncio.gather(*load), timeout=60)
+        await asyncio.wait_for(asyncio.gather(*load), timeout=2 * ACKNOWLEDGED_WITHIN)
         print(f"recovery: answering again {answering:.1f} s after the broker was back ({back - stopped:.1f} s away)")
 
         for each in people:

@@ -16,7 +16,7 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack
-from tests.faults.conftest import consistency_report, until_acknowledged
+from tests.faults.conftest import ACKNOWLEDGED_WITHIN, consistency_report, until_acknowledged
 
 PERSONS = 8
 
@@ -87,7 +87,7 @@ async def test_one_worker_killed_and_restarted_under_load_loses_no_acknowledged_
         rejoined = time.monotonic() - killed
         await everyone_answered_again()
         stopping.set()
-        await asyncio.wait_for(asyncio.gather(*load), timeout=60)
+        await asyncio.wait_for(asyncio.gather(*load), timeout=2 * ACKNOWLEDGED_WITHIN)
         print(
             f"recovery: everyone answered {taken_over:.1f} s after the SIGKILL; the other rejoined at {rejoined:.1f} s"
         )

@@ -15,7 +15,7 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack
-from tests.faults.conftest import consistency_report, until_acknowledged
+from tests.faults.conftest import ACKNOWLEDGED_WITHIN, consistency_report, until_acknowledged
 
 PERSONS = 6
 
@@ -61,7 +61,7 @@ async def test_a_worker_killed_under_load_loses_no_acknowledged_command(
             await progress.wait()
         answering = time.monotonic() - killed
         stopping.set()
-        await asyncio.wait_for(asyncio.gather(*load), timeout=60)
+        await asyncio.wait_for(asyncio.gather(*load), timeout=2 * ACKNOWLEDGED_WITHIN)
         print(f"recovery: ready {ready:.1f} s and answering again {answering:.1f} s after the SIGKILL")
         assert before_kill > 0
 
