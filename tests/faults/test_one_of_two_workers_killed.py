@@ -44,6 +44,10 @@ async def ready(http: aiohttp.ClientSession, worker: WorkerProcess) -> bool:
         return False
 
 
+# Open defect, as in test_worker_killed_under_load: after a SIGKILL a retried command sometimes goes unanswered.
+@pytest.mark.xfail(
+    reason="open defect: a retried command may go unanswered after a killed worker restarts", strict=False
+)
 async def test_one_worker_killed_and_restarted_under_load_loses_no_acknowledged_command(
     deployment: tuple[Stack, list[WorkerProcess]],
 ) -> None:
@@ -73,9 +77,10 @@ async def test_one_worker_killed_and_restarted_under_load_loses_no_acknowledged_
 
         async def everyone_answered_again() -> None:
             since = acknowledged.copy()
-            while any(acknowledged[each.id] <= since[each.id] for each in people):
-                progress.clear()
-                await asyncio.wait_for(progress.wait(), timeout=120)
+            async with asyncio.timeout(ACKNOWLEDGED_WITHIN):
+                while any(acknowledged[each.id] <= since[each.id] for each in people):
+                    progress.clear()
+                    await progress.wait()
 
         load = [asyncio.create_task(steady(each)) for each in people]
         await asyncio.sleep(2)

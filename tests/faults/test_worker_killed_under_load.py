@@ -61,9 +61,10 @@ async def test_a_worker_killed_under_load_loses_no_acknowledged_command(
         await asyncio.to_thread(worker.start)
         ready = time.monotonic() - killed
         resumed_from = sum(acknowledged.values())
-        while sum(acknowledged.values()) < resumed_from + 2 * PERSONS:
-            progress.clear()
-            await progress.wait()
+        async with asyncio.timeout(ACKNOWLEDGED_WITHIN):
+            while sum(acknowledged.values()) < resumed_from + 2 * PERSONS:
+                progress.clear()
+                await progress.wait()
         answering = time.monotonic() - killed
         stopping.set()
         await asyncio.wait_for(asyncio.gather(*load), timeout=2 * ACKNOWLEDGED_WITHIN)
