@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,21 @@ def new_stack(kafka: KafkaBroker, postgres: PostgresCluster, **env: str) -> Stac
         },
         signing_key=key,
     )
+
+
+@contextmanager
+def side_by_side(stack: Stack, *names: str) -> Iterator[list[WorkerProcess]]:
+    """Workers of one deployment started together, each ready before this yields, all stopped afterwards."""
+    workers = [stack.worker(name) for name in names]
+    for each in workers:
+        each.start(wait_ready=False)
+    try:
+        for each in workers:
+            each.start_waiting()
+        yield workers
+    finally:
+        for each in workers:
+            each.stop()
 
 
 @pytest.fixture(scope="session")

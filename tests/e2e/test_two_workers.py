@@ -12,7 +12,7 @@ import pytest
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack
+from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack, side_by_side
 
 PERSONS = 24
 CONTRACTIONS = 3
@@ -21,16 +21,8 @@ CONTRACTIONS = 3
 @pytest.fixture(scope="module")
 def two_workers(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, list[WorkerProcess]]]:
     stack = new_stack(kafka, postgres, LABOUR_TRACKER_TOPIC_PARTITIONS="6")
-    workers = [stack.worker("first"), stack.worker("second")]
-    for each in workers:
-        each.start(wait_ready=False)
-    try:
-        for each in workers:
-            each.start_waiting()
+    with side_by_side(stack, "first", "second") as workers:
         yield stack, workers
-    finally:
-        for each in workers:
-            each.stop()
 
 
 async def _own_partitions(session: aiohttp.ClientSession, worker: WorkerProcess) -> bool:

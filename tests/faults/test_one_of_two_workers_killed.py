@@ -14,7 +14,7 @@ import pytest
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, caller_factory, new_stack
+from tests.e2e.conftest import Stack, caller_factory, new_stack, side_by_side
 from tests.faults.conftest import SteadyLoad, consistency_report
 
 PERSONS = 8
@@ -23,16 +23,8 @@ PERSONS = 8
 @pytest.fixture(scope="module")
 def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, list[WorkerProcess]]]:
     stack = new_stack(kafka, postgres, LABOUR_TRACKER_TOPIC_PARTITIONS="6")
-    workers = [stack.worker("faults-first"), stack.worker("faults-second")]
-    for each in workers:
-        each.start(wait_ready=False)
-    try:
-        for each in workers:
-            each.start_waiting()
+    with side_by_side(stack, "faults-first", "faults-second") as workers:
         yield stack, workers
-    finally:
-        for each in workers:
-            each.stop()
 
 
 async def ready(http: aiohttp.ClientSession, worker: WorkerProcess) -> bool:
