@@ -1,5 +1,5 @@
-"""The PostgreSQL mirror through a running worker: histories served from it, a Postgres outage waited out with
-nothing lost or doubled, and a rebuild from Kafka that equals the live mirror."""
+"""The PostgreSQL mirror through a running worker: histories served from it, and a rebuild from Kafka that equals
+the live mirror. (A PostgreSQL outage under load is in tests/faults.)"""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -100,116 +98,20 @@ async def test_paging_through_the_mirror_refuses_what_it_cannot_read(person: Mak
     assert (await stranger.get("/birthing-person/labours")).status == 404
 
 
-# A deployment with a PostgreSQL of its own, which the next tests stop and start.
+# A deployment of its own, whose mirror the last test rebuilds.
 
 
 @pytest.fixture(scope="module")
-def own_postgres() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="labour-tracker-postgres-")) / "postgres")
-    cluster.start()
-    yield cluster
-    cluster.stop()
+def rebuild_stack(kafka: KafkaBroker, postgres: PostgresCluster) -> Stack:
+    return new_stack(kafka, postgres)
 
 
 @pytest.fixture(scope="module")
-def outage_stack(kafka: KafkaBroker, own_postgres: PostgresCluster) -> Stack:
-    return new_stack(kafka, own_postgres)
-
-
-@pytest.fixture(scope="module")
-def outage_worker(outage_stack: Stack) -> Iterator[WorkerProcess]:
-    worker = outage_stack.worker("mirror-outage")
+def rebuild_worker(rebuild_stack: Stack) -> Iterator[WorkerProcess]:
+    worker = rebuild_stack.worker("mirror-rebuild")
     worker.start()
     yield worker
     worker.stop()
-
-
-async def mirrored_contractions(connection: asyncpg.Connection, schema: str, labour_id: str) -> list[dict[str, Any]]:
-    rows = await connection.fetch(
-        f"SELECT id, start_time, end_time, intensity, notes FROM {schema}.contractions"
-        " WHERE labour_id = $1 ORDER BY start_time",
-        labour_id,
-    )
-    return [
-        {"id": r["id"], "start_time": r["start_time"], "end_time": r["end_time"], "intensity": r["intensity"],
-         "notes": r["notes"]}
-        for r in rows
-    ]  # fmt: skip
-
-
-def as_table_says(contractions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    def when(value: str | None) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
-
-    return [
-        {"id": c["id"], "start_time": when(c["start_time"]), "end_time": when(c["end_time"]),
-         "intensity": c["intensity"], "notes": c["notes"]}
-        for c in contractions
-    ]  # fmt: skip
-
-
-async def test_the_mirror_waits_out_a_postgres_outage_then_catches_up_with_nothing_lost_or_doubled(
-    outage_stack: Stack, outage_worker: WorkerProcess, own_postgres: PostgresCluster
-) -> None:
-    schema = outage_stack.env["LABOUR_TRACKER_MIRROR_SCHEMA"]
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        make = caller_factory(outage_stack, http, outage_worker.url)
-        people = [make(f"Person{n}", "Moyo") for n in range(4)]
-        for each in people:
-            assert (await each.post("/birthing-person/register")).status == 201
-            assert (await each.post("/labour/begin", {"first_labour": True})).status == 200
-        stopping = asyncio.Event()
-        accepted = 0
-
-        async def steady_contractions(caller: Caller) -> None:
-            nonlocal accepted
-            while not stopping.is_set():
-                for method, path in (("POST", "/labour/contraction/start"), ("PUT", "/labour/contraction/end")):
-                    answer = await caller.call(method, path, {"intensity": 6, "notes": "steady"})
-                    assert answer.status == 200, answer.body
-                    accepted += 1
-                await asyncio.sleep(0.02)
-
-        load = [asyncio.create_task(steady_contractions(each)) for each in people]
-        await asyncio.sleep(1.5)
-        await asyncio.to_thread(own_postgres.stop)
-        accepted_before_outage = accepted
-
-        async def postgres_reported_down() -> bool:
-            async with http.get(f"{outage_worker.url}/api/v1/ready") as ready:
-                return ready.status == 503 and (await ready.json())["checks"]["postgres"] == "down"
-
-        await eventually(postgres_reported_down, within=10)
-        history = await people[0].get("/birthing-person/labours")
-        assert (history.status, history.body["code"]) == (503, "database_unavailable")
-        await asyncio.sleep(3)
-        assert accepted > accepted_before_outage + 20, "commands go on while PostgreSQL is away"
-        await asyncio.to_thread(own_postgres.start)
-        restarted = time.monotonic()
-        await asyncio.sleep(1)
-        stopping.set()
-        await asyncio.gather(*load)
-
-        connection = await asyncpg.connect(own_postgres.dsn)
-        try:
-            for each in people:
-                labour = (await each.get("/labour/active")).body["labour"]
-                expected = as_table_says(labour["contractions"])
-
-                async def caught_up(labour_id: str = labour["id"], expected: Any = expected) -> bool:
-                    return await mirrored_contractions(connection, schema, labour_id) == expected
-
-                await eventually(caught_up)
-            print(
-                f"{accepted} commands; mirror caught up {time.monotonic() - restarted:.1f} s after PostgreSQL returned"
-            )
-            counts = await connection.fetchrow(
-                f"SELECT (SELECT count(*) FROM {schema}.contractions) AS contractions,"
-                f" (SELECT count(*) FROM {schema}.birthing_persons) AS persons"
-            )
-            assert (counts["contractions"], counts["persons"]) == (accepted // 2, len(people))
-        finally:
-            await connection.close()
 
 
 async def table_rows(connection: asyncpg.Connection, schema: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -223,11 +125,11 @@ async def table_rows(connection: asyncpg.Connection, schema: str) -> dict[str, l
 
 
 async def test_a_mirror_rebuilt_from_kafka_equals_the_live_one(
-    outage_stack: Stack, outage_worker: WorkerProcess, own_postgres: PostgresCluster
+    rebuild_stack: Stack, rebuild_worker: WorkerProcess, postgres: PostgresCluster
 ) -> None:
-    live = outage_stack.env["LABOUR_TRACKER_MIRROR_SCHEMA"]
+    live = rebuild_stack.env["LABOUR_TRACKER_MIRROR_SCHEMA"]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        make = caller_factory(outage_stack, http, outage_worker.url)
+        make = caller_factory(rebuild_stack, http, rebuild_worker.url)
         bea = make("Bea", "Moyo")
         assert (await bea.post("/birthing-person/register")).status == 201
         token = (await bea.get("/birthing-person/subscription-token")).body["token"]
@@ -236,7 +138,7 @@ async def test_a_mirror_rebuilt_from_kafka_equals_the_live_one(
         assert (await sam.post(f"/subscriber/subscribe_to/{bea.id}", {"token": token})).status == 200
         await labour_with_contractions(bea, datetime.now(UTC) - timedelta(hours=2), 2)
 
-    connection = await asyncpg.connect(own_postgres.dsn)
+    connection = await asyncpg.connect(postgres.dsn)
     try:
 
         async def settled() -> bool:
@@ -258,7 +160,7 @@ async def test_a_mirror_rebuilt_from_kafka_equals_the_live_one(
         done = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "labour_tracker", "mirror", "rebuild", "--schema", rebuilt],
-            env={**os.environ, **outage_stack.env},
+            env={**os.environ, **rebuild_stack.env},
             capture_output=True,
             text=True,
             timeout=120,

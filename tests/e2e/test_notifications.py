@@ -1,8 +1,8 @@
 """Notifications through a real worker, a fake Twilio and the real SFTP server: who got what, and how often.
 
 One worker (and deployment) for the module: subscribers on SMS only, email only, both, and one with a number
-Twilio refuses; every trigger; a redelivered event; a Twilio outage; the SFTP server stopped and started; and, last,
-the worker killed in the middle of a fan-out and started again.
+Twilio refuses; every trigger; a redelivered event; a Twilio outage; and, last, the worker killed in the middle of a
+fan-out and started again. The SFTP server stopped and started under load is a fault test (tests/faults).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from labour_tracker.devstack.worker import WorkerProcess
 from tests.e2e.conftest import Caller, MakeCaller, Stack, caller_factory, new_stack
 from tests.fakes.twilio_api import FakeTwilio
 
-MAX_ATTEMPTS = 8  # with 0.2 s doubling: at least 12 s of retries, enough for an SFTP server to restart
+MAX_ATTEMPTS = 8  # with 0.2 s doubling: at least 12 s of retries
 
 
 @dataclass
@@ -315,31 +315,6 @@ async def test_a_twilio_outage_is_retried_until_twilio_is_back_and_an_endless_on
     assert gave_up["data"]["reason"] == f"gave up after {MAX_ATTEMPTS} attempts: Twilio error 20500: refused (HTTP 503)"
     await eventually(lambda: any(each["reason"] == gave_up["data"]["reason"] for each in watch.dead_letters))
     assert len(deployment.twilio.bodies_to(sam.phone)) == 1
-
-
-async def test_emails_wait_for_a_stopped_sftp_server_and_nothing_is_lost_or_doubled(
-    deployment: Deployment, watch: Watch, person: MakeCaller
-) -> None:
-    kim, ola = await follower(person, "Kim", "email"), await follower(person, "Ola", "sms", "email")
-    ids = {kim.caller.id, ola.caller.id}
-    bea = await labour_with_followers(person, [kim, ola])
-    await ok(bea.post("/labour/begin", {"first_labour": False}))
-    await eventually(lambda: len(watch.of(ids)) == 3, what="the first notifications")
-
-    deployment.sftp.stop()
-    try:
-        await ok(bea.put("/labour/complete", {}))
-        await asyncio.sleep(1.5)  # the sender is retrying the first email against a closed port
-    finally:
-        await asyncio.to_thread(deployment.sftp.start)
-    await eventually(lambda: len(watch.of(ids)) == 6, what="the notifications after the restart")
-    assert {each["type"] for each in watch.of(ids)} == {"notification.sent"}
-    retried = [
-        each["data"]["attempts"] for each in watch.of(ids, "labour.completed") if each["data"]["channel"] == "email"
-    ]
-    assert max(retried) > 1
-    assert subjects_to(deployment.sftp, kim.email) == ["Bea Moyo has completed labour", "Bea Moyo is going into labour"]
-    assert len(emails_to(deployment.sftp, ola.email)) == 2 and len(deployment.twilio.bodies_to(ola.phone)) == 2
 
 
 # Known defect, kept visible rather than hidden: in the full suite (not when this module runs alone) the restarted

@@ -15,7 +15,7 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.e2e.conftest import Stack, caller_factory, new_stack, side_by_side
-from tests.faults.conftest import SteadyLoad, consistency_report
+from tests.faults.conftest import SteadyLoad, consistency_report, ready
 
 PERSONS = 8
 
@@ -25,14 +25,6 @@ def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[
     stack = new_stack(kafka, postgres, LABOUR_TRACKER_TOPIC_PARTITIONS="6")
     with side_by_side(stack, "faults-first", "faults-second") as workers:
         yield stack, workers
-
-
-async def ready(http: aiohttp.ClientSession, worker: WorkerProcess) -> bool:
-    try:
-        async with http.get(f"{worker.url}/api/v1/ready") as answer:
-            return answer.status == 200
-    except aiohttp.ClientError:
-        return False
 
 
 # Open defect, as in test_worker_killed_under_load: after a SIGKILL an acknowledged change may be missing.
