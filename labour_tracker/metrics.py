@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Collection, Iterator
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -40,7 +40,7 @@ commands_total = Counter(
 )
 command_duration_seconds = Histogram(
     "labour_tracker_command_duration_seconds",
-    "Seconds an aggregate agent takes to decide, store, publish and answer one command.",
+    "Seconds an aggregate agent takes to decide one command and send what it publishes.",
     ["aggregate", "status"],
     buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
@@ -70,12 +70,19 @@ mirror_lag_seconds = Histogram(
 """Observe once per change after its batch commits: `mirror_lag_seconds.observe(now - record timestamp)`."""
 
 
-async def timed_command(aggregate: str, known_types: Collection[str], handling: Awaitable[dict[str, Any]]) -> Any:
-    """Await an agent's handling of one command, count its outcome and time it; returns the agent's reply."""
+class Answered(Protocol):
+    reply: dict[str, Any]
+
+
+A = TypeVar("A", bound=Answered)
+
+
+async def timed_command(aggregate: str, known_types: Collection[str], handling: Awaitable[A]) -> A:
+    """Await an agent's deciding of one command, count its outcome and time it; returns what `handling` gave."""
     started = time.perf_counter()
-    reply = await handling
+    handled = await handling
     elapsed = time.perf_counter() - started
-    outcome = reply["outcome"]
+    outcome = handled.reply["outcome"]
     command_type = outcome.get("command_type")
     error = outcome.get("error") or {}
     commands_total.labels(
@@ -85,7 +92,7 @@ async def timed_command(aggregate: str, known_types: Collection[str], handling: 
         code=error.get("code", ""),
     ).inc()
     command_duration_seconds.labels(aggregate=aggregate, status=outcome["status"]).observe(elapsed)
-    return reply
+    return handled
 
 
 class ConsumerLag(Collector):

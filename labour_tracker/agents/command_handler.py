@@ -1,17 +1,29 @@
-"""Apply one command message to the aggregate it names: decide, evolve, store, publish, answer.
+"""Apply one command message to the aggregate it names: decide, evolve, publish, store, answer, acknowledge.
 
 Shared by every aggregate's agent. Nothing a message contains can make it raise: a bad message is
 rejected on the outcome topic and parked on the dead-letter topic, and the agent goes on.
+
+Commands are pipelined: the agent decides the next command while the broker confirms the messages of the
+ones before. What keeps this safe, in order for each command:
+
+1. decide and evolve in memory; send its events and outcome (the state is now visible to the next command);
+2. once the broker has the events and the outcome, store the record (table and changelog) and answer;
+3. once the broker has the changelog record, acknowledge the command, so its offset may be committed.
+
+A worker that dies anywhere in between has its unacknowledged commands delivered again, and a command
+whose record was not stored is decided again at its send time: the same events under the same ids.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from uuid import NAMESPACE_URL, uuid5
 
 import faust
@@ -96,9 +108,10 @@ async def dead_letter(
     message: faust.types.tuples.Message,
     reason: str,
     now: datetime,
-) -> None:
-    """Park a message that cannot be taken on the dead-letter topic, with the reason (the value is not logged)."""
-    await park(topic, message.topic, message.partition, message.offset, key, value, reason, now)
+) -> Awaitable[Any]:
+    """Park a message that cannot be taken on the dead-letter topic, with the reason (the value is not logged);
+    returns the broker's acknowledgement to await."""
+    return await park(topic, message.topic, message.partition, message.offset, key, value, reason, now)
 
 
 async def park(
@@ -110,7 +123,7 @@ async def park(
     value: bytes | None,
     reason: str,
     now: datetime,
-) -> None:
+) -> Awaitable[Any]:
     """Put the record at topic[partition]@offset on the dead-letter topic, with the reason.
 
     A tombstone (no value) is parked with an empty one; a key or value too long to park whole is cut short, so the
@@ -131,7 +144,18 @@ async def park(
         truncated=cut or (key is not None and len(key) > MAX_PARKED_KEY),
     )
     log.warning("dead-lettered %s[%s]@%s: %s", topic, partition, offset, reason)
-    await dead_letters.send(key=letter.key, value=letter.model_dump_json().encode())
+    return await dead_letters.send(key=letter.key, value=letter.model_dump_json().encode())
+
+
+@dataclass
+class Handled(Generic[S]):
+    """A command decided in memory: its reply, the sends the broker must confirm before its record is stored, and
+    that record (None when there is nothing to keep, as for a command on an aggregate that does not exist)."""
+
+    reply: dict[str, Any]
+    sent: list[Awaitable[Any]] = field(default_factory=list)
+    aggregate_id: str | None = None
+    record: AggregateRecord[S] | None = None
 
 
 class CommandHandler(Generic[S, C, E]):
@@ -150,34 +174,65 @@ class CommandHandler(Generic[S, C, E]):
         self.outcomes = outcomes
         self.dead_letters = dead_letters
         self.clock = clock
+        # Records decided but not stored yet, by aggregate id, with the consumer generation that decided them. One
+        # of an earlier generation is not read: after a rebalance the table may have been rebuilt from its
+        # changelog, and the commands since the last commit come again.
+        self.unstored: dict[str, tuple[int | None, AggregateRecord[S]]] = {}
 
-    async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> dict[str, Any]:
-        """Process one message; returns the reply for a caller waiting on it (the HTTP API)."""
+    async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> Handled[S]:
+        """Decide one message and send what it publishes; the caller stores its record once the broker has those."""
         now = self._sent_at(message)
         envelope: CommandEnvelope | None = None
+        sent: list[Awaitable[Any]] = []
         try:
             envelope = self._envelope(value)
             self._check_addressed_here(key, envelope)
-            record: AggregateRecord[S] = self.table.get(envelope.aggregate_id) or AggregateRecord()
+            record = self._latest(envelope.aggregate_id, message.generation_id)
             outcome = record.outcome_of(envelope.id)
             if outcome is not None and outcome.command_type != envelope.type:
                 outcome = self._reused(record, envelope, outcome, now)  # answered, and remembered as it was
             elif outcome is None:
                 record, outcome, events = self._apply(record, envelope, now)
-                # Events first: once the record says "done", a redelivery is only answered, never republished.
-                await self._publish_durably(envelope.aggregate_id, events)
-                if record.state is not None:  # nothing to keep for a command on an aggregate that does not exist
-                    self.table[envelope.aggregate_id] = record
-            await self.outcomes.send(key=envelope.aggregate_id, value=outcome.model_dump_json().encode())
-            return self._reply(outcome, record.state)
+                for each in events:
+                    sent.append(
+                        await self.events.send(key=envelope.aggregate_id, value=each.model_dump_json().encode())
+                    )
+            sent.append(await self.outcomes.send(key=envelope.aggregate_id, value=outcome.model_dump_json().encode()))
+            if record.state is None:
+                return Handled(self._reply(outcome, None), sent)
+            # Stored again even when unchanged (a redelivery): a record a crash kept from the changelog gets there.
+            self.unstored[envelope.aggregate_id] = (message.generation_id, record)
+            return Handled(self._reply(outcome, record.state), sent, envelope.aggregate_id, record)
         except Rejected as rejected:
             if rejected.dead_letter:
-                await dead_letter(self.dead_letters, key, value, message, rejected.error.description, now)
-            return await self._refuse(key, envelope, rejected.error, now)
+                sent.append(await dead_letter(self.dead_letters, key, value, message, rejected.error.description, now))
+            return await self._refuse(key, envelope, rejected.error, now, sent)
         except Exception as error:  # a bug must not stop the agent: park the message and say so
             log.exception("command on %s[%s]@%s failed", message.topic, message.partition, message.offset)
-            await dead_letter(self.dead_letters, key, value, message, f"internal error: {type(error).__name__}", now)
-            return await self._refuse(key, envelope, INTERNAL_ERROR, now)
+            reason = f"internal error: {type(error).__name__}"
+            sent.append(await dead_letter(self.dead_letters, key, value, message, reason, now))
+            return await self._refuse(key, envelope, INTERNAL_ERROR, now, sent)
+
+    def store(self, handled: Handled[S], partition: int) -> Awaitable[Any] | None:
+        """Write a handled command's record to the table and its changelog; returns the changelog's acknowledgement.
+
+        Call it in the context of the command's event: a RocksDB store finds the partition to write there.
+        """
+        if handled.aggregate_id is None or handled.record is None:
+            return None
+        unstored = self.unstored.get(handled.aggregate_id)
+        if unstored is not None and unstored[1] is handled.record:  # no later command's record is waiting
+            del self.unstored[handled.aggregate_id]
+        self.table.data[handled.aggregate_id] = handled.record
+        changelog: Awaitable[Any] = self.table.send_changelog(partition, handled.aggregate_id, handled.record)
+        return changelog
+
+    def _latest(self, aggregate_id: str, generation: int | None) -> AggregateRecord[S]:
+        unstored = self.unstored.get(aggregate_id)
+        if unstored is not None and unstored[0] == generation:
+            return unstored[1]
+        stored: AggregateRecord[S] | None = self.table.get(aggregate_id)
+        return stored or AggregateRecord()
 
     def _sent_at(self, message: faust.types.tuples.Message) -> datetime:
         """When the command was sent (its record's timestamp), never later than now.
@@ -191,8 +246,13 @@ class CommandHandler(Generic[S, C, E]):
         return min(datetime.fromtimestamp(message.timestamp, UTC), now)
 
     async def _refuse(
-        self, key: str | None, envelope: CommandEnvelope | None, error: ErrorBody, now: datetime
-    ) -> dict[str, Any]:
+        self,
+        key: str | None,
+        envelope: CommandEnvelope | None,
+        error: ErrorBody,
+        now: datetime,
+        sent: list[Awaitable[Any]],
+    ) -> Handled[S]:
         """Say on the outcome topic (keyed as the message was) and to any caller that the command was refused."""
         named = key if key is not None or envelope is None else envelope.aggregate_id
         outcome = Outcome(
@@ -204,8 +264,8 @@ class CommandHandler(Generic[S, C, E]):
             error=error,
             time=now,
         )
-        await self.outcomes.send(key=outcome.aggregate_id, value=outcome.model_dump_json().encode())
-        return self._reply(outcome, None)
+        sent.append(await self.outcomes.send(key=outcome.aggregate_id, value=outcome.model_dump_json().encode()))
+        return Handled(self._reply(outcome, None), sent)
 
     def _reused(
         self, record: AggregateRecord[S], envelope: CommandEnvelope, earlier: Outcome, now: datetime
@@ -293,11 +353,6 @@ class CommandHandler(Generic[S, C, E]):
         )
         return record.after(state, version, outcome), outcome, envelopes
 
-    async def _publish_durably(self, aggregate_id: str, events: list[EventEnvelope]) -> None:
-        """Send the events and wait until the broker has them (their ids make a resend harmless)."""
-        pending = [await self.events.send(key=aggregate_id, value=each.model_dump_json().encode()) for each in events]
-        await asyncio.gather(*pending)
-
     def _reply(self, outcome: Outcome, state: S | None) -> dict[str, Any]:
         return {
             "outcome": outcome.model_dump(mode="json"),
@@ -311,25 +366,99 @@ def readable_key(key: bytes | None) -> str | None:
     return key.decode("utf-8", errors="replace") if key is not None else None
 
 
+IN_FLIGHT = 500  # commands decided and not yet acknowledged, per agent: beyond it, deciding waits
+DRAIN_WITHIN = 5.0  # seconds a rebalance waits for the commands in flight to be acknowledged
+
+
+class Unacknowledged:
+    """How many commands the agent has taken and not yet acknowledged."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.none = asyncio.Event()
+        self.none.set()
+
+    def taken(self) -> None:
+        self.count += 1
+        self.none.clear()
+
+    def acknowledged(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self.none.set()
+
+
 def command_agent(
     app: faust.App, name: str, commands: faust.TopicT, handler: CommandHandler[Any, Any, Any], replies: Replies
 ) -> Any:
-    """The Faust agent that owns an aggregate: its commands, one at a time per partition, answered in order.
+    """The Faust agent that owns an aggregate: its commands decided one at a time per partition, in order, while the
+    broker confirms the messages of the commands before (see the module's docstring).
 
     Concurrency 1 on purpose: an aggregate's commands must apply in the order they were sent. The agent answers a
-    caller that asked for a reply itself (Faust would send it wherever the headers say, unchecked).
+    caller that asked for a reply itself (Faust would send it wherever the headers say, unchecked), and acknowledges
+    each command itself, once everything it wrote is on the broker.
     """
+    unacknowledged = Unacknowledged()
+
+    async def store_and_answer(decided: asyncio.Queue[Decided], stored: asyncio.Queue[Stored]) -> None:
+        while True:
+            event, handled, context = await decided.get()
+            for each in handled.sent:
+                await each
+            changelog = context.run(handler.store, handled, event.message.partition)
+            not_sent = await replies.answer(event, handled.reply)
+            if not_sent is not None:
+                key = readable_key(event.key)
+                await dead_letter(handler.dead_letters, key, event.value, event.message, not_sent, handler.clock())
+            await stored.put((event, changelog))
+
+    async def acknowledge(stream: faust.StreamT[bytes], stored: asyncio.Queue[Stored]) -> None:
+        while True:
+            event, changelog = await stored.get()
+            if changelog is not None:
+                await changelog
+            await stream.ack(event)
+            unacknowledged.acknowledged()
+
+    async def crash_on_failure(work: Awaitable[None]) -> None:
+        """A write the broker refused leaves memory ahead of Kafka: stop the worker, to start again from Kafka."""
+        try:
+            await work
+        except Exception as error:
+            log.exception("the %s agent could not complete a command", name)
+            await app.crash(error)
 
     async def apply_commands(stream: faust.StreamT[bytes]) -> None:
+        nonlocal unacknowledged
+        unacknowledged = Unacknowledged()  # an agent restarted has none: what it had in flight is delivered again
+        decided: asyncio.Queue[Decided] = asyncio.Queue(IN_FLIGHT)
+        stored: asyncio.Queue[Stored] = asyncio.Queue(IN_FLIGHT)
+        pipeline = [
+            asyncio.create_task(crash_on_failure(store_and_answer(decided, stored))),
+            asyncio.create_task(crash_on_failure(acknowledge(stream, stored))),
+        ]
         try:
-            async for event in stream.events():
-                key = readable_key(event.key)
-                handling = handler.handle(key, event.value, event.message)
-                reply = await timed_command(handler.aggregate.name, handler.aggregate.commands, handling)
-                not_sent = await replies.answer(event, reply)
-                if not_sent is not None:
-                    await dead_letter(handler.dead_letters, key, event.value, event.message, not_sent, handler.clock())
+            async for event in cast(faust.Stream[bytes], stream).noack().events():  # `acknowledge` acks
+                handling = handler.handle(readable_key(event.key), event.value, event.message)
+                handled = await timed_command(handler.aggregate.name, handler.aggregate.commands, handling)
+                # The event's context goes along: storing its record in RocksDB reads the partition from it.
+                unacknowledged.taken()
+                await decided.put((event, handled, contextvars.copy_context()))
         finally:
+            for each in pipeline:
+                each.cancel()
             await replies.directory.close()
 
+    async def commit_before_rebalance(_sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
+        """Acknowledge the commands in flight and commit: Faust would not (`stream_wait_empty` is off), and the
+        worker that gets a partition next would take them again."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(unacknowledged.none.wait(), DRAIN_WITHIN)
+        await app.consumer.commit()
+
+    app.on_partitions_revoked.connect(commit_before_rebalance)
     return app.agent(commands, name=name, use_reply_headers=True)(apply_commands)
+
+
+Decided = tuple[faust.EventT[bytes], Handled[Any], contextvars.Context]
+Stored = tuple[faust.EventT[bytes], Awaitable[Any] | None]

@@ -28,9 +28,6 @@ def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[
 
 
 # Open defect, as in test_worker_killed_under_load: after a SIGKILL an acknowledged change may be missing.
-@pytest.mark.xfail(
-    reason="open defect: an acknowledged change may be missing after a killed worker restarts", strict=False
-)
 async def test_one_worker_killed_and_restarted_under_load_loses_no_acknowledged_command(
     deployment: tuple[Stack, list[WorkerProcess]],
 ) -> None:

@@ -22,21 +22,14 @@ from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.http.identity import InvalidToken, claims_to_user
 from labour_tracker.messages.birthing_person import StartContractionData
 from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, CommandEnvelope, DeadLetter
+from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 KAFKA_MESSAGE = 1_000_000  # Faust's producer refuses anything larger
 
 
-class Topic:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str | None, bytes]] = []
-
-    async def send(self, *, key: str | None, value: bytes) -> None:
-        self.sent.append((key, value))
-
-
 async def parked(key: str | None, value: bytes | None, reason: str = "why") -> tuple[str | None, bytes, DeadLetter]:
-    letters = Topic()
+    letters = MemoryTopic()
     await park(letters, "x.birthing_person.commands", 1, 7, key, value, reason, NOW)  # type: ignore[arg-type]
     [(letter_key, raw)] = letters.sent
     return letter_key, raw, DeadLetter.model_validate_json(raw)
@@ -62,20 +55,20 @@ def test_a_key_that_is_not_utf8_is_read_with_its_bad_bytes_replaced() -> None:
     assert readable_key(None) is None
 
 
-def handler() -> tuple[CommandHandler[Any, Any, Any], Topic, Topic]:
-    outcomes, letters = Topic(), Topic()
-    fakes: Any = ({}, Topic(), outcomes, letters)
+def handler() -> tuple[CommandHandler[Any, Any, Any], MemoryTopic, MemoryTopic]:
+    outcomes, letters = MemoryTopic(), MemoryTopic()
+    fakes: Any = (MemoryTable(), MemoryTopic(), outcomes, letters)
     return CommandHandler(BIRTHING_PERSON, *fakes, clock=lambda: NOW), outcomes, letters
 
 
-MESSAGE: Any = SimpleNamespace(topic="x.birthing_person.commands", partition=0, offset=3, timestamp=NOW.timestamp())
+MESSAGE = message(topic="x.birthing_person.commands", offset=3, timestamp=NOW.timestamp())
 REGISTER = {"id": "c-1", "type": "birthing_person.register", "aggregate_id": "alice",
             "data": {"first_name": "Ada", "last_name": "L"}}  # fmt: skip
 
 
 async def test_a_command_without_a_key_is_refused_for_it_would_be_applied_on_the_wrong_partition() -> None:
     command_handler, outcomes, letters = handler()
-    reply = await command_handler.handle(None, json.dumps(REGISTER).encode(), MESSAGE)
+    reply = await handled_through(command_handler, None, json.dumps(REGISTER).encode(), MESSAGE)
     assert (reply["outcome"]["status"], reply["outcome"]["error"]["code"]) == ("rejected", "key_mismatch")
     assert len(letters.sent) == 1
     assert outcomes.sent[0][0] == "alice"
@@ -92,7 +85,7 @@ async def test_a_command_without_a_key_is_refused_for_it_would_be_applied_on_the
 )
 async def test_the_outcome_of_a_huge_refused_command_fits_in_a_kafka_message(envelope: dict[str, Any]) -> None:
     command_handler, outcomes, _ = handler()
-    reply = await command_handler.handle("alice", json.dumps(envelope).encode(), MESSAGE)
+    reply = await handled_through(command_handler, "alice", json.dumps(envelope).encode(), MESSAGE)
     assert reply["outcome"]["status"] == "rejected"
     [(_, outcome)] = outcomes.sent
     assert len(outcome) < 10_000

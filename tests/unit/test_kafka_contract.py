@@ -6,7 +6,6 @@ and table: every command type, every event type, each kind of rejection, dead le
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import shutil
@@ -14,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -31,6 +29,7 @@ from labour_tracker.app import app
 from labour_tracker.domain import labour, subscriber
 from labour_tracker.messages import contract
 from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, EventEnvelope, Outcome
+from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
 
 ROOT = contract.ROOT
 DOCUMENT: dict[str, Any] = json.loads((ROOT / contract.ASYNCAPI_FILE).read_text(encoding="utf-8"))
@@ -67,22 +66,6 @@ def channel_matches(channel: str, message: Any) -> list[str]:
 # ---- A story told through the real handlers, with in-memory topics and table ------------------------------------
 
 
-class MemoryTopic:
-    """Stands in for a Faust topic: keeps what the handler sends, bytes as encoded."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str | None, bytes]] = []
-
-    async def send(self, *, key: str | None, value: bytes) -> asyncio.Future[None]:
-        self.sent.append((key, value))
-        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        delivered.set_result(None)  # like Faust's: a future the broker's acknowledgement completes
-        return delivered
-
-    def json(self) -> list[tuple[str | None, Any]]:
-        return [(key, json.loads(value)) for key, value in self.sent]
-
-
 @dataclass
 class Wire:
     """Everything one aggregate's handler was given and sent."""
@@ -94,7 +77,7 @@ class Wire:
     events: MemoryTopic = field(default_factory=MemoryTopic)
     outcomes: MemoryTopic = field(default_factory=MemoryTopic)
     dead_letters: MemoryTopic = field(default_factory=MemoryTopic)
-    table: dict[str, Any] = field(default_factory=dict)
+    table: MemoryTable = field(default_factory=MemoryTable)
 
     def handler(self, aggregate: Aggregate[Any, Any, Any] | None = None) -> CommandHandler[Any, Any, Any]:
         fakes: Any = (self.table, self.events, self.outcomes, self.dead_letters)
@@ -102,16 +85,13 @@ class Wire:
 
     async def raw(self, key: str | None, value: bytes, *, aggregate: Aggregate[Any, Any, Any] | None = None) -> None:
         """Hand one message to the handler as the agent does, and keep the reply Faust would send for it."""
-        message: Any = SimpleNamespace(
-            topic=f"x.{self.aggregate.name}.commands",
-            partition=0,
-            offset=len(self.commands),
-            timestamp=self.now.timestamp(),  # sent just now
-        )
+        consumed = message(
+            topic=f"x.{self.aggregate.name}.commands", offset=len(self.commands), timestamp=self.now.timestamp()
+        )  # sent just now
         self.commands.append((key, value))
-        reply = await self.handler(aggregate).handle(key, value, message)
+        reply = await handled_through(self.handler(aggregate), key, value, consumed)
         # What Agent._reply sends to the Faust-Ag-ReplyTo topic: a ReqRepResponse of the agent's answer.
-        self.replies.append(ReqRepResponse(key=key, value=reply, correlation_id=f"r-{message.offset}").dumps())
+        self.replies.append(ReqRepResponse(key=key, value=reply, correlation_id=f"r-{consumed.offset}").dumps())
 
     async def command(
         self, aggregate_id: str, type_name: str, data: dict[str, Any] | None = None, *, at: datetime | None = None

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from faust.types import TP
 from prometheus_client.parser import text_string_to_metric_families
 
+from labour_tracker.agents.command_handler import Handled
 from labour_tracker.http.metrics import metrics as metrics_view
 from labour_tracker.http.metrics import timed_requests
 from labour_tracker.metrics import REGISTRY, ConsumerLag, timed_command
@@ -25,12 +26,12 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def reply(status: str, command_type: str | None, code: str | None = None) -> dict[str, Any]:
+def reply(status: str, command_type: str | None, code: str | None = None) -> Handled[Any]:
     error = {"code": code, "kind": "domain", "description": "…"} if code else None
-    return {"outcome": {"status": status, "command_type": command_type, "error": error}, "state": None}
+    return Handled({"outcome": {"status": status, "command_type": command_type, "error": error}, "state": None})
 
 
-async def answered(value: dict[str, Any]) -> dict[str, Any]:
+async def answered(value: Handled[Any]) -> Handled[Any]:
     await asyncio.sleep(0)
     return value
 

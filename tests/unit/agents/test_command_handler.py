@@ -1,16 +1,15 @@
-"""A command redelivered after a crash that lost its table write is decided again exactly as the first time."""
+"""The command handler: redelivered commands, and commands decided before the one before them is stored."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from labour_tracker.agents.command_handler import Aggregate, CommandHandler
 from labour_tracker.domain import labour
 from labour_tracker.messages.birthing_person import COMMANDS
+from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
 
 PERSON: Aggregate[Any, Any, Any] = Aggregate(
     name="birthing_person",
@@ -22,27 +21,6 @@ PERSON: Aggregate[Any, Any, Any] = Aggregate(
 )
 
 
-class Topic:
-    """Records what is sent, and says the broker has it."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    async def send(self, *, key: str, value: bytes) -> asyncio.Future[None]:
-        self.sent.append(json.loads(value))
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
-
-@dataclass
-class Message:
-    timestamp: float | None
-    topic: str = "birthing_person.commands"
-    partition: int = 0
-    offset: int = 0
-
-
 def command(command_id: str, command_type: str, data: dict[str, Any]) -> bytes:
     return json.dumps({"id": command_id, "type": command_type, "aggregate_id": "p1", "data": data}).encode()
 
@@ -50,27 +28,71 @@ def command(command_id: str, command_type: str, data: dict[str, Any]) -> bytes:
 async def test_a_redelivered_command_publishes_the_same_events_however_late_it_comes_again() -> None:
     sent = datetime(2026, 11, 26, 9, 0, 0, 123000, tzinfo=UTC)
     clock = [sent + timedelta(milliseconds=40)]
-    table: dict[str, Any] = {}
-    events = Topic()
-    handler = CommandHandler(PERSON, table, events, Topic(), Topic(), clock=lambda: clock[0])  # type: ignore[arg-type]
+    table, events = MemoryTable(), MemoryTopic()
+    handler = CommandHandler(PERSON, table, events, MemoryTopic(), MemoryTopic(), clock=lambda: clock[0])  # type: ignore[arg-type]
     register = command("c1", "birthing_person.register", {"first_name": "Ada", "last_name": "L"})
-    await handler.handle("p1", register, Message(sent.timestamp()))  # type: ignore[arg-type]
-    registered = table["p1"]
+    await handled_through(handler, "p1", register, message(timestamp=sent.timestamp()))
     begin = command("c2", "labour.begin", {"first_labour": True})
-    await handler.handle("p1", begin, Message(sent.timestamp()))  # type: ignore[arg-type]
-    first = events.sent[-1]
+    await handler.handle("p1", begin, message(timestamp=sent.timestamp()))
+    first = events.json()[-1]
 
-    table["p1"] = registered  # the crash: the events were published, the record of c2 was never stored
-    clock[0] += timedelta(seconds=12)  # the worker restarted, and the command comes again
-    await handler.handle("p1", begin, Message(sent.timestamp()))  # type: ignore[arg-type]
-    assert events.sent[-1] == first
-    assert first["data"]["start_time"] == "2026-11-26T09:00:00.123000Z"
+    # The crash: the events were published, the record of c2 was never stored; the worker restarted.
+    restarted = CommandHandler(PERSON, table, events, MemoryTopic(), MemoryTopic(), clock=lambda: clock[0])  # type: ignore[arg-type]
+    clock[0] += timedelta(seconds=12)  # and the command comes again
+    await handled_through(restarted, "p1", begin, message(timestamp=sent.timestamp()))
+    assert events.json()[-1] == first
+    assert first[1]["data"]["start_time"] == "2026-11-26T09:00:00.123000Z"
 
 
 async def test_a_send_time_in_the_future_is_taken_as_now() -> None:
     now = datetime(2026, 11, 26, 9, tzinfo=UTC)
-    events = Topic()
-    handler = CommandHandler(PERSON, {}, events, Topic(), Topic(), clock=lambda: now)  # type: ignore[arg-type]
+    events = MemoryTopic()
+    handler = CommandHandler(PERSON, MemoryTable(), events, MemoryTopic(), MemoryTopic(), clock=lambda: now)  # type: ignore[arg-type]
     register = command("c1", "birthing_person.register", {"first_name": "Ada", "last_name": "L"})
-    await handler.handle("p1", register, Message((now + timedelta(days=1)).timestamp()))  # type: ignore[arg-type]
-    assert events.sent[-1]["time"] == "2026-11-26T09:00:00Z"
+    await handled_through(handler, "p1", register, message(timestamp=(now + timedelta(days=1)).timestamp()))
+    assert events.json()[-1][1]["time"] == "2026-11-26T09:00:00Z"
+
+
+NOW = datetime(2026, 11, 26, 9, tzinfo=UTC)
+REGISTER = command("c1", "birthing_person.register", {"first_name": "Ada", "last_name": "L"})
+BEGIN = command("c2", "labour.begin", {"first_labour": True})
+
+
+def person_handler(table: MemoryTable) -> CommandHandler[Any, Any, Any]:
+    return CommandHandler(PERSON, table, MemoryTopic(), MemoryTopic(), MemoryTopic(), clock=lambda: NOW)  # type: ignore[arg-type]
+
+
+async def test_a_command_decided_before_the_one_before_is_stored_builds_on_it() -> None:
+    table = MemoryTable()
+    handler = person_handler(table)
+    registered = await handler.handle("p1", REGISTER, message(timestamp=NOW.timestamp()))
+    begun = await handler.handle("p1", BEGIN, message(timestamp=NOW.timestamp()))
+    assert "p1" not in table  # neither stored yet
+    assert begun.reply["outcome"]["status"] == "accepted"
+    assert begun.reply["outcome"]["version"] == 2  # registered (1), then labour begun (2)
+    handler.store(registered, 0)
+    assert handler.unstored["p1"][1] is begun.record  # the later record is still the one read
+    handler.store(begun, 0)
+    assert table["p1"] is begun.record and handler.unstored == {}
+    assert [record.version for _, _, record in table.changelog] == [1, 2]
+
+
+async def test_a_record_decided_before_a_rebalance_is_not_read_after_it() -> None:
+    table = MemoryTable()
+    handler = person_handler(table)
+    await handler.handle("p1", REGISTER, message(timestamp=NOW.timestamp()))  # never stored: the partition moved
+    after: Any = message(timestamp=NOW.timestamp())
+    after.generation_id = 2
+    refused = await handler.handle("p1", BEGIN, after)
+    assert (
+        refused.reply["outcome"]["error"]["code"] == "birthing_person_not_found"
+    )  # the register is delivered again first
+
+
+async def test_a_redelivered_command_stores_its_record_again_so_a_changelog_that_missed_it_gets_it() -> None:
+    table = MemoryTable()
+    handler = person_handler(table)
+    first = await handled_through(handler, "p1", REGISTER, message(timestamp=NOW.timestamp()))
+    again = await handled_through(handler, "p1", REGISTER, message(timestamp=NOW.timestamp(), offset=1))
+    assert again == first
+    assert [key for _, key, _ in table.changelog] == ["p1", "p1"]

@@ -3,10 +3,8 @@ worker: an Idempotency-Key is one command, an empty one is refused, and contact 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,6 +17,7 @@ from labour_tracker.http.errors import ApiError
 from labour_tracker.http.plumbing import command_id
 from labour_tracker.http.routes import ROUTES
 from labour_tracker.messages.subscriber import ContactMethodsData
+from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 
@@ -44,22 +43,15 @@ def test_a_contact_method_given_twice_is_refused_as_documented() -> None:
     assert len(ContactMethodsData.model_validate_json('{"contact_methods": ["sms", "email"]}').contact_methods) == 2
 
 
-class Topic:
-    async def send(self, *, key: str | None, value: bytes) -> asyncio.Future[None]:
-        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        delivered.set_result(None)  # like Faust's: a future the broker's acknowledgement completes
-        return delivered
-
-
 async def test_a_command_id_used_again_for_another_command_is_refused_not_answered_with_the_first() -> None:
-    table: dict[str, Any] = {}
-    fakes: Any = (table, Topic(), Topic(), Topic())
+    table = MemoryTable()
+    fakes: Any = (table, MemoryTopic(), MemoryTopic(), MemoryTopic())
     handler = CommandHandler(BIRTHING_PERSON, *fakes, clock=lambda: NOW)
-    message: Any = SimpleNamespace(topic="x", partition=0, offset=0, timestamp=NOW.timestamp())
+    consumed = message(timestamp=NOW.timestamp())
 
     async def send(command_type: str, data: dict[str, Any]) -> dict[str, Any]:
         envelope = {"id": "key-1", "type": command_type, "aggregate_id": "alice", "data": data}
-        reply: dict[str, Any] = await handler.handle("alice", json.dumps(envelope).encode(), message)
+        reply = await handled_through(handler, "alice", json.dumps(envelope).encode(), consumed)
         return reply["outcome"]
 
     assert (await send("birthing_person.register", {"first_name": "Ada", "last_name": "L"}))["status"] == "accepted"

@@ -1,0 +1,63 @@
+"""In-memory stand-ins for the Faust topics and table a CommandHandler writes to, for unit tests of the handler."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from labour_tracker.agents.command_handler import CommandHandler
+
+
+def delivered() -> asyncio.Future[None]:
+    """What Faust's send returns: a future the broker's acknowledgement completes (here, at once)."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return done
+
+
+class MemoryTopic:
+    """Keeps what is sent to it, bytes as encoded."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str | None, bytes]] = []
+
+    async def send(self, *, key: str | None, value: bytes) -> asyncio.Future[None]:
+        self.sent.append((key, value))
+        return delivered()
+
+    def json(self) -> list[tuple[str | None, Any]]:
+        return [(key, json.loads(value)) for key, value in self.sent]
+
+
+class MemoryTable(dict[str, Any]):
+    """A table whose store is itself; keeps what went to its changelog."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changelog: list[tuple[int, str, Any]] = []
+
+    @property
+    def data(self) -> MemoryTable:
+        return self
+
+    def send_changelog(self, partition: int, key: str, value: Any) -> asyncio.Future[None]:
+        self.changelog.append((partition, key, value))
+        return delivered()
+
+
+def message(*, timestamp: float, topic: str = "x.commands", partition: int = 0, offset: int = 0) -> Any:
+    """A consumed message as the handler reads it (one consumer generation throughout)."""
+    return SimpleNamespace(topic=topic, partition=partition, offset=offset, timestamp=timestamp, generation_id=1)
+
+
+async def handled_through(
+    handler: CommandHandler[Any, Any, Any], key: str | None, value: bytes | None, consumed: Any
+) -> dict[str, Any]:
+    """One command taken as the agent takes it: decided, its sends confirmed, its record stored; returns the reply."""
+    handled = await handler.handle(key, value, consumed)
+    for each in handled.sent:
+        await each
+    handler.store(handled, consumed.partition)
+    return handled.reply
