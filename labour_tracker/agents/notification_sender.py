@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 import faust
@@ -98,7 +99,6 @@ class NotificationSender:
         dead_letters: faust.TopicT,
         channels: Mapping[ContactMethod, Channel],
         policy: RetryPolicy,
-        durable: Callable[[], Awaitable[None]],  # returns once everything written so far is safe in Kafka
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -107,7 +107,6 @@ class NotificationSender:
         self.dead_letters = dead_letters
         self.channels = channels
         self.policy = policy
-        self.durable = durable
         self.clock = clock
         self.sleep = sleep
 
@@ -117,7 +116,7 @@ class NotificationSender:
             record: AggregateRecord[n.Notification] = self.table.get(delivery.notification_id) or AggregateRecord()
             if record.state is not None and record.state.is_final:
                 return  # sent or failed before: a repeat
-            final = await self._deliver(record, delivery)
+            final = await self._deliver(record, delivery, message.partition)
         except Unusable as error:
             await dead_letter(self.dead_letters, key, value, message, str(error), self.clock())
             return
@@ -129,7 +128,9 @@ class NotificationSender:
         if final.status is n.NotificationStatus.FAILED and final.reason and final.reason.startswith(GAVE_UP):
             await dead_letter(self.dead_letters, key, value, message, final.reason, self.clock())
 
-    async def _deliver(self, record: AggregateRecord[n.Notification], delivery: NotificationDelivery) -> n.Notification:
+    async def _deliver(
+        self, record: AggregateRecord[n.Notification], delivery: NotificationDelivery, partition: int
+    ) -> n.Notification:
         channel = self.channels[delivery.channel]
         message = outgoing(delivery)
         interrupted = record.state is not None  # pending: an earlier send stopped before its outcome was recorded
@@ -146,39 +147,52 @@ class NotificationSender:
         )
         while True:
             notification = n.attempted(notification, now=self.clock())
-            record = await self._store(record, notification)
-            await self.durable()  # pending is safe before the provider is called: a crash cannot send twice
+            record, stored = self._store(record, notification, partition)
+            await stored  # pending is safe in Kafka before the provider is called: a crash cannot send twice
             try:
                 provider_id = await channel.delivered_before(message) if interrupted else None
                 interrupted = False
                 provider_id = provider_id or await channel.send(message, now=self.clock())
             except DeliveryUnknown as unknown:
-                return await self._finish(record, n.failed(notification, reason=unknown.reason, now=self.clock()))
+                return await self._finish(
+                    record, n.failed(notification, reason=unknown.reason, now=self.clock()), partition
+                )
             except Permanent as refusal:
-                return await self._finish(record, n.failed(notification, reason=refusal.reason, now=self.clock()))
+                return await self._finish(
+                    record, n.failed(notification, reason=refusal.reason, now=self.clock()), partition
+                )
             except Transient as failure:
                 if self.policy.gives_up_after(notification.attempts):
                     reason = f"{GAVE_UP} {notification.attempts} attempts: {failure.reason}"
-                    return await self._finish(record, n.failed(notification, reason=reason, now=self.clock()))
+                    return await self._finish(
+                        record, n.failed(notification, reason=reason, now=self.clock()), partition
+                    )
                 wait = self.policy.delay(notification.attempts)
                 log.warning("notification %s: %s; retrying in %.1f s", notification.id, failure.reason, wait)
                 await self.sleep(wait)
                 continue
-            return await self._finish(record, n.sent(notification, provider_id=provider_id, now=self.clock()))
+            sent = n.sent(notification, provider_id=provider_id, now=self.clock())
+            return await self._finish(record, sent, partition)
 
-    async def _store(
-        self, record: AggregateRecord[n.Notification], notification: n.Notification
-    ) -> AggregateRecord[n.Notification]:
+    def _store(
+        self, record: AggregateRecord[n.Notification], notification: n.Notification, partition: int
+    ) -> tuple[AggregateRecord[n.Notification], Awaitable[Any]]:
+        """Write the status to the table and its changelog; returns the record and the changelog's acknowledgement
+        (awaited rather than a producer flush, which Faust ends early when its buffer is slow)."""
         changed = replace(record, state=notification, version=record.version + 1)  # the mirror keeps the highest
-        self.table[notification.id] = changed
-        return changed
+        self.table.data[notification.id] = changed
+        stored: Awaitable[Any] = self.table.send_changelog(partition, notification.id, changed)
+        return changed, stored
 
-    async def _finish(self, record: AggregateRecord[n.Notification], notification: n.Notification) -> n.Notification:
+    async def _finish(
+        self, record: AggregateRecord[n.Notification], notification: n.Notification, partition: int
+    ) -> n.Notification:
         """Record the outcome and announce it, both durable at once: the window for a lost outcome stays short."""
-        record = await self._store(record, notification)
+        record, stored = self._store(record, notification, partition)
         envelope = outcome_envelope(record, self.clock())
-        await self.events.send(key=notification.id, value=envelope.model_dump_json().encode())
-        await self.durable()
+        published = await self.events.send(key=notification.id, value=envelope.model_dump_json().encode())
+        await stored
+        await published
         await self.channels[notification.channel].settled(notification.id)
         notifications_total.labels(channel=notification.channel.value, status=notification.status.value).inc()
         if notification.status is n.NotificationStatus.FAILED:
@@ -200,7 +214,6 @@ async def notification_sender_agent(stream: faust.StreamT[bytes]) -> None:
         topics.dead_letters,
         channels,
         RetryPolicy(app.settings.notify_max_attempts, app.settings.notify_retry_delay),
-        durable=app.producer.flush,
     )
     try:
         async for event in stream.events():

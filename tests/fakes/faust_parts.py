@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,19 +33,23 @@ class MemoryTopic:
 
 
 class MemoryTable(dict[str, Any]):
-    """A table whose store is itself; keeps what went to its changelog."""
+    """A table whose store is itself; keeps what went to its changelog, and which of it the writer waited for."""
 
     def __init__(self) -> None:
         super().__init__()
         self.changelog: list[tuple[int, str, Any]] = []
+        self.awaited: list[tuple[str, Any]] = []  # changelog records whose acknowledgement was awaited
 
     @property
     def data(self) -> MemoryTable:
         return self
 
-    def send_changelog(self, partition: int, key: str, value: Any) -> asyncio.Future[None]:
+    def send_changelog(self, partition: int, key: str, value: Any) -> Awaitable[None]:
         self.changelog.append((partition, key, value))
-        return delivered()
+        return self._acknowledgement(key, value)
+
+    async def _acknowledgement(self, key: str, value: Any) -> None:
+        self.awaited.append((key, value))
 
 
 def message(*, timestamp: float, topic: str = "x.commands", partition: int = 0, offset: int = 0) -> Any:
@@ -59,5 +64,7 @@ async def handled_through(
     handled = await handler.handle(key, value, consumed)
     for each in handled.sent:
         await each
-    handler.store(handled, consumed.partition)
+    stored = handler.store(handled, consumed.partition)
+    if stored is not None:
+        await stored
     return handled.reply

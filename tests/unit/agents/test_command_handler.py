@@ -70,9 +70,9 @@ async def test_a_command_decided_before_the_one_before_is_stored_builds_on_it() 
     assert "p1" not in table  # neither stored yet
     assert begun.reply["outcome"]["status"] == "accepted"
     assert begun.reply["outcome"]["version"] == 2  # registered (1), then labour begun (2)
-    handler.store(registered, 0)
+    await handler.store(registered, 0)  # type: ignore[misc]
     assert handler.unstored["p1"][1] is begun.record  # the later record is still the one read
-    handler.store(begun, 0)
+    await handler.store(begun, 0)  # type: ignore[misc]
     assert table["p1"] is begun.record and handler.unstored == {}
     assert [record.version for _, _, record in table.changelog] == [1, 2]
 

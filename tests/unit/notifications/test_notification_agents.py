@@ -24,6 +24,7 @@ from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.notifications.channel import DeliveryUnknown, Outgoing, Permanent, Transient
 from labour_tracker.notifications.retry import RetryPolicy
 from labour_tracker.tables.records import AggregateRecord
+from tests.fakes.faust_parts import MemoryTable
 
 T0 = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 
@@ -80,7 +81,7 @@ def message_at(offset: int) -> Any:
 class Notifier:
     persons: dict[str, Any] = field(default_factory=dict)
     subscribers: dict[str, Any] = field(default_factory=dict)
-    statuses: dict[str, Any] = field(default_factory=dict)
+    statuses: MemoryTable = field(default_factory=MemoryTable)
     requests: MemoryTopic = field(default_factory=MemoryTopic)
     deliveries: MemoryTopic = field(default_factory=MemoryTopic)
     events: MemoryTopic = field(default_factory=MemoryTopic)
@@ -88,7 +89,6 @@ class Notifier:
     sms: FakeChannel = field(default_factory=FakeChannel)
     email: FakeChannel = field(default_factory=FakeChannel)
     waits: list[float] = field(default_factory=list)
-    flushes: int = 0
 
     def fan_out(self) -> NotificationFanOut:
         fakes: Any = (self.persons, self.subscribers, self.requests, self.deliveries, self.dead_letters)
@@ -98,15 +98,12 @@ class Notifier:
         channels: Any = {ContactMethod.SMS: Adapter(self.sms), ContactMethod.EMAIL: Adapter(self.email)}
         table: Any = self.statuses
 
-        async def durable() -> None:
-            self.flushes += 1
-
         async def sleep(seconds: float) -> None:
             self.waits.append(seconds)
 
         policy = RetryPolicy(max_attempts=3, first_delay=0.5)
         fakes: Any = (self.events, self.dead_letters)
-        return NotificationSender(table, *fakes, channels, policy, durable, clock=lambda: T0, sleep=sleep)
+        return NotificationSender(table, *fakes, channels, policy, clock=lambda: T0, sleep=sleep)
 
     async def event(self, envelope: EventEnvelope) -> None:
         await self.fan_out().on_person_event(envelope.aggregate_id, envelope.model_dump_json().encode(), message_at(0))
@@ -218,20 +215,20 @@ async def test_a_redelivered_event_and_redelivered_deliveries_send_nothing_more(
 
 
 async def test_pending_is_durable_before_the_provider_is_called(notifier: Notifier) -> None:
-    flushes_at_send: list[int] = []
+    awaited_at_send: list[list[Any]] = []
     original = notifier.sms.send
 
     async def spying(message: Outgoing, *, now: datetime) -> str:
-        flushes_at_send.append(notifier.flushes)
-        (status,) = (each.state for each in notifier.statuses.values() if each.state.channel == "sms")
-        assert status.status is notification.NotificationStatus.PENDING and status.attempts == 1
+        awaited_at_send.append([record.state.status for _, record in notifier.statuses.awaited])
         return await original(message, now=now)
 
     notifier.sms.send = spying  # type: ignore[method-assign]
     notifier.persons["bea"] = person("sam")
     await notifier.event(trigger())
-    assert flushes_at_send == [1]
-    assert notifier.flushes == 2  # and the outcome with its event at once
+    # The SMS is the first delivery: only its pending status was written, and the broker had it before the send.
+    assert awaited_at_send == [[notification.NotificationStatus.PENDING]]
+    sms = [record.state.status for key, record in notifier.statuses.awaited if record.state.channel == "sms"]
+    assert sms == [notification.NotificationStatus.PENDING, notification.NotificationStatus.SENT]
 
 
 async def test_transient_failures_are_retried_with_backoff_then_sent(notifier: Notifier) -> None:
