@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from labour_tracker.domain import labour, subscriber
+from labour_tracker.kafka_history import batches_up_to, rewind
 from labour_tracker.messages.codec import from_data
 from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.mirror.schema import check_schema_name
@@ -85,16 +86,12 @@ async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ConsumerRecord
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="labour-tracker-check", enable_auto_commit=False)
     await consumer.start()
     try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        remaining = {tp for tp in partitions if ends[tp] > 0}
-        while remaining:
-            for tp, records in (await consumer.getmany(*remaining, timeout_ms=500)).items():
+        ends = await rewind(consumer, partitions)
+        async for batch in batches_up_to(consumer, ends):
+            for tp, records in batch.items():
                 for record in records:
                     if record.offset < ends[tp]:
                         yield record
-            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
     finally:
         await consumer.stop()
 

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from labour_tracker.kafka_history import batches_up_to, rewind
 from labour_tracker.mirror.database import Database
 from labour_tracker.mirror.rows import Change, Unreadable, read_change
 from labour_tracker.mirror.writer import MirrorWriter
@@ -102,14 +103,9 @@ class ChangelogMirror:
         consumer = self.consumer(group_id)
         await consumer.start()
         try:
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            remaining = {tp for tp in partitions if ends[tp] > 0}
-            while remaining:
-                fetched = await consumer.getmany(*remaining, timeout_ms=500, max_records=self.batch_size)
-                await self._mirror(fetched, asyncio.Event())
-                remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+            ends = await rewind(consumer, partitions)
+            async for batch in batches_up_to(consumer, ends, max_records=self.batch_size):
+                await self._mirror(batch, asyncio.Event())
             if partitions:
                 await consumer.commit({tp: ends[tp] for tp in partitions})
         finally:
