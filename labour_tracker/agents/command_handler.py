@@ -420,32 +420,34 @@ def command_agent(
             await stream.ack(event)
             unacknowledged.acknowledged()
 
-    async def crash_on_failure(work: Awaitable[None]) -> None:
-        """A write the broker refused leaves memory ahead of Kafka: stop the worker, to start again from Kafka."""
+    async def decide(stream: faust.StreamT[bytes], decided: asyncio.Queue[Decided]) -> None:
+        async for event in cast(faust.Stream[bytes], stream).noack().events():  # `acknowledge` acks
+            handling = handler.handle(readable_key(event.key), event.value, event.message)
+            handled = await timed_command(handler.aggregate.name, handler.aggregate.commands, handling)
+            unacknowledged.taken()
+            # The event's context goes along: storing its record in RocksDB reads the partition from it.
+            await decided.put((event, handled, contextvars.copy_context()))
+
+    async def crash_on_failure(step: Awaitable[None]) -> None:
+        """A step that fails leaves memory ahead of Kafka, and commands half done: stop the worker rather than let
+        the agent restart on top of that; started again, it takes every unacknowledged command again, in order."""
         try:
-            await work
+            await step
         except Exception as error:
-            log.exception("the %s agent could not complete a command", name)
+            log.exception("the %s agent failed", name)
             await app.crash(error)
 
     async def apply_commands(stream: faust.StreamT[bytes]) -> None:
-        nonlocal unacknowledged
-        unacknowledged = Unacknowledged()  # an agent restarted has none: what it had in flight is delivered again
         decided: asyncio.Queue[Decided] = asyncio.Queue(IN_FLIGHT)
         stored: asyncio.Queue[Stored] = asyncio.Queue(IN_FLIGHT)
-        pipeline = [
+        later_steps = [
             asyncio.create_task(crash_on_failure(store_and_answer(decided, stored))),
             asyncio.create_task(crash_on_failure(acknowledge(stream, stored))),
         ]
         try:
-            async for event in cast(faust.Stream[bytes], stream).noack().events():  # `acknowledge` acks
-                handling = handler.handle(readable_key(event.key), event.value, event.message)
-                handled = await timed_command(handler.aggregate.name, handler.aggregate.commands, handling)
-                # The event's context goes along: storing its record in RocksDB reads the partition from it.
-                unacknowledged.taken()
-                await decided.put((event, handled, contextvars.copy_context()))
+            await crash_on_failure(decide(stream, decided))
         finally:
-            for each in pipeline:
+            for each in later_steps:
                 each.cancel()
             await replies.directory.close()
 
