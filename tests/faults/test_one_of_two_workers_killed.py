@@ -27,7 +27,6 @@ def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[
         yield stack, workers
 
 
-# Open defect, as in test_worker_killed_under_load: after a SIGKILL an acknowledged change may be missing.
 async def test_one_worker_killed_and_restarted_under_load_loses_no_acknowledged_command(
     deployment: tuple[Stack, list[WorkerProcess]],
 ) -> None:
