@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -68,6 +70,44 @@ class PromptTransport(faust_aiokafka.Transport):
     Consumer = PromptConsumer
 
 
+FRAMES = ("cr_frame", "gi_frame", "ag_frame")  # of a coroutine, a generator, an async generator
+
+
+def _awaited(awaitable: Any) -> Any:
+    """What a coroutine or generator is suspended on, if that has frames of its own."""
+    inner = next((getattr(awaitable, name) for name in ("cr_await", "gi_yieldfrom", "ag_await")
+                  if getattr(awaitable, name, None) is not None), None)  # fmt: skip
+    if inner is None or any(hasattr(inner, name) for name in FRAMES):
+        return inner
+    if isinstance(inner, asyncio.Task):
+        return inner.get_coro()
+    # A wrapper (what `coroutine.__await__()` or an async generator's `asend` gives) names its coroutine nowhere
+    # public; the garbage collector knows it.
+    return next((each for each in gc.get_referents(inner) if any(hasattr(each, name) for name in FRAMES)), None)
+
+
+def awaited_frames(awaitable: Any) -> list[Any]:
+    """The frames of a coroutine and of everything it awaits in turn, outermost first."""
+    frames: list[Any] = []
+    while awaitable is not None and len(frames) < 100:
+        frame = next((getattr(awaitable, name) for name in FRAMES if getattr(awaitable, name, None)), None)
+        if frame is not None:
+            frames.append(frame)
+        awaitable = _awaited(awaitable)
+    return frames
+
+
+def log_task_stacks() -> None:
+    """Where each of the worker's coroutines waits (on SIGUSR2): mode's SIGUSR1 dump shows only threads, which in a
+    stuck worker all wait in their event loops. File, line and function only: no values, so no personal data."""
+    for task in asyncio.all_tasks():
+        where = " <- ".join(
+            f"{frame.f_code.co_name} ({frame.f_code.co_filename}:{frame.f_lineno})"
+            for frame in reversed(awaited_frames(task.get_coro()))
+        )
+        logging.getLogger(__name__).warning("task %s waits in %s", task.get_name(), where)
+
+
 class LabourTrackerApp(faust.App):
     """A Faust app whose worker web server also serves the REST API."""
 
@@ -116,6 +156,7 @@ class LabourTrackerApp(faust.App):
         # the event loop cost far less than the default 5 ms, which dominated command latency.
         sys.setswitchinterval(0.0005)
         await super().on_started()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, log_task_stacks)
         await declare_topics()
         self.topics_declared.set()
 

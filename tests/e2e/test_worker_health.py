@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import tempfile
 import urllib.error
 import urllib.request
@@ -72,3 +74,14 @@ def test_readiness_reports_postgres_down_and_recovers_when_it_returns(
 def test_faust_web_introspection_stays_available(worker: WorkerProcess) -> None:
     with urllib.request.urlopen(f"{worker.url}/router/", timeout=5) as response:
         assert response.status == 200
+
+
+async def test_sigusr2_writes_where_each_coroutine_waits_to_the_log(worker: WorkerProcess) -> None:
+    assert worker.process is not None and worker.log is not None
+    worker.process.send_signal(signal.SIGUSR2)
+    await asyncio.sleep(2)
+    waits = [line for line in worker.log.read_text().splitlines() if " waits in " in line]
+    # Each agent, down to the await it is suspended in (not just the task's outer coroutine).
+    assert any("notification_sender_agent" in line and "handle" not in line and "events" in line for line in waits)
+    assert any(line.count(" <- ") >= 3 and "decide (" in line for line in waits), waits[:5]
+    assert worker.process.poll() is None, "the worker goes on"
