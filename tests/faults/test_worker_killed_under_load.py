@@ -28,7 +28,7 @@ def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[
     worker.stop()
 
 
-# Open defect, kept visible rather than hidden: in 2 of 8 runs (both in the full suite), after the restart one
+# Open defect, kept visible rather than hidden: in 3 of 9 runs (all in the full suite), after the restart one
 # person's commands went unanswered for 90 s (the worker ready, no rebalance logged), as the notification kill
 # test's deliveries sometimes stop. Acknowledged commands are no longer lost: that part of the check has passed
 # every run since it was fixed.
