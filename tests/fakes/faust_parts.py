@@ -31,6 +31,9 @@ class MemoryTopic:
     def json(self) -> list[tuple[str | None, Any]]:
         return [(key, json.loads(value)) for key, value in self.sent]
 
+    def values(self) -> list[Any]:
+        return [value for _, value in self.json()]
+
 
 class MemoryTable(dict[str, Any]):
     """A table whose store is itself; keeps what went to its changelog, and which of it the writer waited for."""

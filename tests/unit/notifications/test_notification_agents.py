@@ -5,7 +5,6 @@ The messages they produce are checked against the committed contract in docs/sch
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,23 +23,9 @@ from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.notifications.channel import DeliveryUnknown, Outgoing, Permanent, Transient
 from labour_tracker.notifications.retry import RetryPolicy
 from labour_tracker.tables.records import AggregateRecord
-from tests.fakes.faust_parts import MemoryTable
+from tests.fakes.faust_parts import MemoryTable, MemoryTopic
 
 T0 = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
-
-
-class MemoryTopic:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str | None, bytes]] = []
-
-    async def send(self, *, key: str | None, value: bytes) -> asyncio.Future[None]:
-        self.sent.append((key, value))
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
-    def json(self) -> list[Any]:
-        return [json.loads(value) for _, value in self.sent]
 
 
 @dataclass
@@ -178,7 +163,7 @@ def notifier() -> Notifier:
 
 
 def outcomes(world: Notifier) -> dict[tuple[str, str], str]:
-    return {(each["data"]["subscriber_id"], each["data"]["channel"]): each["type"] for each in world.events.json()}
+    return {(each["data"]["subscriber_id"], each["data"]["channel"]): each["type"] for each in world.events.values()}
 
 
 @pytest.mark.parametrize("event_type", sorted(notification.TRIGGERS))
@@ -235,7 +220,7 @@ async def test_transient_failures_are_retried_with_backoff_then_sent(notifier: N
     notifier.persons["bea"] = person("sam")
     notifier.sms.script = [Transient("Twilio answered HTTP 429"), Transient("Twilio answered HTTP 500")]
     await notifier.event(trigger())
-    (sent,) = notifier.events.json()
+    (sent,) = notifier.events.values()
     assert (sent["type"], sent["data"]["attempts"]) == ("notification.sent", 3)
     assert 0.25 <= notifier.waits[0] <= 0.5 and 0.5 <= notifier.waits[1] <= 1.0
     assert notifier.dead_letters.sent == []
@@ -245,10 +230,10 @@ async def test_retries_exhausted_fail_it_with_the_reason_and_park_a_dead_letter(
     notifier.persons["bea"] = person("sam")
     notifier.sms.script = [Transient("Twilio answered HTTP 500")] * 3
     await notifier.event(trigger())
-    (failed,) = notifier.events.json()
+    (failed,) = notifier.events.values()
     assert failed["type"] == "notification.failed"
     assert failed["data"]["reason"] == "gave up after 3 attempts: Twilio answered HTTP 500"
-    (letter,) = notifier.dead_letters.json()
+    (letter,) = notifier.dead_letters.values()
     assert letter["reason"] == failed["data"]["reason"]
     assert len(notifier.waits) == 2
 
@@ -291,7 +276,7 @@ async def test_a_pending_found_on_redelivery_is_never_sent_blindly(notifier: Not
     await notifier.deliver_all()
     assert notifier.sms.sent == [] and notifier.email.sent == []
     assert outcomes(notifier) == {("ola", "sms"): "notification.failed", ("ola", "email"): "notification.sent"}
-    email = next(each for each in notifier.events.json() if each["type"] == "notification.sent")
+    email = next(each for each in notifier.events.values() if each["type"] == "notification.sent")
     assert email["data"]["provider_id"] == "pickup/x.eml"
 
     notifier.events.sent.clear()
@@ -326,7 +311,7 @@ async def test_unreadable_messages_are_parked_and_the_agents_go_on(
         "delivery": notifier.sender().handle,
     }[topic]
     await handle(key, value, message_at(7))
-    (letter,) = notifier.dead_letters.json()
+    (letter,) = notifier.dead_letters.values()
     assert (letter["reason"], letter["offset"]) == (reason, 7)
     assert fit("DeadLetter", letter) == []
 
@@ -338,7 +323,7 @@ async def test_a_delivery_whose_id_is_not_derived_from_its_event_is_parked_not_s
     _, value = notifier.deliveries.sent[0]
     forged = json.loads(value) | {"notification_id": "../../etc/passwd"}
     await notifier.sender().handle("../../etc/passwd", json.dumps(forged).encode(), message_at(1))
-    assert notifier.sms.sent == [] and "derived" in notifier.dead_letters.json()[0]["reason"]
+    assert notifier.sms.sent == [] and "derived" in notifier.dead_letters.values()[0]["reason"]
 
 
 async def test_events_for_unknown_people_are_parked_and_other_events_are_skipped(notifier: Notifier) -> None:
@@ -347,7 +332,7 @@ async def test_events_for_unknown_people_are_parked_and_other_events_are_skipped
     assert notifier.requests.sent == [] and notifier.dead_letters.sent == []
     stranger = trigger().model_copy(update={"aggregate_id": "nobody", "data": {"birthing_person_id": "nobody"}})
     await notifier.fan_out().on_person_event("nobody", stranger.model_dump_json().encode(), message_at(1))
-    assert notifier.dead_letters.json()[0]["reason"] == "no such birthing person on this partition"
+    assert notifier.dead_letters.values()[0]["reason"] == "no such birthing person on this partition"
 
 
 async def test_what_the_notifier_sends_fits_the_committed_contract(notifier: Notifier) -> None:
