@@ -26,23 +26,10 @@ import pytest
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
-from labour_tracker.devstack.worker import WorkerProcess
 from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
-from tests.e2e.conftest import Caller, MakeCaller, Response, Stack, caller_factory, new_stack
+from tests.e2e.conftest import Caller, MakeCaller, Response, caller_factory, new_stack
+from tests.e2e.test_notifications import Deployment
 from tests.fakes.twilio_api import FakeTwilio
-
-
-@dataclass
-class Deployment:
-    stack: Stack
-    worker: WorkerProcess
-    twilio: FakeTwilio
-    sftp: SftpServer
-
-    @property
-    def log(self) -> Path:
-        assert self.worker.log is not None
-        return self.worker.log
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +45,8 @@ def deployment(
         LABOUR_TRACKER_NOTIFY_MAX_ATTEMPTS="2",
         LABOUR_TRACKER_NOTIFY_RETRY_DELAY="0.1",
     )
-    worker = stack.worker("personal-data-in-logs")
-    worker.start()
-    try:
-        yield Deployment(stack, worker, twilio_api, sftp)
-    finally:
-        worker.stop()
+    with Deployment.running(stack, "personal-data-in-logs", twilio_api, sftp) as deployed:
+        yield deployed
 
 
 @dataclass(frozen=True)

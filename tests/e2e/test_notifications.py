@@ -14,11 +14,13 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -45,6 +47,22 @@ class Deployment:
     def topic(self, suffix: str) -> str:
         return f"{self.stack.env['LABOUR_TRACKER_TOPIC_PREFIX']}.{suffix}"
 
+    @property
+    def log(self) -> Path:
+        assert self.worker.log is not None
+        return self.worker.log
+
+    @classmethod
+    @contextmanager
+    def running(cls, stack: Stack, name: str, twilio: FakeTwilio, sftp: SftpServer) -> Iterator[Deployment]:
+        """A worker of `stack` named `name`, started, and stopped afterwards."""
+        worker = stack.worker(name)
+        worker.start()
+        try:
+            yield cls(stack, worker, twilio, sftp)
+        finally:
+            worker.stop()
+
 
 @pytest.fixture(scope="module")
 def deployment(
@@ -59,12 +77,8 @@ def deployment(
         LABOUR_TRACKER_NOTIFY_RETRY_DELAY="0.2",
         LABOUR_TRACKER_KAFKA_SESSION_TIMEOUT="6",
     )
-    worker = stack.worker("notifications")
-    worker.start()
-    try:
-        yield Deployment(stack, worker, twilio_api, sftp)
-    finally:
-        worker.stop()
+    with Deployment.running(stack, "notifications", twilio_api, sftp) as deployed:
+        yield deployed
 
 
 @dataclass

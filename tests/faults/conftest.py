@@ -163,12 +163,9 @@ def notifying(
 ) -> Iterator[Deployment]:
     """A deployment and its worker, sending SMS through `twilio` and emails to `relay`."""
     stack = new_stack(kafka, database, **twilio.env(), **relay.worker_env(), **RETRIES)
-    worker = stack.worker(request.module.__name__.rpartition(".")[2].replace("_", "-"))
-    worker.start()
-    try:
-        yield Deployment(stack, worker, twilio, relay)
-    finally:
-        worker.stop()
+    name = request.module.__name__.rpartition(".")[2].replace("_", "-")
+    with Deployment.running(stack, name, twilio, relay) as deployed:
+        yield deployed
 
 
 @dataclass(frozen=True)
