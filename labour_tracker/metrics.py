@@ -71,7 +71,7 @@ mirror_lag_seconds = Histogram(
 
 
 class Answered(Protocol):
-    reply: dict[str, Any]
+    reply: dict[str, Any] | None
 
 
 A = TypeVar("A", bound=Answered)
@@ -82,6 +82,8 @@ async def timed_command(aggregate: str, known_types: Collection[str], handling: 
     started = time.perf_counter()
     handled = await handling
     elapsed = time.perf_counter() - started
+    if handled.reply is None:  # a command delivered again, counted when it was taken
+        return handled
     outcome = handled.reply["outcome"]
     command_type = outcome.get("command_type")
     error = outcome.get("error") or {}

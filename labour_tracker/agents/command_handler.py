@@ -149,10 +149,11 @@ async def park(
 
 @dataclass
 class Handled(Generic[S]):
-    """A command decided in memory: its reply, the sends the broker must confirm before its record is stored, and
-    that record (None when there is nothing to keep, as for a command on an aggregate that does not exist)."""
+    """A command decided in memory: its reply (None for a command delivered again whose outcome is forgotten), the
+    sends the broker must confirm before its record is stored, and that record (None when there is nothing to keep,
+    as for a command on an aggregate that does not exist)."""
 
-    reply: dict[str, Any]
+    reply: dict[str, Any] | None
     sent: list[Awaitable[Any]] = field(default_factory=list)
     aggregate_id: str | None = None
     record: AggregateRecord[S] | None = None
@@ -189,7 +190,9 @@ class CommandHandler(Generic[S, C, E]):
             self._check_addressed_here(key, envelope)
             record = self._latest(envelope.aggregate_id, message.generation_id)
             outcome = record.outcome_of(envelope.id)
-            if outcome is not None and outcome.command_type != envelope.type:
+            if record.has_taken(message.partition, message.offset):
+                pass  # delivered again: answered as before if still remembered, else (32 commands later) not at all
+            elif outcome is not None and outcome.command_type != envelope.type:
                 outcome = self._reused(record, envelope, outcome, now)  # answered, and remembered as it was
             elif outcome is None:
                 record, outcome, events = self._apply(record, envelope, now)
@@ -197,12 +200,18 @@ class CommandHandler(Generic[S, C, E]):
                     sent.append(
                         await self.events.send(key=envelope.aggregate_id, value=each.model_dump_json().encode())
                     )
-            sent.append(await self.outcomes.send(key=envelope.aggregate_id, value=outcome.model_dump_json().encode()))
+            if outcome is not None:
+                sent.append(
+                    await self.outcomes.send(key=envelope.aggregate_id, value=outcome.model_dump_json().encode())
+                )
+            reply = self._reply(outcome, record.state) if outcome is not None else None
             if record.state is None:
-                return Handled(self._reply(outcome, None), sent)
+                return Handled(reply, sent)
+            if not record.has_taken(message.partition, message.offset):
+                record = record.taken_at(message.partition, message.offset)
             # Stored again even when unchanged (a redelivery): a record a crash kept from the changelog gets there.
             self.unstored[envelope.aggregate_id] = (message.generation_id, record)
-            return Handled(self._reply(outcome, record.state), sent, envelope.aggregate_id, record)
+            return Handled(reply, sent, envelope.aggregate_id, record)
         except Rejected as rejected:
             if rejected.dead_letter:
                 sent.append(await dead_letter(self.dead_letters, key, value, message, rejected.error.description, now))
@@ -406,7 +415,7 @@ def command_agent(
             for each in handled.sent:
                 await each
             changelog = context.run(handler.store, handled, event.message.partition)
-            not_sent = await replies.answer(event, handled.reply)
+            not_sent = await replies.answer(event, handled.reply) if handled.reply is not None else None
             if not_sent is not None:
                 key = readable_key(event.key)
                 await dead_letter(handler.dead_letters, key, event.value, event.message, not_sent, handler.clock())

@@ -1,8 +1,11 @@
-"""What a table holds per aggregate: its state, its version, and the outcomes of its latest commands.
+"""What a table holds per aggregate: its state, its version, the outcomes of its latest commands, and where in
+the command topic the last of them was.
 
-State and outcomes share one changelog record, so a redelivered command is recognised exactly when its
-effect on the state survived, and is then answered the same and not applied again. Its events were made
-durable before that record was written, so they need not be kept here.
+State, outcomes and that place share one changelog record, so a command delivered again (after a crash or a
+rebalance, from the last committed offset) is recognised exactly when its effect on the state survived, by its
+place, however many commands came after it, and is not applied again. A client's retry is a new message with
+the same command id: it is recognised by its outcome while that is among the latest RECENT_COMMANDS. Events
+were made durable before the record was written, so they need not be kept here.
 """
 
 from __future__ import annotations
@@ -26,12 +29,20 @@ class AggregateRecord(Generic[S]):
     state: S | None = None
     version: int = 0
     processed: tuple[Outcome, ...] = ()
+    last_command: tuple[int, int] | None = None  # (partition, offset) of the last command taken
 
     def outcome_of(self, command_id: str) -> Outcome | None:
         return next((each for each in reversed(self.processed) if each.command_id == command_id), None)
 
     def after(self, state: S | None, version: int, outcome: Outcome) -> AggregateRecord[S]:
         return replace(self, state=state, version=version, processed=(*self.processed, outcome)[-RECENT_COMMANDS:])
+
+    def has_taken(self, partition: int, offset: int) -> bool:
+        """Whether the command at that place was taken already: it is being delivered again."""
+        return self.last_command is not None and self.last_command[0] == partition and offset <= self.last_command[1]
+
+    def taken_at(self, partition: int, offset: int) -> AggregateRecord[S]:
+        return replace(self, last_command=(partition, offset))
 
 
 class RecordCodec(codecs.Codec):

@@ -9,6 +9,7 @@ from typing import Any
 from labour_tracker.agents.command_handler import Aggregate, CommandHandler
 from labour_tracker.domain import labour
 from labour_tracker.messages.birthing_person import COMMANDS
+from labour_tracker.tables.records import RECENT_COMMANDS
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
 
 PERSON: Aggregate[Any, Any, Any] = Aggregate(
@@ -33,13 +34,13 @@ async def test_a_redelivered_command_publishes_the_same_events_however_late_it_c
     register = command("c1", "birthing_person.register", {"first_name": "Ada", "last_name": "L"})
     await handled_through(handler, "p1", register, message(timestamp=sent.timestamp()))
     begin = command("c2", "labour.begin", {"first_labour": True})
-    await handler.handle("p1", begin, message(timestamp=sent.timestamp()))
+    await handler.handle("p1", begin, message(timestamp=sent.timestamp(), offset=1))
     first = events.json()[-1]
 
     # The crash: the events were published, the record of c2 was never stored; the worker restarted.
     restarted = CommandHandler(PERSON, table, events, MemoryTopic(), MemoryTopic(), clock=lambda: clock[0])  # type: ignore[arg-type]
     clock[0] += timedelta(seconds=12)  # and the command comes again
-    await handled_through(restarted, "p1", begin, message(timestamp=sent.timestamp()))
+    await handled_through(restarted, "p1", begin, message(timestamp=sent.timestamp(), offset=1))
     assert events.json()[-1] == first
     assert first[1]["data"]["start_time"] == "2026-11-26T09:00:00.123000Z"
 
@@ -66,7 +67,7 @@ async def test_a_command_decided_before_the_one_before_is_stored_builds_on_it() 
     table = MemoryTable()
     handler = person_handler(table)
     registered = await handler.handle("p1", REGISTER, message(timestamp=NOW.timestamp()))
-    begun = await handler.handle("p1", BEGIN, message(timestamp=NOW.timestamp()))
+    begun = await handler.handle("p1", BEGIN, message(timestamp=NOW.timestamp(), offset=1))
     assert "p1" not in table  # neither stored yet
     assert begun.reply["outcome"]["status"] == "accepted"
     assert begun.reply["outcome"]["version"] == 2  # registered (1), then labour begun (2)
@@ -81,7 +82,7 @@ async def test_a_record_decided_before_a_rebalance_is_not_read_after_it() -> Non
     table = MemoryTable()
     handler = person_handler(table)
     await handler.handle("p1", REGISTER, message(timestamp=NOW.timestamp()))  # never stored: the partition moved
-    after: Any = message(timestamp=NOW.timestamp())
+    after: Any = message(timestamp=NOW.timestamp(), offset=1)
     after.generation_id = 2
     refused = await handler.handle("p1", BEGIN, after)
     assert (
@@ -93,6 +94,57 @@ async def test_a_redelivered_command_stores_its_record_again_so_a_changelog_that
     table = MemoryTable()
     handler = person_handler(table)
     first = await handled_through(handler, "p1", REGISTER, message(timestamp=NOW.timestamp()))
-    again = await handled_through(handler, "p1", REGISTER, message(timestamp=NOW.timestamp(), offset=1))
+    again = await handled_through(handler, "p1", REGISTER, message(timestamp=NOW.timestamp()))
     assert again == first
     assert [key for _, key, _ in table.changelog] == ["p1", "p1"]
+
+
+def contractions(count: int) -> list[bytes]:
+    """`count` commands, each starting or ending a contraction: every one is accepted in order."""
+    return [
+        command(f"k{n}", "contraction.end", {"intensity": 5})
+        if n % 2
+        else command(f"k{n}", "contraction.start", {"intensity": 5})
+        for n in range(count)
+    ]
+
+
+def taken_at(offset: int) -> Any:
+    """The command at `offset`, sent a second after the one before."""
+    return message(timestamp=NOW.timestamp() + offset, offset=offset)
+
+
+def later_handler(table: MemoryTable, events: MemoryTopic) -> CommandHandler[Any, Any, Any]:
+    """A handler whose clock is past every send time above."""
+    later = NOW + timedelta(hours=1)
+    return CommandHandler(PERSON, table, events, MemoryTopic(), MemoryTopic(), clock=lambda: later)  # type: ignore[arg-type]
+
+
+async def test_commands_delivered_again_are_not_applied_again_however_many_came_after_them() -> None:
+    """After a crash, every command since the last committed offset comes again: more than the outcomes a record
+    remembers. Each is recognised by its place in the topic, not taken as new."""
+    table, events = MemoryTable(), MemoryTopic()
+    handler = later_handler(table, events)
+    taken = [REGISTER, BEGIN, *contractions(2 * RECENT_COMMANDS)]
+    for offset, each in enumerate(taken):
+        answer = await handled_through(handler, "p1", each, taken_at(offset))
+        assert answer is not None and answer["outcome"]["status"] == "accepted"
+    published, stored = len(events.json()), table["p1"]
+
+    restarted = later_handler(table, events)
+    answers = [await handled_through(restarted, "p1", each, taken_at(offset)) for offset, each in enumerate(taken)]
+    assert len(events.json()) == published, "nothing published twice"
+    assert table["p1"] == stored
+    assert answers[-1] == answer, "a recent command is answered as the first time"
+    assert answers[0] is None, "one too long ago to be remembered is not answered at all, rather than answered wrongly"
+
+
+async def test_a_client_retry_after_commands_delivered_again_is_answered_as_the_first_time() -> None:
+    handler = later_handler(MemoryTable(), MemoryTopic())
+    taken = [REGISTER, BEGIN, *contractions(2 * RECENT_COMMANDS)]
+    for offset, each in enumerate(taken):
+        first = await handled_through(handler, "p1", each, taken_at(offset))
+    for offset, each in enumerate(taken):  # the crash, then all of them again
+        await handled_through(handler, "p1", each, taken_at(offset))
+    retry = await handled_through(handler, "p1", taken[-1], taken_at(len(taken)))  # a new message, the same id
+    assert retry == first
