@@ -434,7 +434,11 @@ def _local_refs(value: Any) -> Any:
 def markdown_tables(document: Mapping[str, Any]) -> str:
     """The generated part of docs/kafka-contract.md: each aggregate's topics, command types and event types."""
     schemas = document["components"]["schemas"]
-    lines = [f"A retry is recognised by its command id among each aggregate's last {RECENT_COMMANDS} commands.", ""]
+    lines = [
+        f"A retry is recognised by its command id among each aggregate's last {RECENT_COMMANDS} commands; a message"
+        " delivered again (after a worker died or a partition moved) is recognised by its offset, however old.",
+        "",
+    ]
     for aggregate in AGGREGATES:
         lines += [f"### `{aggregate.name}`", "", aggregate.summary, "", "| topic | key | value |", "|---|---|---|"]
         values = {"commands": "a command (types below)", "events": "an event (types below)", "outcomes": "an outcome"}
