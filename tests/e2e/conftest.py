@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -29,6 +31,15 @@ class Stack:
     def worker(self, name: str, **env: str) -> WorkerProcess:
         directory = Path(tempfile.mkdtemp(prefix=f"labour-tracker-{name}-"))
         return WorkerProcess(env={**self.env, **env}, data_dir=directory / "data", log=directory / "worker.log")
+
+
+async def coroutine_waits(worker: WorkerProcess) -> list[str]:
+    """Where each of the worker's coroutines waits now: SIGUSR2 makes it log a line for each."""
+    assert worker.process is not None and worker.log is not None
+    logged = len(worker.log.read_text().splitlines())
+    worker.process.send_signal(signal.SIGUSR2)
+    await asyncio.sleep(2)
+    return [line for line in worker.log.read_text().splitlines()[logged:] if " waits in " in line]
 
 
 def new_stack(kafka: KafkaBroker, postgres: PostgresCluster, **env: str) -> Stack:

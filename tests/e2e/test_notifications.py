@@ -31,7 +31,7 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Caller, MakeCaller, Stack, caller_factory, new_stack
+from tests.e2e.conftest import Caller, MakeCaller, Stack, caller_factory, coroutine_waits, new_stack
 from tests.fakes.twilio_api import FakeTwilio
 
 MAX_ATTEMPTS = 8  # with 0.2 s doubling: at least 12 s of retries
@@ -349,7 +349,11 @@ async def test_a_worker_killed_mid_fan_out_and_restarted_leaves_each_subscriber_
     deployment.worker.kill()
     assert len(watch.of(ids)) < 2 * len(followers), "killed after the fan-out finished: the test proves nothing"
     await asyncio.to_thread(deployment.worker.start)
-    await eventually(lambda: len(watch.of(ids)) == 2 * len(followers), within=90, what="every notification")
+    try:
+        await eventually(lambda: len(watch.of(ids)) == 2 * len(followers), within=90, what="every notification")
+    except AssertionError as failure:
+        agents = [line for line in await coroutine_waits(deployment.worker) if "_agent (" in line]
+        raise AssertionError(f"{failure}; the agents wait in:\n" + "\n".join(agents)) from None
 
     outcomes = watch.of(ids)
     unknown = [each for each in outcomes if each["type"] == "notification.failed"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
 import tempfile
 import urllib.error
 import urllib.request
@@ -16,6 +14,7 @@ import pytest
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
+from tests.e2e.conftest import coroutine_waits
 
 
 def _get(url: str) -> tuple[int, dict[str, object]]:
@@ -77,11 +76,8 @@ def test_faust_web_introspection_stays_available(worker: WorkerProcess) -> None:
 
 
 async def test_sigusr2_writes_where_each_coroutine_waits_to_the_log(worker: WorkerProcess) -> None:
-    assert worker.process is not None and worker.log is not None
-    worker.process.send_signal(signal.SIGUSR2)
-    await asyncio.sleep(2)
-    waits = [line for line in worker.log.read_text().splitlines() if " waits in " in line]
+    waits = await coroutine_waits(worker)
     # Each agent, down to the await it is suspended in (not just the task's outer coroutine).
     assert any("notification_sender_agent" in line and "handle" not in line and "events" in line for line in waits)
     assert any(line.count(" <- ") >= 3 and "decide (" in line for line in waits), waits[:5]
-    assert worker.process.poll() is None, "the worker goes on"
+    assert worker.process is not None and worker.process.poll() is None, "the worker goes on"

@@ -47,11 +47,14 @@ async def test_a_command_id_used_again_for_another_command_is_refused_not_answer
     table = MemoryTable()
     fakes: Any = (table, MemoryTopic(), MemoryTopic(), MemoryTopic())
     handler = CommandHandler(BIRTHING_PERSON, *fakes, clock=lambda: NOW)
-    consumed = message(timestamp=NOW.timestamp())
+    offsets = iter(range(100))
 
     async def send(command_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A new message (the next offset) with the same command id."""
         envelope = {"id": "key-1", "type": command_type, "aggregate_id": "alice", "data": data}
+        consumed = message(timestamp=NOW.timestamp(), offset=next(offsets))
         reply = await handled_through(handler, "alice", json.dumps(envelope).encode(), consumed)
+        assert reply is not None
         return reply["outcome"]
 
     assert (await send("birthing_person.register", {"first_name": "Ada", "last_name": "L"}))["status"] == "accepted"
