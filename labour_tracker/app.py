@@ -7,7 +7,7 @@ import gc
 import logging
 import signal
 import sys
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.agents import ReplyConsumer
@@ -39,9 +39,14 @@ class OneChannelReplyConsumer(ReplyConsumer):
 
     async def _drain_replies(self, channel: ChannelT[Any]) -> None:
         async for reply in channel.stream():
-            for promise in self._waiting.pop(reply.correlation_id, ()):
-                if not promise.done():
-                    promise.fulfill(reply.correlation_id, maybe_model(reply.value))
+            self.fulfil(reply.correlation_id, maybe_model(reply.value))
+
+    def fulfil(self, correlation_id: str, value: Any) -> bool:
+        """Answer the asks waiting for `correlation_id`; False if none is (a late or repeated reply: dropped)."""
+        waiting = [promise for promise in self._waiting.pop(correlation_id, ()) if not promise.done()]
+        for promise in waiting:
+            promise.fulfill(correlation_id, value)
+        return bool(waiting)
 
 
 FETCH_MAX_WAIT_MS = 20  # Faust asks the broker to hold a fetch up to 1,500 ms
@@ -146,6 +151,12 @@ class LabourTrackerApp(faust.App):
     @cached_property
     def _reply_consumer(self) -> ReplyConsumer:
         return OneChannelReplyConsumer(self, loop=self.loop, beacon=self.beacon)
+
+    def answer_here(self, topic: str, correlation_id: str | None, value: Any) -> bool:
+        """Fulfil an ask this process made itself (`topic` is its reply topic); False if none such is waiting."""
+        if topic != self.conf.reply_to or correlation_id is None:
+            return False
+        return cast(OneChannelReplyConsumer, self._reply_consumer).fulfil(correlation_id, value)
 
     async def on_started(self) -> None:
         from labour_tracker.agents.topics import declare_topics

@@ -19,7 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faust.agents.models import ReqRepResponse
 
 from labour_tracker.agents import topics
-from labour_tracker.app import app
+from labour_tracker.app import LabourTrackerApp, app
 
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")  # what Kafka accepts as a topic name
@@ -75,7 +75,7 @@ class TopicDirectory:
 
 
 class Replies:
-    def __init__(self, app: faust.App, own_topics: Collection[str], directory: TopicDirectory) -> None:
+    def __init__(self, app: LabourTrackerApp, own_topics: Collection[str], directory: TopicDirectory) -> None:
         self.app = app
         self.own_topics = own_topics
         self.directory = directory
@@ -87,6 +87,8 @@ class Replies:
             if address is None:
                 return None
             topic, correlation_id = address
+            if self.app.answer_here(topic, correlation_id, reply):
+                return None  # asked in this process: answered without a round trip through Kafka
             if not await self.directory.exists(topic):
                 raise Unsendable(f"{REPLY_TO} names {topic}, which does not exist")
             response = ReqRepResponse(key=reply["outcome"]["aggregate_id"], value=reply, correlation_id=correlation_id)

@@ -167,6 +167,9 @@ class App:
     async def send(self, topic: str, *, key: None, value: Any) -> None:
         self.sent.append((topic, value))
 
+    def answer_here(self, topic: str, correlation_id: str | None, value: Any) -> bool:
+        return False  # no ask of this process is waiting
+
 
 REPLY = {"outcome": {"aggregate_id": "alice", "status": "accepted"}, "state": None}
 
