@@ -331,11 +331,12 @@ async def test_a_twilio_outage_is_retried_until_twilio_is_back_and_an_endless_on
     assert len(deployment.twilio.bodies_to(sam.phone)) == 1
 
 
-# Known defect, kept visible rather than hidden: in the full suite (not when this module runs alone) the restarted
-# worker settles the in-flight SMS and then sends nothing more within 90 s. Cause not yet found.
-@pytest.mark.xfail(
-    reason="open defect: deliveries stall after a killed worker restarts, in the full suite", strict=False
-)
+# Known defect, kept visible rather than hidden: about 1 run in 10 with the CPUs busy, the restarted worker never
+# sends some deliveries. Seen once: on every deliveries partition, a run of messages just after the killed worker's
+# progress was never handed to the sender (read by the consumer, neither acknowledged nor pending), while the later
+# ones were; the agents then idle. Lead: Faust resumes stream partitions before it seeks them to their committed
+# offsets after recovery (faust/tables/recovery.py), so messages fetched in between may be dropped.
+@pytest.mark.xfail(reason="open defect: some deliveries are never taken after a killed worker restarts", strict=False)
 async def test_a_worker_killed_mid_fan_out_and_restarted_leaves_each_subscriber_with_at_most_one_of_each(
     deployment: Deployment, watch: Watch, person: MakeCaller
 ) -> None:
