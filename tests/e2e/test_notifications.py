@@ -332,7 +332,7 @@ async def test_a_twilio_outage_is_retried_until_twilio_is_back_and_an_endless_on
 
 
 # Known defect, kept visible rather than hidden: about 1 run in 10 with the CPUs busy, the restarted worker never
-# sends some deliveries, and its agents idle. In two such runs, read from the worker (its Faust consumer.s
+# sends some deliveries, and its agents idle. In two such runs, read from the worker (its Faust consumer's
 # state) and the broker: on some deliveries partitions aiokafka's position was past the last offset Faust's consumer
 # loop handed on (22 against 10), the messages between never acknowledged nor pending. Faust's getmany drops the
 # rest of a fetched batch when flow stops or a partition leaves the active set, without seeking back: the lead.
