@@ -190,8 +190,9 @@ class CommandHandler(Generic[S, C, E]):
             self._check_addressed_here(key, envelope)
             record = self._latest(envelope.aggregate_id, message.generation_id)
             outcome = record.outcome_of(envelope.id)
-            if record.has_taken(message.partition, message.offset):
-                pass  # delivered again: answered as before if still remembered, else (32 commands later) not at all
+            delivered_again = record.has_taken(message.partition, message.offset)
+            if delivered_again:
+                pass  # answered as before if still remembered, else (32 commands later) not at all
             elif outcome is not None and outcome.command_type != envelope.type:
                 outcome = self._reused(record, envelope, outcome, now)  # answered, and remembered as it was
             elif outcome is None:
@@ -207,7 +208,7 @@ class CommandHandler(Generic[S, C, E]):
             reply = self._reply(outcome, record.state) if outcome is not None else None
             if record.state is None:
                 return Handled(reply, sent)
-            if not record.has_taken(message.partition, message.offset):
+            if not delivered_again:
                 record = record.taken_at(message.partition, message.offset)
             # Stored again even when unchanged (a redelivery): a record a crash kept from the changelog gets there.
             self.unstored[envelope.aggregate_id] = (message.generation_id, record)
