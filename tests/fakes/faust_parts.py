@@ -71,3 +71,32 @@ async def handled_through(
     if stored is not None:
         await stored
     return handled.reply
+
+
+class KnownTopics:
+    """The replies' view of which topics exist: the ones named."""
+
+    def __init__(self, *topics: str) -> None:
+        self.topics = set(topics)
+
+    async def exists(self, topic: str) -> bool:
+        return topic in self.topics
+
+
+class ReplyingApp:
+    """The app as the replies see it: what it sent, and the asks of this process (on `own_topic`) it answered."""
+
+    def __init__(self, own_topic: str = "f-reply-own", waiting: frozenset[str] = frozenset()) -> None:
+        self.own_topic, self.waiting = own_topic, set(waiting)
+        self.sent: list[tuple[str, Any]] = []
+        self.answered: list[str] = []
+
+    async def send(self, topic: str, *, key: None, value: Any) -> None:
+        self.sent.append((topic, value))
+
+    def answer_here(self, topic: str, correlation_id: str | None, value: Any) -> bool:
+        if topic != self.own_topic or correlation_id not in self.waiting:
+            return False
+        self.waiting.discard(correlation_id)
+        self.answered.append(correlation_id)
+        return True

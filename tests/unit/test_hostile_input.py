@@ -22,7 +22,7 @@ from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.http.identity import InvalidToken, claims_to_user
 from labour_tracker.messages.birthing_person import StartContractionData
 from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, CommandEnvelope, DeadLetter
-from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
+from tests.fakes.faust_parts import KnownTopics, MemoryTable, MemoryTopic, ReplyingApp, handled_through, message
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 KAFKA_MESSAGE = 1_000_000  # Faust's producer refuses anything larger
@@ -152,31 +152,12 @@ def test_reply_headers_name_the_topic_and_correlation_id() -> None:
     assert reply_address({"Faust-Ag-ReplyTo": b"f-reply-1"}, OWN) == ("f-reply-1", None)
 
 
-class Directory:
-    def __init__(self, *topics: str) -> None:
-        self.topics = set(topics)
-
-    async def exists(self, topic: str) -> bool:
-        return topic in self.topics
-
-
-class App:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Any]] = []
-
-    async def send(self, topic: str, *, key: None, value: Any) -> None:
-        self.sent.append((topic, value))
-
-    def answer_here(self, topic: str, correlation_id: str | None, value: Any) -> bool:
-        return False  # no ask of this process is waiting
-
-
 REPLY = {"outcome": {"aggregate_id": "alice", "status": "accepted"}, "state": None}
 
 
 async def test_a_reply_goes_to_a_topic_that_exists_and_nowhere_else() -> None:
-    app = App()
-    replies = Replies(app, OWN, Directory("f-reply-1"))  # type: ignore[arg-type]
+    app = ReplyingApp()
+    replies = Replies(app, OWN, KnownTopics("f-reply-1"))  # type: ignore[arg-type]
     asked = SimpleNamespace(headers={"Faust-Ag-ReplyTo": b"f-reply-1", "Faust-Ag-CorrelationId": b"c-1"})
     assert await replies.answer(asked, REPLY) is None  # type: ignore[arg-type]
     [(topic, response)] = app.sent

@@ -9,6 +9,7 @@ from faust.agents.replies import ReplyPromise
 
 from labour_tracker.agents.replies import Replies
 from labour_tracker.app import app
+from tests.fakes.faust_parts import KnownTopics, ReplyingApp
 
 REPLY = {"outcome": {"aggregate_id": "alice", "status": "accepted"}, "state": None}
 
@@ -33,29 +34,6 @@ async def test_an_ask_of_another_worker_is_not_answered_here() -> None:
     assert not promise.done()
 
 
-class Directory:
-    async def exists(self, topic: str) -> bool:
-        return True
-
-
-class Sending:
-    """The app as the replies see it: what it sent, and this process's asks answered."""
-
-    def __init__(self, waiting: set[str]) -> None:
-        self.sent: list[tuple[str, Any]] = []
-        self.answered: list[str] = []
-        self.waiting = waiting
-
-    async def send(self, topic: str, *, key: None, value: Any) -> None:
-        self.sent.append((topic, value))
-
-    def answer_here(self, topic: str, correlation_id: str | None, value: Any) -> bool:
-        if topic != "f-reply-own" or correlation_id not in self.waiting:
-            return False
-        self.answered.append(correlation_id)
-        return True
-
-
 def asked(reply_to: str, correlation_id: str) -> Any:
     return SimpleNamespace(
         headers={"Faust-Ag-ReplyTo": reply_to.encode(), "Faust-Ag-CorrelationId": correlation_id.encode()}
@@ -63,8 +41,8 @@ def asked(reply_to: str, correlation_id: str) -> Any:
 
 
 async def test_a_reply_goes_through_kafka_unless_its_caller_waits_in_this_process() -> None:
-    sending = Sending(waiting={"c-here"})
-    replies = Replies(sending, frozenset(), Directory())  # type: ignore[arg-type]
+    sending = ReplyingApp("f-reply-own", waiting=frozenset({"c-here"}))
+    replies = Replies(sending, frozenset(), KnownTopics("f-reply-own", "f-reply-other"))  # type: ignore[arg-type]
     assert await replies.answer(asked("f-reply-own", "c-here"), REPLY) is None
     assert await replies.answer(asked("f-reply-own", "c-late"), REPLY) is None  # no longer waited for: through Kafka
     assert await replies.answer(asked("f-reply-other", "c-there"), REPLY) is None
