@@ -7,13 +7,14 @@ import gc
 import logging
 import signal
 import sys
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 import faust
 from faust.agents import ReplyConsumer
 from faust.models import maybe_model
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import ChannelT, TransportT
+from faust.types import TP, ChannelT, TransportT
 from mode.utils.objects import cached_property
 
 from labour_tracker.settings import Settings, load_settings
@@ -66,13 +67,53 @@ class PromptConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
-class PromptConsumer(faust_aiokafka.Consumer):
+class WorkerConsumer(faust_aiokafka.Consumer):
+    """Faust's consumer, with prompt fetches (above), and stream partitions resumed only once a rebalance is over.
+
+    At the end of a rebalance Faust resumes the stream partitions, then seeks them to their committed offsets, then
+    resumes the flow, which empties every agent's queue. Records fetched in between were handed to the agents'
+    queues and dropped there, and the seek reset the read offsets under the batch still being handed on, so Faust
+    took the next records for a gap and acknowledged the dropped ones: they were committed without ever being
+    handled (lost notifications, unanswered commands). Here those partitions wait for the flow to resume: the
+    seek, then the emptying, happen while nothing is fetched from them.
+
+    A fetch is given the partitions to read as they are when it starts. aiokafka reads Faust's set as it waits, and
+    takes a set that has become empty (every partition paused, as in a rebalance) for "all of them": it handed on
+    records of paused partitions, which Faust skipped, and a partition never committed is not sought back.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._held: set[TP] = set()  # stream partitions to resume with the flow
+        super().__init__(*args, **kwargs)
+
+    def resume_partitions(self, tps: Iterable[TP]) -> None:
+        wanted = set(tps)
+        streams = {tp for tp in wanted if not self._is_changelog_tp(tp)}
+        self._held |= streams
+        super().resume_partitions(wanted - streams)
+
+    def pause_partitions(self, tps: Iterable[TP]) -> None:
+        paused = set(tps)
+        self._held -= paused
+        super().pause_partitions(paused)
+
+    def resume_flow(self) -> None:
+        if self._held:
+            held, self._held = self._held & self.assignment(), set()  # a rebalance may have taken some since
+            super().resume_partitions(held)
+        super().resume_flow()
+
+    # Faust's signature, timeout and all.
+    async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Mapping[TP, list[Any]]:  # noqa: ASYNC109
+        partitions = set(active_partitions) if active_partitions is not None else None
+        return await super()._getmany(partitions, timeout)
+
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return PromptConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
-class PromptTransport(faust_aiokafka.Transport):
-    Consumer = PromptConsumer
+class WorkerTransport(faust_aiokafka.Transport):
+    Consumer = WorkerConsumer
 
 
 FRAMES = ("cr_frame", "gi_frame", "ag_frame")  # of a coroutine, a generator, an async generator
@@ -146,7 +187,7 @@ class LabourTrackerApp(faust.App):
         )
 
     def _new_transport(self) -> TransportT:
-        return PromptTransport(self.conf.broker_consumer, self)
+        return WorkerTransport(self.conf.broker_consumer, self)
 
     @cached_property
     def _reply_consumer(self) -> ReplyConsumer:

@@ -232,15 +232,17 @@ async def test_every_trigger_reaches_each_subscriber_once_on_each_chosen_channel
     await ok(bea.put("/labour/complete", {"notes": "a girl"}))
     await eventually(lambda: len(watch.of(ids)) == 4 * 5, what="20 outcomes")
 
+    # In any order: each notification is sent on its own, and events that wait together (as behind a rebalance)
+    # are sent together.
     twilio, sftp = deployment.twilio, deployment.sftp
-    assert twilio.bodies_to(sam.phone) == [
+    assert sorted(twilio.bodies_to(sam.phone)) == [
+        "Hey Sam, Bea Moyo has completed labour",
         "Sam, Bea Moyo is going into labour",
-        "Sam, it's time to take Bea Moyo to the hospital",
         "Sam, Bea Moyo's labour may need urgent attention. Please check on them now and call their midwife or "
         "maternity unit.",
-        "Hey Sam, Bea Moyo has completed labour",
+        "Sam, it's time to take Bea Moyo to the hospital",
     ]
-    assert len(twilio.bodies_to(ola.phone)) == 4 and twilio.bodies_to(ola.phone)[0].startswith("Ola, Bea Moyo")
+    assert len(twilio.bodies_to(ola.phone)) == 4 and "Ola, Bea Moyo is going into labour" in twilio.bodies_to(ola.phone)
     assert twilio.bodies_to(kim.phone) == [] and twilio.bodies_to(bad.phone) == []
     assert subjects_to(sftp, kim.email) == [
         "Bea Moyo has completed labour",
@@ -331,12 +333,6 @@ async def test_a_twilio_outage_is_retried_until_twilio_is_back_and_an_endless_on
     assert len(deployment.twilio.bodies_to(sam.phone)) == 1
 
 
-# Known defect, kept visible rather than hidden: about 1 run in 10 with the CPUs busy, the restarted worker never
-# sends some deliveries, and its agents idle. In two such runs, read from the worker (its Faust consumer's
-# state) and the broker: on some deliveries partitions aiokafka's position was past the last offset Faust's consumer
-# loop handed on (22 against 10), the messages between never acknowledged nor pending. Faust's getmany drops the
-# rest of a fetched batch when flow stops or a partition leaves the active set, without seeking back: the lead.
-@pytest.mark.xfail(reason="open defect: some deliveries are never taken after a killed worker restarts", strict=False)
 async def test_a_worker_killed_mid_fan_out_and_restarted_leaves_each_subscriber_with_at_most_one_of_each(
     deployment: Deployment, watch: Watch, person: MakeCaller
 ) -> None:

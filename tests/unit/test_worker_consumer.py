@@ -1,0 +1,88 @@
+"""The worker's Kafka consumer: fetches the broker holds only briefly, and no stream records before a rebalance ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from faust.types import TP
+
+from labour_tracker.app import FETCH_MAX_WAIT_MS, WorkerConsumer, app
+from labour_tracker.tables.notifications import notifications
+
+DELIVERIES = TP(f"{app.settings.topic_prefix}.notifications.deliveries", 0)
+COMMANDS = TP(f"{app.settings.topic_prefix}.birthing_person.commands", 1)
+CHANGELOG = TP(notifications.changelog_topic.get_topic_name(), 0)
+
+
+async def test_the_worker_consumer_fetches_with_a_short_wait() -> None:
+    thread = app.consumer._thread  # type: ignore[attr-defined]
+    consumer = thread._create_worker_consumer(app.transport)
+    try:
+        assert consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS < 100
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture
+def consumer(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkerConsumer]:
+    """A consumer of its own, assigned three partitions and, as a rebalance leaves them, with all three paused."""
+    consumer = app._new_consumer()
+    assert isinstance(consumer, WorkerConsumer)
+    monkeypatch.setattr(consumer, "assignment", lambda: {DELIVERIES, COMMANDS, CHANGELOG})  # not started
+    consumer.pause_partitions({DELIVERIES, COMMANDS, CHANGELOG})
+    yield consumer
+
+
+def fetched(consumer: WorkerConsumer) -> set[TP]:
+    return set(consumer._get_active_partitions())
+
+
+def test_stream_partitions_resumed_at_the_end_of_a_rebalance_wait_for_the_flow_to_resume(
+    consumer: WorkerConsumer,
+) -> None:
+    consumer.resume_partitions({DELIVERIES, COMMANDS, CHANGELOG})
+    # Faust seeks the stream partitions and empties the agents' queues now: nothing may be fetched from them yet.
+    assert fetched(consumer) == {CHANGELOG}
+
+    consumer.resume_flow()
+
+    assert fetched(consumer) == {DELIVERIES, COMMANDS, CHANGELOG}
+
+
+def test_a_stream_partition_paused_or_taken_away_before_the_flow_resumes_is_not_resumed_with_it(
+    consumer: WorkerConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer.resume_partitions({DELIVERIES, COMMANDS})
+    consumer.pause_partitions({COMMANDS})  # a new rebalance begins
+    monkeypatch.setattr(consumer, "assignment", lambda: {COMMANDS, CHANGELOG})  # and takes DELIVERIES away
+
+    consumer.resume_flow()
+
+    assert fetched(consumer) == set()
+
+
+def test_changelog_partitions_resume_at_once_for_table_recovery(consumer: WorkerConsumer) -> None:
+    consumer.resume_partitions({CHANGELOG})
+
+    assert fetched(consumer) == {CHANGELOG}
+
+
+async def test_a_fetch_reads_the_partitions_active_when_it_starts_not_a_set_emptied_as_it_waits(
+    consumer: WorkerConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiokafka reads the set it is given while it waits, and reads an empty one as "every partition"."""
+    consumer.resume_partitions({CHANGELOG})
+    active = consumer._get_active_partitions()
+    asked: list[set[TP]] = []
+
+    async def fetch(partitions: set[TP], _timeout: float) -> dict[TP, list[object]]:
+        consumer.pause_partitions({CHANGELOG})  # a rebalance starts while the fetch waits
+        asked.append(set(partitions))
+        return {}
+
+    monkeypatch.setattr(consumer._thread, "getmany", fetch)  # type: ignore[attr-defined]
+
+    await consumer._getmany(active, timeout=0.1)
+
+    assert active == set() and asked == [{CHANGELOG}]
