@@ -1,7 +1,9 @@
 """Send each notification once: the `notifications` table, keyed by notification id, is what makes it once.
 
 For each delivery (keyed by notification id, co-partitioned with the table):
-- sent or failed already: nothing; a redelivered event or request, a retry or a rebalance sends nothing more;
+- sent or failed already: nothing is sent; a redelivered event or request, a retry or a rebalance sends nothing
+  more. The very delivery that recorded the outcome, delivered again (after a crash or a rebalance), announces the
+  outcome again under the same event id: the worker may have stopped between storing it and announcing it;
 - otherwise the status is written `pending` and made durable in Kafka *before* the provider is called, then the
   provider is called, and the final status (`sent` with the provider's id, or `failed` with the reason) and its
   `notification.sent` / `notification.failed` event are written and made durable at once;
@@ -115,8 +117,10 @@ class NotificationSender:
             delivery = read_delivery(key, value)
             record: AggregateRecord[n.Notification] = self.table.get(delivery.notification_id) or AggregateRecord()
             if record.state is not None and record.state.is_final:
+                if record.has_taken(message.partition, message.offset):  # the delivery that recorded it, again
+                    await (await self._announce(record))
                 return  # sent or failed before: a repeat
-            final = await self._deliver(record, delivery, message.partition)
+            final = await self._deliver(record, delivery, (message.partition, message.offset))
         except Unusable as error:
             await dead_letter(self.dead_letters, key, value, message, str(error), self.clock())
             return
@@ -129,8 +133,10 @@ class NotificationSender:
             await dead_letter(self.dead_letters, key, value, message, final.reason, self.clock())
 
     async def _deliver(
-        self, record: AggregateRecord[n.Notification], delivery: NotificationDelivery, partition: int
+        self, record: AggregateRecord[n.Notification], delivery: NotificationDelivery, place: tuple[int, int]
     ) -> n.Notification:
+        """Send it, from `place` (the delivery's partition and offset), recording each status on that partition."""
+        partition = place[0]
         channel = self.channels[delivery.channel]
         message = outgoing(delivery)
         interrupted = record.state is not None  # pending: an earlier send stopped before its outcome was recorded
@@ -155,24 +161,22 @@ class NotificationSender:
                 provider_id = provider_id or await channel.send(message, now=self.clock())
             except DeliveryUnknown as unknown:
                 return await self._finish(
-                    record, n.failed(notification, reason=unknown.reason, now=self.clock()), partition
+                    record, n.failed(notification, reason=unknown.reason, now=self.clock()), place
                 )
             except Permanent as refusal:
                 return await self._finish(
-                    record, n.failed(notification, reason=refusal.reason, now=self.clock()), partition
+                    record, n.failed(notification, reason=refusal.reason, now=self.clock()), place
                 )
             except Transient as failure:
                 if self.policy.gives_up_after(notification.attempts):
                     reason = f"{GAVE_UP} {notification.attempts} attempts: {failure.reason}"
-                    return await self._finish(
-                        record, n.failed(notification, reason=reason, now=self.clock()), partition
-                    )
+                    return await self._finish(record, n.failed(notification, reason=reason, now=self.clock()), place)
                 wait = self.policy.delay(notification.attempts)
                 log.warning("notification %s: %s; retrying in %.1f s", notification.id, failure.reason, wait)
                 await self.sleep(wait)
                 continue
             sent = n.sent(notification, provider_id=provider_id, now=self.clock())
-            return await self._finish(record, sent, partition)
+            return await self._finish(record, sent, place)
 
     def _store(
         self, record: AggregateRecord[n.Notification], notification: n.Notification, partition: int
@@ -185,19 +189,25 @@ class NotificationSender:
         return changed, stored
 
     async def _finish(
-        self, record: AggregateRecord[n.Notification], notification: n.Notification, partition: int
+        self, record: AggregateRecord[n.Notification], notification: n.Notification, place: tuple[int, int]
     ) -> n.Notification:
-        """Record the outcome and announce it, both durable at once: the window for a lost outcome stays short."""
-        record, stored = self._store(record, notification, partition)
-        envelope = outcome_envelope(record, self.clock())
-        published = await self.events.send(key=notification.id, value=envelope.model_dump_json().encode())
+        """Record the outcome, with the place of the delivery that decided it, and announce it; both durable."""
+        record, stored = self._store(record.taken_at(*place), notification, place[0])
+        announced = await self._announce(record)
         await stored
-        await published
+        await announced
         await self.channels[notification.channel].settled(notification.id)
         notifications_total.labels(channel=notification.channel.value, status=notification.status.value).inc()
         if notification.status is n.NotificationStatus.FAILED:
             log.warning("notification %s failed: %s", notification.id, notification.reason)
         return notification
+
+    async def _announce(self, record: AggregateRecord[n.Notification]) -> Awaitable[Any]:
+        """Publish its `notification.sent` / `notification.failed` event; returns the broker's acknowledgement."""
+        assert record.state is not None
+        envelope = outcome_envelope(record, self.clock()).model_dump_json().encode()
+        published: Awaitable[Any] = await self.events.send(key=record.state.id, value=envelope)
+        return published
 
 
 GAVE_UP = "gave up after"  # the start of the reason when transient failures outlasted every retry

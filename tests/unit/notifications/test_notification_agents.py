@@ -74,6 +74,7 @@ class Notifier:
     sms: FakeChannel = field(default_factory=FakeChannel)
     email: FakeChannel = field(default_factory=FakeChannel)
     waits: list[float] = field(default_factory=list)
+    delivered: int = 0  # deliveries handed to the sender so far: the next one's offset
 
     def fan_out(self) -> NotificationFanOut:
         fakes: Any = (self.persons, self.subscribers, self.requests, self.deliveries, self.dead_letters)
@@ -98,8 +99,10 @@ class Notifier:
         await self.deliver_all()
 
     async def deliver_all(self) -> None:
-        for offset, (key, value) in enumerate(self.deliveries.sent):
-            await self.sender().handle(key, value, message_at(offset))
+        """Each delivery sent, at the next offset: fanned out again, it is a new message further on."""
+        for key, value in self.deliveries.sent:
+            await self.sender().handle(key, value, message_at(self.delivered))
+            self.delivered += 1
 
 
 @dataclass
@@ -197,6 +200,23 @@ async def test_a_redelivered_event_and_redelivered_deliveries_send_nothing_more(
     assert (len(notifier.sms.sent), len(notifier.email.sent), len(notifier.events.sent)) == (2, 2, 4)
     await notifier.event(trigger(event_id="e-2"))  # another event: new ids, sent again
     assert (len(notifier.sms.sent), len(notifier.email.sent)) == (4, 4)
+
+
+async def test_the_delivery_that_recorded_an_outcome_delivered_again_announces_it_again_and_sends_nothing(
+    notifier: Notifier,
+) -> None:
+    notifier.persons["bea"] = person("ola")
+    await notifier.event(trigger())
+    announced = notifier.events.values()
+    notifier.events.sent.clear()  # as if the worker stopped before the broker had the announcements
+
+    for offset, (key, value) in enumerate(notifier.deliveries.sent):  # the same messages, at the same offsets
+        await notifier.sender().handle(key, value, message_at(offset))
+
+    assert (len(notifier.sms.sent), len(notifier.email.sent)) == (1, 1)
+    again = notifier.events.values()
+    assert sorted(each["id"] for each in again) == sorted(each["id"] for each in announced)
+    assert sorted(each["type"] for each in again) == ["notification.sent", "notification.sent"]
 
 
 async def test_pending_is_durable_before_the_provider_is_called(notifier: Notifier) -> None:
