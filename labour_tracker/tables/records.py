@@ -29,7 +29,8 @@ class AggregateRecord(Generic[S]):
     state: S | None = None
     version: int = 0
     processed: tuple[Outcome, ...] = ()
-    last_command: tuple[int, int] | None = None  # (partition, offset) of the last command taken
+    # (partition, offset) of the last message that changed it: a command, or the delivery that decided a notification
+    last_command: tuple[int, int] | None = None
 
     def outcome_of(self, command_id: str) -> Outcome | None:
         return next((each for each in reversed(self.processed) if each.command_id == command_id), None)
@@ -38,7 +39,7 @@ class AggregateRecord(Generic[S]):
         return replace(self, state=state, version=version, processed=(*self.processed, outcome)[-RECENT_COMMANDS:])
 
     def has_taken(self, partition: int, offset: int) -> bool:
-        """Whether the command at that place was taken already: it is being delivered again."""
+        """Whether the message at that place was taken already: it is being delivered again."""
         return self.last_command is not None and self.last_command[0] == partition and offset <= self.last_command[1]
 
     def taken_at(self, partition: int, offset: int) -> AggregateRecord[S]:
