@@ -66,6 +66,32 @@ class PromptConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when its fetcher starts; Faust passes no setting
         return consumer
 
+    async def _fetch_records(  # Faust's signature
+        self,
+        consumer: Any,
+        active_partitions: set[TP],
+        timeout: float | None = None,  # noqa: ASYNC109
+        max_records: int | None = None,
+    ) -> Mapping[TP, list[Any]]:
+        fetched = await super()._fetch_records(consumer, active_partitions, timeout=timeout, max_records=max_records)
+        return give_back_paused(consumer, fetched, self.consumer)
+
+
+def give_back_paused(kafka: Any, fetched: Mapping[TP, list[Any]], faust_consumer: Any) -> Mapping[TP, list[Any]]:
+    """The records of partitions paused while the fetch waited (a rebalance began), put back: aiokafka is sought
+    to the first of them, so they are read again once the partition resumes. Faust would skip them, and it seeks
+    back only a partition that has a committed offset."""
+    active: set[TP] | None = faust_consumer._active_partitions
+    if active is None:  # no partition was ever paused
+        return fetched
+    kept = {}
+    for tp, records in fetched.items():
+        if records and tp not in active and tp not in faust_consumer._buffered_partitions:
+            kafka.seek(tp, records[0].offset)
+        else:
+            kept[tp] = records
+    return kept
+
 
 class WorkerConsumer(faust_aiokafka.Consumer):
     """Faust's consumer, with prompt fetches (above), and stream partitions resumed only once a rebalance is over.
@@ -103,7 +129,6 @@ class WorkerConsumer(faust_aiokafka.Consumer):
             super().resume_partitions(held)
         super().resume_flow()
 
-    # Faust's signature, timeout and all.
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Mapping[TP, list[Any]]:  # noqa: ASYNC109
         partitions = set(active_partitions) if active_partitions is not None else None
         return await super()._getmany(partitions, timeout)

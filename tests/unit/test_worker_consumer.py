@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from faust.types import TP
 
-from labour_tracker.app import FETCH_MAX_WAIT_MS, WorkerConsumer, app
+from labour_tracker.app import FETCH_MAX_WAIT_MS, WorkerConsumer, app, give_back_paused
 from labour_tracker.tables.notifications import notifications
 
 DELIVERIES = TP(f"{app.settings.topic_prefix}.notifications.deliveries", 0)
@@ -86,3 +88,28 @@ async def test_a_fetch_reads_the_partitions_active_when_it_starts_not_a_set_empt
     await consumer._getmany(active, timeout=0.1)
 
     assert active == set() and asked == [{CHANGELOG}]
+
+
+class Positions:
+    """Where a test's aiokafka consumer was sought to."""
+
+    def __init__(self) -> None:
+        self.sought: dict[TP, int] = {}
+
+    def seek(self, tp: TP, offset: int) -> None:
+        self.sought[tp] = offset
+
+
+def records(*offsets: int) -> list[Any]:
+    return [SimpleNamespace(offset=offset) for offset in offsets]
+
+
+def test_records_of_a_partition_paused_while_the_fetch_waited_are_put_back_to_be_read_again() -> None:
+    kafka = Positions()
+    faust = SimpleNamespace(_active_partitions={CHANGELOG}, _buffered_partitions={COMMANDS})
+    fetched = {DELIVERIES: records(7, 8, 9), COMMANDS: records(3), CHANGELOG: records(40, 41)}
+
+    kept = give_back_paused(kafka, fetched, faust)
+
+    assert set(kept) == {COMMANDS, CHANGELOG}, "active and buffered partitions keep theirs"
+    assert kafka.sought == {DELIVERIES: 7}
