@@ -7,7 +7,7 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any, cast
 
 import faust
@@ -137,8 +137,40 @@ class WorkerConsumer(faust_aiokafka.Consumer):
         return PromptConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
+class WorkerProducer(faust_aiokafka.Producer):
+    """Faust's producer, whose Kafka client keeps the metadata of every topic it has sent to.
+
+    aiokafka adds a topic to the metadata it refreshes only when a send finds it unknown; one known from a refresh
+    of every topic (which it makes while it tracks none) is not added. Once any topic is tracked, refreshes name
+    only the tracked ones, the other topics drop out of its metadata, and a batch already queued for one of them
+    has no leader to go to: it waits until something else is sent there, and an agent waiting for it (and every
+    commit, which flushes the producer first) waits as long.
+    """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._tracked: set[str] = set()
+
+    async def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: Any,
+        *,
+        transactional_id: str | None = None,
+    ) -> Awaitable[Any]:
+        if topic not in self._tracked:
+            self._ensure_producer().client.add_topic(topic)
+            self._tracked.add(topic)
+        return await super().send(topic, key, value, partition, timestamp, headers, transactional_id=transactional_id)
+
+
 class WorkerTransport(faust_aiokafka.Transport):
     Consumer = WorkerConsumer
+    Producer = WorkerProducer
 
 
 FRAMES = ("cr_frame", "gi_frame", "ag_frame")  # of a coroutine, a generator, an async generator

@@ -1,4 +1,4 @@
-"""The worker's Kafka consumer: fetches the broker holds only briefly, and no stream records before a rebalance ends."""
+"""The worker's Kafka consumer (brief fetches, no stream record before a rebalance ends) and producer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from faust.types import TP
 
-from labour_tracker.app import FETCH_MAX_WAIT_MS, WorkerConsumer, app, give_back_paused
+from labour_tracker.app import FETCH_MAX_WAIT_MS, WorkerConsumer, WorkerProducer, app, give_back_paused
 from labour_tracker.tables.notifications import notifications
 
 DELIVERIES = TP(f"{app.settings.topic_prefix}.notifications.deliveries", 0)
@@ -113,3 +113,29 @@ def test_records_of_a_partition_paused_while_the_fetch_waited_are_put_back_to_be
 
     assert set(kept) == {COMMANDS, CHANGELOG}, "active and buffered partitions keep theirs"
     assert kafka.sought == {DELIVERIES: 7}
+
+
+class KafkaProducer:
+    """What the worker's producer asks of aiokafka's: its client's tracked topics, and sends."""
+
+    def __init__(self) -> None:
+        self.client = SimpleNamespace(tracked=[], add_topic=lambda topic: self.client.tracked.append(topic))
+        self.sent: list[str] = []
+
+    async def send(self, topic: str, value: bytes | None, **_: Any) -> None:
+        self.sent.append(topic)
+
+
+async def test_the_producer_has_its_client_keep_the_metadata_of_each_topic_it_sends_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    producer = app.transport.create_producer(beacon=None)
+    assert isinstance(producer, WorkerProducer)
+    kafka = KafkaProducer()
+    monkeypatch.setattr(producer, "_ensure_producer", lambda: kafka)  # not started
+
+    for topic in ("deliveries", "events", "deliveries"):
+        await producer.send(topic, b"k", b"v", None, None, None)
+
+    assert kafka.sent == ["deliveries", "events", "deliveries"]
+    assert kafka.client.tracked == ["deliveries", "events"], "each once: refreshed with the others from then on"
