@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from faust.types import TP
 
-from labour_tracker.app import FETCH_MAX_WAIT_MS, WorkerConsumer, WorkerProducer, app, give_back_paused
+from labour_tracker.app import app
 from labour_tracker.tables.notifications import notifications
+from labour_tracker.transport import FETCH_MAX_WAIT_MS, WorkerConsumer, WorkerProducer, give_back_paused
 
 DELIVERIES = TP(f"{app.settings.topic_prefix}.notifications.deliveries", 0)
 COMMANDS = TP(f"{app.settings.topic_prefix}.birthing_person.commands", 1)
