@@ -5,6 +5,7 @@ Each starts only when a test asks for it, so the unit tests start nothing.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,24 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
 from tests.fakes.twilio_api import FakeTwilio
+
+RUN_DIRECTORY = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every temporary directory of the run (servers' data, workers' logs) in one, removed when the run passes."""
+    run = Path(tempfile.mkdtemp(prefix="labour-tracker-tests-"))
+    run.chmod(0o755)  # PostgreSQL, running as its own user, must reach its directory inside
+    tempfile.tempdir = str(run)
+    config.stash[RUN_DIRECTORY] = run
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash[RUN_DIRECTORY]
+    if exitstatus == 0:
+        shutil.rmtree(run, ignore_errors=True)
+    else:
+        print(f"\nthe run's servers' data and workers' logs are kept in {run}")
 
 
 def _server_dir(name: str) -> Path:
