@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,13 +27,13 @@ async def test_the_worker_consumer_fetches_with_a_short_wait() -> None:
 
 
 @pytest.fixture
-def consumer(monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkerConsumer]:
+def consumer(monkeypatch: pytest.MonkeyPatch) -> WorkerConsumer:
     """A consumer of its own, assigned three partitions and, as a rebalance leaves them, with all three paused."""
     consumer = app._new_consumer()
     assert isinstance(consumer, WorkerConsumer)
     monkeypatch.setattr(consumer, "assignment", lambda: {DELIVERIES, COMMANDS, CHANGELOG})  # not started
     consumer.pause_partitions({DELIVERIES, COMMANDS, CHANGELOG})
-    yield consumer
+    return consumer
 
 
 def fetched(consumer: WorkerConsumer) -> set[TP]:
@@ -116,11 +115,21 @@ def test_records_of_a_partition_paused_while_the_fetch_waited_are_put_back_to_be
     assert kafka.sought == {DELIVERIES: 7}
 
 
-class KafkaProducer:
-    """What the worker's producer asks of aiokafka's: its client's tracked topics, and sends."""
+class KafkaClient:
+    """The topics an aiokafka client was told to keep the metadata of."""
 
     def __init__(self) -> None:
-        self.client = SimpleNamespace(tracked=[], add_topic=lambda topic: self.client.tracked.append(topic))
+        self.tracked: list[str] = []
+
+    def add_topic(self, topic: str) -> None:
+        self.tracked.append(topic)
+
+
+class KafkaProducer:
+    """What the worker's producer asks of aiokafka's: its client, and sends."""
+
+    def __init__(self) -> None:
+        self.client = KafkaClient()
         self.sent: list[str] = []
 
     async def send(self, topic: str, value: bytes | None, **_: Any) -> None:
