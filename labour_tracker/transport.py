@@ -44,7 +44,8 @@ class PromptConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 def give_back_paused(kafka: Any, fetched: Mapping[TP, list[Any]], faust_consumer: Any) -> Mapping[TP, list[Any]]:
     """The records of partitions paused while the fetch waited (a rebalance began), put back: aiokafka is sought
     to the first of them, so they are read again once the partition resumes. Faust would skip them, and it seeks
-    back only a partition that has a committed offset."""
+    back only a partition that has a committed offset. `faust_consumer` is Faust's consumer: its active and buffered
+    partition sets decide, as in its own getmany."""
     active: set[TP] | None = faust_consumer._active_partitions
     if active is None:  # no partition was ever paused
         return fetched
