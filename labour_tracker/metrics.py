@@ -23,6 +23,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from labour_tracker.messages.envelopes import Outcome
+
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
 PlatformCollector(registry=REGISTRY)
@@ -70,8 +72,14 @@ mirror_lag_seconds = Histogram(
 """Observe once per change after its batch commits: `mirror_lag_seconds.observe(now - record timestamp)`."""
 
 
+class Replied(Protocol):
+    @property
+    def outcome(self) -> Outcome: ...
+
+
 class Answered(Protocol):
-    reply: dict[str, Any] | None
+    @property
+    def reply(self) -> Replied | None: ...
 
 
 A = TypeVar("A", bound=Answered)
@@ -84,16 +92,15 @@ async def timed_command(aggregate: str, known_types: Collection[str], handling: 
     elapsed = time.perf_counter() - started
     if handled.reply is None:  # a command delivered again, counted when it was taken
         return handled
-    outcome = handled.reply["outcome"]
-    command_type = outcome.get("command_type")
-    error = outcome.get("error") or {}
+    outcome = handled.reply.outcome
+    command_type = outcome.command_type
     commands_total.labels(
         aggregate=aggregate,
         type=command_type if command_type in known_types else UNKNOWN,
-        status=outcome["status"],
-        code=error.get("code", ""),
+        status=outcome.status,
+        code=outcome.error.code if outcome.error else "",
     ).inc()
-    command_duration_seconds.labels(aggregate=aggregate, status=outcome["status"]).observe(elapsed)
+    command_duration_seconds.labels(aggregate=aggregate, status=outcome.status).observe(elapsed)
     return handled
 
 

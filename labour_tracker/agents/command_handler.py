@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from uuid import NAMESPACE_URL, uuid5
 import faust
 from pydantic import ValidationError
 
-from labour_tracker.agents.replies import Replies
+from labour_tracker.agents.replies import Replies, Reply
 from labour_tracker.domain.errors import DomainError
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.commands import CommandType
@@ -153,10 +154,13 @@ class Handled(Generic[S]):
     sends the broker must confirm before its record is stored, and that record (None when there is nothing to keep,
     as for a command on an aggregate that does not exist)."""
 
-    reply: dict[str, Any] | None
+    reply: Reply[S] | None
     sent: list[Awaitable[Any]] = field(default_factory=list)
     aggregate_id: str | None = None
     record: AggregateRecord[S] | None = None
+
+
+RECORDS_KEPT = 1_000  # decoded records a handler keeps of the aggregates it served last
 
 
 class CommandHandler(Generic[S, C, E]):
@@ -179,6 +183,8 @@ class CommandHandler(Generic[S, C, E]):
         # of an earlier generation is not read: after a rebalance the table may have been rebuilt from its
         # changelog, and the commands since the last commit come again.
         self.unstored: dict[str, tuple[int | None, AggregateRecord[S]]] = {}
+        # Records stored lately, as objects, on the same terms: the table's store would decode them again.
+        self.stored: OrderedDict[str, tuple[int | None, AggregateRecord[S]]] = OrderedDict()
 
     async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> Handled[S]:
         """Decide one message and send what it publishes; the caller stores its record once the broker has those."""
@@ -233,14 +239,19 @@ class CommandHandler(Generic[S, C, E]):
         unstored = self.unstored.get(handled.aggregate_id)
         if unstored is not None and unstored[1] is handled.record:  # no later command's record is waiting
             del self.unstored[handled.aggregate_id]
+            self.stored[handled.aggregate_id] = unstored
+            self.stored.move_to_end(handled.aggregate_id)
+            if len(self.stored) > RECORDS_KEPT:
+                self.stored.popitem(last=False)
         self.table.data[handled.aggregate_id] = handled.record
         changelog: Awaitable[Any] = self.table.send_changelog(partition, handled.aggregate_id, handled.record)
         return changelog
 
     def _latest(self, aggregate_id: str, generation: int | None) -> AggregateRecord[S]:
-        unstored = self.unstored.get(aggregate_id)
-        if unstored is not None and unstored[0] == generation:
-            return unstored[1]
+        for kept in (self.unstored, self.stored):
+            found = kept.get(aggregate_id)
+            if found is not None and found[0] == generation:
+                return found[1]
         stored: AggregateRecord[S] | None = self.table.get(aggregate_id)
         return stored or AggregateRecord()
 
@@ -363,11 +374,8 @@ class CommandHandler(Generic[S, C, E]):
         )
         return record.after(state, version, outcome), outcome, envelopes
 
-    def _reply(self, outcome: Outcome, state: S | None) -> dict[str, Any]:
-        return {
-            "outcome": outcome.model_dump(mode="json"),
-            "state": to_data(state) if state is not None and outcome.status == "accepted" else None,
-        }
+    def _reply(self, outcome: Outcome, state: S | None) -> Reply[S]:
+        return Reply(outcome, state if outcome.status == "accepted" else None)
 
 
 def readable_key(key: bytes | None) -> str | None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
@@ -20,9 +21,30 @@ from faust.agents.models import ReqRepResponse
 
 from labour_tracker.agents import topics
 from labour_tracker.app import LabourTrackerApp, app
+from labour_tracker.messages.codec import to_data
+from labour_tracker.messages.envelopes import Outcome
+
+S = TypeVar("S")
 
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")  # what Kafka accepts as a topic name
+
+
+@dataclass(frozen=True, slots=True)
+class Reply(Generic[S]):
+    """What a command's caller is told: its outcome and, when accepted, the aggregate's state after it.
+
+    A caller in this process is handed it as it is; one elsewhere gets `as_data()` through Kafka.
+    """
+
+    outcome: Outcome
+    state: S | None
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.model_dump(mode="json"),
+            "state": to_data(self.state) if self.state is not None else None,
+        }
 
 
 class Unsendable(Exception):
@@ -80,7 +102,7 @@ class Replies:
         self.own_topics = own_topics
         self.directory = directory
 
-    async def answer(self, event: faust.EventT[Any], reply: dict[str, Any]) -> str | None:
+    async def answer(self, event: faust.EventT[Any], reply: Reply[Any]) -> str | None:
         """Send the reply where the command's headers ask, if they ask and it can go there; else say why not."""
         try:
             address = reply_address(event.headers, self.own_topics)
@@ -88,10 +110,11 @@ class Replies:
                 return None
             topic, correlation_id = address
             if self.app.answer_here(topic, correlation_id, reply):
-                return None  # asked in this process: answered without a round trip through Kafka
+                return None  # asked in this process: handed over as it is, with no round trip through Kafka
             if not await self.directory.exists(topic):
                 raise Unsendable(f"{REPLY_TO} names {topic}, which does not exist")
-            response = ReqRepResponse(key=reply["outcome"]["aggregate_id"], value=reply, correlation_id=correlation_id)
+            data = reply.as_data()
+            response = ReqRepResponse(key=reply.outcome.aggregate_id, value=data, correlation_id=correlation_id)
             await self.app.send(topic, key=None, value=response)
         except Unsendable as unsendable:
             return f"reply not sent: {unsendable}"

@@ -23,7 +23,6 @@ from labour_tracker.http.schemas import (
     View,
 )
 from labour_tracker.messages.birthing_person import RegisterBirthingPersonData, RotateSubscriptionTokenData
-from labour_tracker.messages.codec import from_data
 from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.tables.birthing_persons import birthing_persons
 
@@ -47,14 +46,10 @@ def respond(view: View, status: int = 200) -> web.Response:
     return web.Response(body=view.model_dump_json(), status=status, content_type="application/json")
 
 
-def person_of(state: dict[str, Any]) -> labour.BirthingPerson:
-    return from_data(labour.BirthingPerson, state)
-
-
 async def command(request: web.Request, command_type: str, body: Any = None) -> labour.BirthingPerson:
     """Apply a command to the caller's own birthing-person aggregate; returns the new state."""
-    state = await send_command(request, birthing_person_agent, current_user(request).id, command_type, body)
-    return person_of(state)
+    caller = current_user(request).id
+    return await send_command(request, birthing_person_agent, caller, command_type, labour.BirthingPerson, body)
 
 
 async def read_person(

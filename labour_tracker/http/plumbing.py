@@ -14,12 +14,15 @@ from aiokafka.partitioner import DefaultPartitioner
 from pydantic import BaseModel, Field, ValidationError, create_model
 from yarl import URL
 
+from labour_tracker.agents.replies import Reply
 from labour_tracker.http.errors import AnsweredByOwner, ApiError
 from labour_tracker.http.keys import FAUST_APP, HTTP_CLIENT, SETTINGS
-from labour_tracker.messages.envelopes import COMMAND_ID_PATTERN, CommandEnvelope
+from labour_tracker.messages.codec import from_data
+from labour_tracker.messages.envelopes import COMMAND_ID_PATTERN, CommandEnvelope, Outcome
 from labour_tracker.tables.records import AggregateRecord
 
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S")
 
 FORWARDED_HEADER = "X-Labour-Tracker-Forwarded"  # marks a read another worker forwarded, so it is never bounced on
 
@@ -66,10 +69,11 @@ async def send_command(
     agent: Any,
     aggregate_id: str,
     command_type: str,
+    state_type: type[S],
     body: BaseModel | None = None,
     *,
     chosen_id: str | None = None,
-) -> dict[str, Any]:
+) -> S:
     """Send the command to the aggregate's agent and return the new state, or raise the agent's refusal.
 
     The command id is `chosen_id`, else the request's Idempotency-Key or body `command_id`, else a new one.
@@ -96,12 +100,12 @@ async def send_command(
         ) from None
     except KafkaError:
         raise ApiError(503, "kafka_unavailable", "The command could not be sent; try again shortly.") from None
-    outcome = reply["outcome"]
-    if outcome["status"] == "rejected":
-        error = outcome["error"]
-        raise ApiError.from_error(error["kind"], error["code"], error["description"], error.get("details"))
-    state: dict[str, Any] = reply["state"]
-    return state
+    if not isinstance(reply, Reply):  # answered by a worker elsewhere, through Kafka, as JSON data
+        reply = Reply(Outcome.model_validate(reply["outcome"]), reply["state"])
+    if reply.outcome.error is not None:
+        error = reply.outcome.error
+        raise ApiError.from_error(error.kind, error.code, error.description, error.details)
+    return reply.state if isinstance(reply.state, state_type) else from_data(state_type, reply.state)
 
 
 LATE_REPLIES: set[asyncio.Future[Any]] = set()  # still awaited after their 504: held, or they would be collected

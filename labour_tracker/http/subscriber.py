@@ -22,7 +22,6 @@ from labour_tracker.http.keys import SUBSCRIBE_FAILURES
 from labour_tracker.http.plumbing import command_id, parse_body, read_record, request_body, send_command
 from labour_tracker.http.schemas import SubscriberResponse, SubscriberView
 from labour_tracker.messages.birthing_person import AuthoriseSubscriberData
-from labour_tracker.messages.codec import from_data
 from labour_tracker.messages.envelopes import Inbound
 from labour_tracker.messages.subscriber import (
     ContactMethodsData,
@@ -46,8 +45,9 @@ async def command(
 ) -> subscriber.Subscriber:
     """Apply a command to the caller's own subscriber aggregate; returns the new state."""
     caller = current_user(request).id
-    state = await send_command(request, subscriber_agent, caller, command_type, body, chosen_id=chosen_id)
-    return from_data(subscriber.Subscriber, state)
+    return await send_command(
+        request, subscriber_agent, caller, command_type, subscriber.Subscriber, body, chosen_id=chosen_id
+    )
 
 
 def respond_with(found: subscriber.Subscriber, status: int = 200) -> web.Response:
@@ -147,6 +147,7 @@ async def subscribe_to(request: web.Request) -> web.Response:
                 birthing_person_agent,
                 person_id,
                 labour.AuthoriseSubscriber.TYPE,
+                labour.BirthingPerson,
                 AuthoriseSubscriberData(subscriber_id=caller, token=body.token),
                 chosen_id=authorisation_id(caller, chosen_id),
             )

@@ -52,9 +52,15 @@ class RecordCodec(codecs.Codec):
     def __init__(self, state_type: type[Any]) -> None:
         super().__init__()
         self._adapter: TypeAdapter[AggregateRecord[Any]] = TypeAdapter(AggregateRecord[state_type])  # type: ignore[valid-type]
+        # The record encoded last, with its JSON: a stored record is encoded for the store, then for the changelog.
+        self._last: tuple[Any, bytes] = (None, b"")
 
     def _dumps(self, obj: Any) -> bytes:
-        return self._adapter.dump_json(obj)
+        last, encoded = self._last
+        if obj is not last:  # records are immutable: the same object encodes the same
+            encoded = self._adapter.dump_json(obj)
+            self._last = (obj, encoded)
+        return encoded
 
     def _loads(self, s: bytes) -> Any:
         return self._adapter.validate_json(s)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 from labour_tracker.agents.command_handler import CommandHandler
+from labour_tracker.agents.replies import Reply
+from labour_tracker.messages.envelopes import Outcome
 
 
 def delivered() -> asyncio.Future[None]:
@@ -62,15 +65,26 @@ def message(*, timestamp: float, topic: str = "x.commands", partition: int = 0, 
 
 async def handled_through(
     handler: CommandHandler[Any, Any, Any], key: str | None, value: bytes | None, consumed: Any
-) -> dict[str, Any]:
-    """One command taken as the agent takes it: decided, its sends confirmed, its record stored; returns the reply."""
+) -> dict[str, Any] | None:
+    """One command taken as the agent takes it: decided, its sends confirmed, its record stored; returns the reply as
+    a caller in another process gets it (None for none)."""
     handled = await handler.handle(key, value, consumed)
     for each in handled.sent:
         await each
     stored = handler.store(handled, consumed.partition)
     if stored is not None:
         await stored
-    return handled.reply
+    return handled.reply.as_data() if handled.reply is not None else None
+
+
+# An accepted command's reply, as an agent hands it to Replies.
+REPLY = Reply(
+    Outcome(
+        command_id="c-1", command_type="labour.begin", aggregate_id="alice", status="accepted", version=2,
+        time=datetime(2026, 12, 2, 9, tzinfo=UTC),
+    ),
+    state=None,
+)  # fmt: skip
 
 
 class KnownTopics:

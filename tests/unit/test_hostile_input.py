@@ -22,7 +22,7 @@ from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.http.identity import InvalidToken, claims_to_user
 from labour_tracker.messages.birthing_person import StartContractionData
 from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, CommandEnvelope, DeadLetter
-from tests.fakes.faust_parts import KnownTopics, MemoryTable, MemoryTopic, ReplyingApp, handled_through, message
+from tests.fakes.faust_parts import REPLY, KnownTopics, MemoryTable, MemoryTopic, ReplyingApp, handled_through, message
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 KAFKA_MESSAGE = 1_000_000  # Faust's producer refuses anything larger
@@ -152,16 +152,18 @@ def test_reply_headers_name_the_topic_and_correlation_id() -> None:
     assert reply_address({"Faust-Ag-ReplyTo": b"f-reply-1"}, OWN) == ("f-reply-1", None)
 
 
-REPLY = {"outcome": {"aggregate_id": "alice", "status": "accepted"}, "state": None}
-
-
 async def test_a_reply_goes_to_a_topic_that_exists_and_nowhere_else() -> None:
     app = ReplyingApp()
     replies = Replies(app, OWN, KnownTopics("f-reply-1"))  # type: ignore[arg-type]
     asked = SimpleNamespace(headers={"Faust-Ag-ReplyTo": b"f-reply-1", "Faust-Ag-CorrelationId": b"c-1"})
     assert await replies.answer(asked, REPLY) is None  # type: ignore[arg-type]
     [(topic, response)] = app.sent
-    assert (topic, response.key, response.value, response.correlation_id) == ("f-reply-1", "alice", REPLY, "c-1")
+    assert (topic, response.key, response.value, response.correlation_id) == (
+        "f-reply-1",
+        "alice",
+        REPLY.as_data(),
+        "c-1",
+    )
 
     missing = SimpleNamespace(headers={"Faust-Ag-ReplyTo": b"no-such-topic", "Faust-Ag-CorrelationId": b"c-2"})
     reason = await replies.answer(missing, REPLY)  # type: ignore[arg-type]

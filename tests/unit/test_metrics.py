@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -15,8 +16,10 @@ from faust.types import TP
 from prometheus_client.parser import text_string_to_metric_families
 
 from labour_tracker.agents.command_handler import Handled
+from labour_tracker.agents.replies import Reply
 from labour_tracker.http.metrics import metrics as metrics_view
 from labour_tracker.http.metrics import timed_requests
+from labour_tracker.messages.envelopes import ErrorBody, Outcome
 from labour_tracker.metrics import REGISTRY, ConsumerLag, timed_command
 
 OPERATIONS_DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
@@ -26,9 +29,13 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def reply(status: str, command_type: str | None, code: str | None = None) -> Handled[Any]:
-    error = {"code": code, "kind": "domain", "description": "…"} if code else None
-    return Handled({"outcome": {"status": status, "command_type": command_type, "error": error}, "state": None})
+def reply(status: Literal["accepted", "rejected"], command_type: str | None, code: str | None = None) -> Handled[Any]:
+    error = ErrorBody(code=code, kind="domain", description="…") if code else None
+    outcome = Outcome(
+        command_id="c-1", command_type=command_type, aggregate_id="alice", status=status, version=None, error=error,
+        time=datetime.now(UTC),
+    )  # fmt: skip
+    return Handled(Reply(outcome, None))
 
 
 async def answered(value: Handled[Any]) -> Handled[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,13 +70,39 @@ async def test_a_command_decided_before_the_one_before_is_stored_builds_on_it() 
     registered = await handler.handle("p1", REGISTER, message(timestamp=NOW.timestamp()))
     begun = await handler.handle("p1", BEGIN, message(timestamp=NOW.timestamp(), offset=1))
     assert "p1" not in table  # neither stored yet
-    assert begun.reply["outcome"]["status"] == "accepted"
-    assert begun.reply["outcome"]["version"] == 2  # registered (1), then labour begun (2)
+    assert begun.reply is not None and begun.reply.outcome.status == "accepted"
+    assert begun.reply.outcome.version == 2  # registered (1), then labour begun (2)
     await handler.store(registered, 0)  # type: ignore[misc]
     assert handler.unstored["p1"][1] is begun.record  # the later record is still the one read
     await handler.store(begun, 0)  # type: ignore[misc]
     assert table["p1"] is begun.record and handler.unstored == {}
     assert [record.version for _, _, record in table.changelog] == [1, 2]
+
+
+class CountedReads(MemoryTable):
+    """A table that counts the records read from it (a RocksDB store decodes each one read)."""
+
+    reads = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(key, default)
+
+
+async def test_a_stored_record_is_read_again_from_memory_until_a_rebalance() -> None:
+    table = CountedReads()
+    handler = person_handler(table)
+    await handled_through(handler, "p1", REGISTER, message(timestamp=NOW.timestamp()))
+    await handled_through(handler, "p1", BEGIN, message(timestamp=NOW.timestamp(), offset=1))
+    assert table.reads == 1  # the register found no one; the begin took the record the register stored
+
+    table["p1"] = replace(table["p1"], version=7)  # the table as recovered from its changelog after a rebalance
+    after: Any = message(timestamp=NOW.timestamp(), offset=2)
+    after.generation_id = 2
+    start = command("c3", "contraction.start", {})
+    started = await handled_through(handler, "p1", start, after)
+    assert started is not None and started["outcome"]["version"] == 8  # built on the table's record, not memory's
+    assert table.reads == 2
 
 
 async def test_a_record_decided_before_a_rebalance_is_not_read_after_it() -> None:
@@ -85,9 +112,8 @@ async def test_a_record_decided_before_a_rebalance_is_not_read_after_it() -> Non
     after: Any = message(timestamp=NOW.timestamp(), offset=1)
     after.generation_id = 2
     refused = await handler.handle("p1", BEGIN, after)
-    assert (
-        refused.reply["outcome"]["error"]["code"] == "birthing_person_not_found"
-    )  # the register is delivered again first
+    assert refused.reply is not None and refused.reply.outcome.error is not None
+    assert refused.reply.outcome.error.code == "birthing_person_not_found"  # the register is delivered again first
 
 
 async def test_a_redelivered_command_stores_its_record_again_so_a_changelog_that_missed_it_gets_it() -> None:

@@ -9,9 +9,7 @@ from faust.agents.replies import ReplyPromise
 
 from labour_tracker.agents.replies import Replies
 from labour_tracker.app import app
-from tests.fakes.faust_parts import KnownTopics, ReplyingApp
-
-REPLY = {"outcome": {"aggregate_id": "alice", "status": "accepted"}, "state": None}
+from tests.fakes.faust_parts import REPLY, KnownTopics, ReplyingApp
 
 
 def waiting_ask(correlation_id: str) -> ReplyPromise:
@@ -24,7 +22,7 @@ def waiting_ask(correlation_id: str) -> ReplyPromise:
 async def test_an_ask_of_this_worker_is_answered_in_process_once() -> None:
     promise = waiting_ask("c-1")
     assert app.answer_here(app.conf.reply_to, "c-1", REPLY)
-    assert promise.result() == REPLY
+    assert promise.result() is REPLY  # handed over as it is, not encoded
     assert not app.answer_here(app.conf.reply_to, "c-1", REPLY), "a second reply finds no one waiting"
 
 
@@ -51,3 +49,4 @@ async def test_a_reply_goes_through_kafka_unless_its_caller_waits_in_this_proces
         ("f-reply-own", "c-late"),
         ("f-reply-other", "c-there"),
     ]
+    assert all(response.value == REPLY.as_data() for _, response in sending.sent)  # as JSON data through Kafka

@@ -40,7 +40,7 @@ async def test_a_late_reply_gives_504_and_its_promise_is_left_to_complete() -> N
     agent = SlowAgent()
 
     with pytest.raises(ApiError) as refused:
-        await send_command(request(), agent, "alice", "labour.begin")
+        await send_command(request(), agent, "alice", "labour.begin", dict)
 
     assert (refused.value.status, refused.value.code) == (504, "reply_timeout")
     assert refused.value.details == [{"command_id": "cmd-1"}]
