@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError
 
@@ -45,6 +45,19 @@ async def keep_running(run: Callable[[], Awaitable[None]], stopping: asyncio.Eve
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=delay)
         delay = min(delay * 2, LAST_RESTART)
+
+
+class ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Partitions moving between workers: the rows this worker wrote may be written by another meanwhile."""
+
+    def __init__(self, writer: MirrorWriter) -> None:
+        self.writer = writer
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.writer.forget()
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.writer.forget()
 
 
 class ChangelogMirror:
@@ -86,7 +99,7 @@ class ChangelogMirror:
     async def follow(self, group_id: str, stopping: asyncio.Event) -> None:
         """Mirror every change as it comes, in the consumer group that shares the changelogs among workers."""
         consumer = self.consumer(group_id)
-        consumer.subscribe(topics=list(self.tables))
+        consumer.subscribe(topics=list(self.tables), listener=ForgetOnRebalance(self.writer))
         await consumer.start()
         try:
             while not stopping.is_set():

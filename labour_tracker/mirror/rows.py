@@ -6,17 +6,18 @@ whole batch as arrays in one statement.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from labour_tracker.domain.labour import BirthingPerson
+from labour_tracker.domain.labour import BirthingPerson, Contraction
 from labour_tracker.domain.notification import Notification
 from labour_tracker.domain.subscriber import Subscriber
-from labour_tracker.tables.records import AggregateRecord, RecordCodec
+
+S = TypeVar("S")
 
 # The tables mirrored, by name, with the state each record holds.
 STATE_TYPES: dict[str, type[Any]] = {
@@ -24,7 +25,18 @@ STATE_TYPES: dict[str, type[Any]] = {
     "subscribers": Subscriber,
     "notifications": Notification,
 }
-_CODECS = {name: RecordCodec(state) for name, state in STATE_TYPES.items()}  # as the tables write their changelogs
+
+
+@dataclass(frozen=True, slots=True)
+class Versioned(Generic[S]):
+    """What the mirror reads of a table's record: the state and its version. The rest of the record (the latest
+    outcomes, often half of it) is the agent's, and is skipped rather than decoded."""
+
+    state: S | None = None
+    version: int = 0
+
+
+_READERS = {name: TypeAdapter(Versioned[state]) for name, state in STATE_TYPES.items()}  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +71,7 @@ def read_change(
     if key is None:
         raise Unreadable("a changelog record without a key")
     try:
-        record: AggregateRecord[Any] = _CODECS[table].loads(value)
+        record: Versioned[Any] = _READERS[table].validate_json(value)
         aggregate_id = key.decode()
     except (ValidationError, UnicodeDecodeError):
         raise Unreadable(f"not a {table} record") from None
@@ -116,17 +128,29 @@ def labour_rows(changes: list[Change]) -> list[list[Any]]:
     )  # fmt: skip
 
 
-def contraction_rows(changes: list[Change]) -> list[list[Any]]:
+def contraction_rows(changes: list[Change], written: Mapping[str, BirthingPerson]) -> list[list[Any]]:
+    """The contractions of each change but those it holds as `written` holds them (the person as last written)."""
     return columns(
         [
             (contraction.id, labour.id, contraction.start_time, contraction.end_time, contraction.intensity,
              _text(contraction.notes), c.version)
             for c in changes
             for labour in c.state.labours
-            for contraction in labour.contractions
+            for contraction in _changed(labour.contractions, _contractions_of(written.get(c.key), labour.id))
         ],
         7,
     )  # fmt: skip
+
+
+def _contractions_of(person: BirthingPerson | None, labour_id: str) -> tuple[Contraction, ...]:
+    labour = next((each for each in person.labours if each.id == labour_id), None) if person else None
+    return labour.contractions if labour else ()
+
+
+def _changed(contractions: tuple[Contraction, ...], before: tuple[Contraction, ...]) -> list[Contraction]:
+    """Contractions not as they were: a labour's contractions are kept in start order, and only the latest changes
+    (a contraction started before an earlier one's place, were that ever so, makes every later one count)."""
+    return [each for index, each in enumerate(contractions) if index >= len(before) or before[index] != each]
 
 
 def subscriber_rows(changes: list[Change]) -> list[list[Any]]:

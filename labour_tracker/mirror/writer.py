@@ -8,11 +8,13 @@ aside and reported; the rest of its batch lands.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
+from labour_tracker.domain.labour import BirthingPerson
 from labour_tracker.mirror import rows
 from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import check_schema_name
@@ -28,10 +30,17 @@ def is_data_error(error: BaseException) -> bool:
     return isinstance(error, asyncpg.PostgresError) and str(getattr(error, "sqlstate", "")).startswith(DATA_ERRORS)
 
 
+PERSONS_KEPT = 1_000  # birthing persons whose last written state the writer keeps
+
+
 class MirrorWriter:
     def __init__(self, schema: str) -> None:
         s = check_schema_name(schema)
         self.schema = s
+        # The persons this writer wrote last, as written: a change writes only the contractions that differ (a
+        # labour's contractions are all in every change, and only the latest changes). Kept only while no other
+        # writer can write them, that is while this worker holds their changelog's partitions.
+        self.written: OrderedDict[str, BirthingPerson] = OrderedDict()
         self._persons = f"""
             INSERT INTO {s}.birthing_persons AS row
                 (id, first_name, last_name, subscription_token_version, version, changed_at)
@@ -95,30 +104,47 @@ class MirrorWriter:
         batch = rows.latest(changes)
         try:
             async with connection.transaction():
-                await self._write(connection, batch)
+                persons = await self._write(connection, batch)
         except asyncpg.PostgresError as error:
             if not is_data_error(error):
                 raise
             await self._write_one_by_one(connection, batch, rejected)
+        else:
+            self._remember(persons)
 
     async def _write_one_by_one(self, connection: asyncpg.Connection, batch: list[Change], rejected: Rejected) -> None:
         for change in batch:
             try:
                 async with connection.transaction():
-                    await self._write(connection, [change])
+                    persons = await self._write(connection, [change])
             except asyncpg.PostgresError as error:
                 if not is_data_error(error):
                     raise
                 await rejected(change, f"{type(error).__name__}: {error}")
+            else:
+                self._remember(persons)
 
-    async def _write(self, connection: asyncpg.Connection, batch: list[Change]) -> None:
+    def _remember(self, persons: list[Change]) -> None:
+        for change in persons:
+            self.written[change.key] = change.state
+            self.written.move_to_end(change.key)
+        while len(self.written) > PERSONS_KEPT:
+            self.written.popitem(last=False)
+
+    def forget(self) -> None:
+        """Forget what was written: call it when the changelogs' partitions move, as another worker may write them."""
+        self.written.clear()
+
+    async def _write(self, connection: asyncpg.Connection, batch: list[Change]) -> list[Change]:
+        """Write the batch; returns the changes of birthing persons that were newer than their rows."""
         by_table: dict[str, list[Change]] = {}
         for change in batch:
             by_table.setdefault(change.table, []).append(change)
+        advanced_persons: list[Change] = []
         if persons := by_table.get("birthing_persons"):
-            advanced = await self._advanced(connection, self._persons, rows.person_rows(persons), persons)
-            await self._run(connection, self._labours, rows.labour_rows(advanced))
-            await self._run(connection, self._contractions, rows.contraction_rows(advanced))
+            advanced_persons = await self._advanced(connection, self._persons, rows.person_rows(persons), persons)
+            await self._run(connection, self._labours, rows.labour_rows(advanced_persons))
+            await self._run(connection, self._contractions, rows.contraction_rows(advanced_persons, self.written))
         if subscribers := by_table.get("subscribers"):
             advanced = await self._advanced(
                 connection, self._subscribers, rows.subscriber_rows(subscribers), subscribers
@@ -128,6 +154,7 @@ class MirrorWriter:
                 await self._run(connection, self._subscriptions, rows.subscription_rows(advanced))
         if notifications := by_table.get("notifications"):
             await self._run(connection, self._notifications, rows.notification_rows(notifications))
+        return advanced_persons
 
     @staticmethod
     async def _advanced(

@@ -129,6 +129,32 @@ async def test_a_bad_change_is_set_aside_and_the_rest_of_its_batch_lands(connect
     assert "CheckViolation" in rejections.seen[0][1]
 
 
+async def contraction_versions(connection: asyncpg.Connection, schema: str) -> dict[str, tuple[int, bool]]:
+    rows = await connection.fetch(f"SELECT id, version, end_time FROM {schema}.contractions")
+    return {row["id"]: (row["version"], row["end_time"] is not None) for row in rows}
+
+
+async def test_a_change_writes_only_the_contractions_that_differ_from_what_the_writer_wrote(connection, schema):
+    writer = MirrorWriter(schema)
+    await writer.write(connection, [change(person(3, ended=False), 5)], Rejections())
+
+    await writer.write(connection, [change(person(4, ended=False), 6)], Rejections())  # c2 ended, c3 began
+
+    versions = await contraction_versions(connection, schema)
+    assert versions == {"c0": (5, True), "c1": (5, True), "c2": (6, True), "c3": (6, False)}
+
+
+async def test_after_its_partitions_move_the_writer_writes_every_contraction_again(connection, schema):
+    writer = MirrorWriter(schema)
+    await writer.write(connection, [change(person(2), 5)], Rejections())
+    await connection.execute(f"UPDATE {schema}.contractions SET end_time = NULL")  # as another writer might have
+
+    writer.forget()
+    await writer.write(connection, [change(person(2), 6)], Rejections())
+
+    assert await contraction_versions(connection, schema) == {"c0": (6, True), "c1": (6, True)}
+
+
 async def test_text_with_a_nul_character_is_kept_without_it(connection, schema):
     await MirrorWriter(schema).write(connection, [change(person(1, notes="before\x00after"), 2)], Rejections())
 
