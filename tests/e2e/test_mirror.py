@@ -114,13 +114,21 @@ def rebuild_worker(rebuild_stack: Stack) -> Iterator[WorkerProcess]:
     worker.stop()
 
 
+# Columns that say when a row was written rather than what it holds. A contraction row is written only when it
+# changes, at the person's version of that write, and a rebuild writes each person's latest version alone.
+BOOKKEEPING = {"mirrored_at", "contractions.version"}
+
+
 async def table_rows(connection: asyncpg.Connection, schema: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every mirrored row but the time it was written, by table."""
+    """Every mirrored row but its bookkeeping, by table."""
     tables = ("birthing_persons", "labours", "contractions", "subscribers", "subscriptions", "notifications")
     found = {}
     for table in tables:
         rows = await connection.fetch(f"SELECT * FROM {schema}.{table} ORDER BY 1, 2")
-        found[table] = [tuple(v for k, v in row.items() if k != "mirrored_at") for row in rows]
+        found[table] = [
+            tuple(v for k, v in row.items() if k not in BOOKKEEPING and f"{table}.{k}" not in BOOKKEEPING)
+            for row in rows
+        ]
     return found
 
 
