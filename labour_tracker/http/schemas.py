@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from labour_tracker.domain import labour, subscriber
 
@@ -14,24 +14,23 @@ class View(BaseModel):
 
 
 class ContractionView(View):
+    # Read from a domain Contraction's attributes by pydantic itself: a labour's views are made on every command.
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
     id: str
     start_time: datetime
     end_time: datetime | None
-    duration_seconds: float | None
     intensity: int | None
     notes: str | None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def duration_seconds(self) -> float | None:
+        return (self.end_time - self.start_time).total_seconds() if self.end_time is not None else None
+
     @classmethod
     def of(cls, contraction: labour.Contraction) -> ContractionView:
-        duration = contraction.duration
-        return cls(
-            id=contraction.id,
-            start_time=contraction.start_time,
-            end_time=contraction.end_time,
-            duration_seconds=duration.total_seconds() if duration is not None else None,
-            intensity=contraction.intensity,
-            notes=contraction.notes,
-        )
+        return cls.model_validate(contraction)
 
 
 class ContractionPatternView(View):
@@ -81,7 +80,7 @@ class LabourView(LabourRecordView):
             phase=found.phase,
             notes=found.notes,
             alerts=sorted(found.alerts),
-            contractions=[ContractionView.of(each) for each in found.contractions],
+            contractions=found.contractions,  # read as ContractionViews
             pattern=PatternView.of(labour.pattern(found, now)),
         )
 
