@@ -74,7 +74,7 @@ async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: flo
 
     async def receive() -> None:
         async for record in consumer:
-            future = waiting.pop(record.key, None)  # type: ignore[arg-type]
+            future = waiting.pop(record.key, None)
             if future is not None:
                 future.set_result(None)
 

@@ -35,8 +35,11 @@ class Api:
     def __init__(self, session: aiohttp.ClientSession, url: str, key_file: Path) -> None:
         self.session, self.url, self.key = session, url, load_or_create_local_key(key_file)
 
-    def token(self, sub: str, **claims: str) -> str:
-        return issue_local_token(self.key, audience="labour-tracker", sub=sub, family_name="Bench", **claims)
+    def token(self, sub: str, given_name: str, phone_number: str | None = None, email: str | None = None) -> str:
+        return issue_local_token(
+            self.key, audience="labour-tracker", sub=sub, given_name=given_name, family_name="Bench",
+            phone_number=phone_number, email=email,
+        )  # fmt: skip
 
     async def call(self, token: str, method: str, path: str, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {token}"}
