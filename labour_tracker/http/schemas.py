@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from labour_tracker.domain import labour, subscriber
 
@@ -20,13 +20,14 @@ class ContractionView(View):
     id: str
     start_time: datetime
     end_time: datetime | None
+    duration_seconds: float | None = Field(validation_alias="duration")  # the domain's, in seconds
     intensity: int | None
     notes: str | None
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def duration_seconds(self) -> float | None:
-        return (self.end_time - self.start_time).total_seconds() if self.end_time is not None else None
+    @field_validator("duration_seconds", mode="before")
+    @classmethod
+    def _in_seconds(cls, duration: timedelta | None) -> float | None:
+        return duration.total_seconds() if duration is not None else None
 
     @classmethod
     def of(cls, contraction: labour.Contraction) -> ContractionView:
