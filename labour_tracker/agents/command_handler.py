@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from typing import Any, Generic, TypeVar, cast
 from uuid import NAMESPACE_URL, uuid5
 
 import faust
+from mode.utils.collections import LRUCache
 from pydantic import ValidationError
 
 from labour_tracker.agents.replies import Replies, Reply
@@ -184,7 +184,7 @@ class CommandHandler(Generic[S, C, E]):
         # changelog, and the commands since the last commit come again.
         self.unstored: dict[str, tuple[int | None, AggregateRecord[S]]] = {}
         # Records stored lately, as objects, on the same terms: the table's store would decode them again.
-        self.stored: OrderedDict[str, tuple[int | None, AggregateRecord[S]]] = OrderedDict()
+        self.stored: LRUCache[str, tuple[int | None, AggregateRecord[S]]] = LRUCache(limit=RECORDS_KEPT)
 
     async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> Handled[S]:
         """Decide one message and send what it publishes; the caller stores its record once the broker has those."""
@@ -240,9 +240,6 @@ class CommandHandler(Generic[S, C, E]):
         if unstored is not None and unstored[1] is handled.record:  # no later command's record is waiting
             del self.unstored[handled.aggregate_id]
             self.stored[handled.aggregate_id] = unstored
-            self.stored.move_to_end(handled.aggregate_id)
-            if len(self.stored) > RECORDS_KEPT:
-                self.stored.popitem(last=False)
         self.table.data[handled.aggregate_id] = handled.record
         changelog: Awaitable[Any] = self.table.send_changelog(partition, handled.aggregate_id, handled.record)
         return changelog

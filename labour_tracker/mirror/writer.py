@@ -8,11 +8,11 @@ aside and reported; the rest of its batch lands.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+from mode.utils.collections import LRUCache
 
 from labour_tracker.domain.labour import BirthingPerson
 from labour_tracker.mirror import rows
@@ -40,7 +40,7 @@ class MirrorWriter:
         # The persons this writer wrote last, as written: a change writes only the contractions that differ (a
         # labour's contractions are all in every change, and only the latest changes). Kept only while no other
         # writer can write them, that is while this worker holds their changelog's partitions.
-        self.written: OrderedDict[str, BirthingPerson] = OrderedDict()
+        self.written: LRUCache[str, BirthingPerson] = LRUCache(limit=PERSONS_KEPT)
         self._persons = f"""
             INSERT INTO {s}.birthing_persons AS row
                 (id, first_name, last_name, subscription_token_version, version, changed_at)
@@ -125,11 +125,7 @@ class MirrorWriter:
                 self._remember(persons)
 
     def _remember(self, persons: list[Change]) -> None:
-        for change in persons:
-            self.written[change.key] = change.state
-            self.written.move_to_end(change.key)
-        while len(self.written) > PERSONS_KEPT:
-            self.written.popitem(last=False)
+        self.written.update((change.key, change.state) for change in persons)
 
     def forget(self) -> None:
         """Forget what was written: call it when the changelogs' partitions move, as another worker may write them."""
