@@ -117,6 +117,14 @@ def bench_worker(kafka: KafkaBroker, postgres: PostgresCluster, key_file: Path, 
     )
 
 
+def bench_mirror(worker: WorkerProcess) -> WorkerProcess:
+    """A mirror process of its own (not yet started) for a worker started with LABOUR_TRACKER_MIRROR_IN_WORKER=false."""
+    directory = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-mirror-"))
+    return WorkerProcess(
+        env=worker.env, data_dir=directory / "data", log=directory / "mirror.log", command=("mirror", "follow")
+    )
+
+
 def machine() -> dict[str, Any]:
     import os
 

@@ -55,11 +55,20 @@ async def token(
 
 
 @app.command(
-    argument("action", type=click.Choice(["rebuild"])),
-    option("--schema", default=None, help="Schema to build into (default: the live schema's name + _rebuilt)."),
+    argument("action", type=click.Choice(["follow", "rebuild"])),
+    option(
+        "--schema", default=None, help="rebuild: schema to build into (default: the live schema's name + _rebuilt)."
+    ),
 )
 async def mirror(self: AppCommand, action: str, schema: str | None) -> None:
-    """Rebuild the PostgreSQL mirror from the changelogs into a fresh schema (the live one is left alone)."""
+    """`follow`: mirror the tables into PostgreSQL, as a process of its own (workers with
+    LABOUR_TRACKER_MIRROR_IN_WORKER=false leave it to such processes). `rebuild`: rebuild the mirror from the
+    changelogs into a fresh schema (the live one is left alone)."""
+    if action == "follow":
+        from labour_tracker.mirror.process import follow
+
+        await follow()
+        return
     from labour_tracker.mirror.rebuild import rebuild
 
     target = schema or f"{app.settings.mirror_schema}_rebuilt"

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     mirror_batch_size: int = Field(
         1000, ge=1, le=100_000, description="Most changes the mirror writes per transaction."
     )
+    mirror_in_worker: bool = Field(
+        True,
+        description="Whether each worker follows the changelogs into PostgreSQL; false where `labour-tracker mirror "
+        "follow` runs as a process of its own.",
+    )
     web_host: str = Field("127.0.0.1", description="Address the HTTP server binds and announces.")
     web_port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP server.")
     store: Literal["rocksdb://", "memory://"] = Field("rocksdb://", description="Faust table store.")

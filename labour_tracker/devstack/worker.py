@@ -1,4 +1,4 @@
-"""A `labour-tracker worker` process, configured through the environment like any deployment."""
+"""A `labour-tracker worker` (or `mirror follow`) process, configured through the environment like any deployment."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ class WorkerProcess:
     data_dir: Path
     port: int = field(default_factory=free_port)
     log: Path | None = None  # None: the worker writes to this terminal
+    command: tuple[str, ...] = ("worker",)  # or ("mirror", "follow"): a mirror of its own
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -47,9 +48,9 @@ class WorkerProcess:
                 sys.executable,
                 "-m",
                 "labour_tracker",
-                "worker",
                 "--loglevel",
                 FAUST_LOG_LEVELS[env.get("LABOUR_TRACKER_LOG_LEVEL", "INFO")],
+                *self.command,
             ],
             log=self.log,
             env=env,
@@ -58,9 +59,12 @@ class WorkerProcess:
             self.start_waiting(timeout=timeout)
 
     def start_waiting(self, *, timeout: float = 90.0) -> None:
-        """Wait until the started worker is ready: Kafka and PostgreSQL answer, its partitions are assigned."""
+        """Wait until the started process is ready: for a worker, Kafka and PostgreSQL answer and its partitions are
+        assigned; for a mirror, PostgreSQL answers and its schema is current."""
         assert self.process is not None, "start() first"
-        wait_until(lambda: _answers(f"{self.url}/api/v1/ready"), timeout=timeout, what="worker", process=self.process)
+        wait_until(
+            lambda: _answers(f"{self.url}/api/v1/ready"), timeout=timeout, what=self.command[0], process=self.process
+        )
 
     def stop(self) -> None:
         if self.process is not None:

@@ -1,7 +1,9 @@
-"""The mirror inside each worker: bring the schema up to date, then follow the changelogs into PostgreSQL.
+"""The mirror: bring the schema up to date, then follow the changelogs into PostgreSQL.
 
-Workers share the changelogs' partitions in a consumer group of their own. PostgreSQL being away delays
-only the mirror: commands, tables and notifications go on, and readiness says PostgreSQL is down.
+It runs inside each worker, or (LABOUR_TRACKER_MIRROR_IN_WORKER=false) in processes of its own, `labour-tracker
+mirror follow`, which leave the workers' event loops to commands. Either way the mirrors share the changelogs'
+partitions in a consumer group of their own. PostgreSQL being away delays only the mirror: commands, tables and
+notifications go on, and readiness says PostgreSQL is down.
 """
 
 from __future__ import annotations
@@ -61,12 +63,12 @@ async def park_rejected(change: Change, reason: str) -> None:
                datetime.now(UTC))  # fmt: skip
 
 
-@app.service
 class MirrorService(mode.Service):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         settings = app.settings
         self.stopping = asyncio.Event()
+        self.migrated = asyncio.Event()  # the schema is current: following
         self.database = Database(str(settings.database_url), max_size=2)
         self.mirror = ChangelogMirror(
             bootstrap=settings.kafka_bootstrap,
@@ -91,8 +93,13 @@ class MirrorService(mode.Service):
         if applied:
             log.info("mirror schema %s migrated to version %s", schema, applied[-1])
         if migrated:
+            self.migrated.set()
             await self.mirror.follow(mirror_group(app.conf.id, schema), self.stopping)
 
     async def on_stop(self) -> None:
         self.stopping.set()
         await self.database.close()
+
+
+if app.settings.mirror_in_worker:
+    app.service(MirrorService)

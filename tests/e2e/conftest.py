@@ -28,9 +28,11 @@ class Stack:
     env: dict[str, str]
     signing_key: Path
 
-    def worker(self, name: str, **env: str) -> WorkerProcess:
+    def worker(self, name: str, *, command: tuple[str, ...] = ("worker",), **env: str) -> WorkerProcess:
         directory = Path(tempfile.mkdtemp(prefix=f"labour-tracker-{name}-"))
-        return WorkerProcess(env={**self.env, **env}, data_dir=directory / "data", log=directory / "worker.log")
+        return WorkerProcess(
+            env={**self.env, **env}, data_dir=directory / "data", log=directory / "worker.log", command=command
+        )
 
 
 async def coroutine_waits(worker: WorkerProcess) -> list[str]:

@@ -178,3 +178,40 @@ async def test_a_mirror_rebuilt_from_kafka_equals_the_live_one(
         assert await table_rows(connection, rebuilt) == await table_rows(connection, live)
     finally:
         await connection.close()
+
+
+async def test_a_mirror_process_of_its_own_mirrors_what_workers_leave_to_it(
+    kafka: KafkaBroker, postgres: PostgresCluster
+) -> None:
+    stack = new_stack(kafka, postgres, LABOUR_TRACKER_MIRROR_IN_WORKER="false")
+    schema = stack.env["LABOUR_TRACKER_MIRROR_SCHEMA"]
+    worker = stack.worker("leaves-the-mirror")
+    mirror = stack.worker("mirror-alone", command=("mirror", "follow"))
+    connection = await asyncpg.connect(postgres.dsn)
+    worker.start()
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            cleo = caller_factory(stack, http, worker.url)("Cleo", "Diaz")
+            assert (await cleo.post("/birthing-person/register")).status == 201
+            assert (await cleo.post("/labour/begin", {"first_labour": True})).status == 200
+            await asyncio.sleep(2)
+            assert not await connection.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = $1", schema)
+
+            await asyncio.to_thread(mirror.start)
+
+            async def mirrored() -> bool:
+                query = f"SELECT count(*) FROM {schema}.labours WHERE birthing_person_id = $1"
+                return bool(await connection.fetchval(query, cleo.id))
+
+            await eventually(mirrored)
+            async with http.get(f"{mirror.url}/api/v1/metrics") as answer:
+                text = await answer.text()
+            assert answer.status == 200
+            lag_count = next(
+                line for line in text.splitlines() if line.startswith("labour_tracker_mirror_lag_seconds_count")
+            )
+            assert float(lag_count.split()[-1]) >= 2  # the person, then the labour
+    finally:
+        mirror.stop()
+        worker.stop()
+        await connection.close()

@@ -1,0 +1,47 @@
+"""`labour-tracker mirror follow`: the mirror as a process of its own, beside workers that leave it to it.
+
+The workers' event loops then carry commands alone, and the mirror has a core's share of its own. On
+LABOUR_TRACKER_WEB_HOST:LABOUR_TRACKER_WEB_PORT it answers /api/v1/health, /api/v1/ready (its schema is current and
+PostgreSQL answers) and /api/v1/metrics (its lag among them).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from labour_tracker.app import app
+from labour_tracker.http.health import health
+from labour_tracker.http.metrics import metrics
+from labour_tracker.mirror.service import MirrorService
+
+MIRROR = web.AppKey("mirror", MirrorService)
+
+
+async def ready(request: web.Request) -> web.Response:
+    mirror = request.app[MIRROR]
+    following = mirror.migrated.is_set()
+    postgres = await mirror.database.answers()
+    checks = {"postgres": "up" if postgres else "down", "mirror": "following" if following else "starting"}
+    ok = following and postgres
+    return web.json_response({"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503)
+
+
+async def follow() -> None:
+    """Mirror until stopped (SIGTERM or Ctrl-C)."""
+    await app.maybe_start_producer()  # a change the mirror cannot take is parked on the dead-letter topic
+    mirror = MirrorService()
+    web_app = web.Application()
+    web_app[MIRROR] = mirror
+    web_app.router.add_get("/api/v1/health", health)
+    web_app.router.add_get("/api/v1/ready", ready)
+    web_app.router.add_get("/api/v1/metrics", metrics)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, app.settings.web_host, app.settings.web_port).start()
+        await mirror.start()
+        await mirror.wait_until_stopped()
+    finally:
+        await mirror.stop()
+        await runner.cleanup()
+        await app.producer.stop()
