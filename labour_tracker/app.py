@@ -41,10 +41,6 @@ class OneChannelReplyConsumer(ReplyConsumer):
         async for reply in channel.stream():
             self.fulfil(reply.correlation_id, maybe_model(reply.value))
 
-    def forget(self, correlation_id: str) -> None:
-        """No reply will come for `correlation_id`: its command was never sent."""
-        self._waiting.pop(correlation_id, None)
-
     def fulfil(self, correlation_id: str, value: Any) -> bool:
         """Answer the asks waiting for `correlation_id`; False if none is (a late or repeated reply: dropped)."""
         waiting = [promise for promise in self._waiting.pop(correlation_id, ()) if not promise.done()]

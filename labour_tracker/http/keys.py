@@ -6,7 +6,6 @@ import aiohttp
 import faust
 from aiohttp import web
 
-from labour_tracker.http.asking import Asker
 from labour_tracker.http.attempts import FailedAttempts
 from labour_tracker.mirror.database import Database
 from labour_tracker.settings import Settings
@@ -15,5 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 FAUST_APP = web.AppKey("faust_app", faust.App)
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)  # forwards reads to the worker owning the key
-ASKER = web.AppKey("asker", Asker)  # sends the views' commands to the agents
 SUBSCRIBE_FAILURES = web.AppKey("subscribe_failures", FailedAttempts)  # wrong subscription tokens, this worker's

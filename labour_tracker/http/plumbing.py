@@ -16,7 +16,7 @@ from yarl import URL
 
 from labour_tracker.agents.replies import Reply
 from labour_tracker.http.errors import AnsweredByOwner, ApiError
-from labour_tracker.http.keys import ASKER, FAUST_APP, HTTP_CLIENT, SETTINGS
+from labour_tracker.http.keys import FAUST_APP, HTTP_CLIENT, SETTINGS
 from labour_tracker.messages.codec import from_data
 from labour_tracker.messages.envelopes import COMMAND_ID_PATTERN, CommandEnvelope, Outcome
 from labour_tracker.tables.records import AggregateRecord
@@ -83,7 +83,7 @@ async def send_command(
     chosen_id = chosen_id or command_id(request, body)
     data = body.model_dump(mode="json", exclude={"command_id"}, exclude_none=True) if body else {}
     envelope = CommandEnvelope(id=chosen_id, type=command_type, aggregate_id=aggregate_id, data=data)
-    asking = asyncio.ensure_future(request.app[ASKER].ask(agent, envelope.model_dump_json().encode(), aggregate_id))
+    asking = asyncio.ensure_future(agent.ask(value=envelope.model_dump_json().encode(), key=aggregate_id))
     try:
         # Shielded: a cancelled wait would cancel Faust's reply promise, and the late reply arriving for it would
         # then crash Faust's reply consumer, leaving every later command of this worker without an answer.

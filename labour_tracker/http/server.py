@@ -11,12 +11,11 @@ from aiohttp import web
 from labour_tracker import metrics
 from labour_tracker.domain.user import User
 from labour_tracker.http import health, openapi
-from labour_tracker.http.asking import Asker
 from labour_tracker.http.attempts import FailedAttempts
 from labour_tracker.http.docs import add_docs
 from labour_tracker.http.errors import error_responses
 from labour_tracker.http.identity import TokenVerifier, authentication, verifier_from_settings
-from labour_tracker.http.keys import ASKER, DATABASE, FAUST_APP, HTTP_CLIENT, SETTINGS, SUBSCRIBE_FAILURES
+from labour_tracker.http.keys import DATABASE, FAUST_APP, HTTP_CLIENT, SETTINGS, SUBSCRIBE_FAILURES
 from labour_tracker.http.metrics import timed_requests
 from labour_tracker.http.routes import PUBLIC_PATHS, add_routes
 from labour_tracker.mirror.database import Database
@@ -36,12 +35,6 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
     app[HTTP_CLIENT] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=app[SETTINGS].reply_timeout))
     yield
     await app[HTTP_CLIENT].close()
-
-
-async def _asker(app: web.Application) -> AsyncIterator[None]:
-    app[ASKER] = Asker(app[FAUST_APP], app[SETTINGS].kafka_bootstrap)
-    yield
-    await app[ASKER].close()
 
 
 class VerifierMadeAtStart:
@@ -80,7 +73,7 @@ def create_api(settings: Settings, faust_app: faust.App) -> web.Application:
     api[FAUST_APP] = faust_app
     api[OPENAPI] = openapi.document(API_PREFIX)
     api[SUBSCRIBE_FAILURES] = FailedAttempts(settings.subscribe_failure_limit, settings.subscribe_failure_window)
-    api.cleanup_ctx.extend([_database, _http_client, _asker, health.kafka_probe])
+    api.cleanup_ctx.extend([_database, _http_client, health.kafka_probe])
     api.on_startup.append(verifier.start)
     api.on_cleanup.append(verifier.close)
     add_routes(api)

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from labour_tracker.http.errors import ApiError
-from labour_tracker.http.keys import ASKER, FAUST_APP, SETTINGS
+from labour_tracker.http.keys import FAUST_APP, SETTINGS
 from labour_tracker.http.plumbing import send_command
 from labour_tracker.settings import Settings
 
@@ -23,10 +23,8 @@ class SlowAgent:
     def __init__(self) -> None:
         self.promise: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
 
-
-class Asker:
-    async def ask(self, agent: SlowAgent, value: bytes, key: str) -> dict[str, Any]:
-        return await agent.promise
+    async def ask(self, *, value: bytes, key: str) -> dict[str, Any]:
+        return await self.promise
 
 
 def request() -> web.Request:
@@ -34,7 +32,6 @@ def request() -> web.Request:
     declared = asyncio.Event()
     declared.set()
     app[SETTINGS] = Settings(reply_timeout=0.05)
-    app[ASKER] = Asker()  # type: ignore[assignment]
     app[FAUST_APP] = SimpleNamespace(topics_declared=declared)  # type: ignore[assignment]
     return make_mocked_request("POST", "/api/v1/labour/begin", app=app, headers={"Idempotency-Key": "cmd-1"})
 
