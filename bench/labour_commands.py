@@ -1,6 +1,8 @@
 """Labour commands through the HTTP API on one worker, beside a bare aiokafka request/reply round trip.
 
-`python -m bench.labour_commands` starts its own Kafka, PostgreSQL and worker; prints figures and ratios.
+`python -m bench.labour_commands` starts its own Kafka, PostgreSQL, worker and mirror (a process of its own, as
+docs/operations.md advises for throughput); prints figures and ratios. The baseline runs first, long enough for
+the broker's JIT to settle, so both are measured against a warm broker, as a long-running one is.
 Targets (2 cores): at least 1,000 commands/s sustained; at 200 commands/s, p50 under 15 ms, p99 under 50 ms.
 """
 
@@ -18,7 +20,7 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.harness import bench_worker, closed_loop, fixed_rate, report, servers
+from bench.harness import bench_mirror, bench_worker, closed_loop, fixed_rate, report, servers
 from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
 
 
@@ -55,7 +57,7 @@ async def api_figures(url: str, key_file: Path, *, persons: int, seconds: float,
     return {"commands_per_second": round(throughput, 1), f"at_{rate:g}_per_second": latency.summary()}
 
 
-async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: float) -> dict[str, Any]:
+async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: float, warm_up: float) -> dict[str, Any]:
     run = uuid.uuid4().hex[:6]
     requests, replies = f"bench-requests-{run}", f"bench-replies-{run}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -87,7 +89,7 @@ async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: flo
             await producer.send(requests, b'{"type": "contraction.start", "data": {}}', key=key)
             await waiting[key]
 
-        await closed_loop(round_trip, workers=lanes, seconds=2)  # warm up (and the echo's group join)
+        await closed_loop(round_trip, workers=lanes, seconds=warm_up)  # the broker's JIT, the echo's group join
         throughput = await closed_loop(round_trip, workers=lanes, seconds=seconds)
         latency = await fixed_rate(round_trip, rate=rate, seconds=seconds, lanes=lanes)
     finally:
@@ -104,19 +106,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--persons", type=int, default=64)
     parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--warm-up", type=float, default=20.0, help="seconds of bare round trips before measuring")
     args = parser.parse_args()
     key_file = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-key-")) / "key.pem"
     with servers() as (kafka, postgres):
         assert postgres is not None
-        worker = bench_worker(kafka, postgres, key_file)
+        baseline = asyncio.run(
+            kafka_figures(
+                kafka.bootstrap, lanes=args.persons, seconds=args.seconds, rate=args.rate, warm_up=args.warm_up
+            )
+        )
+        worker = bench_worker(kafka, postgres, key_file, LABOUR_TRACKER_MIRROR_IN_WORKER="false")
+        mirror = bench_mirror(worker)
         try:
             worker.start()
+            mirror.start()
             api = asyncio.run(
                 api_figures(worker.url, key_file, persons=args.persons, seconds=args.seconds, rate=args.rate)
             )
         finally:
+            mirror.stop()
             worker.stop()
-        baseline = asyncio.run(kafka_figures(kafka.bootstrap, lanes=args.persons, seconds=args.seconds, rate=args.rate))
     at = f"at_{args.rate:g}_per_second"
     report(
         "labour_commands",
