@@ -85,7 +85,7 @@ def _default(field: FieldInfo) -> str:
         return "unset"
     if isinstance(value, SecretStr):
         return "a secret (set it)"
-    text = str(value)
+    text = str(value).lower() if isinstance(value, bool) else str(value)  # as the variable is written
     return f"`{text}`" if text else '`""` (empty)'
 
 
