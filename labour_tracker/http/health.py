@@ -59,13 +59,17 @@ def worker_serving(faust_app: Any) -> bool:
     )
 
 
-async def ready(request: web.Request) -> web.Response:
-    kafka, postgres = await asyncio.gather(request.app[KAFKA_PROBE].answers(), request.app[DATABASE].answers())
-    worker = worker_serving(request.app[FAUST_APP])
+def readiness(kafka: bool, postgres: bool, role: str, serving: bool, *, doing: str) -> web.Response:
+    """200 when Kafka and PostgreSQL answer and the process (`role`) is `doing` its work; 503 with each check else."""
     checks = {
         "kafka": "up" if kafka else "down",
         "postgres": "up" if postgres else "down",
-        "worker": "serving" if worker else "starting",
+        role: doing if serving else "starting",
     }
-    ok = kafka and postgres and worker
+    ok = kafka and postgres and serving
     return web.json_response({"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503)
+
+
+async def ready(request: web.Request) -> web.Response:
+    kafka, postgres = await asyncio.gather(request.app[KAFKA_PROBE].answers(), request.app[DATABASE].answers())
+    return readiness(kafka, postgres, "worker", worker_serving(request.app[FAUST_APP]), doing="serving")

@@ -1,16 +1,19 @@
 """`labour-tracker mirror follow`: the mirror as a process of its own, beside workers that leave it to it.
 
 The workers' event loops then carry commands alone, and the mirror has a core's share of its own. On
-LABOUR_TRACKER_WEB_HOST:LABOUR_TRACKER_WEB_PORT it answers /api/v1/health, /api/v1/ready (its schema is current and
-PostgreSQL answers) and /api/v1/metrics (its lag among them).
+LABOUR_TRACKER_WEB_HOST:LABOUR_TRACKER_WEB_PORT it answers /api/v1/health, /api/v1/ready (Kafka and PostgreSQL
+answer and its schema is current) and /api/v1/metrics (its lag among them).
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from labour_tracker.app import app
-from labour_tracker.http.health import health
+from labour_tracker.http import health
+from labour_tracker.http.keys import SETTINGS
 from labour_tracker.http.metrics import metrics
 from labour_tracker.mirror.service import MirrorService
 
@@ -19,11 +22,8 @@ MIRROR = web.AppKey("mirror", MirrorService)
 
 async def ready(request: web.Request) -> web.Response:
     mirror = request.app[MIRROR]
-    following = mirror.migrated.is_set()
-    postgres = await mirror.database.answers()
-    checks = {"postgres": "up" if postgres else "down", "mirror": "following" if following else "starting"}
-    ok = following and postgres
-    return web.json_response({"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503)
+    kafka, postgres = await asyncio.gather(request.app[health.KAFKA_PROBE].answers(), mirror.database.answers())
+    return health.readiness(kafka, postgres, "mirror", mirror.migrated.is_set(), doing="following")
 
 
 async def follow() -> None:
@@ -32,7 +32,9 @@ async def follow() -> None:
     mirror = MirrorService()
     web_app = web.Application()
     web_app[MIRROR] = mirror
-    web_app.router.add_get("/api/v1/health", health)
+    web_app[SETTINGS] = app.settings
+    web_app.cleanup_ctx.append(health.kafka_probe)
+    web_app.router.add_get("/api/v1/health", health.health)
     web_app.router.add_get("/api/v1/ready", ready)
     web_app.router.add_get("/api/v1/metrics", metrics)
     runner = web.AppRunner(web_app, access_log=None)

@@ -204,6 +204,9 @@ async def test_a_mirror_process_of_its_own_mirrors_what_workers_leave_to_it(
                 return bool(await connection.fetchval(query, cleo.id))
 
             await eventually(mirrored)
+            async with http.get(f"{mirror.url}/api/v1/ready") as answer:
+                readiness = await answer.json()
+            assert readiness["checks"] == {"kafka": "up", "postgres": "up", "mirror": "following"}
             async with http.get(f"{mirror.url}/api/v1/metrics") as answer:
                 text = await answer.text()
             assert answer.status == 200
