@@ -65,6 +65,9 @@ async def mirror(self: AppCommand, action: str, schema: str | None) -> None:
     LABOUR_TRACKER_MIRROR_IN_WORKER=false leave it to such processes). `rebuild`: rebuild the mirror from the
     changelogs into a fresh schema (the live one is left alone)."""
     if action == "follow":
+        if schema is not None:  # it follows the live schema, LABOUR_TRACKER_MIRROR_SCHEMA
+            print("labour-tracker mirror follow: --schema is for rebuild only", file=sys.stderr)
+            raise SystemExit(2)
         from labour_tracker.mirror.process import follow
 
         await follow()

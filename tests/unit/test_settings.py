@@ -48,3 +48,15 @@ def test_each_bad_variable_is_named_on_one_line_and_the_worker_does_not_start() 
 def test_both_table_stores_are_accepted(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LABOUR_TRACKER_STORE", store)
     assert Settings().store == store
+
+
+def test_mirror_follow_refuses_a_schema_it_would_not_follow() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "labour_tracker", "mirror", "follow", "--schema", "elsewhere"],
+        env={**os.environ, "LABOUR_TRACKER_KAFKA_BOOTSTRAP": "127.0.0.1:9"},  # refused before anything connects
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--schema is for rebuild only" in result.stderr
