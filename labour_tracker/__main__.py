@@ -9,7 +9,7 @@ def main() -> None:
     from labour_tracker.settings import load_settings
 
     load_settings()  # a bad variable stops here with one clear line, before Faust starts
-    mode.loop.use("uvloop")  # before any event loop exists: the worker's, and its consumer thread's
+    mode.loop.use("uvloop")  # before any event loop exists
     import labour_tracker.commands  # noqa: F401  (registers the project's own commands)
     from labour_tracker.app import app
 

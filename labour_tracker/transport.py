@@ -1,6 +1,6 @@
 """Faust's Kafka transport for the worker: its consumer and producer, with the faults mended that lost messages.
 
-- The consumer asks the broker to hold a fetch only briefly (`PromptConsumerThread`).
+- The consumer runs on the worker's event loop, and asks the broker to hold a fetch only briefly (`LoopConsumer`).
 - No stream record is fetched between a rebalance's resume and its seek, and records of a partition paused while a
   fetch waited are put back (`WorkerConsumer`, `give_back_paused`).
 - The producer's Kafka client keeps the metadata of every topic it sends to (`WorkerProducer`).
@@ -8,22 +8,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+from mode.threads import WorkerThread
+from mode.utils.futures import maybe_async
 
 FETCH_MAX_WAIT_MS = 20  # Faust asks the broker to hold a fetch up to 1,500 ms
 
 
-class PromptConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """Faust's consumer, with fetches the broker holds for at most FETCH_MAX_WAIT_MS when it has nothing new.
+class _AsTask(WorkerThread):
+    """Where Faust would start a thread for the consumer: its service runs as a task on the worker's event loop."""
+
+    def start(self) -> None:
+        self.task = self.service.parent_loop.create_task(self.service._serve())
+
+    def stop(self) -> None:
+        pass  # nothing to join: the service has shut down when this is called
+
+
+class LoopConsumer(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's aiokafka consumer, on the worker's event loop rather than in a thread with a loop of its own, and
+    with fetches the broker holds for at most FETCH_MAX_WAIT_MS when it has nothing new.
+
+    In a thread, every fetch, commit and seek went to it through a method queue and came back by waking the main
+    loop, and on a busy worker the two threads took turns at the GIL: each command waited for those handovers.
 
     aiokafka leaves a partition whose fetched records are not yet taken out of its next fetch. Under load that
     next fetch names only quiet partitions, the broker holds it, and records arriving meanwhile on the busy
     partition (commands, replies) wait for it: up to 1.5 s each time, the bulk of every slow answer.
     """
+
+    def __init__(self, consumer: Any, *, loop: asyncio.AbstractEventLoop, **kwargs: Any) -> None:
+        super().__init__(consumer, loop=loop, thread_loop=loop, Worker=_AsTask, **kwargs)
+
+    async def call_thread(self, fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await maybe_async(fun(*args, **kwargs))
+
+    async def cast_thread(self, fun: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        await maybe_async(fun(*args, **kwargs))
+
+    async def _gather_remaining_tasks(self) -> None:
+        pass  # a thread's sweep of every task left on its loop: this loop is the worker's own
 
     def _create_worker_consumer(self, transport: faust_aiokafka.Transport) -> Any:
         consumer = super()._create_worker_consumer(transport)
@@ -59,7 +88,8 @@ def give_back_paused(kafka: Any, fetched: Mapping[TP, list[Any]], faust_consumer
 
 
 class WorkerConsumer(faust_aiokafka.Consumer):
-    """Faust's consumer, with prompt fetches (above), and stream partitions resumed only once a rebalance is over.
+    """Faust's consumer, on the event loop with prompt fetches (above), and stream partitions resumed only once a
+    rebalance is over.
 
     At the end of a rebalance Faust resumes the stream partitions, then seeks them to their committed offsets, then
     resumes the flow, which empties every agent's queue. Records fetched in between were handed to the agents'
@@ -99,7 +129,7 @@ class WorkerConsumer(faust_aiokafka.Consumer):
         return await super()._getmany(partitions, timeout)
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
-        return PromptConsumerThread(self, loop=self.loop, beacon=self.beacon)
+        return LoopConsumer(self, loop=self.loop, beacon=self.beacon)
 
 
 class WorkerProducer(faust_aiokafka.Producer):
