@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -11,6 +12,9 @@ from labour_tracker.domain import labour, subscriber
 
 class View(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+CONTRACTION_VIEWS_KEPT = 32_768  # about 1 KiB each: some 200 labours of 150 contractions
 
 
 class ContractionView(View):
@@ -31,7 +35,13 @@ class ContractionView(View):
 
     @classmethod
     def of(cls, contraction: labour.Contraction) -> ContractionView:
-        return cls.model_validate(contraction)
+        return _contraction_view(contraction)
+
+
+@lru_cache(maxsize=CONTRACTION_VIEWS_KEPT)
+def _contraction_view(contraction: labour.Contraction) -> ContractionView:
+    """Made once per contraction (a value: equal ones share a view): every answer about a labour carries them all."""
+    return ContractionView.model_validate(contraction)
 
 
 class ContractionPatternView(View):
@@ -81,7 +91,7 @@ class LabourView(LabourRecordView):
             phase=found.phase,
             notes=found.notes,
             alerts=sorted(found.alerts),
-            contractions=found.contractions,  # read as ContractionViews
+            contractions=[ContractionView.of(each) for each in found.contractions],
             pattern=PatternView.of(labour.pattern(found, now)),
         )
 
