@@ -1,7 +1,9 @@
-"""The worker's Kafka consumer (brief fetches, no stream record before a rebalance ends) and producer."""
+"""The worker's Kafka consumer (on the event loop, brief fetches, no stream record early in a rebalance), producer."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,6 +17,17 @@ from labour_tracker.transport import FETCH_MAX_WAIT_MS, WorkerConsumer, WorkerPr
 DELIVERIES = TP(f"{app.settings.topic_prefix}.notifications.deliveries", 0)
 COMMANDS = TP(f"{app.settings.topic_prefix}.birthing_person.commands", 1)
 CHANGELOG = TP(notifications.changelog_topic.get_topic_name(), 0)
+
+
+async def test_the_worker_consumer_runs_on_the_worker_event_loop_not_in_a_thread() -> None:
+    service = app.consumer._thread  # type: ignore[attr-defined]
+
+    async def where() -> tuple[int, asyncio.AbstractEventLoop]:
+        return threading.get_ident(), asyncio.get_running_loop()
+
+    here = threading.get_ident(), asyncio.get_running_loop()
+    assert await asyncio.wait_for(service.call_thread(where), timeout=5) == here
+    assert service.thread_loop is service.parent_loop
 
 
 async def test_the_worker_consumer_fetches_with_a_short_wait() -> None:

@@ -1,0 +1,32 @@
+"""The API's views of domain state."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from labour_tracker.domain.labour import Contraction
+from labour_tracker.http.schemas import ContractionView
+
+STARTED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_a_contraction_view_shows_the_contraction_as_it_is_now_not_as_it_was_first_seen() -> None:
+    under_way = Contraction("c-1", STARTED, None, None, None)
+    ended = replace(under_way, end_time=STARTED + timedelta(seconds=75), intensity=6, notes="strong")
+
+    assert ContractionView.of(under_way).duration_seconds is None
+    view = ContractionView.of(ended)
+
+    assert (view.end_time, view.duration_seconds, view.intensity, view.notes) == (
+        STARTED + timedelta(seconds=75),
+        75.0,
+        6,
+        "strong",
+    )
+    assert ContractionView.of(under_way).end_time is None
+
+
+def test_equal_contractions_have_equal_views() -> None:
+    one = Contraction("c-2", STARTED, STARTED + timedelta(seconds=40), 3, None)
+    assert ContractionView.of(one) == ContractionView.of(replace(one)) == ContractionView.model_validate(one)
