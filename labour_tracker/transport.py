@@ -36,6 +36,9 @@ class LoopConsumer(faust_aiokafka.AIOKafkaConsumerThread):
 
     In a thread, every fetch, commit and seek went to it through a method queue and came back by waking the main
     loop, and on a busy worker the two threads took turns at the GIL: each command waited for those handovers.
+    Its heartbeats share the loop now: a loop held longer than the session timeout
+    (`LABOUR_TRACKER_KAFKA_SESSION_TIMEOUT`, 10 s) would cost the worker its partitions; the worker works in short
+    steps (a command, a batch of records).
 
     aiokafka leaves a partition whose fetched records are not yet taken out of its next fetch. Under load that
     next fetch names only quiet partitions, the broker holds it, and records arriving meanwhile on the busy
