@@ -48,6 +48,9 @@ class LoopConsumer(faust_aiokafka.AIOKafkaConsumerThread):
     def __init__(self, consumer: Any, *, loop: asyncio.AbstractEventLoop, **kwargs: Any) -> None:
         super().__init__(consumer, loop=loop, thread_loop=loop, Worker=_AsTask, **kwargs)
 
+    async def on_thread_started(self) -> None:
+        pass  # a thread's queue of calls to make in it: here they are made directly (below)
+
     async def call_thread(self, fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await maybe_async(fun(*args, **kwargs))
 
