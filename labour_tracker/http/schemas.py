@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from labour_tracker.domain import labour, subscriber
 
 
 class View(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+    def to_json(self) -> bytes:
+        """The view as an answer's body."""
+        return self.__pydantic_serializer__.to_json(self)
 
 
 CONTRACTION_VIEWS_KEPT = 32_768  # about 1 KiB each: some 200 labours of 150 contractions
@@ -35,13 +41,15 @@ class ContractionView(View):
 
     @classmethod
     def of(cls, contraction: labour.Contraction) -> ContractionView:
-        return _contraction_view(contraction)
+        return _contraction_view(contraction)[0]
 
 
 @lru_cache(maxsize=CONTRACTION_VIEWS_KEPT)
-def _contraction_view(contraction: labour.Contraction) -> ContractionView:
-    """Made once per contraction (a value: equal ones share a view): every answer about a labour carries them all."""
-    return ContractionView.model_validate(contraction)
+def _contraction_view(contraction: labour.Contraction) -> tuple[ContractionView, orjson.Fragment]:
+    """A contraction's view and its JSON, made once (a value: equal ones share them): every answer about a labour
+    carries them all."""
+    view = ContractionView.model_validate(contraction)
+    return view, orjson.Fragment(view.to_json())
 
 
 class ContractionPatternView(View):
@@ -80,10 +88,12 @@ class LabourView(LabourRecordView):
     """A labour with its live pattern."""
 
     pattern: PatternView
+    _contractions_json: list[orjson.Fragment] | None = PrivateAttr(None)  # when made by `of`
 
     @classmethod
     def of(cls, found: labour.Labour, now: datetime) -> LabourView:
-        return cls(
+        contractions = [_contraction_view(each) for each in found.contractions]
+        view = cls(
             id=found.id,
             first_labour=found.first_labour,
             start_time=found.start_time,
@@ -91,9 +101,19 @@ class LabourView(LabourRecordView):
             phase=found.phase,
             notes=found.notes,
             alerts=sorted(found.alerts),
-            contractions=[ContractionView.of(each) for each in found.contractions],
+            contractions=[each for each, _ in contractions],
             pattern=PatternView.of(labour.pattern(found, now)),
         )
+        view._contractions_json = [each for _, each in contractions]
+        return view
+
+    def as_data(self) -> dict[str, Any]:
+        """As `model_dump(mode="json")`, with the contractions' JSON made once each, as their views were."""
+        if self._contractions_json is None:
+            return self.model_dump(mode="json")
+        data = self.model_dump(mode="json", exclude={"contractions"})
+        data["contractions"] = self._contractions_json
+        return {name: data[name] for name in type(self).model_fields}  # in the order of the schema
 
 
 class LabourSummaryView(View):
@@ -164,6 +184,9 @@ class BirthingPersonResponse(View):
 
 class LabourResponse(View):
     labour: LabourView
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"labour": self.labour.as_data()})
 
 
 class LabourSummaryResponse(View):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from labour_tracker.domain.labour import Contraction
-from labour_tracker.http.schemas import ContractionView
+from labour_tracker.domain.labour import Alert, Contraction, Labour, Phase
+from labour_tracker.http.schemas import ContractionView, LabourResponse, LabourView
 
 STARTED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -30,3 +30,33 @@ def test_a_contraction_view_shows_the_contraction_as_it_is_now_not_as_it_was_fir
 def test_equal_contractions_have_equal_views() -> None:
     one = Contraction("c-2", STARTED, STARTED + timedelta(seconds=40), 3, None)
     assert ContractionView.of(one) == ContractionView.of(replace(one)) == ContractionView.model_validate(one)
+
+
+def test_a_labour_answer_is_the_json_its_schema_describes_field_for_field() -> None:
+    contractions = tuple(
+        Contraction(f"c-{n}", STARTED + timedelta(minutes=7 * n, microseconds=n), None, None, None)
+        if n == 4
+        else Contraction(
+            f"c-{n}",
+            STARTED + timedelta(minutes=7 * n, microseconds=n),
+            STARTED + timedelta(minutes=7 * n, seconds=40 + n),
+            n % 3 or None,
+            'ça tire \u2014 "fort"' if n == 2 else None,
+        )
+        for n in range(5)
+    )
+    found = Labour(
+        "l-1",
+        True,
+        STARTED,
+        None,
+        Phase.ACTIVE,
+        "calme",
+        contractions,
+        frozenset({Alert.URGENT_ATTENTION, Alert.HOSPITAL}),
+    )
+    made = LabourView.of(found, STARTED + timedelta(minutes=40))
+    answer = LabourResponse(labour=made)
+    assert answer.to_json() == answer.model_dump_json().encode()
+    built_from_fields = LabourResponse(labour=LabourView(**dict(made)))  # no cached JSON: serialised whole
+    assert built_from_fields.to_json() == answer.to_json()
