@@ -10,13 +10,16 @@ were made durable before the record was written, so they need not be kept here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Generic, TypeVar
 
 import faust
+import orjson
 from faust.serializers import codecs
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
+from labour_tracker.domain.labour import Contraction
 from labour_tracker.messages.envelopes import Outcome
 
 S = TypeVar("S")
@@ -46,21 +49,79 @@ class AggregateRecord(Generic[S]):
         return replace(self, last_command=(partition, offset))
 
 
+PARTS_KEPT = 32_768  # JSON of contractions and outcomes kept per codec, a few hundred bytes each
+
+
+class KeptParts:
+    """The JSON of the parts that one record of an aggregate shares with the next (its contractions, its latest
+    outcomes), made once each. Kept by identity: the next state holds the same objects, and hashing a contraction
+    would cost about as much as encoding it."""
+
+    def __init__(self, encode: Callable[[Any], bytes], limit: int = PARTS_KEPT) -> None:
+        self.encode = encode
+        self.limit = limit
+        self.kept: dict[int, tuple[Any, orjson.Fragment]] = {}
+
+    def json_of(self, parts: Sequence[Any]) -> list[orjson.Fragment]:
+        kept, made = self.kept, []
+        for part in parts:
+            found = kept.get(id(part))  # an entry holds its part: no other object can have that id meanwhile
+            if found is None:
+                found = (part, orjson.Fragment(self.encode(part)))
+                if len(kept) >= self.limit:
+                    del kept[next(iter(kept))]  # the one kept longest
+                kept[id(part)] = found
+            made.append(found[1])
+        return made
+
+
+KEPT = (Contraction, Outcome)  # the parts of records whose JSON is kept
+
+
+def _part_json(part: Any) -> bytes:
+    if isinstance(part, BaseModel):
+        return part.__pydantic_serializer__.to_json(part)
+    return orjson.dumps(part, option=orjson.OPT_UTC_Z)
+
+
 class RecordCodec(codecs.Codec):
-    """Faust codec of one aggregate's records: JSON on the changelog, objects in the table."""
+    """Faust codec of one aggregate's records: JSON on the changelog, objects in the table.
+
+    A record is encoded again after every command, and is mostly what it was: its contractions and outcomes are
+    encoded once each (`KeptParts`), and the record's JSON is put together around them.
+    """
 
     def __init__(self, state_type: type[Any]) -> None:
         super().__init__()
         self._adapter: TypeAdapter[AggregateRecord[Any]] = TypeAdapter(AggregateRecord[state_type])  # type: ignore[valid-type]
+        self._parts = KeptParts(_part_json)
+        self._fields: dict[type, tuple[str, ...]] = {}
         # The record encoded last, with its JSON: a stored record is encoded for the store, then for the changelog.
         self._last: tuple[Any, bytes] = (None, b"")
 
     def _dumps(self, obj: Any) -> bytes:
         last, encoded = self._last
         if obj is not last:  # records are immutable: the same object encodes the same
-            encoded = self._adapter.dump_json(obj)
+            encoded = orjson.dumps(obj, default=self._data, option=orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_UTC_Z)
             self._last = (obj, encoded)
         return encoded
+
+    def _data(self, value: Any) -> Any:
+        """What orjson cannot encode by itself, as what it can."""
+        if is_dataclass(value):
+            names = self._fields.get(type(value))
+            if names is None:
+                names = self._fields[type(value)] = tuple(each.name for each in fields(value))
+            data = {name: getattr(value, name) for name in names}
+            for name, field in data.items():
+                if type(field) is tuple and field and isinstance(field[0], KEPT):
+                    data[name] = self._parts.json_of(field)
+            return data
+        if isinstance(value, frozenset):
+            return sorted(value)
+        if isinstance(value, KEPT):
+            return self._parts.json_of((value,))[0]
+        raise TypeError(f"{type(value).__name__} is not part of a record")
 
     def _loads(self, s: bytes) -> Any:
         return self._adapter.validate_json(s)
