@@ -6,7 +6,6 @@ import asyncio
 import gc
 import logging
 import signal
-import sys
 from typing import Any, cast
 
 import faust
@@ -137,9 +136,6 @@ class LabourTrackerApp(faust.App):
 
         # Faust filters in its handler; at the logger, aiokafka would build a record for every message sent.
         logging.getLogger().setLevel(self.settings.log_level)
-        # Faust's consumer runs in a thread: a shorter switch interval makes each hand-over between it and
-        # the event loop cost far less than the default 5 ms, which dominated command latency.
-        sys.setswitchinterval(0.0005)
         await super().on_started()
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, log_task_stacks)
         await declare_topics()
