@@ -60,18 +60,22 @@ class KeptParts:
     def __init__(self, encode: Callable[[Any], bytes], limit: int = PARTS_KEPT) -> None:
         self.encode = encode
         self.limit = limit
-        self.kept: dict[int, tuple[Any, orjson.Fragment]] = {}
+        self.json: dict[int, orjson.Fragment] = {}
+        # The parts, held so that no other object takes their ids while their JSON is kept. Not paired with it in
+        # tuples: 32,768 more objects for the garbage collector to walk on each full pass.
+        self.parts: dict[int, Any] = {}
 
     def json_of(self, parts: Sequence[Any]) -> list[orjson.Fragment]:
-        kept, made = self.kept, []
+        kept, made = self.json, []
         for part in parts:
-            found = kept.get(id(part))  # an entry holds its part: no other object can have that id meanwhile
+            found = kept.get(id(part))
             if found is None:
-                found = (part, orjson.Fragment(self.encode(part)))
                 if len(kept) >= self.limit:
-                    del kept[next(iter(kept))]  # the one kept longest
-                kept[id(part)] = found
-            made.append(found[1])
+                    oldest = next(iter(kept))  # the one kept longest
+                    del kept[oldest], self.parts[oldest]
+                found = kept[id(part)] = orjson.Fragment(self.encode(part))
+                self.parts[id(part)] = part
+            made.append(found)
         return made
 
 
