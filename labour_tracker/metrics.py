@@ -1,5 +1,5 @@
 """A worker's Prometheus metrics, served at /api/v1/metrics: commands, API latency, consumer lag, notifications,
-mirror lag, and the Python process.
+mirror lag, garbage-collection pauses, and the Python process.
 
 Metrics live in `REGISTRY`, the worker's own, so that tests can read them without Prometheus' global registry.
 Code that records something imports the metric object from here and calls it; nothing here knows the callers.
@@ -8,6 +8,7 @@ docs/operations.md lists every metric (a test holds the two together).
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Awaitable, Collection, Iterator
 from typing import Any, Protocol, TypeVar
@@ -54,6 +55,30 @@ http_request_duration_seconds = Histogram(
     buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+gc_pause_seconds = Histogram(
+    "labour_tracker_gc_pause_seconds",
+    "Seconds each garbage collection held the event loop, by generation (2: a full pass).",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+    registry=REGISTRY,
+)
+
+
+class GcPauses:
+    """Times each collection (`gc.callbacks`): while it runs, nothing else on the event loop does."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.by_generation = [gc_pause_seconds.labels(str(generation)) for generation in range(3)]
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.by_generation[info["generation"]].observe(time.perf_counter() - self.started)
+
+
+gc.callbacks.append(GcPauses())
 notifications_total = Counter(
     "labour_tracker_notifications",
     "Notifications by channel and final status.",

@@ -4,6 +4,7 @@ read from the consumer at scrape time, and docs/operations.md naming every metri
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,3 +142,12 @@ def test_operations_docs_list_every_metric_and_no_other() -> None:
     }
     documented = set(re.findall(r"^\| `(labour_tracker_[a-z_]+)` \|", OPERATIONS_DOCS.read_text(), re.M))
     assert ours == documented
+
+
+def test_each_garbage_collection_is_timed_by_generation() -> None:
+    def collections(generation: str) -> float:
+        return REGISTRY.get_sample_value("labour_tracker_gc_pause_seconds_count", {"generation": generation}) or 0.0
+
+    before = collections("2")
+    gc.collect()
+    assert collections("2") >= before + 1  # the interpreter may have collected on its own meanwhile
