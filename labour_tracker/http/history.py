@@ -94,7 +94,8 @@ def labour_view(row: LabourRow) -> LabourRecordView:
         phase=labour.Phase(row.phase),
         notes=row.notes,
         alerts=sorted(labour.Alert(each) for each in row.alerts),
-        contractions=[ContractionView.of(each) for each in row.contractions],
+        # Not kept (ContractionView.of): a row's contractions are new objects on every read.
+        contractions=[ContractionView.model_validate(each) for each in row.contractions],
     )
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from labour_tracker.domain import labour, subscriber
+from labour_tracker.memo import IdentityMemo
 
 
 class View(BaseModel):
@@ -39,17 +40,18 @@ class ContractionView(View):
     def _in_seconds(cls, duration: timedelta | None) -> float | None:
         return duration.total_seconds() if duration is not None else None
 
+    @cached_property
+    def json_fragment(self) -> orjson.Fragment:
+        """Its JSON, made once: every answer about a labour carries it."""
+        return orjson.Fragment(self.to_json())
+
     @classmethod
     def of(cls, contraction: labour.Contraction) -> ContractionView:
-        return _contraction_view(contraction)[0]
+        return _contraction_views.of(contraction)
 
 
-@lru_cache(maxsize=CONTRACTION_VIEWS_KEPT)
-def _contraction_view(contraction: labour.Contraction) -> tuple[ContractionView, orjson.Fragment]:
-    """A contraction's view and its JSON, made once (a value: equal ones share them): every answer about a labour
-    carries them all."""
-    view = ContractionView.model_validate(contraction)
-    return view, orjson.Fragment(view.to_json())
+# Made once per contraction: every answer about a labour carries them all.
+_contraction_views = IdentityMemo(ContractionView.model_validate, CONTRACTION_VIEWS_KEPT)
 
 
 class ContractionPatternView(View):
@@ -88,12 +90,10 @@ class LabourView(LabourRecordView):
     """A labour with its live pattern."""
 
     pattern: PatternView
-    _contractions_json: list[orjson.Fragment] | None = PrivateAttr(None)  # when made by `of`
 
     @classmethod
     def of(cls, found: labour.Labour, now: datetime) -> LabourView:
-        contractions = [_contraction_view(each) for each in found.contractions]
-        view = cls(
+        return cls(
             id=found.id,
             first_labour=found.first_labour,
             start_time=found.start_time,
@@ -101,18 +101,14 @@ class LabourView(LabourRecordView):
             phase=found.phase,
             notes=found.notes,
             alerts=sorted(found.alerts),
-            contractions=[each for each, _ in contractions],
+            contractions=_contraction_views.all_of(found.contractions),
             pattern=PatternView.of(labour.pattern(found, now)),
         )
-        view._contractions_json = [each for _, each in contractions]
-        return view
 
     def as_data(self) -> dict[str, Any]:
-        """As `model_dump(mode="json")`, with the contractions' JSON made once each, as their views were."""
-        if self._contractions_json is None:
-            return self.model_dump(mode="json")
+        """As `model_dump(mode="json")`, with each contraction's JSON made once, as its view was."""
         data = self.model_dump(mode="json", exclude={"contractions"})
-        data["contractions"] = self._contractions_json
+        data["contractions"] = [each.json_fragment for each in self.contractions]
         return {name: data[name] for name in type(self).model_fields}  # in the order of the schema
 
 

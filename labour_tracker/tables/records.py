@@ -10,7 +10,6 @@ were made durable before the record was written, so they need not be kept here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Generic, TypeVar
 
@@ -20,6 +19,7 @@ from faust.serializers import codecs
 from pydantic import BaseModel, TypeAdapter
 
 from labour_tracker.domain.labour import Contraction
+from labour_tracker.memo import IdentityMemo
 from labour_tracker.messages.envelopes import Outcome
 
 S = TypeVar("S")
@@ -49,56 +49,27 @@ class AggregateRecord(Generic[S]):
         return replace(self, last_command=(partition, offset))
 
 
-PARTS_KEPT = 32_768  # JSON of contractions and outcomes kept per codec, a few hundred bytes each
+KEPT = (Contraction, Outcome)  # the parts that one record of an aggregate shares with the next
+PARTS_KEPT = 32_768  # the JSON of so many of them kept per codec, a few hundred bytes each
 
 
-class KeptParts:
-    """The JSON of the parts that one record of an aggregate shares with the next (its contractions, its latest
-    outcomes), made once each. Kept by identity: the next state holds the same objects, and hashing a contraction
-    would cost about as much as encoding it."""
-
-    def __init__(self, encode: Callable[[Any], bytes], limit: int = PARTS_KEPT) -> None:
-        self.encode = encode
-        self.limit = limit
-        self.json: dict[int, orjson.Fragment] = {}
-        # The parts, held so that no other object takes their ids while their JSON is kept. Not paired with it in
-        # tuples: 32,768 more objects for the garbage collector to walk on each full pass.
-        self.parts: dict[int, Any] = {}
-
-    def json_of(self, parts: Sequence[Any]) -> list[orjson.Fragment]:
-        kept, made = self.json, []
-        for part in parts:
-            found = kept.get(id(part))
-            if found is None:
-                if len(kept) >= self.limit:
-                    oldest = next(iter(kept))  # the one kept longest
-                    del kept[oldest], self.parts[oldest]
-                found = kept[id(part)] = orjson.Fragment(self.encode(part))
-                self.parts[id(part)] = part
-            made.append(found)
-        return made
-
-
-KEPT = (Contraction, Outcome)  # the parts of records whose JSON is kept
-
-
-def _part_json(part: Any) -> bytes:
+def _part_json(part: Any) -> orjson.Fragment:
     if isinstance(part, BaseModel):
-        return part.__pydantic_serializer__.to_json(part)
-    return orjson.dumps(part, option=orjson.OPT_UTC_Z)
+        return orjson.Fragment(part.__pydantic_serializer__.to_json(part))
+    return orjson.Fragment(orjson.dumps(part, option=orjson.OPT_UTC_Z))
 
 
 class RecordCodec(codecs.Codec):
     """Faust codec of one aggregate's records: JSON on the changelog, objects in the table.
 
     A record is encoded again after every command, and is mostly what it was: its contractions and outcomes are
-    encoded once each (`KeptParts`), and the record's JSON is put together around them.
+    encoded once each (`IdentityMemo`), and the record's JSON is put together around them.
     """
 
     def __init__(self, state_type: type[Any]) -> None:
         super().__init__()
         self._adapter: TypeAdapter[AggregateRecord[Any]] = TypeAdapter(AggregateRecord[state_type])  # type: ignore[valid-type]
-        self._parts = KeptParts(_part_json)
+        self._parts: IdentityMemo[Any, orjson.Fragment] = IdentityMemo(_part_json, PARTS_KEPT)
         self._fields: dict[type, tuple[str, ...]] = {}
         # The record encoded last, with its JSON: a stored record is encoded for the store, then for the changelog.
         self._last: tuple[Any, bytes] = (None, b"")
@@ -119,12 +90,12 @@ class RecordCodec(codecs.Codec):
             data = {name: getattr(value, name) for name in names}
             for name, field in data.items():
                 if type(field) is tuple and field and isinstance(field[0], KEPT):
-                    data[name] = self._parts.json_of(field)
+                    data[name] = self._parts.all_of(field)
             return data
         if isinstance(value, frozenset):
             return sorted(value)
         if isinstance(value, KEPT):
-            return self._parts.json_of((value,))[0]
+            return self._parts.of(value)
         raise TypeError(f"{type(value).__name__} is not part of a record")
 
     def _loads(self, s: bytes) -> Any:

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,7 +13,7 @@ from labour_tracker.domain.labour import Alert, BirthingPerson, Contraction, Lab
 from labour_tracker.domain.notification import Notification, NotificationStatus
 from labour_tracker.domain.subscriber import ContactMethod, Subscriber
 from labour_tracker.messages.envelopes import ErrorBody, Outcome
-from labour_tracker.tables.records import AggregateRecord, KeptParts, RecordCodec
+from labour_tracker.tables.records import AggregateRecord, RecordCodec
 
 ADA = Subscriber(
     id="s1", first_name="Ada", last_name="L", phone_number=None, email=None, contact_methods=frozenset(),
@@ -126,20 +125,3 @@ def test_a_record_is_read_back_whatever_part_it_shares_with_the_one_written_befo
     codec = RecordCodec(BirthingPerson)
     codec.dumps(before)
     assert codec.loads(codec.dumps(after)) == after  # the ended contraction is a new object: encoded anew
-
-
-def test_kept_json_is_forgotten_oldest_first_and_made_again_when_needed() -> None:
-    encoded: list[object] = []
-
-    def encode(part: list[str]) -> bytes:
-        encoded.append(part)
-        return orjson.dumps(part)
-
-    kept = KeptParts(encode, limit=2)
-    a, b, c = ["a"], ["b"], ["c"]
-    kept.json_of([a, b])
-    kept.json_of([a, b])  # both kept
-    kept.json_of([c])  # a, kept longest, is forgotten
-    assert orjson.dumps(kept.json_of([a, c])) == b'[["a"],["c"]]'
-    assert encoded == [a, b, c, a]
-    assert len(kept.json) == len(kept.parts) == 2
