@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import platform
+import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -86,23 +88,36 @@ async def fixed_rate(
 
 @contextmanager
 def servers(with_postgres: bool = True) -> Iterator[tuple[KafkaBroker, PostgresCluster | None]]:
+    """A private Kafka and PostgreSQL. Their directory (`stack_directory`) is removed with them, some 60 MB a run,
+    unless the benchmark failed: then it is kept, and named, for its logs."""
     base = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-"))
     kafka = KafkaBroker(base / "kafka")
     postgres = PostgresCluster(base / "postgres") if with_postgres else None
+    finished = False
     try:
         kafka.start()
         if postgres:
             postgres.start()
         yield kafka, postgres
+        finished = True
     finally:
         if postgres:
             postgres.stop()
         kafka.stop()
+        if finished:
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            print(f"the benchmark's servers, workers and their logs are kept in {base}", file=sys.stderr)
+
+
+def stack_directory(kafka: KafkaBroker) -> Path:
+    """The directory of the stack `servers()` started: whatever else a benchmark writes goes there too."""
+    return kafka.data_dir.parent
 
 
 def bench_worker(kafka: KafkaBroker, postgres: PostgresCluster, key_file: Path, **env: str) -> WorkerProcess:
     """A worker (not yet started) on the benchmark's servers, with RocksDB tables and quiet logs."""
-    directory = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-worker-"))
+    directory = Path(tempfile.mkdtemp(prefix="worker-", dir=stack_directory(kafka)))
     return WorkerProcess(
         env={
             "LABOUR_TRACKER_KAFKA_BOOTSTRAP": kafka.bootstrap,
@@ -119,7 +134,7 @@ def bench_worker(kafka: KafkaBroker, postgres: PostgresCluster, key_file: Path, 
 
 def bench_mirror(worker: WorkerProcess) -> WorkerProcess:
     """A mirror process of its own (not yet started) for a worker started with LABOUR_TRACKER_MIRROR_IN_WORKER=false."""
-    directory = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-mirror-"))
+    directory = Path(tempfile.mkdtemp(prefix="mirror-", dir=worker.data_dir.parent))  # beside its worker's
     return WorkerProcess(
         env=worker.env, data_dir=directory / "data", log=directory / "mirror.log", command=("mirror", "follow")
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.harness import bench_mirror, bench_worker, closed_loop, fixed_rate, report, servers
+from bench.harness import bench_mirror, bench_worker, closed_loop, fixed_rate, report, servers, stack_directory
 from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
 
 
@@ -110,9 +109,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--warm-up", type=float, default=20.0, help="seconds of load before each measurement")
     args = parser.parse_args()
-    key_file = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-key-")) / "key.pem"
     with servers() as (kafka, postgres):
         assert postgres is not None
+        key_file = stack_directory(kafka) / "key.pem"
         baseline = asyncio.run(
             kafka_figures(
                 kafka.bootstrap, lanes=args.persons, seconds=args.seconds, rate=args.rate, warm_up=args.warm_up

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.harness import Latencies, bench_worker, report, servers
+from bench.harness import Latencies, bench_worker, report, servers, stack_directory
 from labour_tracker.devstack.sftp import DROP_DIRECTORY, USER, SftpServer
 from labour_tracker.domain.notification import Names
 from labour_tracker.domain.subscriber.model import ContactMethod
@@ -163,12 +162,11 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-notify-"))
-    key_file = base / "key.pem"
-    sftp = SftpServer(base / "sftp")
-    twilio = FakeTwilio()
     with servers() as (kafka, postgres):
         assert postgres is not None
+        key_file = stack_directory(kafka) / "key.pem"
+        sftp = SftpServer(stack_directory(kafka) / "sftp")
+        twilio = FakeTwilio()
         sftp.start()
         twilio.start()
         worker = bench_worker(kafka, postgres, key_file, **twilio.env(), **sftp.worker_env())

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import aiohttp
 from aiokafka import AIOKafkaConsumer
 
-from bench.harness import Latencies, bench_worker, report, servers
+from bench.harness import Latencies, bench_worker, report, servers, stack_directory
 from bench.labour_commands import api_figures
 from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
 
@@ -113,9 +112,9 @@ def main() -> None:
     parser.add_argument("--lanes", type=int, default=16, help="subscribes in flight at once")
     parser.add_argument("--seconds", type=float, default=5.0, help="of labour commands")
     args = parser.parse_args()
-    key_file = Path(tempfile.mkdtemp(prefix="labour-tracker-bench-key-")) / "key.pem"
     with servers() as (kafka, postgres):
         assert postgres is not None
+        key_file = stack_directory(kafka) / "key.pem"
         worker = bench_worker(kafka, postgres, key_file)
         try:
             worker.start()
