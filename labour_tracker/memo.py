@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -19,7 +20,8 @@ class IdentityMemo(Generic[K, V]):
     def __init__(self, make: Callable[[K], V], limit: int) -> None:
         self.make = make
         self.limit = limit
-        self.made: dict[int, V] = {}
+        # Ordered, to forget the oldest in O(1): a dict's first key is found past every slot deleted before it.
+        self.made: OrderedDict[int, V] = OrderedDict()
         # The parts, held so that no other object takes their ids meanwhile. Not paired with what was made for them
         # in tuples: that would be as many more objects for each full pass of the garbage collector to walk.
         self.parts: dict[int, K] = {}
@@ -33,8 +35,8 @@ class IdentityMemo(Generic[K, V]):
             value = made.get(id(part))
             if value is None:
                 if len(made) >= self.limit:
-                    oldest = next(iter(made))
-                    del made[oldest], self.parts[oldest]
+                    oldest, _ = made.popitem(last=False)
+                    del self.parts[oldest]
                 value = made[id(part)] = self.make(part)
                 self.parts[id(part)] = part
             found.append(value)
