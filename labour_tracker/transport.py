@@ -55,7 +55,7 @@ class LoopConsumer(faust_aiokafka.AIOKafkaConsumerThread):
         return await maybe_async(fun(*args, **kwargs))
 
     async def cast_thread(self, fun: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        await maybe_async(fun(*args, **kwargs))
+        await self.call_thread(fun, *args, **kwargs)
 
     async def _gather_remaining_tasks(self) -> None:
         pass  # a thread's sweep of every task left on its loop: this loop is the worker's own
