@@ -102,13 +102,16 @@ def _change_labour(person: BirthingPerson, labour_id: str, change: Callable[[Lab
 
 
 def _end_contraction(labour: Labour, event: ContractionEnded) -> Labour:
-    contractions = tuple(
-        replace(contraction, end_time=event.end_time, intensity=event.intensity, notes=event.notes)
-        if contraction.id == event.contraction_id
-        else contraction
-        for contraction in labour.contractions
-    )
-    return replace(labour, contractions=contractions)
+    contractions = labour.contractions
+    # Only the latest can be under way: found there without walking a long labour.
+    if contractions and contractions[-1].id == event.contraction_id:
+        index: int | None = len(contractions) - 1
+    else:
+        index = next((i for i, each in enumerate(contractions) if each.id == event.contraction_id), None)
+    if index is None:
+        return labour
+    ended = replace(contractions[index], end_time=event.end_time, intensity=event.intensity, notes=event.notes)
+    return replace(labour, contractions=(*contractions[:index], ended, *contractions[index + 1 :]))
 
 
 def _with_alert(labour: Labour, alert: Alert) -> Labour:

@@ -73,13 +73,14 @@ class Labour:
 
     @property
     def ended_contractions(self) -> tuple[Contraction, ...]:
-        return tuple(contraction for contraction in self.contractions if not contraction.is_active)
+        """All but the one under way, which only the latest can be."""
+        return self.contractions[:-1] if self.active_contraction is not None else self.contractions
 
     @property
     def last_contraction_end(self) -> datetime | None:
         """When the latest ended contraction ended; the next one may not start before it."""
-        ended_times = [contraction.end_time for contraction in self.contractions if contraction.end_time is not None]
-        return ended_times[-1] if ended_times else None
+        ended = self.ended_contractions
+        return ended[-1].end_time if ended else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
+from operator import attrgetter, sub
 from statistics import fmean
 
 from labour_tracker.domain.labour.model import Contraction, Labour
@@ -29,24 +30,41 @@ class LabourPattern:
     whole_labour: ContractionPattern
 
 
-def summarise(contractions: Sequence[Contraction]) -> ContractionPattern:
-    """Count and means over the ended ones among `contractions` (given in start order)."""
-    ended = [contraction for contraction in contractions if contraction.end_time is not None]
-    durations = [duration.total_seconds() for contraction in ended if (duration := contraction.duration) is not None]
-    intensities = [contraction.intensity for contraction in ended if contraction.intensity is not None]
-    gaps = [(later.start_time - earlier.start_time).total_seconds() for earlier, later in pairwise(ended)]
+# Read with map() rather than loops of Python code: every answer about a labour carries its whole pattern.
+_start_time = attrgetter("start_time")
+_end_time = attrgetter("end_time")
+_intensity = attrgetter("intensity")
+
+
+def durations(ended: Sequence[Contraction]) -> Iterator[timedelta]:
+    """How long each of `ended` lasted."""
+    return map(sub, map(_end_time, ended), map(_start_time, ended))
+
+
+def summarise(ended: Sequence[Contraction]) -> ContractionPattern:
+    """Count and means over contractions that have ended, given in start order."""
+    count = len(ended)
+    if not count:
+        return ContractionPattern(count=0, mean_duration_seconds=None, mean_intensity=None, mean_frequency_seconds=None)
+    starts = list(map(_start_time, ended))
+    total_duration = sum(durations(ended), timedelta())
+    intensities = list(map(_intensity, ended))
+    if None in intensities:
+        intensities = [intensity for intensity in intensities if intensity is not None]
+    # The gaps from one start to the next add up to the first start to the last.
+    span = starts[-1] - starts[0]
     return ContractionPattern(
-        count=len(ended),
-        mean_duration_seconds=_mean(durations),
+        count=count,
+        mean_duration_seconds=total_duration.total_seconds() / count,
         mean_intensity=_mean(intensities),
-        mean_frequency_seconds=_mean(gaps),
+        mean_frequency_seconds=span.total_seconds() / (count - 1) if count > 1 else None,
     )
 
 
 def pattern(labour: Labour, now: datetime) -> LabourPattern:
     """The pattern of the ended contractions that started in the hour before `now`, and of all of them."""
     ended = labour.ended_contractions
-    recent = [contraction for contraction in ended if contraction.start_time >= now - LAST_HOUR]
+    recent = ended[bisect_left(ended, now - LAST_HOUR, key=_start_time) :]
     return LabourPattern(last_hour=summarise(recent), whole_labour=summarise(ended))
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from operator import attrgetter, sub
 
 from labour_tracker.domain.labour.model import Contraction, Labour, Phase
-from labour_tracker.domain.labour.pattern import summarise
+from labour_tracker.domain.labour.pattern import durations, summarise
 
 PHASE_WINDOW = 5  # the phase is judged on this many latest ended contractions
 TRANSITION_MIN_INTENSITY = 8
@@ -62,15 +63,14 @@ def hospital_recommended(labour: Labour) -> bool:
 
 def urgent_attention_reason(labour: Labour) -> UrgentReason | None:
     """A contraction longer than 2 min, or 6 or more contractions (active one too) starting within 10 min."""
-    if any(
-        duration > URGENT_MAX_DURATION
-        for contraction in labour.contractions
-        if (duration := contraction.duration) is not None
-    ):
+    longest = max(durations(labour.ended_contractions), default=None)
+    if longest is not None and longest > URGENT_MAX_DURATION:
         return UrgentReason.LONG_CONTRACTION
-    starts = [contraction.start_time for contraction in labour.contractions]
+    starts = list(map(attrgetter("start_time"), labour.contractions))
     last = URGENT_FREQUENT_COUNT - 1
-    if any(starts[i + last] - starts[i] <= URGENT_FREQUENT_WINDOW for i in range(len(starts) - last)):
+    # From each start to the one `last` places after it: how long each run of that many in a row took to start.
+    shortest_run = min(map(sub, starts[last:], starts), default=None)
+    if shortest_run is not None and shortest_run <= URGENT_FREQUENT_WINDOW:
         return UrgentReason.FREQUENT_CONTRACTIONS
     return None
 

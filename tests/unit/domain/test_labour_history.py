@@ -13,6 +13,7 @@ from labour_tracker.domain.labour import (
     AddSubscriber,
     BirthingPersonRegistered,
     CompleteLabour,
+    ContractionEnded,
     LabourBegun,
     RotateSubscriptionToken,
     StartContraction,
@@ -32,6 +33,19 @@ def test_replaying_every_event_rebuilds_the_birthing_person_exactly() -> None:
     story.do(CompleteLabour(notes="twins"), now=at(minutes=200))
 
     assert replay(story.events) == story.state
+
+
+def test_an_end_event_changes_the_contraction_it_names_even_when_it_is_not_the_latest() -> None:
+    story = in_labour()
+    story.contraction(at(minutes=1), timedelta(seconds=60), intensity=4)
+    story.contraction(at(minutes=5), timedelta(seconds=60), intensity=6)
+    first, second = story.labour.contractions
+
+    amended = evolve(story.person, ContractionEnded(ALICE, story.labour.id, first.id, at(minutes=2), 9, "late note"))
+    unknown = evolve(story.person, ContractionEnded(ALICE, story.labour.id, "no-such-id", at(minutes=2), 9, None))
+
+    assert amended.labours[0].contractions == (replace(first, intensity=9, notes="late note"), second)
+    assert unknown == story.person
 
 
 def test_replaying_nothing_gives_nobody() -> None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import pairwise
+from statistics import fmean
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from labour_tracker.domain.labour import (
     Contraction,
     ContractionPattern,
+    Labour,
     LabourPattern,
+    Phase,
     StartContraction,
     pattern,
 )
@@ -77,3 +83,48 @@ def test_contractions_without_an_intensity_are_left_out_of_the_mean_intensity() 
     )
 
     assert summarise(contractions).mean_intensity == 6.0
+
+
+def by_definition(contractions: tuple[Contraction, ...]) -> ContractionPattern:
+    """SPEC's pattern spelled out one contraction at a time, to hold the quicker one to."""
+    ended = [each for each in contractions if each.end_time is not None]
+    durations = [(each.end_time - each.start_time).total_seconds() for each in ended if each.end_time is not None]
+    intensities = [each.intensity for each in ended if each.intensity is not None]
+    gaps = [(later.start_time - earlier.start_time).total_seconds() for earlier, later in pairwise(ended)]
+    return ContractionPattern(
+        count=len(ended),
+        mean_duration_seconds=fmean(durations) if durations else None,
+        mean_intensity=fmean(intensities) if intensities else None,
+        mean_frequency_seconds=fmean(gaps) if gaps else None,
+    )
+
+
+@given(
+    spells=st.lists(st.tuples(st.integers(0, 900), st.integers(1, 300), st.none() | st.integers(1, 10)), max_size=60),
+    one_under_way=st.booleans(),
+    read_after=st.integers(0, 7200),
+)
+def test_the_pattern_is_each_mean_over_the_ended_contractions_of_the_last_hour_and_of_the_whole_labour(
+    spells: list[tuple[int, int, int | None]], one_under_way: bool, read_after: int
+) -> None:
+    contractions, previous_end = [], at(minutes=0)
+    for n, (rest, lasting, intensity) in enumerate(spells):
+        start = previous_end + timedelta(seconds=rest)
+        previous_end = start + timedelta(seconds=lasting)
+        contractions.append(Contraction(f"c{n}", start, previous_end, intensity, None))
+    if one_under_way:
+        contractions.append(Contraction("under-way", previous_end + timedelta(seconds=30), None, 7, None))
+    labour = Labour("labour", True, at(minutes=0), None, Phase.EARLY, None, tuple(contractions), frozenset())
+    now: datetime = (contractions[-1].start_time if contractions else at(minutes=0)) + timedelta(seconds=read_after)
+
+    found = pattern(labour, now)
+
+    last_hour = tuple(each for each in contractions if each.start_time >= now - timedelta(hours=1))
+    for got, expected in (
+        (found.whole_labour, by_definition(tuple(contractions))),
+        (found.last_hour, by_definition(last_hour)),
+    ):
+        assert got.count == expected.count
+        assert got.mean_duration_seconds == pytest.approx(expected.mean_duration_seconds)
+        assert got.mean_intensity == pytest.approx(expected.mean_intensity)
+        assert got.mean_frequency_seconds == pytest.approx(expected.mean_frequency_seconds)
