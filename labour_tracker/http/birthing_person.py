@@ -43,7 +43,11 @@ def person_id_in_path(request: web.Request) -> str:
 
 
 def respond(view: View, status: int = 200) -> web.Response:
-    return web.Response(body=view.to_json(), status=status, content_type="application/json")
+    return respond_json(view.to_json(), status)
+
+
+def respond_json(body: bytes, status: int = 200) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/json")
 
 
 async def command(request: web.Request, command_type: str, body: Any = None) -> labour.BirthingPerson:

@@ -15,10 +15,11 @@ from labour_tracker.http.birthing_person import (
     person_id_in_path,
     read_person,
     respond,
+    respond_json,
 )
 from labour_tracker.http.identity import current_user
 from labour_tracker.http.plumbing import parse_body, request_body
-from labour_tracker.http.schemas import LabourResponse, LabourSummaryResponse, LabourSummaryView, LabourView
+from labour_tracker.http.schemas import LabourSummaryResponse, LabourSummaryView, labour_response_json
 from labour_tracker.messages.birthing_person import (
     BeginLabourData,
     CompleteLabourData,
@@ -40,7 +41,7 @@ def latest_labour(person: labour.BirthingPerson) -> labour.Labour:
 async def _labour_command(request: web.Request, command_type: str, payload: type[BaseModel]) -> web.Response:
     body = await parse_body(request, request_body(payload))
     person = await command(request, command_type, body)
-    return respond(LabourResponse(labour=LabourView.of(latest_labour(person), now())))
+    return respond_json(labour_response_json(latest_labour(person), now()))
 
 
 async def begin(request: web.Request) -> web.Response:
@@ -74,7 +75,7 @@ async def _active_labour(request: web.Request, person_id: str, *, reader: str | 
 
 async def active(request: web.Request) -> web.Response:
     found = await _active_labour(request, current_user(request).id)
-    return respond(LabourResponse(labour=LabourView.of(found, now())))
+    return respond_json(labour_response_json(found, now()))
 
 
 async def active_summary(request: web.Request) -> web.Response:
@@ -84,7 +85,7 @@ async def active_summary(request: web.Request) -> web.Response:
 
 async def followed_active(request: web.Request) -> web.Response:
     found = await _active_labour(request, person_id_in_path(request), reader=current_user(request).id)
-    return respond(LabourResponse(labour=LabourView.of(found, now())))
+    return respond_json(labour_response_json(found, now()))
 
 
 async def followed_active_summary(request: web.Request) -> web.Response:

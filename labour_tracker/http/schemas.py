@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime, timedelta
-from functools import cached_property
-from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from labour_tracker.domain import labour, subscriber
-from labour_tracker.memo import IdentityMemo
 
 
 class View(BaseModel):
@@ -21,11 +19,8 @@ class View(BaseModel):
         return self.__pydantic_serializer__.to_json(self)
 
 
-CONTRACTION_VIEWS_KEPT = 32_768  # about 1 KiB each: some 200 labours of 150 contractions
-
-
 class ContractionView(View):
-    # Read from a domain Contraction's attributes by pydantic itself: a labour's views are made on every command.
+    # Read from a domain Contraction's attributes by pydantic itself.
     model_config = ConfigDict(frozen=True, from_attributes=True)
 
     id: str
@@ -40,18 +35,9 @@ class ContractionView(View):
     def _in_seconds(cls, duration: timedelta | None) -> float | None:
         return duration.total_seconds() if duration is not None else None
 
-    @cached_property
-    def json_fragment(self) -> orjson.Fragment:
-        """Its JSON, made once: every answer about a labour carries it."""
-        return orjson.Fragment(self.to_json())
-
     @classmethod
     def of(cls, contraction: labour.Contraction) -> ContractionView:
-        return _contraction_views.of(contraction)
-
-
-# Made once per contraction: every answer about a labour carries them all.
-_contraction_views = IdentityMemo(ContractionView.model_validate, CONTRACTION_VIEWS_KEPT)
+        return cls.model_validate(contraction)
 
 
 class ContractionPatternView(View):
@@ -91,25 +77,38 @@ class LabourView(LabourRecordView):
 
     pattern: PatternView
 
-    @classmethod
-    def of(cls, found: labour.Labour, now: datetime) -> LabourView:
-        return cls(
-            id=found.id,
-            first_labour=found.first_labour,
-            start_time=found.start_time,
-            end_time=found.end_time,
-            phase=found.phase,
-            notes=found.notes,
-            alerts=sorted(found.alerts),
-            contractions=_contraction_views.all_of(found.contractions),
-            pattern=PatternView.of(labour.pattern(found, now)),
-        )
 
-    def as_data(self) -> dict[str, Any]:
-        """As `model_dump(mode="json")`, with each contraction's JSON made once, as its view was."""
-        data = self.model_dump(mode="json", exclude={"contractions"})
-        data["contractions"] = [each.json_fragment for each in self.contractions]
-        return {name: data[name] for name in type(self).model_fields}  # in the order of the schema
+class ContractionsJson:
+    """Each labour's contractions as a JSON array of their views, made from what was made for that labour before.
+
+    Every answer about a labour carries all its contractions, and a command adds one or changes the latest: only
+    those are made again. Kept for the `limit` labours answered about last.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        # labour id → its contractions and the JSON of each; bytes, which the garbage collector does not walk
+        self.made: OrderedDict[str, tuple[tuple[labour.Contraction, ...], list[bytes]]] = OrderedDict()
+
+    def of(self, found: labour.Labour) -> bytes:
+        contractions = found.contractions
+        kept = self.made.pop(found.id, None)
+        unchanged = 0 if kept is None else _unchanged(kept[0], contractions)
+        each = [] if kept is None else kept[1][:unchanged]
+        each += [ContractionView.model_validate(contraction).to_json() for contraction in contractions[unchanged:]]
+        self.made[found.id] = (contractions, each)
+        if len(self.made) > self.limit:
+            self.made.popitem(last=False)
+        return b"[" + b",".join(each) + b"]"
+
+
+def _unchanged(before: tuple[labour.Contraction, ...], now: tuple[labour.Contraction, ...]) -> int:
+    """How many of the first of `now` are as in `before`: all of those, all but the latest, or none."""
+    for length in (len(before), len(before) - 1):
+        # Compared in C, by identity first: the next state holds the same contraction objects as the one before.
+        if length >= 0 and now[:length] == before[:length]:
+            return length
+    return 0
 
 
 class LabourSummaryView(View):
@@ -181,8 +180,25 @@ class BirthingPersonResponse(View):
 class LabourResponse(View):
     labour: LabourView
 
-    def to_json(self) -> bytes:
-        return orjson.dumps({"labour": self.labour.as_data()})
+
+def labour_response_json(found: labour.Labour, now: datetime) -> bytes:
+    """The `LabourResponse` about `found` as pydantic writes it, made without a view of each contraction."""
+    view = {  # LabourView's fields, in its order
+        "id": found.id,
+        "first_labour": found.first_labour,
+        "start_time": found.start_time,
+        "end_time": found.end_time,
+        "phase": found.phase,
+        "notes": found.notes,
+        "alerts": sorted(found.alerts),
+        "contractions": orjson.Fragment(_contractions_json.of(found)),
+        "pattern": labour.pattern(found, now),  # a dataclass with PatternView's fields
+    }
+    return orjson.dumps({"labour": view}, option=orjson.OPT_UTC_Z)
+
+
+LABOURS_KEPT = 4096  # some 20 KiB each at 150 contractions
+_contractions_json = ContractionsJson(LABOURS_KEPT)
 
 
 class LabourSummaryResponse(View):

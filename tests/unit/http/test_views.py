@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from labour_tracker.domain.labour import Alert, Contraction, Labour, Phase
-from labour_tracker.http.schemas import ContractionView, LabourResponse, LabourView
+from hypothesis import given
+from hypothesis import strategies as st
+
+from labour_tracker.domain.labour import Alert, Contraction, Labour, Phase, pattern
+from labour_tracker.http.schemas import ContractionView, LabourResponse, LabourView, PatternView, labour_response_json
 
 STARTED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -32,6 +35,22 @@ def test_equal_contractions_have_equal_views() -> None:
     assert ContractionView.of(one) == ContractionView.of(replace(one)) == ContractionView.model_validate(one)
 
 
+def by_pydantic(found: Labour, now: datetime) -> bytes:
+    """The answer as its schema's models write it, to hold the quicker one to."""
+    view = LabourView(
+        id=found.id,
+        first_labour=found.first_labour,
+        start_time=found.start_time,
+        end_time=found.end_time,
+        phase=found.phase,
+        notes=found.notes,
+        alerts=sorted(found.alerts),
+        contractions=[ContractionView.of(each) for each in found.contractions],
+        pattern=PatternView.of(pattern(found, now)),
+    )
+    return LabourResponse(labour=view).model_dump_json().encode()
+
+
 def test_a_labour_answer_is_the_json_its_schema_describes_field_for_field() -> None:
     contractions = tuple(
         Contraction(f"c-{n}", STARTED + timedelta(minutes=7 * n, microseconds=n), None, None, None)
@@ -55,7 +74,36 @@ def test_a_labour_answer_is_the_json_its_schema_describes_field_for_field() -> N
         contractions,
         frozenset({Alert.URGENT_ATTENTION, Alert.HOSPITAL}),
     )
-    answer = LabourResponse(labour=LabourView.of(found, STARTED + timedelta(minutes=40)))
-    assert answer.to_json() == answer.model_dump_json().encode()
-    again = LabourResponse(labour=LabourView.of(replace(found), STARTED + timedelta(minutes=40)))
-    assert again.to_json() == answer.to_json()  # the contractions' JSON as kept the first time
+    now = STARTED + timedelta(minutes=40)
+
+    assert labour_response_json(found, now) == by_pydantic(found, now)
+
+
+# What a command does to a labour's contractions: start one, end the latest, amend the latest, or (another labour
+# under the same id, or one read back from storage) replace them all.
+changes = st.sampled_from(["start", "end", "amend", "replace all", "copy"])
+
+
+@given(st.lists(st.tuples(st.sampled_from(["l-1", "l-2"]), changes), max_size=40))
+def test_each_answer_about_a_changing_labour_is_the_json_of_its_schema(steps: list[tuple[str, str]]) -> None:
+    labours = {
+        labour_id: Labour(labour_id, True, STARTED, None, Phase.EARLY, None, (), frozenset())
+        for labour_id in ("l-1", "l-2")
+    }
+    clock = STARTED
+    for n, (labour_id, change) in enumerate(steps):
+        found, clock = labours[labour_id], clock + timedelta(seconds=30, microseconds=n)
+        contractions, latest = found.contractions, found.contractions[-1:]
+        if change == "start" and not (latest and latest[0].end_time is None):
+            contractions += (Contraction(f"c-{n}", clock, None, n % 10 + 1, None),)
+        elif change == "end" and latest and latest[0].end_time is None:
+            contractions = (*contractions[:-1], replace(latest[0], end_time=clock, intensity=7, notes=f"n{n}"))
+        elif change == "amend" and latest:
+            contractions = (*contractions[:-1], replace(latest[0], notes=f"amended {n}"))
+        elif change == "replace all":
+            contractions = tuple(replace(each, id=f"{each.id}-again") for each in contractions)
+        elif change == "copy":
+            contractions = tuple(replace(each) for each in contractions)
+        labours[labour_id] = found = replace(found, contractions=contractions)
+
+        assert labour_response_json(found, clock) == by_pydantic(found, clock)
