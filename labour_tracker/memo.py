@@ -1,43 +1,44 @@
-"""Values made once per object and found again by the object's identity."""
+"""JSON of an aggregate's sequences, made again only where they changed."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
-V = TypeVar("V")
 
 
-class IdentityMemo(Generic[K, V]):
-    """`make(part)`, kept for each part it was made for; past `limit` parts, the one kept longest is forgotten.
+class SequenceJson(Generic[K]):
+    """The JSON array of `make(part)` for each part of a sequence, made from the one made before under the same key.
 
-    Kept by identity: an aggregate's next state holds the same objects as the one before, and hashing a part (a
-    dataclass's `__hash__`, in Python) costs about as much as making what is kept for it.
+    An aggregate's sequences change at their ends: a labour gains a contraction or changes its latest, a window of
+    the latest outcomes gains one and lets go of its oldest. The JSON of the parts a sequence still shares with the
+    one before is reused; only the others are made. Kept for the `limit` keys used last, as bytes, which the
+    garbage collector does not walk.
     """
 
-    def __init__(self, make: Callable[[K], V], limit: int) -> None:
+    def __init__(self, make: Callable[[K], bytes], limit: int) -> None:
         self.make = make
         self.limit = limit
-        # Ordered, to forget the oldest in O(1): a dict's first key is found past every slot deleted before it.
-        self.made: OrderedDict[int, V] = OrderedDict()
-        # The parts, held so that no other object takes their ids meanwhile. Not paired with what was made for them
-        # in tuples: that would be as many more objects for each full pass of the garbage collector to walk.
-        self.parts: dict[int, K] = {}
+        self.made: OrderedDict[Hashable, tuple[tuple[K, ...], list[bytes]]] = OrderedDict()
 
-    def of(self, part: K) -> V:
-        return self.all_of((part,))[0]
+    def of(self, key: Hashable, parts: tuple[K, ...]) -> bytes:
+        kept = self.made.pop(key, None)
+        each = [] if kept is None else _still_shared(*kept, parts)
+        each += [self.make(part) for part in parts[len(each) :]]
+        self.made[key] = (parts, each)
+        if len(self.made) > self.limit:
+            self.made.popitem(last=False)
+        return b"[" + b",".join(each) + b"]"
 
-    def all_of(self, parts: Iterable[K]) -> list[V]:
-        made, found = self.made, []
-        for part in parts:
-            value = made.get(id(part))
-            if value is None:
-                if len(made) >= self.limit:
-                    oldest, _ = made.popitem(last=False)
-                    del self.parts[oldest]
-                value = made[id(part)] = self.make(part)
-                self.parts[id(part)] = part
-            found.append(value)
-        return found
+
+def _still_shared(before: tuple[K, ...], made: list[bytes], parts: tuple[K, ...]) -> list[bytes]:
+    """What was made for the first of `parts`: all or all but the latest of `before`, less its oldest if it let
+    go of it."""
+    for dropped in (0, 1):
+        for length in (len(before) - dropped, len(before) - dropped - 1):
+            # Compared in C, by identity first: the next state holds the same part objects as the one before.
+            if length > 0 and parts[:length] == before[dropped : dropped + length]:
+                return made[dropped : dropped + length]
+    return []

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import datetime, timedelta
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from labour_tracker.domain import labour, subscriber
+from labour_tracker.memo import SequenceJson
 
 
 class View(BaseModel):
@@ -76,39 +76,6 @@ class LabourView(LabourRecordView):
     """A labour with its live pattern."""
 
     pattern: PatternView
-
-
-class ContractionsJson:
-    """Each labour's contractions as a JSON array of their views, made from what was made for that labour before.
-
-    Every answer about a labour carries all its contractions, and a command adds one or changes the latest: only
-    those are made again. Kept for the `limit` labours answered about last.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        # labour id → its contractions and the JSON of each; bytes, which the garbage collector does not walk
-        self.made: OrderedDict[str, tuple[tuple[labour.Contraction, ...], list[bytes]]] = OrderedDict()
-
-    def of(self, found: labour.Labour) -> bytes:
-        contractions = found.contractions
-        kept = self.made.pop(found.id, None)
-        unchanged = 0 if kept is None else _unchanged(kept[0], contractions)
-        each = [] if kept is None else kept[1][:unchanged]
-        each += [ContractionView.model_validate(contraction).to_json() for contraction in contractions[unchanged:]]
-        self.made[found.id] = (contractions, each)
-        if len(self.made) > self.limit:
-            self.made.popitem(last=False)
-        return b"[" + b",".join(each) + b"]"
-
-
-def _unchanged(before: tuple[labour.Contraction, ...], now: tuple[labour.Contraction, ...]) -> int:
-    """How many of the first of `now` are as in `before`: all of those, all but the latest, or none."""
-    for length in (len(before), len(before) - 1):
-        # Compared in C, by identity first: the next state holds the same contraction objects as the one before.
-        if length >= 0 and now[:length] == before[:length]:
-            return length
-    return 0
 
 
 class LabourSummaryView(View):
@@ -191,14 +158,17 @@ def labour_response_json(found: labour.Labour, now: datetime) -> bytes:
         "phase": found.phase,
         "notes": found.notes,
         "alerts": sorted(found.alerts),
-        "contractions": orjson.Fragment(_contractions_json.of(found)),
+        "contractions": orjson.Fragment(_contractions_json.of(found.id, found.contractions)),
         "pattern": labour.pattern(found, now),  # a dataclass with PatternView's fields
     }
     return orjson.dumps({"labour": view}, option=orjson.OPT_UTC_Z)
 
 
 LABOURS_KEPT = 4096  # some 20 KiB each at 150 contractions
-_contractions_json = ContractionsJson(LABOURS_KEPT)
+# Every answer about a labour carries all its contractions; a command adds one or changes the latest.
+_contractions_json: SequenceJson[labour.Contraction] = SequenceJson(
+    lambda contraction: ContractionView.model_validate(contraction).to_json(), LABOURS_KEPT
+)
 
 
 class LabourSummaryResponse(View):

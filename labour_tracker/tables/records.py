@@ -19,7 +19,7 @@ from faust.serializers import codecs
 from pydantic import BaseModel, TypeAdapter
 
 from labour_tracker.domain.labour import Contraction
-from labour_tracker.memo import IdentityMemo
+from labour_tracker.memo import SequenceJson
 from labour_tracker.messages.envelopes import Outcome
 
 S = TypeVar("S")
@@ -50,26 +50,28 @@ class AggregateRecord(Generic[S]):
 
 
 KEPT = (Contraction, Outcome)  # the parts that one record of an aggregate shares with the next
-PARTS_KEPT = 32_768  # the JSON of so many of them kept per codec, a few hundred bytes each
+SEQUENCES_KEPT = 4096  # the JSON of so many sequences of them kept per codec: some 20 KiB for a long labour
 
 
-def _part_json(part: Any) -> orjson.Fragment:
+def _part_json(part: Any) -> bytes:
     if isinstance(part, BaseModel):
-        return orjson.Fragment(part.__pydantic_serializer__.to_json(part))
-    return orjson.Fragment(orjson.dumps(part, option=orjson.OPT_UTC_Z))
+        return part.__pydantic_serializer__.to_json(part)
+    return orjson.dumps(part, option=orjson.OPT_UTC_Z)
 
 
 class RecordCodec(codecs.Codec):
     """Faust codec of one aggregate's records: JSON on the changelog, objects in the table.
 
-    A record is encoded again after every command, and is mostly what it was: its contractions and outcomes are
-    encoded once each (`IdentityMemo`), and the record's JSON is put together around them.
+    A record is encoded again after every command, and is mostly what it was: the JSON of its labours'
+    contractions and of its outcomes is made again only where they changed (`SequenceJson`, under the aggregate's
+    id), and the record's JSON is put together around it.
     """
 
     def __init__(self, state_type: type[Any]) -> None:
         super().__init__()
         self._adapter: TypeAdapter[AggregateRecord[Any]] = TypeAdapter(AggregateRecord[state_type])  # type: ignore[valid-type]
-        self._parts: IdentityMemo[Any, orjson.Fragment] = IdentityMemo(_part_json, PARTS_KEPT)
+        self._sequences: SequenceJson[Any] = SequenceJson(_part_json, SEQUENCES_KEPT)
+        self._aggregate_id: str | None = None  # of the record being encoded
         self._fields: dict[type, tuple[str, ...]] = {}
         # The record encoded last, with its JSON: a stored record is encoded for the store, then for the changelog.
         self._last: tuple[Any, bytes] = (None, b"")
@@ -77,6 +79,7 @@ class RecordCodec(codecs.Codec):
     def _dumps(self, obj: Any) -> bytes:
         last, encoded = self._last
         if obj is not last:  # records are immutable: the same object encodes the same
+            self._aggregate_id = _aggregate_id(obj)
             encoded = orjson.dumps(obj, default=self._data, option=orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_UTC_Z)
             self._last = (obj, encoded)
         return encoded
@@ -90,16 +93,31 @@ class RecordCodec(codecs.Codec):
             data = {name: getattr(value, name) for name in names}
             for name, field in data.items():
                 if type(field) is tuple and field and isinstance(field[0], KEPT):
-                    data[name] = self._parts.all_of(field)
+                    data[name] = self._sequence_json(value, name, field)
             return data
         if isinstance(value, frozenset):
             return sorted(value)
         if isinstance(value, KEPT):
-            return self._parts.of(value)
+            return orjson.Fragment(_part_json(value))
         raise TypeError(f"{type(value).__name__} is not part of a record")
+
+    def _sequence_json(self, owner: Any, name: str, parts: tuple[Any, ...]) -> orjson.Fragment:
+        if self._aggregate_id is None:  # nothing to find it again by
+            return orjson.Fragment(b"[" + b",".join(map(_part_json, parts)) + b"]")
+        key = (self._aggregate_id, type(owner).__name__, getattr(owner, "id", None), name)
+        return orjson.Fragment(self._sequences.of(key, parts))
 
     def _loads(self, s: bytes) -> Any:
         return self._adapter.validate_json(s)
+
+
+def _aggregate_id(record: Any) -> str | None:
+    """Whose record it is, as far as the record tells."""
+    if not isinstance(record, AggregateRecord):
+        return None
+    if record.state is not None:
+        return getattr(record.state, "id", None)
+    return next((each.aggregate_id for each in record.processed if each.aggregate_id is not None), None)
 
 
 def aggregate_table(app: faust.App, name: str, state_type: type[Any], *, help: str) -> faust.Table[str, Any]:

@@ -1,30 +1,59 @@
-"""Values made once per object, found again by identity."""
+"""JSON of sequences that change at their ends, made again only where they changed."""
 
 from __future__ import annotations
 
-from labour_tracker.memo import IdentityMemo
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from labour_tracker.memo import SequenceJson
 
 
-def test_what_was_made_for_an_object_is_made_once_and_the_oldest_forgotten_past_the_limit() -> None:
-    made: list[list[str]] = []
+class Part:
+    """A part compared by value, as the domain's are; `made` counts how often its JSON was made."""
 
-    def make(part: list[str]) -> str:
-        made.append(part)
-        return "+".join(part)
+    made = 0
 
-    memo = IdentityMemo(make, limit=2)
-    a, b, c = ["a"], ["b"], ["c"]
-    assert memo.all_of([a, b]) == ["a", "b"]
-    assert memo.all_of([b, a]) == ["b", "a"]  # both kept
-    assert memo.of(c) == "c"  # a, kept longest, is forgotten
-    assert memo.all_of([a, c]) == ["a", "c"]
-    assert made == [a, b, c, a]
-    assert len(memo.made) == len(memo.parts) == 2
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Part) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return self.value
+
+    def json(self) -> bytes:
+        Part.made += 1
+        return json.dumps(self.value).encode()
 
 
-def test_an_equal_but_other_object_gets_its_own() -> None:
-    memo = IdentityMemo(lambda part: list(part), limit=4)
-    first, equal = ("x",), tuple(["x"])
-    assert memo.of(first) is memo.of(first)
-    assert memo.of(equal) == memo.of(first)
-    assert memo.of(equal) is not memo.of(first)
+def made_for(memo: SequenceJson[Part], key: str, parts: tuple[Part, ...]) -> int:
+    before = Part.made
+    assert memo.of(key, parts) == json.dumps([part.value for part in parts], separators=(",", ":")).encode()
+    return Part.made - before
+
+
+def test_only_what_a_sequence_gained_or_changed_at_its_ends_is_made_again() -> None:
+    memo: SequenceJson[Part] = SequenceJson(Part.json, limit=2)
+    one, two, three, four = Part(1), Part(2), Part(3), Part(4)
+
+    assert made_for(memo, "a", (one, two)) == 2
+    assert made_for(memo, "a", (one, two, three)) == 1  # gained one
+    assert made_for(memo, "a", (one, two, Part(30))) == 1  # its latest changed
+    assert made_for(memo, "a", (two, Part(30), four)) == 1  # let go of its oldest, gained one
+    assert made_for(memo, "a", (two, Part(30), four)) == 0
+    assert made_for(memo, "a", (Part(2), Part(30), Part(4))) == 0  # equal parts, other objects
+    assert made_for(memo, "a", (four, one)) == 2  # another sequence under the same key
+    assert made_for(memo, "b", (one,)) == 1
+    assert made_for(memo, "c", (one,)) == 1  # past the limit: "a", used longest ago, is forgotten
+    assert made_for(memo, "a", (four, one)) == 2
+    assert list(memo.made) == ["c", "a"]
+
+
+@given(st.lists(st.tuples(st.sampled_from("ab"), st.lists(st.integers(0, 5), max_size=6)), max_size=30))
+def test_any_sequence_under_any_key_gives_the_json_of_its_parts(steps: list[tuple[str, list[int]]]) -> None:
+    memo: SequenceJson[Part] = SequenceJson(Part.json, limit=1)
+    for key, values in steps:
+        made_for(memo, key, tuple(map(Part, values)))
