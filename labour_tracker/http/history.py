@@ -94,8 +94,7 @@ def labour_view(row: LabourRow) -> LabourRecordView:
         phase=labour.Phase(row.phase),
         notes=row.notes,
         alerts=sorted(labour.Alert(each) for each in row.alerts),
-        # Not kept (ContractionView.of): a row's contractions are new objects on every read.
-        contractions=[ContractionView.model_validate(each) for each in row.contractions],
+        contractions=[ContractionView.of(each) for each in row.contractions],
     )
 
 

@@ -148,8 +148,16 @@ class LabourResponse(View):
     labour: LabourView
 
 
+LABOURS_KEPT = 4096  # some 20 KiB each at 150 contractions
+# Every answer about a labour carries all its contractions; a command adds one or changes the latest.
+_contractions_json: SequenceJson[labour.Contraction] = SequenceJson(
+    lambda contraction: ContractionView.of(contraction).to_json(), LABOURS_KEPT
+)
+
+
 def labour_response_json(found: labour.Labour, now: datetime) -> bytes:
-    """The `LabourResponse` about `found` as pydantic writes it, made without a view of each contraction."""
+    """The `LabourResponse` about `found` as pydantic writes it; only contractions new or changed since the last
+    answer about that labour are written again."""
     view = {  # LabourView's fields, in its order
         "id": found.id,
         "first_labour": found.first_labour,
@@ -162,13 +170,6 @@ def labour_response_json(found: labour.Labour, now: datetime) -> bytes:
         "pattern": labour.pattern(found, now),  # a dataclass with PatternView's fields
     }
     return orjson.dumps({"labour": view}, option=orjson.OPT_UTC_Z)
-
-
-LABOURS_KEPT = 4096  # some 20 KiB each at 150 contractions
-# Every answer about a labour carries all its contractions; a command adds one or changes the latest.
-_contractions_json: SequenceJson[labour.Contraction] = SequenceJson(
-    lambda contraction: ContractionView.model_validate(contraction).to_json(), LABOURS_KEPT
-)
 
 
 class LabourSummaryResponse(View):
