@@ -11,6 +11,7 @@ were made durable before the record was written, so they need not be kept here.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass, replace
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import faust
@@ -71,7 +72,6 @@ class RecordCodec(codecs.Codec):
         super().__init__()
         self._adapter: TypeAdapter[AggregateRecord[Any]] = TypeAdapter(AggregateRecord[state_type])  # type: ignore[valid-type]
         self._sequences: SequenceJson[Any] = SequenceJson(_part_json, SEQUENCES_KEPT)
-        self._aggregate_id: str | None = None  # of the record being encoded
         self._fields: dict[type, tuple[str, ...]] = {}
         # The record encoded last, with its JSON: a stored record is encoded for the store, then for the changelog.
         self._last: tuple[Any, bytes] = (None, b"")
@@ -79,13 +79,13 @@ class RecordCodec(codecs.Codec):
     def _dumps(self, obj: Any) -> bytes:
         last, encoded = self._last
         if obj is not last:  # records are immutable: the same object encodes the same
-            self._aggregate_id = _aggregate_id(obj)
-            encoded = orjson.dumps(obj, default=self._data, option=orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_UTC_Z)
+            data = partial(self._data, _aggregate_id(obj))
+            encoded = orjson.dumps(obj, default=data, option=orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_UTC_Z)
             self._last = (obj, encoded)
         return encoded
 
-    def _data(self, value: Any) -> Any:
-        """What orjson cannot encode by itself, as what it can."""
+    def _data(self, aggregate_id: str | None, value: Any) -> Any:
+        """What orjson cannot encode by itself, in the record of `aggregate_id`, as what it can."""
         if is_dataclass(value):
             names = self._fields.get(type(value))
             if names is None:
@@ -93,18 +93,19 @@ class RecordCodec(codecs.Codec):
             data = {name: getattr(value, name) for name in names}
             for name, field in data.items():
                 if type(field) is tuple and field and isinstance(field[0], KEPT):
-                    data[name] = self._sequence_json(value, name, field)
+                    data[name] = self._sequence_json(aggregate_id, value, name, field)
             return data
         if isinstance(value, frozenset):
             return sorted(value)
-        if isinstance(value, KEPT):
-            return orjson.Fragment(_part_json(value))
         raise TypeError(f"{type(value).__name__} is not part of a record")
 
-    def _sequence_json(self, owner: Any, name: str, parts: tuple[Any, ...]) -> orjson.Fragment:
-        if self._aggregate_id is None:  # nothing to find it again by
+    def _sequence_json(
+        self, aggregate_id: str | None, owner: Any, name: str, parts: tuple[Any, ...]
+    ) -> orjson.Fragment:
+        """`parts`, the field `name` of `owner` in the record of `aggregate_id`, as JSON."""
+        if aggregate_id is None:  # a record that does not say whose it is: nothing to find it again by
             return orjson.Fragment(b"[" + b",".join(map(_part_json, parts)) + b"]")
-        key = (self._aggregate_id, type(owner).__name__, getattr(owner, "id", None), name)
+        key = (aggregate_id, type(owner).__name__, getattr(owner, "id", None), name)
         return orjson.Fragment(self._sequences.of(key, parts))
 
     def _loads(self, s: bytes) -> Any:
