@@ -36,6 +36,10 @@ _end_time = attrgetter("end_time")
 _intensity = attrgetter("intensity")
 
 
+def start_times(contractions: Sequence[Contraction]) -> list[datetime]:
+    return list(map(_start_time, contractions))
+
+
 def durations(ended: Sequence[Contraction]) -> Iterator[timedelta]:
     """How long each of `ended` lasted."""
     return map(sub, map(_end_time, ended), map(_start_time, ended))
@@ -46,7 +50,7 @@ def summarise(ended: Sequence[Contraction]) -> ContractionPattern:
     count = len(ended)
     if not count:
         return ContractionPattern(count=0, mean_duration_seconds=None, mean_intensity=None, mean_frequency_seconds=None)
-    starts = list(map(_start_time, ended))
+    starts = start_times(ended)
     total_duration = sum(durations(ended), timedelta())
     intensities = list(map(_intensity, ended))
     if None in intensities:

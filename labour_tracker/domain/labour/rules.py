@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from operator import attrgetter, sub
+from operator import sub
 
 from labour_tracker.domain.labour.model import Contraction, Labour, Phase
-from labour_tracker.domain.labour.pattern import durations, summarise
+from labour_tracker.domain.labour.pattern import durations, start_times, summarise
 
 PHASE_WINDOW = 5  # the phase is judged on this many latest ended contractions
 TRANSITION_MIN_INTENSITY = 8
@@ -66,7 +66,7 @@ def urgent_attention_reason(labour: Labour) -> UrgentReason | None:
     longest = max(durations(labour.ended_contractions), default=None)
     if longest is not None and longest > URGENT_MAX_DURATION:
         return UrgentReason.LONG_CONTRACTION
-    starts = list(map(attrgetter("start_time"), labour.contractions))
+    starts = start_times(labour.contractions)
     last = URGENT_FREQUENT_COUNT - 1
     # From each start to the one `last` places after it: how long each run of that many in a row took to start.
     shortest_run = min(map(sub, starts[last:], starts), default=None)
