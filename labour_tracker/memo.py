@@ -1,4 +1,4 @@
-"""JSON of an aggregate's sequences, made again only where they changed."""
+"""What answers and records reuse from the last time they were made about the same aggregate."""
 
 from __future__ import annotations
 
@@ -7,6 +7,23 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LastUsed(Generic[V]):
+    """Values by key, for the `limit` keys used last."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: OrderedDict[Hashable, V] = OrderedDict()
+
+    def take(self, key: Hashable) -> V | None:
+        return self.kept.pop(key, None)
+
+    def keep(self, key: Hashable, value: V) -> None:
+        self.kept[key] = value
+        if len(self.kept) > self.limit:
+            self.kept.popitem(last=False)
 
 
 class SequenceJson(Generic[K]):
@@ -20,16 +37,13 @@ class SequenceJson(Generic[K]):
 
     def __init__(self, make: Callable[[K], bytes], limit: int) -> None:
         self.make = make
-        self.limit = limit
-        self.made: OrderedDict[Hashable, tuple[tuple[K, ...], list[bytes]]] = OrderedDict()
+        self.made: LastUsed[tuple[tuple[K, ...], list[bytes]]] = LastUsed(limit)
 
     def of(self, key: Hashable, parts: tuple[K, ...]) -> bytes:
-        kept = self.made.pop(key, None)
+        kept = self.made.take(key)
         each = [] if kept is None else _still_shared(*kept, parts)
         each += [self.make(part) for part in parts[len(each) :]]
-        self.made[key] = (parts, each)
-        if len(self.made) > self.limit:
-            self.made.popitem(last=False)
+        self.made.keep(key, (parts, each))
         return b"[" + b",".join(each) + b"]"
 
 

@@ -8,7 +8,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from labour_tracker.domain import labour, subscriber
-from labour_tracker.memo import SequenceJson
+from labour_tracker.memo import LastUsed, SequenceJson
 
 
 class View(BaseModel):
@@ -153,11 +153,18 @@ LABOURS_KEPT = 4096  # some 20 KiB each at 150 contractions
 _contractions_json: SequenceJson[labour.Contraction] = SequenceJson(
     lambda contraction: ContractionView.of(contraction).to_json(), LABOURS_KEPT
 )
+_patterns: LastUsed[labour.RunningPattern] = LastUsed(LABOURS_KEPT)  # and the pattern from running sums
+
+
+def _pattern(found: labour.Labour, now: datetime) -> labour.LabourPattern:
+    running = _patterns.take(found.id) or labour.RunningPattern()
+    _patterns.keep(found.id, running)
+    return running.pattern(found, now)
 
 
 def labour_response_json(found: labour.Labour, now: datetime) -> bytes:
     """The `LabourResponse` about `found` as pydantic writes it; only contractions new or changed since the last
-    answer about that labour are written again."""
+    answer about that labour are written again, and only those that ended since are added to its pattern."""
     view = {  # LabourView's fields, in its order
         "id": found.id,
         "first_labour": found.first_labour,
@@ -167,7 +174,7 @@ def labour_response_json(found: labour.Labour, now: datetime) -> bytes:
         "notes": found.notes,
         "alerts": sorted(found.alerts),
         "contractions": orjson.Fragment(_contractions_json.of(found.id, found.contractions)),
-        "pattern": labour.pattern(found, now),  # a dataclass with PatternView's fields
+        "pattern": _pattern(found, now),  # a dataclass with PatternView's fields
     }
     return orjson.dumps({"labour": view}, option=orjson.OPT_UTC_Z)
 

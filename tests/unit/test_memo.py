@@ -49,7 +49,7 @@ def test_only_what_a_sequence_gained_or_changed_at_its_ends_is_made_again() -> N
     assert made_for(memo, "b", (one,)) == 1
     assert made_for(memo, "c", (one,)) == 1  # past the limit: "a", used longest ago, is forgotten
     assert made_for(memo, "a", (four, one)) == 2
-    assert list(memo.made) == ["c", "a"]
+    assert list(memo.made.kept) == ["c", "a"]
 
 
 @given(st.lists(st.tuples(st.sampled_from("ab"), st.lists(st.integers(0, 5), max_size=6)), max_size=30))

@@ -31,7 +31,7 @@ from labour_tracker.domain.labour.events import (
 )
 from labour_tracker.domain.labour.evolve import evolve, replay
 from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, Phase
-from labour_tracker.domain.labour.pattern import ContractionPattern, LabourPattern, pattern
+from labour_tracker.domain.labour.pattern import ContractionPattern, LabourPattern, RunningPattern, pattern
 from labour_tracker.domain.labour.rules import (
     UrgentReason,
     hospital_recommended,
@@ -67,6 +67,7 @@ __all__ = [
     "RegisterBirthingPerson",
     "RemoveSubscriber",
     "RotateSubscriptionToken",
+    "RunningPattern",
     "StartContraction",
     "SubscriberAdded",
     "SubscriberRemoved",

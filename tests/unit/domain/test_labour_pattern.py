@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 from statistics import fmean
@@ -16,6 +17,7 @@ from labour_tracker.domain.labour import (
     Labour,
     LabourPattern,
     Phase,
+    RunningPattern,
     StartContraction,
     pattern,
 )
@@ -128,3 +130,37 @@ def test_the_pattern_is_each_mean_over_the_ended_contractions_of_the_last_hour_a
         assert got.mean_duration_seconds == pytest.approx(expected.mean_duration_seconds)
         assert got.mean_intensity == pytest.approx(expected.mean_intensity)
         assert got.mean_frequency_seconds == pytest.approx(expected.mean_frequency_seconds)
+
+
+@st.composite
+def labour_versions(draw: st.DrawFn) -> list[tuple[Labour, datetime]]:
+    """A labour as a worker reads it command after command: contractions start and end, the latest is amended, or
+    one before it is (as no command does today), and each version is read at some moment after its latest start or
+    exactly an hour after a start."""
+    versions, contractions, clock = [], [], at(minutes=0)
+    for step in draw(st.lists(st.sampled_from(["start", "end", "amend latest", "amend earlier"]), max_size=40)):
+        active = bool(contractions) and contractions[-1].end_time is None
+        if step == "start" and not active:
+            clock += timedelta(seconds=draw(st.integers(0, 1200)))
+            contractions.append(Contraction(f"c{len(contractions)}", clock, None, None, None))
+        elif step == "end" and active:
+            clock += timedelta(seconds=draw(st.integers(1, 300)), microseconds=draw(st.integers(0, 999_999)))
+            intensity = draw(st.none() | st.integers(1, 10))
+            contractions[-1] = replace(contractions[-1], end_time=clock, intensity=intensity)
+        elif step.startswith("amend") and contractions:
+            which = -1 if step == "amend latest" else draw(st.integers(0, len(contractions) - 1))
+            contractions[which] = replace(contractions[which], intensity=draw(st.none() | st.integers(1, 10)))
+        labour = Labour("labour", True, at(minutes=0), None, Phase.EARLY, None, tuple(contractions), frozenset())
+        later = clock + timedelta(seconds=draw(st.integers(0, 7200)))
+        an_hour_after_a_start = [each.start_time + timedelta(hours=1) for each in contractions]  # on the edge
+        versions.append((labour, draw(st.sampled_from([later, *an_hour_after_a_start]))))
+    return versions
+
+
+@given(labour_versions())
+def test_the_running_pattern_gives_exactly_the_pattern_of_every_version_it_reads(
+    versions: list[tuple[Labour, datetime]],
+) -> None:
+    running = RunningPattern()
+    for labour, now in versions:
+        assert running.pattern(labour, now) == pattern(labour, now)
