@@ -93,6 +93,10 @@ def log_task_stacks() -> None:
         logging.getLogger(__name__).warning("task %s waits in %s", task.get_name(), where)
 
 
+# The RocksDB store is Faust's as `labour_tracker.tables.store` runs it.
+FAUST_STORES = {"rocksdb://": "labour-tracker-rocksdb://", "memory://": "memory://"}
+
+
 class LabourTrackerApp(faust.App):
     """A Faust app whose worker web server also serves the REST API."""
 
@@ -103,7 +107,7 @@ class LabourTrackerApp(faust.App):
         super().__init__(
             settings.app_id,
             broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
-            store=settings.store,
+            store=FAUST_STORES[settings.store],
             datadir=str(settings.data_dir),
             topic_partitions=settings.topic_partitions,
             topic_replication_factor=settings.topic_replication_factor,
