@@ -6,7 +6,8 @@ rejected on the outcome topic and parked on the dead-letter topic, and the agent
 Commands are pipelined: the agent decides the next command while the broker confirms the messages of the
 ones before. What keeps this safe, in order for each command:
 
-1. decide and evolve in memory; send its events and outcome (the state is now visible to the next command);
+1. decide and evolve in memory; send its events, what follows from them (a person's notification requests) and
+   its outcome (the state is now visible to the next command);
 2. once the broker has the events and the outcome, store the record (table and changelog) and answer;
 3. once the broker has the changelog record, acknowledge the command, so its offset may be committed.
 
@@ -162,6 +163,13 @@ class Handled(Generic[S]):
 
 RECORDS_KEPT = 1_000  # decoded records a handler keeps of the aggregates it served last
 
+Publication = tuple[faust.TopicT, str, bytes]  # where, under which key, what
+FollowUps = Callable[[Any, Sequence[EventEnvelope]], Sequence[Publication]]  # (state after, events) → publications
+
+
+def no_follow_ups(state: Any, events: Sequence[EventEnvelope]) -> Sequence[Publication]:
+    return ()
+
 
 class CommandHandler(Generic[S, C, E]):
     def __init__(
@@ -172,6 +180,7 @@ class CommandHandler(Generic[S, C, E]):
         outcomes: faust.TopicT,
         dead_letters: faust.TopicT,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        follow_ups: FollowUps = no_follow_ups,
     ) -> None:
         self.aggregate = aggregate
         self.table = table
@@ -179,6 +188,7 @@ class CommandHandler(Generic[S, C, E]):
         self.outcomes = outcomes
         self.dead_letters = dead_letters
         self.clock = clock
+        self.follow_ups = follow_ups  # published with the events, from the state they lead to
         # Records decided but not stored yet, by aggregate id, with the consumer generation that decided them. One
         # of an earlier generation is not read: after a rebalance the table may have been rebuilt from its
         # changelog, and the commands since the last commit come again.
@@ -203,10 +213,13 @@ class CommandHandler(Generic[S, C, E]):
                 outcome = self._reused(record, envelope, outcome, now)  # answered, and remembered as it was
             elif outcome is None:
                 record, outcome, events = self._apply(record, envelope, now)
+                follow_ups = self.follow_ups(record.state, events) if events else ()
                 for each in events:
                     sent.append(
                         await self.events.send(key=envelope.aggregate_id, value=each.model_dump_json().encode())
                     )
+                for topic, follow_up_key, follow_up in follow_ups:
+                    sent.append(await topic.send(key=follow_up_key, value=follow_up))
             if outcome is not None:
                 sent.append(
                     await self.outcomes.send(key=envelope.aggregate_id, value=outcome.model_dump_json().encode())

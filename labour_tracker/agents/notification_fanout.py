@@ -1,20 +1,22 @@
 """Who is told about what: each labour event subscribers hear of becomes one notification per subscriber and channel.
 
 Two steps, each on the partition that holds what it reads:
-1. A trigger event on `birthing_person.events` (keyed by person id, co-partitioned with the person table) becomes
-   one request per current subscriber on `notifications.requests`, keyed by subscriber id.
+1. The birthing person's agent, as it publishes a command's events, publishes for each trigger event one request
+   per subscriber the person has (`notification_requests`) on `notifications.requests`, keyed by subscriber id.
+   The broker has them before the command's record is stored, as it has the events.
 2. A request (co-partitioned with the subscriber table) becomes one delivery per contact method the subscriber has
    now, on `notifications.deliveries`, keyed by the notification's deterministic id.
 
-Both are idempotent: a redelivered event makes the same requests, a redelivered request the same deliveries with
-the same ids, and the sender sends each id once. A message either cannot read is parked on the dead-letter topic.
+Both are idempotent: a command decided again publishes the same requests, a redelivered request makes the same
+deliveries with the same ids, and the sender sends each id once. A request the agent cannot read is parked on the
+dead-letter topic.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import faust
@@ -26,10 +28,8 @@ from labour_tracker.app import app
 from labour_tracker.domain import labour
 from labour_tracker.domain.notification import TRIGGERS, notification_id
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
-from labour_tracker.messages.codec import from_data
-from labour_tracker.messages.envelopes import EventEnvelope, Message
+from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.messages.notifications import NotificationDelivery, NotificationRequest
-from labour_tracker.tables.birthing_persons import birthing_persons
 from labour_tracker.tables.subscribers import subscribers
 
 log = logging.getLogger(__name__)
@@ -39,31 +39,26 @@ class Unusable(Exception):
     """The message cannot be acted on; the text says why (it never quotes the message)."""
 
 
-def requests_for(event: EventEnvelope, person: labour.BirthingPerson) -> list[NotificationRequest]:
-    """One request per subscriber the person has now, in a stable order."""
-    try:
-        labour_event = from_data(labour.EVENT_TYPES[event.type], event.data)
-    except ValidationError:
-        raise Unusable(f"invalid data for {event.type}") from None
-    if labour_event.birthing_person_id != event.aggregate_id:
-        raise Unusable("the event's aggregate_id and birthing_person_id differ")
-    labour_id: str = getattr(labour_event, "labour_id", "")
-    try:
-        return [
-            NotificationRequest(
+def notification_requests(person: labour.BirthingPerson, events: Sequence[EventEnvelope]) -> list[tuple[str, bytes]]:
+    """Step 1: (subscriber id, request) for each event subscribers are told about and each subscriber the person
+    has, in a stable order."""
+    requests = []
+    for event in events:
+        if event.type not in TRIGGERS:
+            continue
+        for subscriber_id in sorted(person.subscribers):
+            request = NotificationRequest(
                 event_id=event.id,
                 event_type=event.type,
                 event_time=event.time,
                 birthing_person_id=person.id,
                 birthing_person_first_name=person.first_name,
                 birthing_person_last_name=person.last_name,
-                labour_id=labour_id,
+                labour_id=event.data["labour_id"],  # every trigger is about a labour
                 subscriber_id=subscriber_id,
             )
-            for subscriber_id in sorted(person.subscribers)
-        ]
-    except ValidationError:
-        raise Unusable("the event cannot make a notification request") from None
+            requests.append((subscriber_id, request.model_dump_json().encode()))
+    return requests
 
 
 def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list[NotificationDelivery]:
@@ -93,43 +88,29 @@ def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list
 
 
 class NotificationFanOut:
+    """Step 2: a request becomes one delivery per contact method."""
+
     def __init__(
         self,
-        persons: faust.types.tables.TableT,  # type: ignore[type-arg]
         subscribers: faust.types.tables.TableT,  # type: ignore[type-arg]
-        requests: faust.TopicT,
         deliveries: faust.TopicT,
         dead_letters: faust.TopicT,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.persons = persons
         self.subscribers = subscribers
-        self.requests = requests
         self.deliveries = deliveries
         self.dead_letters = dead_letters
         self.clock = clock
 
-    async def on_person_event(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
-        """Step 1: a trigger event becomes one request per subscriber; every other event is skipped."""
-        await self._guarded(self._requests, key, value, message)
-
     async def on_request(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
-        """Step 2: a request becomes one delivery per contact method."""
-        await self._guarded(self._deliveries, key, value, message)
-
-    async def _requests(self, key: str | None, value: bytes | None) -> None:
         try:
-            event = EventEnvelope.model_validate_json(value or b"")
-        except ValidationError:
-            raise Unusable("not a valid event envelope") from None
-        if event.type not in TRIGGERS:
-            return
-        if key is not None and key != event.aggregate_id:
-            raise Unusable("the key must be the event's aggregate_id")
-        record = self.persons.get(event.aggregate_id)
-        if record is None or record.state is None:
-            raise Unusable("no such birthing person on this partition")
-        await self._publish(self.requests, ((each.subscriber_id, each) for each in requests_for(event, record.state)))
+            await self._deliveries(key, value)
+        except Unusable as error:
+            await dead_letter(self.dead_letters, key, value, message, str(error), self.clock())
+        except Exception as error:  # a bug must not stop the agent: park the message and say so
+            log.exception("notification fan-out of %s[%s]@%s failed", message.topic, message.partition, message.offset)
+            reason = f"internal error: {type(error).__name__}"
+            await dead_letter(self.dead_letters, key, value, message, reason, self.clock())
 
     async def _deliveries(self, key: str | None, value: bytes | None) -> None:
         try:
@@ -143,43 +124,18 @@ class NotificationFanOut:
         record = self.subscribers.get(request.subscriber_id)
         if record is None or record.state is None:
             raise Unusable("no such subscriber on this partition")
-        deliveries = deliveries_for(request, record.state)
-        await self._publish(self.deliveries, ((each.notification_id, each) for each in deliveries))
-
-    async def _publish(self, topic: faust.TopicT, messages: Iterable[tuple[str, Message]]) -> None:
-        """Send and wait for the broker: the source message is only committed once these are safe."""
-        pending = [await topic.send(key=key, value=each.model_dump_json().encode()) for key, each in messages]
-        await asyncio.gather(*pending)
-
-    async def _guarded(
-        self,
-        step: Callable[[str | None, bytes | None], Awaitable[None]],
-        key: str | None,
-        value: bytes | None,
-        message: faust.types.tuples.Message,
-    ) -> None:
-        try:
-            await step(key, value)
-        except Unusable as error:
-            await dead_letter(self.dead_letters, key, value, message, str(error), self.clock())
-        except Exception as error:  # a bug must not stop the agent: park the message and say so
-            log.exception("notification fan-out of %s[%s]@%s failed", message.topic, message.partition, message.offset)
-            reason = f"internal error: {type(error).__name__}"
-            await dead_letter(self.dead_letters, key, value, message, reason, self.clock())
+        # Sent, then awaited: the request is only committed once the broker has every delivery.
+        sent = [
+            await self.deliveries.send(key=each.notification_id, value=each.model_dump_json().encode())
+            for each in deliveries_for(request, record.state)
+        ]
+        await asyncio.gather(*sent)
 
 
-fan_out = NotificationFanOut(
-    birthing_persons, subscribers, topics.notification_requests, topics.notification_deliveries, topics.dead_letters
-)
+fan_out = NotificationFanOut(subscribers, topics.notification_deliveries, topics.dead_letters)
 
 
-# Concurrency 1: a person's events, and then a subscriber's requests, are handled in the order they happened.
-@app.agent(topics.birthing_person_events, name="notification_requests")
-async def notification_requests_agent(stream: faust.StreamT[bytes]) -> None:
-    async for event in stream.events():
-        await fan_out.on_person_event(readable_key(event.key), event.value, event.message)
-
-
+# Concurrency 1: a subscriber's requests are handled in the order they were made.
 @app.agent(topics.notification_requests, name="notification_deliveries")
 async def notification_deliveries_agent(stream: faust.StreamT[bytes]) -> None:
     async for event in stream.events():

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from labour_tracker.agents.notification_fanout import NotificationFanOut
+from labour_tracker.agents.notification_fanout import NotificationFanOut, notification_requests
 from labour_tracker.agents.notification_sender import NotificationSender
 from labour_tracker.domain import labour, notification
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
@@ -77,8 +77,12 @@ class Notifier:
     delivered: int = 0  # deliveries handed to the sender so far: the next one's offset
 
     def fan_out(self) -> NotificationFanOut:
-        fakes: Any = (self.persons, self.subscribers, self.requests, self.deliveries, self.dead_letters)
+        fakes: Any = (self.subscribers, self.deliveries, self.dead_letters)
         return NotificationFanOut(*fakes, clock=lambda: T0)
+
+    def requested(self, envelope: EventEnvelope) -> None:
+        """Step 1, as the person's agent takes it when it publishes the event."""
+        self.requests.sent += notification_requests(self.persons["bea"].state, [envelope])
 
     def sender(self) -> NotificationSender:
         channels: Any = {ContactMethod.SMS: Adapter(self.sms), ContactMethod.EMAIL: Adapter(self.email)}
@@ -92,7 +96,7 @@ class Notifier:
         return NotificationSender(table, *fakes, channels, policy, clock=lambda: T0, sleep=sleep)
 
     async def event(self, envelope: EventEnvelope) -> None:
-        await self.fan_out().on_person_event(envelope.aggregate_id, envelope.model_dump_json().encode(), message_at(0))
+        self.requested(envelope)
         for offset, (key, value) in enumerate(self.requests.sent):
             await self.fan_out().on_request(key, value, message_at(offset))
         self.requests.sent.clear()
@@ -190,11 +194,11 @@ async def test_every_trigger_tells_each_subscriber_once_on_each_of_their_channel
         assert status.state.provider_id.startswith("P-")
 
 
-async def test_a_redelivered_event_and_redelivered_deliveries_send_nothing_more(notifier: Notifier) -> None:
+async def test_an_event_published_again_and_redelivered_deliveries_send_nothing_more(notifier: Notifier) -> None:
     await notifier.event(trigger())
     deliveries = list(notifier.deliveries.sent)
     notifier.deliveries.sent.clear()
-    await notifier.event(trigger())  # the same event id again: the same notification ids
+    await notifier.event(trigger())  # its command decided again: the same event id, the same notification ids
     assert sorted(notifier.deliveries.sent) == sorted(deliveries)
     await notifier.deliver_all()
     assert (len(notifier.sms.sent), len(notifier.email.sent), len(notifier.events.sent)) == (2, 2, 4)
@@ -269,7 +273,7 @@ async def test_a_permanent_refusal_fails_at_once_and_the_others_still_get_theirs
 
 async def test_a_pending_found_on_redelivery_is_never_sent_blindly(notifier: Notifier) -> None:
     notifier.persons["bea"] = person("ola")
-    await notifier.fan_out().on_person_event("bea", trigger().model_dump_json().encode(), message_at(0))
+    notifier.requested(trigger())
     for key, value in notifier.requests.sent:
         await notifier.fan_out().on_request(key, value, message_at(0))
     for key, value in notifier.deliveries.sent:  # as if a worker died after pending and the send
@@ -317,7 +321,6 @@ def replace_status(state: notification.Notification) -> notification.Notificatio
 @pytest.mark.parametrize(
     ("topic", "key", "value", "reason"),
     [
-        ("event", "bea", b"not json", "not a valid event envelope"),
         ("request", "sam", b"{}", "not a valid notification request"),
         ("delivery", "x", b"[]", "not a valid notification delivery"),
     ],
@@ -326,7 +329,6 @@ async def test_unreadable_messages_are_parked_and_the_agents_go_on(
     notifier: Notifier, topic: str, key: str, value: bytes, reason: str
 ) -> None:
     handle = {
-        "event": notifier.fan_out().on_person_event,
         "request": notifier.fan_out().on_request,
         "delivery": notifier.sender().handle,
     }[topic]
@@ -338,7 +340,7 @@ async def test_unreadable_messages_are_parked_and_the_agents_go_on(
 
 async def test_a_delivery_whose_id_is_not_derived_from_its_event_is_parked_not_sent(notifier: Notifier) -> None:
     notifier.persons["bea"] = person("sam")
-    await notifier.fan_out().on_person_event("bea", trigger().model_dump_json().encode(), message_at(0))
+    notifier.requested(trigger())
     await notifier.fan_out().on_request(*notifier.requests.sent[0], message_at(0))
     _, value = notifier.deliveries.sent[0]
     forged = json.loads(value) | {"notification_id": "../../etc/passwd"}
@@ -346,18 +348,19 @@ async def test_a_delivery_whose_id_is_not_derived_from_its_event_is_parked_not_s
     assert notifier.sms.sent == [] and "derived" in notifier.dead_letters.values()[0]["reason"]
 
 
-async def test_events_for_unknown_people_are_parked_and_other_events_are_skipped(notifier: Notifier) -> None:
+async def test_only_the_four_triggers_make_requests_one_per_subscriber_the_person_has_now(notifier: Notifier) -> None:
     other = trigger().model_copy(update={"type": "contraction.started"})
-    await notifier.fan_out().on_person_event("bea", other.model_dump_json().encode(), message_at(0))
-    assert notifier.requests.sent == [] and notifier.dead_letters.sent == []
-    stranger = trigger().model_copy(update={"aggregate_id": "nobody", "data": {"birthing_person_id": "nobody"}})
-    await notifier.fan_out().on_person_event("nobody", stranger.model_dump_json().encode(), message_at(1))
-    assert notifier.dead_letters.values()[0]["reason"] == "no such birthing person on this partition"
+    notifier.requested(other)
+    assert notifier.requests.sent == []
+    notifier.persons["bea"] = person("sam", "kim")
+    notifier.requested(trigger())
+    assert [key for key, _ in notifier.requests.sent] == ["kim", "sam"]
+    assert {json.loads(value)["labour_id"] for _, value in notifier.requests.sent} == {"l-1"}
 
 
 async def test_what_the_notifier_sends_fits_the_committed_contract(notifier: Notifier) -> None:
     notifier.sms.script = [Permanent("Twilio error 21211: invalid phone number (HTTP 400)")]
-    await notifier.fan_out().on_person_event("bea", trigger().model_dump_json().encode(), message_at(0))
+    notifier.requested(trigger())
     requests = [json.loads(value) for _, value in notifier.requests.sent]
     await notifier.event(trigger("labour.completed", "e-9"))
     assert requests and all(fit("NotificationRequest", each) == [] for each in requests)
