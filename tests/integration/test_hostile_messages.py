@@ -121,12 +121,6 @@ def subscribed(subscriber: str) -> tuple[str, dict[str, Any]]:
     return subscriber, event("subscriber.subscribed_to", subscriber, data)
 
 
-def labour_begun(person: str) -> tuple[str, dict[str, Any]]:
-    """A trigger event of a birthing person who does not exist."""
-    data = {"birthing_person_id": person, "labour_id": "l-1", "first_labour": True, "start_time": NOW}
-    return person, event("labour.begun", person, data)
-
-
 def notification_request(subscriber: str) -> dict[str, Any]:
     """A request to tell a subscriber who does not exist."""
     return {"event_id": uuid.uuid4().hex, "event_type": "labour.begun", "event_time": NOW,
@@ -167,9 +161,6 @@ CONSUMED = [
     # membership change is forwarded to the person's partition under the person's id: its own key places nothing.
     Consumed("subscriber.events", subscribed, {"type": "subscriber.teleported"},
              {"unknown_type": SKIPPED, "huge_type": SKIPPED, "missing_key": FORWARDED}),
-    # docs/kafka-contract.md, "Dead letters": a well-formed event subscribers are not told about is skipped.
-    Consumed("birthing_person.events", labour_begun, {"type": "labour.teleported"},
-             {"unknown_type": SKIPPED, "huge_type": SKIPPED}),
     Consumed("notifications.requests", keyed_request, {"event_type": "labour.teleported"}),
     Consumed("notifications.deliveries", delivery, {"event_type": "labour.teleported"}),
 ]  # fmt: skip
@@ -404,7 +395,7 @@ async def test_a_hostile_message_is_answered_or_parked_as_its_topic_promises(bar
 
 async def test_after_the_barrage_every_agent_still_does_its_work(barrage: Barrage, kafka: KafkaBroker) -> None:
     """A person and a subscriber through the command topics, the subscription through the subscriptions agent, and
-    labour begun through the three notification agents to a sent email: each agent that was fed poison."""
+    labour begun through the notification agents to a sent email: each agent that was fed poison."""
     prefix, reader = barrage.prefix, barrage.reader
     person, subscriber = f"{RUN}-after-person", f"{RUN}-after-subscriber"
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
