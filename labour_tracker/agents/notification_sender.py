@@ -1,9 +1,10 @@
 """Send each notification once: the `notifications` table, keyed by notification id, is what makes it once.
 
 For each delivery (keyed by notification id, co-partitioned with the table):
-- sent or failed already: nothing is sent; a redelivered event or request, a retry or a rebalance sends nothing
-  more. The very delivery that recorded the outcome, delivered again (after a crash or a rebalance), announces the
-  outcome again under the same event id: the worker may have stopped between storing it and announcing it;
+- sent or failed already: nothing is sent; an event published again, a redelivered request, a retry or a
+  rebalance sends nothing more. The very delivery that recorded the outcome, delivered again (after a crash or a
+  rebalance), announces the outcome again under the same event id: the worker may have stopped between storing it
+  and announcing it;
 - otherwise the status is written `pending` and made durable in Kafka *before* the provider is called, then the
   provider is called, and the final status (`sent` with the provider's id, or `failed` with the reason) and its
   `notification.sent` / `notification.failed` event are written and made durable at once;

@@ -1,7 +1,7 @@
 """Notifications through a real worker, a fake Twilio and the real SFTP server: who got what, and how often.
 
 One worker (and deployment) for the module: subscribers on SMS only, email only, both, and one with a number
-Twilio refuses; every trigger; a redelivered event; a Twilio outage; and, last, the worker killed in the middle of a
+Twilio refuses; every trigger; redelivered requests; a Twilio outage; and, last, the worker killed in the middle of a
 fan-out and started again. The SFTP server stopped and started under load is a fault test (tests/faults).
 """
 
