@@ -76,8 +76,8 @@ def awaited_frames(awaitable: Any) -> list[Any]:
 
 
 def settle_heap() -> None:
-    """Keep what the worker built to start (modules, schemas, services: most of its objects, there for good) out of
-    the garbage collector's full passes: each walked all of it, holding the event loop 100-230 ms."""
+    """Keep what a worker or mirror process built to start (modules, schemas, services: most of its objects, there for
+    good) out of the garbage collector's full passes: each walked all of it, holding the event loop 40-230 ms."""
     gc.collect()  # garbage now would be kept for good
     gc.freeze()
 

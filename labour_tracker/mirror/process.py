@@ -11,7 +11,7 @@ import asyncio
 
 from aiohttp import web
 
-from labour_tracker.app import app
+from labour_tracker.app import app, settle_heap
 from labour_tracker.http import health
 from labour_tracker.http.keys import SETTINGS
 from labour_tracker.http.metrics import metrics
@@ -42,6 +42,7 @@ async def follow() -> None:
     try:
         await web.TCPSite(runner, app.settings.web_host, app.settings.web_port).start()
         await mirror.start()
+        settle_heap()
         await mirror.wait_until_stopped()
     finally:
         await mirror.stop()
