@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import Aggregate, CommandHandler, Publication, command_agent
+from labour_tracker.agents.command_handler import Aggregate, CommandHandler, command_agent
 from labour_tracker.agents.notification_fanout import notification_requests
 from labour_tracker.agents.replies import replies
 from labour_tracker.app import app
 from labour_tracker.domain import labour
 from labour_tracker.messages.birthing_person import COMMANDS
-from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.tables.birthing_persons import birthing_persons
 
 SUBSCRIPTION_SECRET = app.settings.subscription_token_secret.encode()
@@ -26,10 +23,6 @@ BIRTHING_PERSON: Aggregate[labour.BirthingPerson, labour.BirthingPersonCommand, 
 )
 
 
-def requests_to_notify(person: labour.BirthingPerson, events: Sequence[EventEnvelope]) -> list[Publication]:
-    return [(topics.notification_requests, key, value) for key, value in notification_requests(person, events)]
-
-
 birthing_person_agent = command_agent(
     app,
     "birthing_person",
@@ -40,7 +33,7 @@ birthing_person_agent = command_agent(
         events=topics.birthing_person_events,
         outcomes=topics.birthing_person_outcomes,
         dead_letters=topics.dead_letters,
-        follow_ups=requests_to_notify,
+        follow_ups=notification_requests,
     ),
     replies,
 )

@@ -23,7 +23,7 @@ import faust
 from pydantic import ValidationError
 
 from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import dead_letter, readable_key
+from labour_tracker.agents.command_handler import Publication, dead_letter, readable_key
 from labour_tracker.app import app
 from labour_tracker.domain import labour
 from labour_tracker.domain.notification import TRIGGERS, notification_id
@@ -39,9 +39,9 @@ class Unusable(Exception):
     """The message cannot be acted on; the text says why (it never quotes the message)."""
 
 
-def notification_requests(person: labour.BirthingPerson, events: Sequence[EventEnvelope]) -> list[tuple[str, bytes]]:
-    """Step 1: (subscriber id, request) for each event subscribers are told about and each subscriber the person
-    has, in a stable order."""
+def notification_requests(person: labour.BirthingPerson, events: Sequence[EventEnvelope]) -> list[Publication]:
+    """Step 1, the birthing person's follow-ups: a request on `notifications.requests` for each event subscribers
+    are told about and each subscriber the person has, keyed by subscriber id, in a stable order."""
     requests = []
     for event in events:
         if event.type not in TRIGGERS:
@@ -57,7 +57,7 @@ def notification_requests(person: labour.BirthingPerson, events: Sequence[EventE
                 labour_id=event.data["labour_id"],  # every trigger is about a labour
                 subscriber_id=subscriber_id,
             )
-            requests.append((subscriber_id, request.model_dump_json().encode()))
+            requests.append((topics.notification_requests, subscriber_id, request.model_dump_json().encode()))
     return requests
 
 

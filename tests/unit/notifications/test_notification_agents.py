@@ -82,7 +82,9 @@ class Notifier:
 
     def requested(self, envelope: EventEnvelope) -> None:
         """Step 1, as the person's agent takes it when it publishes the event."""
-        self.requests.sent += notification_requests(self.persons["bea"].state, [envelope])
+        self.requests.sent += [
+            (key, value) for _, key, value in notification_requests(self.persons["bea"].state, [envelope])
+        ]
 
     def sender(self) -> NotificationSender:
         channels: Any = {ContactMethod.SMS: Adapter(self.sms), ContactMethod.EMAIL: Adapter(self.email)}
