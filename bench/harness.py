@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -57,6 +58,23 @@ async def closed_loop(operation: Callable[[int], Awaitable[None]], *, workers: i
     began = time.monotonic()
     await asyncio.gather(*(caller(n) for n in range(workers)))
     return done / (time.monotonic() - began)
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) process `pid` has used so far, from Linux's /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def saturated(
+    operation: Callable[[int], Awaitable[None]], *, workers: int, seconds: float, pid: int
+) -> dict[str, float]:
+    """Operations per second in a closed loop, and how much of one core the serving process `pid` used meanwhile:
+    near 100, it is the bottleneck."""
+    used, began = cpu_seconds(pid), time.monotonic()
+    throughput = await closed_loop(operation, workers=workers, seconds=seconds)
+    busy = (cpu_seconds(pid) - used) / (time.monotonic() - began)
+    return {"commands_per_second": round(throughput, 1), "server_cpu_percent": round(100 * busy, 1)}
 
 
 async def fixed_rate(

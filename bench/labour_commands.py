@@ -1,4 +1,6 @@
-"""Labour commands through the HTTP API on one worker, beside a bare aiokafka request/reply round trip.
+"""Labour commands through the HTTP API on one worker, beside two baselines: a bare aiokafka request/reply round
+trip, and the framework's floor (`bench.floor_worker`: an HTTP view asking a Faust agent that counts, as the
+worker runs Faust, with none of the product).
 
 `python -m bench.labour_commands` starts its own Kafka, PostgreSQL, worker and mirror (a process of its own, as
 docs/operations.md advises for throughput); prints figures and ratios. Each part is measured after `--warm-up`
@@ -10,8 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +25,24 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.harness import bench_mirror, bench_worker, closed_loop, fixed_rate, report, servers, stack_directory
+from bench.harness import (
+    bench_mirror,
+    bench_worker,
+    closed_loop,
+    fixed_rate,
+    report,
+    saturated,
+    servers,
+    stack_directory,
+)
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.process import free_port, spawn, stop, wait_until
+from labour_tracker.devstack.worker import answers_ok
 from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
 
 
 async def api_figures(
-    url: str, key_file: Path, *, persons: int, seconds: float, rate: float, warm_up: float
+    url: str, key_file: Path, *, persons: int, seconds: float, rate: float, warm_up: float, pid: int
 ) -> dict[str, Any]:
     key = load_or_create_local_key(key_file)
     tokens = [
@@ -53,9 +71,26 @@ async def api_figures(
             contracting[n] = not contracting[n]
 
         await closed_loop(contraction_step, workers=persons, seconds=warm_up)  # the broker's JIT on this traffic
-        throughput = await closed_loop(contraction_step, workers=persons, seconds=seconds)
+        throughput = await saturated(contraction_step, workers=persons, seconds=seconds, pid=pid)
         latency = await fixed_rate(contraction_step, rate=rate, seconds=seconds, lanes=persons)
-    return {"commands_per_second": round(throughput, 1), f"at_{rate:g}_per_second": latency.summary()}
+    return {**throughput, f"at_{rate:g}_per_second": latency.summary()}
+
+
+async def floor_figures(
+    url: str, *, persons: int, seconds: float, rate: float, warm_up: float, pid: int
+) -> dict[str, Any]:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=persons * 2)) as session:
+
+        async def command(n: int) -> None:
+            async with session.post(f"{url}/command/person-{n}") as answer:
+                await answer.read()
+                if answer.status != 200:
+                    raise RuntimeError(f"the floor answered {answer.status}")
+
+        await closed_loop(command, workers=persons, seconds=warm_up)
+        throughput = await saturated(command, workers=persons, seconds=seconds, pid=pid)
+        latency = await fixed_rate(command, rate=rate, seconds=seconds, lanes=persons)
+    return {**throughput, f"at_{rate:g}_per_second": latency.summary()}
 
 
 async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: float, warm_up: float) -> dict[str, Any]:
@@ -102,6 +137,26 @@ async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: flo
     return {"round_trips_per_second": round(throughput, 1), f"at_{rate:g}_per_second": latency.summary()}
 
 
+@contextmanager
+def floor_worker(kafka: KafkaBroker) -> Iterator[tuple[str, int]]:
+    """A `bench.floor_worker` process on the benchmark's broker, ready; yields its URL and process id."""
+    directory = Path(tempfile.mkdtemp(prefix="floor-", dir=stack_directory(kafka)))
+    port = free_port()
+    env = {
+        **os.environ,
+        "LABOUR_TRACKER_KAFKA_BOOTSTRAP": kafka.bootstrap,
+        "LABOUR_TRACKER_WEB_PORT": str(port),
+        "LABOUR_TRACKER_DATA_DIR": str(directory / "data"),
+    }
+    command = [sys.executable, "-m", "bench.floor_worker", "--loglevel", "warn", "worker"]
+    process = spawn(command, log=directory / "floor.log", env=env)
+    try:
+        wait_until(lambda: answers_ok(f"http://127.0.0.1:{port}/ready"), timeout=90, what="the floor", process=process)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        stop(process)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -117,6 +172,12 @@ def main() -> None:
                 kafka.bootstrap, lanes=args.persons, seconds=args.seconds, rate=args.rate, warm_up=args.warm_up
             )
         )
+        with floor_worker(kafka) as (url, pid):
+            floor = asyncio.run(
+                floor_figures(
+                    url, persons=args.persons, seconds=args.seconds, rate=args.rate, warm_up=args.warm_up, pid=pid
+                )
+            )
         worker = bench_worker(kafka, postgres, key_file, LABOUR_TRACKER_MIRROR_IN_WORKER="false")
         mirror = bench_mirror(worker)
         try:
@@ -130,6 +191,7 @@ def main() -> None:
                     seconds=args.seconds,
                     rate=args.rate,
                     warm_up=args.warm_up,
+                    pid=worker.pid,
                 )
             )
         finally:
@@ -141,10 +203,14 @@ def main() -> None:
         {
             "http_commands": api,
             "baseline_bare_kafka_request_reply": baseline,
+            "baseline_framework_floor": floor,
             "ratios": {
                 "throughput_vs_baseline": round(api["commands_per_second"] / baseline["round_trips_per_second"], 3),
                 "p50_vs_baseline": round(api[at]["p50_ms"] / baseline[at]["p50_ms"], 2),
                 "p99_vs_baseline": round(api[at]["p99_ms"] / baseline[at]["p99_ms"], 2),
+                "throughput_vs_floor": round(api["commands_per_second"] / floor["commands_per_second"], 3),
+                "p50_vs_floor": round(api[at]["p50_ms"] / floor[at]["p50_ms"], 2),
+                "p99_vs_floor": round(api[at]["p99_ms"] / floor[at]["p99_ms"], 2),
             },
             "targets": {"commands_per_second": 1000, f"{at}_p50_ms": 15, f"{at}_p99_ms": 50},
         },

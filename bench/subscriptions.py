@@ -122,7 +122,7 @@ def main() -> None:
                 subscription_figures(worker.url, kafka.bootstrap, key_file, pairs=args.pairs, lanes=args.lanes)
             )
             labour = asyncio.run(  # the broker is warm from the subscriptions just measured
-                api_figures(worker.url, key_file, persons=64, seconds=args.seconds, rate=100, warm_up=2)
+                api_figures(worker.url, key_file, persons=64, seconds=args.seconds, rate=100, warm_up=2, pid=worker.pid)
             )
         finally:
             worker.stop()

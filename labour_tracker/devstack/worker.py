@@ -15,7 +15,8 @@ from labour_tracker.devstack.process import free_port, spawn, stop, wait_until
 FAUST_LOG_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error"}
 
 
-def _answers(url: str) -> bool:
+def answers_ok(url: str) -> bool:
+    """Whether a GET of `url` answers 200 within a second."""
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             return bool(response.status == 200)
@@ -35,6 +36,11 @@ class WorkerProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "start() first"
+        return self.process.pid
 
     def start(self, *, wait_ready: bool = True, timeout: float = 90.0) -> None:
         env = {
@@ -63,7 +69,7 @@ class WorkerProcess:
         assigned; for a mirror, PostgreSQL answers and its schema is current."""
         assert self.process is not None, "start() first"
         wait_until(
-            lambda: _answers(f"{self.url}/api/v1/ready"), timeout=timeout, what=self.command[0], process=self.process
+            lambda: answers_ok(f"{self.url}/api/v1/ready"), timeout=timeout, what=self.command[0], process=self.process
         )
 
     def stop(self) -> None:
