@@ -104,7 +104,7 @@ class LabourSummaryView(View):
             contraction_count=len(found.contractions),
             active_contraction=ContractionView.of(active) if active else None,
             last_contraction=ContractionView.of(ended[-1]) if ended else None,
-            pattern=PatternView.of(labour.pattern(found, now)),
+            pattern=PatternView.of(_pattern(found, now)),  # the running sums the labour's answers keep
             alerts=sorted(found.alerts),
             hospital_recommended=labour.Alert.HOSPITAL in found.alerts,
             urgent_attention_advised=labour.Alert.URGENT_ATTENTION in found.alerts,
@@ -153,7 +153,7 @@ LABOURS_KEPT = 4096  # some 20 KiB each at 150 contractions
 _contractions_json: SequenceJson[labour.Contraction] = SequenceJson(
     lambda contraction: ContractionView.of(contraction).to_json(), LABOURS_KEPT
 )
-_patterns: LastUsed[labour.RunningPattern] = LastUsed(LABOURS_KEPT)  # and the pattern from running sums
+_patterns: LastUsed[labour.RunningPattern] = LastUsed(LABOURS_KEPT)  # and the pattern from running sums, by labour
 
 
 def _pattern(found: labour.Labour, now: datetime) -> labour.LabourPattern:

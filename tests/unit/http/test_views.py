@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from labour_tracker.domain.labour import Alert, Contraction, Labour, Phase, pattern
-from labour_tracker.http.schemas import ContractionView, LabourResponse, LabourView, PatternView, labour_response_json
+from labour_tracker.http.schemas import (
+    ContractionView,
+    LabourResponse,
+    LabourSummaryView,
+    LabourView,
+    PatternView,
+    labour_response_json,
+)
 
 STARTED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -85,7 +92,9 @@ changes = st.sampled_from(["start", "end", "amend", "replace all", "copy"])
 
 
 @given(st.lists(st.tuples(st.sampled_from(["l-1", "l-2"]), changes), max_size=40))
-def test_each_answer_about_a_changing_labour_is_the_json_of_its_schema(steps: list[tuple[str, str]]) -> None:
+def test_each_answer_and_summary_of_a_changing_labour_shows_it_as_its_schema_does(
+    steps: list[tuple[str, str]],
+) -> None:
     labours = {
         labour_id: Labour(labour_id, True, STARTED, None, Phase.EARLY, None, (), frozenset())
         for labour_id in ("l-1", "l-2")
@@ -107,3 +116,4 @@ def test_each_answer_about_a_changing_labour_is_the_json_of_its_schema(steps: li
         labours[labour_id] = found = replace(found, contractions=contractions)
 
         assert labour_response_json(found, clock) == by_pydantic(found, clock)
+        assert LabourSummaryView.of(found, clock).pattern == PatternView.of(pattern(found, clock))
