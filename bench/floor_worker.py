@@ -24,6 +24,9 @@ from labour_tracker.transport import WorkerTransport
 
 
 class FloorApp(faust.App):
+    """A Faust app with the worker's transport and reply consumer (`LabourTrackerApp` has them too); stock Faust's
+    reply consumer stops answering asks under this load."""
+
     def _new_transport(self) -> TransportT:
         return WorkerTransport(self.conf.broker_consumer, self)
 
