@@ -22,7 +22,6 @@ BIRTHING_PERSON: Aggregate[labour.BirthingPerson, labour.BirthingPersonCommand, 
     evolve=labour.evolve,
 )
 
-
 birthing_person_agent = command_agent(
     app,
     "birthing_person",

@@ -176,9 +176,7 @@ async def test_a_client_retry_after_commands_delivered_again_is_answered_as_the_
     assert retry == first
 
 
-async def test_what_follows_from_a_commands_events_is_sent_with_them_and_confirmed_before_its_record_is_stored() -> (
-    None
-):
+async def test_follow_ups_go_out_with_the_events_and_are_confirmed_before_the_record_is_stored() -> None:
     follow_up_topic = MemoryTopic()
 
     def follow_ups(state: labour.BirthingPerson, events: Any) -> list[tuple[Any, str, bytes]]:
@@ -186,17 +184,14 @@ async def test_what_follows_from_a_commands_events_is_sent_with_them_and_confirm
             (follow_up_topic, state.id, f"{each.type} v{each.version} {state.first_name}".encode()) for each in events
         ]
 
-    table, events = MemoryTable(), MemoryTopic()
-    handler = CommandHandler(
-        PERSON, table, events, MemoryTopic(), MemoryTopic(), clock=lambda: NOW, follow_ups=follow_ups
-    )  # type: ignore[arg-type]
-    await handled_through(handler, "p1", REGISTER, message(timestamp=NOW.timestamp(), offset=0))
-    handled = await handler.handle("p1", BEGIN, message(timestamp=NOW.timestamp(), offset=1))
+    table, events, outcomes, dead_letters = MemoryTable(), MemoryTopic(), MemoryTopic(), MemoryTopic()
+    handler = CommandHandler(PERSON, table, events, outcomes, dead_letters, clock=lambda: NOW, follow_ups=follow_ups)  # type: ignore[arg-type]
+    sent_at = NOW.timestamp()
+    await handled_through(handler, "p1", REGISTER, message(timestamp=sent_at, offset=0))
+    handled = await handler.handle("p1", BEGIN, message(timestamp=sent_at, offset=1))
     assert follow_up_topic.sent == [("p1", b"birthing_person.registered v1 Ada"), ("p1", b"labour.begun v2 Ada")]
     assert len(handled.sent) == 3, "the event, its follow-up and the outcome: all confirmed before the record is stored"
 
-    await handled_through(
-        handler, "p1", BEGIN, message(timestamp=NOW.timestamp(), offset=2)
-    )  # refused: a labour is under way
-    await handled_through(handler, "p1", BEGIN, message(timestamp=NOW.timestamp(), offset=1))  # delivered again
+    await handled_through(handler, "p1", BEGIN, message(timestamp=sent_at, offset=2))  # refused: a labour is under way
+    await handled_through(handler, "p1", BEGIN, message(timestamp=sent_at, offset=1))  # delivered again
     assert len(follow_up_topic.sent) == 2
