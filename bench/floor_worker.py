@@ -1,8 +1,9 @@
 """The framework's floor: Faust as the worker runs it (its transport, reply consumer, RocksDB store and event loop),
 with none of the product. An HTTP view asks an agent, which adds one to a table's count for the key and answers.
 
-`python -m bench.floor_worker worker` serves it, configured like a worker: LABOUR_TRACKER_KAFKA_BOOTSTRAP,
-LABOUR_TRACKER_WEB_PORT, LABOUR_TRACKER_DATA_DIR. `bench.labour_commands` drives it as it drives the service.
+`python -m bench.floor_worker worker` serves it, configured like a worker (LABOUR_TRACKER_KAFKA_BOOTSTRAP,
+LABOUR_TRACKER_WEB_PORT, LABOUR_TRACKER_DATA_DIR) and started as one (`bench.harness.bench_floor`);
+`bench.labour_commands` drives it as it drives the service.
 """
 
 from __future__ import annotations
@@ -13,27 +14,13 @@ from typing import Any
 
 import faust
 import mode.loop
-from faust.agents import ReplyConsumer
-from faust.types import TransportT
 from faust.web import Request, Response, View
-from mode.utils.objects import cached_property
 
-from labour_tracker.app import FAUST_STORES, OneChannelReplyConsumer
+from labour_tracker.app import FAUST_STORES, MendedApp
 from labour_tracker.settings import Settings
-from labour_tracker.transport import WorkerTransport
 
 
-class FloorApp(faust.App):
-    """A Faust app with the worker's transport and reply consumer (`LabourTrackerApp` has them too); stock Faust's
-    reply consumer stops answering asks under this load."""
-
-    def _new_transport(self) -> TransportT:
-        return WorkerTransport(self.conf.broker_consumer, self)
-
-    @cached_property
-    def _reply_consumer(self) -> ReplyConsumer:
-        return OneChannelReplyConsumer(self, loop=self.loop, beacon=self.beacon)
-
+class FloorApp(MendedApp):
     async def on_started(self) -> None:
         logging.getLogger().setLevel(logging.WARNING)  # as the worker: no debug record built for every message
         await super().on_started()
@@ -75,7 +62,7 @@ class Command(View):
         return self.json(await count.ask(key=key.encode(), value=b"{}"))
 
 
-@app.page("/ready")
+@app.page("/api/v1/ready")  # where a worker answers it
 class Ready(View):
     async def get(self, request: Request) -> Response:
         return self.json({}, status=200 if app.consumer.assignment() else 503)

@@ -150,6 +150,17 @@ def bench_worker(kafka: KafkaBroker, postgres: PostgresCluster, key_file: Path, 
     )
 
 
+def bench_floor(kafka: KafkaBroker) -> WorkerProcess:
+    """The framework's floor (`bench.floor_worker`, not yet started) on the benchmark's broker."""
+    directory = Path(tempfile.mkdtemp(prefix="floor-", dir=stack_directory(kafka)))
+    return WorkerProcess(
+        env={"LABOUR_TRACKER_KAFKA_BOOTSTRAP": kafka.bootstrap, "LABOUR_TRACKER_LOG_LEVEL": "WARNING"},
+        data_dir=directory / "data",
+        log=directory / "floor.log",
+        module="bench.floor_worker",
+    )
+
+
 def bench_mirror(worker: WorkerProcess) -> WorkerProcess:
     """A mirror process of its own (not yet started) for a worker started with LABOUR_TRACKER_MIRROR_IN_WORKER=false."""
     directory = Path(tempfile.mkdtemp(prefix="mirror-", dir=worker.data_dir.parent))  # beside its worker's

@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.harness import (
+    bench_floor,
     bench_mirror,
     bench_worker,
     closed_loop,
@@ -35,9 +32,6 @@ from bench.harness import (
     servers,
     stack_directory,
 )
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.process import free_port, spawn, stop, wait_until
-from labour_tracker.devstack.worker import answers_ok
 from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
 
 
@@ -137,26 +131,6 @@ async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: flo
     return {"round_trips_per_second": round(throughput, 1), f"at_{rate:g}_per_second": latency.summary()}
 
 
-@contextmanager
-def floor_worker(kafka: KafkaBroker) -> Iterator[tuple[str, int]]:
-    """A `bench.floor_worker` process on the benchmark's broker, ready; yields its URL and process id."""
-    directory = Path(tempfile.mkdtemp(prefix="floor-", dir=stack_directory(kafka)))
-    port = free_port()
-    env = {
-        **os.environ,
-        "LABOUR_TRACKER_KAFKA_BOOTSTRAP": kafka.bootstrap,
-        "LABOUR_TRACKER_WEB_PORT": str(port),
-        "LABOUR_TRACKER_DATA_DIR": str(directory / "data"),
-    }
-    command = [sys.executable, "-m", "bench.floor_worker", "--loglevel", "warn", "worker"]
-    process = spawn(command, log=directory / "floor.log", env=env)
-    try:
-        wait_until(lambda: answers_ok(f"http://127.0.0.1:{port}/ready"), timeout=90, what="the floor", process=process)
-        yield f"http://127.0.0.1:{port}", process.pid
-    finally:
-        stop(process)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -172,12 +146,21 @@ def main() -> None:
                 kafka.bootstrap, lanes=args.persons, seconds=args.seconds, rate=args.rate, warm_up=args.warm_up
             )
         )
-        with floor_worker(kafka) as (url, pid):
+        floor_worker = bench_floor(kafka)
+        try:
+            floor_worker.start()
             floor = asyncio.run(
                 floor_figures(
-                    url, persons=args.persons, seconds=args.seconds, rate=args.rate, warm_up=args.warm_up, pid=pid
+                    floor_worker.url,
+                    persons=args.persons,
+                    seconds=args.seconds,
+                    rate=args.rate,
+                    warm_up=args.warm_up,
+                    pid=floor_worker.pid,
                 )
             )
+        finally:
+            floor_worker.stop()
         worker = bench_worker(kafka, postgres, key_file, LABOUR_TRACKER_MIRROR_IN_WORKER="false")
         mirror = bench_mirror(worker)
         try:

@@ -97,7 +97,18 @@ def log_task_stacks() -> None:
 FAUST_STORES = {"rocksdb://": "labour-tracker-rocksdb://", "memory://": "memory://"}
 
 
-class LabourTrackerApp(faust.App):
+class MendedApp(faust.App):
+    """Faust's app with the worker's Kafka transport and reply consumer: stock Faust's lose messages and asks."""
+
+    def _new_transport(self) -> TransportT:
+        return WorkerTransport(self.conf.broker_consumer, self)
+
+    @cached_property
+    def _reply_consumer(self) -> ReplyConsumer:
+        return OneChannelReplyConsumer(self, loop=self.loop, beacon=self.beacon)
+
+
+class LabourTrackerApp(MendedApp):
     """A Faust app whose worker web server also serves the REST API."""
 
     def __init__(self, settings: Settings, **options: Any) -> None:
@@ -128,13 +139,6 @@ class LabourTrackerApp(faust.App):
             origin="labour_tracker",
             **options,
         )
-
-    def _new_transport(self) -> TransportT:
-        return WorkerTransport(self.conf.broker_consumer, self)
-
-    @cached_property
-    def _reply_consumer(self) -> ReplyConsumer:
-        return OneChannelReplyConsumer(self, loop=self.loop, beacon=self.beacon)
 
     def answer_here(self, topic: str, correlation_id: str | None, value: Any) -> bool:
         """Fulfil an ask this process made itself (`topic` is its reply topic); False if none such is waiting."""

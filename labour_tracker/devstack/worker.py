@@ -15,8 +15,7 @@ from labour_tracker.devstack.process import free_port, spawn, stop, wait_until
 FAUST_LOG_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error"}
 
 
-def answers_ok(url: str) -> bool:
-    """Whether a GET of `url` answers 200 within a second."""
+def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             return bool(response.status == 200)
@@ -31,6 +30,7 @@ class WorkerProcess:
     port: int = field(default_factory=free_port)
     log: Path | None = None  # None: the worker writes to this terminal
     command: tuple[str, ...] = ("worker",)  # or ("mirror", "follow"): a mirror of its own
+    module: str = "labour_tracker"  # the Faust app it runs (`python -m module`), answering /api/v1/ready when ready
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -53,7 +53,7 @@ class WorkerProcess:
             [
                 sys.executable,
                 "-m",
-                "labour_tracker",
+                self.module,
                 "--loglevel",
                 FAUST_LOG_LEVELS[env.get("LABOUR_TRACKER_LOG_LEVEL", "INFO")],
                 *self.command,
@@ -69,7 +69,7 @@ class WorkerProcess:
         assigned; for a mirror, PostgreSQL answers and its schema is current."""
         assert self.process is not None, "start() first"
         wait_until(
-            lambda: answers_ok(f"{self.url}/api/v1/ready"), timeout=timeout, what=self.command[0], process=self.process
+            lambda: _answers(f"{self.url}/api/v1/ready"), timeout=timeout, what=self.command[0], process=self.process
         )
 
     def stop(self) -> None:
