@@ -66,15 +66,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def saturated(
-    operation: Callable[[int], Awaitable[None]], *, workers: int, seconds: float, pid: int
-) -> dict[str, float]:
-    """Operations per second in a closed loop, and how much of one core the serving process `pid` used meanwhile:
-    near 100, it is the bottleneck."""
+async def commands_figures(
+    command: Callable[[int], Awaitable[None]], *, lanes: int, seconds: float, rate: float, warm_up: float, pid: int
+) -> dict[str, Any]:
+    """A server's figures for `command`: after `warm_up` seconds of it (the broker's JIT on its traffic), commands
+    per second in a closed loop, with how much of one core the server process `pid` used meanwhile (near 100, it
+    is the bottleneck); then the latencies at a fixed `rate`."""
+    await closed_loop(command, workers=lanes, seconds=warm_up)
     used, began = cpu_seconds(pid), time.monotonic()
-    throughput = await closed_loop(operation, workers=workers, seconds=seconds)
+    throughput = await closed_loop(command, workers=lanes, seconds=seconds)
     busy = (cpu_seconds(pid) - used) / (time.monotonic() - began)
-    return {"commands_per_second": round(throughput, 1), "server_cpu_percent": round(100 * busy, 1)}
+    latency = await fixed_rate(command, rate=rate, seconds=seconds, lanes=lanes)
+    return {
+        "commands_per_second": round(throughput, 1),
+        "server_cpu_percent": round(100 * busy, 1),
+        f"at_{rate:g}_per_second": latency.summary(),
+    }
 
 
 async def fixed_rate(

@@ -26,9 +26,9 @@ from bench.harness import (
     bench_mirror,
     bench_worker,
     closed_loop,
+    commands_figures,
     fixed_rate,
     report,
-    saturated,
     servers,
     stack_directory,
 )
@@ -64,10 +64,9 @@ async def api_figures(
                 await call(n, "POST", "/labour/contraction/start", {})
             contracting[n] = not contracting[n]
 
-        await closed_loop(contraction_step, workers=persons, seconds=warm_up)  # the broker's JIT on this traffic
-        throughput = await saturated(contraction_step, workers=persons, seconds=seconds, pid=pid)
-        latency = await fixed_rate(contraction_step, rate=rate, seconds=seconds, lanes=persons)
-    return {**throughput, f"at_{rate:g}_per_second": latency.summary()}
+        return await commands_figures(
+            contraction_step, lanes=persons, seconds=seconds, rate=rate, warm_up=warm_up, pid=pid
+        )
 
 
 async def floor_figures(
@@ -81,10 +80,7 @@ async def floor_figures(
                 if answer.status != 200:
                     raise RuntimeError(f"the floor answered {answer.status}")
 
-        await closed_loop(command, workers=persons, seconds=warm_up)
-        throughput = await saturated(command, workers=persons, seconds=seconds, pid=pid)
-        latency = await fixed_rate(command, rate=rate, seconds=seconds, lanes=persons)
-    return {**throughput, f"at_{rate:g}_per_second": latency.summary()}
+        return await commands_figures(command, lanes=persons, seconds=seconds, rate=rate, warm_up=warm_up, pid=pid)
 
 
 async def kafka_figures(bootstrap: str, *, lanes: int, seconds: float, rate: float, warm_up: float) -> dict[str, Any]:
