@@ -39,8 +39,8 @@ def person_at(n: int, version: int) -> BirthingPerson:
         Contraction(f"c{n}-{i}", T0 + timedelta(minutes=4 * i), T0 + timedelta(minutes=4 * i, seconds=65), 6, None)
         for i in range(max(0, version - 2))
     )
-    labours = (Labour(f"l{n}", True, T0, None, Phase.EARLY, None, contractions, frozenset()),) if version > 1 else ()
-    return BirthingPerson(f"person-{n}", "Bench", str(n), labours, frozenset(), 0)
+    labour = Labour(f"l{n}", True, T0, None, Phase.EARLY, None, contractions, frozenset()) if version > 1 else None
+    return BirthingPerson(f"person-{n}", "Bench", str(n), labour, (), frozenset(), 0)
 
 
 def updates(persons: int, versions: int) -> list[tuple[str, int, BirthingPerson]]:

@@ -48,6 +48,13 @@ command_duration_seconds = Histogram(
     buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+kafka_send_failures_total = Counter(
+    "labour_tracker_kafka_send_failures",
+    "Messages an agent's command wrote that the broker did not take: `retriable` ones stop the worker to be taken "
+    "again (the broker was away); the others park the command on the dead-letter topic.",
+    ["agent", "retriable"],
+    registry=REGISTRY,
+)
 http_request_duration_seconds = Histogram(
     "labour_tracker_http_request_duration_seconds",
     "Seconds the API takes to answer, by method, route template and status.",

@@ -11,6 +11,8 @@ from pydantic import Field, PostgresDsn, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "LABOUR_TRACKER_"
+# Under Kafka's default limit (1 MiB per message, the producer's 1,000,000-byte requests) with room for the batch.
+DEFAULT_MAX_MESSAGE_BYTES = 768 * 1024
 
 
 class Settings(BaseSettings):
@@ -44,6 +46,14 @@ class Settings(BaseSettings):
     reply_timeout: float = Field(10.0, gt=0, le=120, description="Seconds an HTTP call waits for an agent's reply.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted, bytes.")
+    max_message_bytes: int = Field(
+        DEFAULT_MAX_MESSAGE_BYTES,
+        ge=4096,
+        le=DEFAULT_MAX_MESSAGE_BYTES,
+        description="Largest message a command may write to Kafka (its record, an event), bytes: a command that "
+        "would write a larger one is refused with `record_too_large`. Lower it to stay under a broker's smaller "
+        "`message.max.bytes`.",
+    )
     oidc_issuer: str | None = Field(
         None, description="OpenID Connect issuer URL; unset: trust the local signing key instead (local use only)."
     )

@@ -28,11 +28,12 @@ from typing import Any, Generic, TypeVar, cast
 from uuid import NAMESPACE_URL, uuid5
 
 import faust
+from aiokafka.errors import KafkaError
 from mode.utils.collections import LRUCache
 from pydantic import ValidationError
 
 from labour_tracker.agents.replies import Replies, Reply
-from labour_tracker.domain.errors import DomainError
+from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import (
@@ -44,8 +45,9 @@ from labour_tracker.messages.envelopes import (
     EventEnvelope,
     Outcome,
 )
-from labour_tracker.metrics import timed_command
-from labour_tracker.tables.records import AggregateRecord
+from labour_tracker.metrics import kafka_send_failures_total, timed_command
+from labour_tracker.settings import DEFAULT_MAX_MESSAGE_BYTES
+from labour_tracker.tables.records import AggregateRecord, record_codec
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,10 @@ def _validation_details(error: ValidationError) -> list[dict[str, Any]]:
 
 MAX_REASON = 500  # characters of a dead letter's reason
 UNREADABLE = "unreadable"  # the command id of an outcome for a message that was no command envelope
+TOO_LARGE = "record_too_large"  # the code of a command refused because Kafka could not hold what it writes
+NOT_WRITTEN = ErrorBody(
+    kind="internal", code="not_written", description="Kafka refused what the command would write; nothing changed."
+)
 INTERNAL_ERROR = ErrorBody(kind="internal", code="internal_error", description="The command could not be processed.")
 
 
@@ -159,6 +165,7 @@ class Handled(Generic[S]):
     sent: list[Awaitable[Any]] = field(default_factory=list)
     aggregate_id: str | None = None
     record: AggregateRecord[S] | None = None
+    encoded: bytes = b""  # the record as its changelog message
 
 
 RECORDS_KEPT = 1_000  # decoded records a handler keeps of the aggregates it served last
@@ -181,9 +188,12 @@ class CommandHandler(Generic[S, C, E]):
         dead_letters: faust.TopicT,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         follow_ups: FollowUps = no_follow_ups,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self.aggregate = aggregate
         self.table = table
+        self.codec = record_codec(table)
+        self.max_message_bytes = max_message_bytes  # a command whose record or event would be larger is refused
         self.events = events
         self.outcomes = outcomes
         self.dead_letters = dead_letters
@@ -207,19 +217,21 @@ class CommandHandler(Generic[S, C, E]):
             record = self._latest(envelope.aggregate_id, message.generation_id)
             outcome = record.outcome_of(envelope.id)
             delivered_again = record.has_taken(message.partition, message.offset)
+            publications: Sequence[Publication] = ()
             if delivered_again:
                 pass  # answered as before if still remembered, else (32 commands later) not at all
             elif outcome is not None and outcome.command_type != envelope.type:
                 outcome = self._reused(record, envelope, outcome, now)  # answered, and remembered as it was
             elif outcome is None:
-                record, outcome, events = self._apply(record, envelope, now)
-                follow_ups = self.follow_ups(record.state, events) if events else ()
-                for each in events:
-                    sent.append(
-                        await self.events.send(key=envelope.aggregate_id, value=each.model_dump_json().encode())
-                    )
-                for topic, follow_up_key, follow_up in follow_ups:
-                    sent.append(await topic.send(key=follow_up_key, value=follow_up))
+                before = record
+                record, outcome, publications = self._apply(record, envelope, now)
+                too_large = self._too_large(publications, record.taken_at(message.partition, message.offset))
+                if too_large is not None:
+                    sent.append(await dead_letter(self.dead_letters, key, value, message, too_large.description, now))
+                    record, publications = self._refused(before, envelope, too_large, now), ()
+                    outcome = record.processed[-1]
+            for topic, publication_key, publication in publications:
+                sent.append(await topic.send(key=publication_key, value=publication))
             if outcome is not None:
                 sent.append(
                     await self.outcomes.send(key=envelope.aggregate_id, value=outcome.model_dump_json().encode())
@@ -229,9 +241,12 @@ class CommandHandler(Generic[S, C, E]):
                 return Handled(reply, sent)
             if not delivered_again:
                 record = record.taken_at(message.partition, message.offset)
+            encoded = self.codec.dumps(record)
+            if len(encoded) > self.max_message_bytes:  # a record from before the limits, refused and still too large
+                return Handled(reply, sent)
             # Stored again even when unchanged (a redelivery): a record a crash kept from the changelog gets there.
             self.unstored[envelope.aggregate_id] = (message.generation_id, record)
-            return Handled(reply, sent, envelope.aggregate_id, record)
+            return Handled(reply, sent, envelope.aggregate_id, record, encoded)
         except Rejected as rejected:
             if rejected.dead_letter:
                 sent.append(await dead_letter(self.dead_letters, key, value, message, rejected.error.description, now))
@@ -242,6 +257,20 @@ class CommandHandler(Generic[S, C, E]):
             sent.append(await dead_letter(self.dead_letters, key, value, message, reason, now))
             return await self._refuse(key, envelope, INTERNAL_ERROR, now, sent)
 
+    def _too_large(self, publications: Sequence[Publication], record: AggregateRecord[S]) -> ErrorBody | None:
+        """Why a command's messages cannot all be written to Kafka, if one of them is too large."""
+        largest = max((len(each) for _, _, each in publications), default=0)
+        size = len(self.codec.dumps(record))
+        if max(largest, size) <= self.max_message_bytes:
+            return None
+        what = "its record" if size >= largest else "an event"
+        return ErrorBody(
+            kind=ErrorKind.UNPROCESSABLE.value,
+            code=TOO_LARGE,
+            description=f"Refused: {what} would take {max(largest, size):,} bytes, over the "
+            f"{self.max_message_bytes:,} one message may hold.",
+        )
+
     def store(self, handled: Handled[S], partition: int) -> Awaitable[Any] | None:
         """Write a handled command's record to the table and its changelog; returns the changelog's acknowledgement.
 
@@ -249,6 +278,7 @@ class CommandHandler(Generic[S, C, E]):
         """
         if handled.aggregate_id is None or handled.record is None:
             return None
+        self.codec.remember(handled.record, handled.encoded)  # encoded when decided: the store and changelog take it
         unstored = self.unstored.get(handled.aggregate_id)
         if unstored is not None and unstored[1] is handled.record:  # no later command's record is waiting
             del self.unstored[handled.aggregate_id]
@@ -256,6 +286,19 @@ class CommandHandler(Generic[S, C, E]):
         self.table.data[handled.aggregate_id] = handled.record
         changelog: Awaitable[Any] = self.table.send_changelog(partition, handled.aggregate_id, handled.record)
         return changelog
+
+    def forget(self, handled: Handled[S]) -> None:
+        """Let go of the records decided in memory for a command Kafka refused: the table's is read again."""
+        if handled.aggregate_id is not None:
+            self.unstored.pop(handled.aggregate_id, None)
+            self.stored.pop(handled.aggregate_id, None)
+
+    def failed(self, reply: Reply[S] | None) -> Reply[S] | None:
+        """What the caller of a command Kafka refused is told instead of its outcome."""
+        if reply is None:
+            return None
+        outcome = reply.outcome.model_copy(update={"status": "rejected", "event_ids": (), "error": NOT_WRITTEN})
+        return Reply(outcome, None)
 
     def _latest(self, aggregate_id: str, generation: int | None) -> AggregateRecord[S]:
         for kept in (self.unstored, self.stored):
@@ -336,7 +379,8 @@ class CommandHandler(Generic[S, C, E]):
 
     def _apply(
         self, record: AggregateRecord[S], envelope: CommandEnvelope, now: datetime
-    ) -> tuple[AggregateRecord[S], Outcome, list[EventEnvelope]]:
+    ) -> tuple[AggregateRecord[S], Outcome, list[Publication]]:
+        """The record after the command, its outcome, and what it publishes: its events, then their follow-ups."""
         kind = self.aggregate.commands[envelope.type]
         try:
             payload = kind.payload.model_validate(envelope.data)
@@ -348,16 +392,9 @@ class CommandHandler(Generic[S, C, E]):
         try:
             events = self.aggregate.decide(record.state, command, now, envelope.id)
         except DomainError as refusal:
-            outcome = Outcome(
-                command_id=envelope.id,
-                command_type=envelope.type,
-                aggregate_id=envelope.aggregate_id,
-                status="rejected",
-                version=record.version,
-                error=ErrorBody(kind=refusal.kind.value, code=refusal.code, description=refusal.description),
-                time=now,
-            )
-            return record.after(record.state, record.version, outcome), outcome, []
+            body = ErrorBody(kind=refusal.kind.value, code=refusal.code, description=refusal.description)
+            refused = self._refused(record, envelope, body, now)
+            return refused, refused.processed[-1], []
         state, version, envelopes = record.state, record.version, []
         for index, event in enumerate(events):
             state = self.aggregate.evolve(state, event)
@@ -382,7 +419,26 @@ class CommandHandler(Generic[S, C, E]):
             event_ids=tuple(each.id for each in envelopes),
             time=now,
         )
-        return record.after(state, version, outcome), outcome, envelopes
+        publications: list[Publication] = [
+            (self.events, envelope.aggregate_id, each.model_dump_json().encode()) for each in envelopes
+        ]
+        publications += self.follow_ups(state, envelopes) if envelopes else ()
+        return record.after(state, version, outcome), outcome, publications
+
+    def _refused(
+        self, record: AggregateRecord[S], envelope: CommandEnvelope, error: ErrorBody, now: datetime
+    ) -> AggregateRecord[S]:
+        """The record once the command is refused: the state as it was, the refusal remembered for a retry."""
+        outcome = Outcome(
+            command_id=envelope.id,
+            command_type=envelope.type,
+            aggregate_id=envelope.aggregate_id,
+            status="rejected",
+            version=record.version,
+            error=error,
+            time=now,
+        )
+        return record.after(record.state, record.version, outcome)
 
     def _reply(self, outcome: Outcome, state: S | None) -> Reply[S]:
         return Reply(outcome, state if outcome.status == "accepted" else None)
@@ -392,6 +448,20 @@ def readable_key(key: bytes | None) -> str | None:
     """A message's key as text: our topics take keys as bytes, so a key that is not UTF-8 reaches the handler (with
     its bad bytes replaced, it matches no id) instead of failing in Faust's decoding, which would crash the agent."""
     return key.decode("utf-8", errors="replace") if key is not None else None
+
+
+async def refused_by_kafka(agent: str, sends: Sequence[Awaitable[Any]]) -> str | None:
+    """None once the broker has every message sent; why not if it refused one for good. A retriable failure, one
+    the producer's own retries did not get past, is raised: the broker is away, not this command at fault."""
+    for each in sends:
+        try:
+            await each
+        except KafkaError as error:
+            kafka_send_failures_total.labels(agent=agent, retriable=str(error.retriable).lower()).inc()
+            if error.retriable:
+                raise
+            return f"not written to Kafka: {type(error).__name__}"
+    return None
 
 
 IN_FLIGHT = 500  # commands decided and not yet acknowledged, per agent: beyond it, deciding waits
@@ -431,13 +501,17 @@ def command_agent(
     async def store_and_answer(decided: asyncio.Queue[Decided], stored: asyncio.Queue[Stored]) -> None:
         while True:
             event, handled, context = await decided.get()
-            for each in handled.sent:
-                await each
-            changelog = context.run(handler.store, handled, event.message.partition)
+            refused = await refused_by_kafka(name, handled.sent)
+            changelog = None
+            if refused is None:
+                changelog = context.run(handler.store, handled, event.message.partition)
+            else:  # nothing of it is stored: the next command on the aggregate reads the record stored before
+                handler.forget(handled)
+                handled.reply = handler.failed(handled.reply)
             not_sent = await replies.answer(event, handled.reply) if handled.reply is not None else None
-            if not_sent is not None:
+            for reason in filter(None, (refused, not_sent)):
                 key = readable_key(event.key)
-                await dead_letter(handler.dead_letters, key, event.value, event.message, not_sent, handler.clock())
+                await dead_letter(handler.dead_letters, key, event.value, event.message, reason, handler.clock())
             await stored.put((event, changelog))
 
     async def acknowledge(stream: faust.StreamT[bytes], stored: asyncio.Queue[Stored]) -> None:

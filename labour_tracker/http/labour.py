@@ -35,7 +35,8 @@ NOT_SUBSCRIBED = DomainError(
 
 def latest_labour(person: labour.BirthingPerson) -> labour.Labour:
     """The labour a labour command just changed: the active one, or the one it just completed."""
-    return person.labours[-1]
+    assert person.latest_labour is not None, "a labour command that was accepted leaves a latest labour"
+    return person.latest_labour
 
 
 async def _labour_command(request: web.Request, command_type: str, payload: type[BaseModel]) -> web.Response:

@@ -8,6 +8,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from labour_tracker.domain import labour, subscriber
+from labour_tracker.domain.limits import PAST_LABOURS_KEPT
 from labour_tracker.memo import LastUsed, SequenceJson
 
 
@@ -124,18 +125,24 @@ class BirthingPersonView(View):
     first_name: str
     last_name: str
     active_labour_id: str | None
-    labours: list[PastLabourView]
+    labours: list[PastLabourView] = Field(
+        description=f"The latest labours, in the order they began ({PAST_LABOURS_KEPT + 1} at most; "
+        "`/birthing-person/labours` has them all)."
+    )
     subscribers: list[str] = Field(description="Ids of the subscribers following this person.")
 
     @classmethod
     def of(cls, person: labour.BirthingPerson) -> BirthingPersonView:
-        active = person.active_labour
+        active, latest = person.active_labour, person.latest_labour
         return cls(
             id=person.id,
             first_name=person.first_name,
             last_name=person.last_name,
             active_labour_id=active.id if active else None,
-            labours=[PastLabourView.model_validate(each, from_attributes=True) for each in person.labours],
+            labours=[
+                PastLabourView.model_validate(each, from_attributes=True)
+                for each in (*person.past_labours, *([latest] if latest else []))
+            ],
             subscribers=sorted(person.subscribers),
         )
 

@@ -6,16 +6,17 @@ whole batch as arrays in one statement.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from labour_tracker.domain.labour import BirthingPerson, Contraction
+from labour_tracker.domain.labour import BirthingPerson, Contraction, Labour
 from labour_tracker.domain.notification import Notification
 from labour_tracker.domain.subscriber import Subscriber
+from labour_tracker.tables.upgrade import read_record
 
 S = TypeVar("S")
 
@@ -71,7 +72,7 @@ def read_change(
     if key is None:
         raise Unreadable("a changelog record without a key")
     try:
-        record: Versioned[Any] = _READERS[table].validate_json(value)
+        record: Versioned[Any] = read_record(_READERS[table], value)
         aggregate_id = key.decode()
     except (ValidationError, UnicodeDecodeError):
         raise Unreadable(f"not a {table} record") from None
@@ -83,13 +84,28 @@ def read_change(
 
 
 def latest(changes: Iterable[Change]) -> list[Change]:
-    """The newest change per aggregate: a batch needs only the last word on each."""
-    newest: dict[tuple[str, str], Change] = {}
+    """The last word a batch has on each aggregate and, for a person, on each of their labours: a person's record
+    lets go of a labour when the next begins, so the last change that held it says how it ended."""
+    return _newest_by(changes, lambda change: (change.table, change.key, _labour_id(change.state)))
+
+
+def newest(changes: Iterable[Change]) -> list[Change]:
+    """The newest change per aggregate."""
+    return _newest_by(changes, lambda change: (change.table, change.key))
+
+
+def _labour_id(state: Any) -> str | None:
+    labour = getattr(state, "latest_labour", None)
+    return labour.id if labour is not None else None
+
+
+def _newest_by(changes: Iterable[Change], whose: Callable[[Change], Hashable]) -> list[Change]:
+    found: dict[Hashable, Change] = {}
     for change in changes:
-        held = newest.get((change.table, change.key))
+        held = found.get(key := whose(change))
         if held is None or held.version < change.version:
-            newest[(change.table, change.key)] = change
-    return list(newest.values())
+            found[key] = change
+    return list(found.values())
 
 
 def _text(value: str | None) -> str | None:
@@ -122,7 +138,7 @@ def labour_rows(changes: list[Change]) -> list[list[Any]]:
             (labour.id, c.key, labour.first_labour, labour.start_time, labour.end_time, labour.phase.value,
              _text(labour.notes), _set(labour.alerts), c.version)
             for c in changes
-            for labour in c.state.labours
+            for labour in _latest(c.state)
         ],
         9,
     )  # fmt: skip
@@ -135,16 +151,21 @@ def contraction_rows(changes: list[Change], written: Mapping[str, BirthingPerson
             (contraction.id, labour.id, contraction.start_time, contraction.end_time, contraction.intensity,
              _text(contraction.notes), c.version)
             for c in changes
-            for labour in c.state.labours
+            for labour in _latest(c.state)
             for contraction in _changed(labour.contractions, _contractions_of(written.get(c.key), labour.id))
         ],
         7,
     )  # fmt: skip
 
 
+def _latest(person: BirthingPerson) -> tuple[Labour, ...]:
+    """The labour a person's record holds; the labours before it were mirrored while it held them."""
+    return () if person.latest_labour is None else (person.latest_labour,)
+
+
 def _contractions_of(person: BirthingPerson | None, labour_id: str) -> tuple[Contraction, ...]:
-    labour = next((each for each in person.labours if each.id == labour_id), None) if person else None
-    return labour.contractions if labour else ()
+    labour = person.latest_labour if person else None
+    return labour.contractions if labour and labour.id == labour_id else ()
 
 
 def _changed(contractions: tuple[Contraction, ...], before: tuple[Contraction, ...]) -> list[Contraction]:

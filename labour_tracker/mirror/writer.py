@@ -65,7 +65,9 @@ class MirrorWriter:
             SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::smallint[],
                                  $6::text[], $7::bigint[])
             ON CONFLICT (id) DO UPDATE SET start_time = excluded.start_time, end_time = excluded.end_time,
-                intensity = excluded.intensity, notes = excluded.notes, version = excluded.version
+                intensity = excluded.intensity, version = excluded.version,
+                -- no command clears a note; a record read from before the limits may have let go of one
+                notes = coalesce(excluded.notes, row.notes)
             WHERE row.version < excluded.version"""
         self._subscribers = f"""
             INSERT INTO {s}.subscribers AS row
@@ -138,9 +140,13 @@ class MirrorWriter:
             by_table.setdefault(change.table, []).append(change)
         advanced_persons: list[Change] = []
         if persons := by_table.get("birthing_persons"):
-            advanced_persons = await self._advanced(connection, self._persons, rows.person_rows(persons), persons)
-            await self._run(connection, self._labours, rows.labour_rows(advanced_persons))
-            await self._run(connection, self._contractions, rows.contraction_rows(advanced_persons, self.written))
+            newest = rows.newest(persons)
+            advanced_persons = await self._advanced(connection, self._persons, rows.person_rows(newest), newest)
+            moved_on = {change.key for change in advanced_persons}
+            # Each labour from the last change that held it: an earlier labour may have ended in the same batch.
+            labours = [change for change in persons if change.key in moved_on]
+            await self._run(connection, self._labours, rows.labour_rows(labours))
+            await self._run(connection, self._contractions, rows.contraction_rows(labours, self.written))
         if subscribers := by_table.get("subscribers"):
             advanced = await self._advanced(
                 connection, self._subscribers, rows.subscriber_rows(subscribers), subscribers

@@ -22,6 +22,7 @@ from pydantic import BaseModel, TypeAdapter
 from labour_tracker.domain.labour import Contraction
 from labour_tracker.memo import SequenceJson
 from labour_tracker.messages.envelopes import Outcome
+from labour_tracker.tables.upgrade import read_record
 
 S = TypeVar("S")
 
@@ -76,6 +77,10 @@ class RecordCodec(codecs.Codec):
         # The record encoded last, with its JSON: a stored record is encoded for the store, then for the changelog.
         self._last: tuple[Any, bytes] = (None, b"")
 
+    def remember(self, record: Any, encoded: bytes) -> None:
+        """`record` encodes as `encoded`: encoded when its command was decided, it is stored later."""
+        self._last = (record, encoded)
+
     def _dumps(self, obj: Any) -> bytes:
         last, encoded = self._last
         if obj is not last:  # records are immutable: the same object encodes the same
@@ -109,7 +114,7 @@ class RecordCodec(codecs.Codec):
         return orjson.Fragment(self._sequences.of(key, parts))
 
     def _loads(self, s: bytes) -> Any:
-        return self._adapter.validate_json(s)
+        return read_record(self._adapter, s)
 
 
 def _aggregate_id(record: Any) -> str | None:
@@ -119,6 +124,14 @@ def _aggregate_id(record: Any) -> str | None:
     if record.state is not None:
         return getattr(record.state, "id", None)
     return next((each.aggregate_id for each in record.processed if each.aggregate_id is not None), None)
+
+
+def record_codec(table: faust.types.tables.TableT) -> RecordCodec:  # type: ignore[type-arg]
+    """The codec that writes the table's records."""
+    codec = codecs.get_codec(getattr(table, "value_serializer", None))
+    if not isinstance(codec, RecordCodec):
+        raise TypeError(f"table {getattr(table, 'name', table)!r} does not hold aggregate records")
+    return codec
 
 
 def aggregate_table(app: faust.App, name: str, state_type: type[Any], *, help: str) -> faust.Table[str, Any]:

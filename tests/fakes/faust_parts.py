@@ -12,6 +12,7 @@ from typing import Any
 from labour_tracker.agents.command_handler import CommandHandler
 from labour_tracker.agents.replies import Reply
 from labour_tracker.messages.envelopes import Outcome
+from labour_tracker.tables.records import RecordCodec
 
 
 def delivered() -> asyncio.Future[None]:
@@ -43,6 +44,7 @@ class MemoryTable(dict[str, Any]):
 
     def __init__(self) -> None:
         super().__init__()
+        self.value_serializer = RecordCodec(object)  # encodes what the handler stores, as a table's codec does
         self.changelog: list[tuple[int, str, Any]] = []
         self.awaited: list[tuple[str, Any]] = []  # changelog records whose acknowledgement was awaited
 

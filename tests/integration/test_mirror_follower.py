@@ -37,7 +37,7 @@ class SetAside:
 
 
 def person_record(version: int, last_name: str = "Lovelace") -> bytes:
-    person = BirthingPerson("p1", "Ada", last_name, (), frozenset(), version)
+    person = BirthingPerson("p1", "Ada", last_name, None, (), frozenset(), version)
     return RecordCodec(BirthingPerson).dumps(AggregateRecord(person, version))
 
 

@@ -56,7 +56,7 @@ def person(contractions: int = 0, *, ended: bool = True, notes: str | None = Non
         for i in range(contractions)
     )
     labour = Labour("l1", True, T0, None, Phase.EARLY, None, taken, frozenset())
-    return BirthingPerson("p1", "Ada", "Lovelace", (labour,), frozenset(), 0)
+    return BirthingPerson("p1", "Ada", "Lovelace", labour, (), frozenset(), 0)
 
 
 def change(state: object, version: int, table: str = "birthing_persons", offset: int = 0) -> Change:
@@ -112,11 +112,11 @@ async def test_out_of_order_changes_in_one_batch_leave_the_newest(connection, sc
 
 async def test_a_bad_change_is_set_aside_and_the_rest_of_its_batch_lands(connection, schema):
     good = replace(person(1), id="p-good")
-    good = replace(good, labours=(replace(good.labours[0], id="l-good", contractions=()),))
+    good = replace(good, latest_labour=replace(good.latest_labour, id="l-good", contractions=()))
     impossible = person(1)  # an intensity PostgreSQL's check refuses: no worker would record it
-    labour = impossible.labours[0]
+    labour = impossible.latest_labour
     impossible = replace(
-        impossible, labours=(replace(labour, contractions=(replace(labour.contractions[0], intensity=42),)),)
+        impossible, latest_labour=replace(labour, contractions=(replace(labour.contractions[0], intensity=42),))
     )
     rejections = Rejections()
 
@@ -180,7 +180,7 @@ async def test_a_newer_subscriber_replaces_their_subscriptions(connection, schem
 
 async def test_alerts_are_mirrored_as_a_list(connection, schema):
     alerted = person(1)
-    alerted = replace(alerted, labours=(replace(alerted.labours[0], alerts=frozenset(Alert)),))
+    alerted = replace(alerted, latest_labour=replace(alerted.latest_labour, alerts=frozenset(Alert)))
 
     await MirrorWriter(schema).write(connection, [change(alerted, 2)], Rejections())
 

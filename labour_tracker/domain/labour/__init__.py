@@ -30,7 +30,7 @@ from labour_tracker.domain.labour.events import (
     UrgentAttentionAdvised,
 )
 from labour_tracker.domain.labour.evolve import evolve, replay
-from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, Phase
+from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, PastLabour, Phase
 from labour_tracker.domain.labour.pattern import ContractionPattern, LabourPattern, RunningPattern, pattern
 from labour_tracker.domain.labour.rules import (
     UrgentReason,
@@ -63,6 +63,7 @@ __all__ = [
     "LabourCompleted",
     "LabourPattern",
     "LabourPhaseChanged",
+    "PastLabour",
     "Phase",
     "RegisterBirthingPerson",
     "RemoveSubscriber",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import assert_never
@@ -38,6 +38,13 @@ from labour_tracker.domain.labour.events import (
 from labour_tracker.domain.labour.evolve import evolve
 from labour_tracker.domain.labour.model import Alert, BirthingPerson, Labour
 from labour_tracker.domain.labour.rules import hospital_recommended, next_phase, urgent_attention_reason
+from labour_tracker.domain.limits import (
+    CONTRACTIONS_PER_LABOUR,
+    NOTES_BYTES_PER_LABOUR,
+    SUBSCRIBERS_PER_PERSON,
+    check_note,
+    note_bytes,
+)
 from labour_tracker.domain.subscription_token import token_is_valid
 
 MAX_CLOCK_SKEW = timedelta(seconds=60)  # how far ahead of our clock a client's clock may run
@@ -47,7 +54,9 @@ MAX_INTENSITY = 10
 # Never change: ids already stored were derived from it.
 ID_NAMESPACE = UUID("6bde03fc-403a-4281-9fb7-9895133b00c4")
 
-_id = attrgetter("id")  # read by map(), not a loop of Python code: a labour may have hundreds of contractions
+# Read by map(), not a loop of Python code: a labour may have hundreds of contractions.
+_id = attrgetter("id")
+_notes = attrgetter("notes")
 
 
 def new_id(aggregate_id: str, command_id: str) -> str:
@@ -108,7 +117,7 @@ def _begin_labour(
         raise DomainError(
             ErrorKind.INVALID, "labour_already_active", "A labour is already under way; complete it first."
         )
-    labour_id = _unused_id(new_id(person.id, command_id), map(_id, person.labours))
+    labour_id = _unused_id(new_id(person.id, command_id), _labour_ids(person))
     return [LabourBegun(person.id, labour_id, command.first_labour, start_time)]
 
 
@@ -117,6 +126,7 @@ def _start_contraction(
 ) -> list[BirthingPersonEvent]:
     start_time = _client_time(command.start_time, now)
     _check_intensity(command.intensity)
+    notes_size = check_note(command.notes)
     labour = _active_labour(person)
     if labour.active_contraction is not None:
         raise DomainError(
@@ -124,6 +134,9 @@ def _start_contraction(
             "contraction_already_active",
             "A contraction is already under way; end it first.",
         )
+    CONTRACTIONS_PER_LABOUR.check(len(labour.contractions) + 1)
+    if notes_size:
+        NOTES_BYTES_PER_LABOUR.check(_notes_bytes(labour) + notes_size)
     if start_time < labour.start_time:
         raise DomainError(
             ErrorKind.INVALID,
@@ -145,10 +158,13 @@ def _start_contraction(
 def _end_contraction(person: BirthingPerson, command: EndContraction, now: datetime) -> list[BirthingPersonEvent]:
     end_time = _client_time(command.end_time, now)
     _check_intensity(command.intensity)
+    notes_size = check_note(command.notes)
     labour = _active_labour(person)
     contraction = labour.active_contraction
     if contraction is None:
         raise DomainError(ErrorKind.INVALID, "contraction_not_active", "No contraction is under way.")
+    if notes_size:  # replaces the notes given at its start
+        NOTES_BYTES_PER_LABOUR.check(_notes_bytes(labour) - note_bytes(contraction.notes) + notes_size)
     if end_time <= contraction.start_time:
         raise DomainError(
             ErrorKind.INVALID, "contraction_ends_before_start", "A contraction must end after it started."
@@ -172,7 +188,10 @@ def _end_contraction(person: BirthingPerson, command: EndContraction, now: datet
 
 def _complete_labour(person: BirthingPerson, command: CompleteLabour, now: datetime) -> list[BirthingPersonEvent]:
     end_time = _client_time(command.end_time, now)
+    notes_size = check_note(command.notes)
     labour = _active_labour(person)
+    if notes_size:  # replaces the labour's notes
+        NOTES_BYTES_PER_LABOUR.check(_notes_bytes(labour) - note_bytes(labour.notes) + notes_size)
     if labour.active_contraction is not None:
         raise DomainError(
             ErrorKind.INVALID,
@@ -199,6 +218,7 @@ def _rotate_subscription_token(person: BirthingPerson) -> list[BirthingPersonEve
 def _add_subscriber(person: BirthingPerson, command: AddSubscriber) -> list[BirthingPersonEvent]:
     if command.subscriber_id in person.subscribers:
         return []  # the subscribed_to event was redelivered
+    SUBSCRIBERS_PER_PERSON.check(len(person.subscribers) + 1)  # reached only by subscribes authorised at once
     return [SubscriberAdded(person.id, command.subscriber_id)]
 
 
@@ -213,6 +233,8 @@ def _authorise_subscriber(
 ) -> list[BirthingPersonEvent]:
     if command.subscriber_id == person.id:
         raise DomainError(ErrorKind.INVALID, "cannot_subscribe_to_self", "You cannot subscribe to yourself.")
+    if command.subscriber_id not in person.subscribers:
+        SUBSCRIBERS_PER_PERSON.check(len(person.subscribers) + 1)
     if not token_is_valid(secret, person.id, person.subscription_token_version, command.token):
         raise DomainError(
             ErrorKind.FORBIDDEN,
@@ -246,6 +268,17 @@ def _registered(state: BirthingPerson | None) -> BirthingPerson:
     if state is None:
         raise DomainError(ErrorKind.NOT_FOUND, "birthing_person_not_found", "This birthing person is not registered.")
     return state
+
+
+def _labour_ids(person: BirthingPerson) -> Iterator[str]:
+    if person.latest_labour is not None:
+        yield person.latest_labour.id
+    yield from map(_id, person.past_labours)
+
+
+def _notes_bytes(labour: Labour) -> int:
+    """The UTF-8 bytes of every note a labour holds, its own and its contractions'."""
+    return note_bytes(labour.notes) + sum(map(note_bytes, map(_notes, labour.contractions)))
 
 
 def _active_labour(person: BirthingPerson) -> Labour:

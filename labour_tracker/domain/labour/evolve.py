@@ -20,7 +20,8 @@ from labour_tracker.domain.labour.events import (
     SubscriptionTokenRotated,
     UrgentAttentionAdvised,
 )
-from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, Phase
+from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, PastLabour, Phase
+from labour_tracker.domain.limits import PAST_LABOURS_KEPT
 
 
 def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> BirthingPerson:
@@ -32,7 +33,8 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
             id=event.birthing_person_id,
             first_name=event.first_name,
             last_name=event.last_name,
-            labours=(),
+            latest_labour=None,
+            past_labours=(),
             subscribers=frozenset(),
             subscription_token_version=0,
         )
@@ -50,7 +52,7 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
                 contractions=(),
                 alerts=frozenset(),
             )
-            return replace(state, labours=(*state.labours, labour))
+            return replace(state, latest_labour=labour, past_labours=_past_labours(state))
         case ContractionStarted():
             contraction = Contraction(
                 id=event.contraction_id,
@@ -96,9 +98,18 @@ def replay(events: Iterable[BirthingPersonEvent]) -> BirthingPerson | None:
     return state
 
 
+def _past_labours(person: BirthingPerson) -> tuple[PastLabour, ...]:
+    """The summaries once the latest labour, completed, gives way to a new one."""
+    if person.latest_labour is None:
+        return person.past_labours
+    return (*person.past_labours, PastLabour.of(person.latest_labour))[-PAST_LABOURS_KEPT:]
+
+
 def _change_labour(person: BirthingPerson, labour_id: str, change: Callable[[Labour], Labour]) -> BirthingPerson:
-    labours = tuple(change(labour) if labour.id == labour_id else labour for labour in person.labours)
-    return replace(person, labours=labours)
+    """Only the latest labour changes: events about an earlier one change nothing."""
+    if person.latest_labour is None or person.latest_labour.id != labour_id:
+        return person
+    return replace(person, latest_labour=change(person.latest_labour))
 
 
 def _end_contraction(labour: Labour, event: ContractionEnded) -> Labour:

@@ -84,17 +84,40 @@ class Labour:
 
 
 @dataclass(frozen=True, slots=True)
+class PastLabour:
+    """What a person's record keeps of a labour once the next one begins; the mirror and the events keep it all."""
+
+    id: str
+    first_labour: bool
+    start_time: datetime
+    end_time: datetime
+    contraction_count: int
+
+    @property
+    def phase(self) -> Phase:
+        return Phase.COMPLETE
+
+    @classmethod
+    def of(cls, labour: Labour) -> PastLabour:
+        """The summary of a completed labour."""
+        assert labour.end_time is not None, "only a completed labour becomes a past one"
+        return cls(labour.id, labour.first_labour, labour.start_time, labour.end_time, len(labour.contractions))
+
+
+@dataclass(frozen=True, slots=True)
 class BirthingPerson:
+    """A person's record: bounded by design (`domain.limits`), whatever their history."""
+
     id: str
     first_name: str
     last_name: str
-    labours: tuple[Labour, ...]  # in the order they began
+    latest_labour: Labour | None  # under way, or the last completed until the next one begins
+    past_labours: tuple[PastLabour, ...]  # the labours before it, the latest PAST_LABOURS_KEPT, in the order they began
     subscribers: frozenset[str]
     subscription_token_version: int
 
     @property
     def active_labour(self) -> Labour | None:
         """The labour under way, if any; only the latest can be."""
-        if self.labours and self.labours[-1].is_active:
-            return self.labours[-1]
-        return None
+        latest = self.latest_labour
+        return latest if latest is not None and latest.is_active else None

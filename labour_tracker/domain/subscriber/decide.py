@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import assert_never
 
 from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.domain.limits import SUBSCRIPTIONS_PER_SUBSCRIBER
 from labour_tracker.domain.subscriber.commands import (
     RegisterSubscriber,
     SubscriberCommand,
@@ -73,6 +74,7 @@ def _subscribe_to(state: Subscriber, command: SubscribeTo) -> list[SubscriberEve
         raise DomainError(
             ErrorKind.INVALID, "already_subscribed", "You are already subscribed to this birthing person."
         )
+    SUBSCRIPTIONS_PER_SUBSCRIBER.check(len(state.subscribed_to) + 1)
     return [SubscribedTo(subscriber_id=state.id, birthing_person_id=command.birthing_person_id)]
 
 

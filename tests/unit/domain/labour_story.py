@@ -73,7 +73,8 @@ class Story:
     @property
     def labour(self) -> Labour:
         """The latest labour, under way or not."""
-        return self.person.labours[-1]
+        assert self.person.latest_labour is not None
+        return self.person.latest_labour
 
     def contraction(self, start: datetime, lasting: timedelta, intensity: int = 5) -> list[BirthingPersonEvent]:
         """Starts a contraction at `start` and ends it `lasting` later; the events of both."""

@@ -44,7 +44,8 @@ def test_an_end_event_changes_the_contraction_it_names_even_when_it_is_not_the_l
     amended = evolve(story.person, ContractionEnded(ALICE, story.labour.id, first.id, at(minutes=2), 9, "late note"))
     unknown = evolve(story.person, ContractionEnded(ALICE, story.labour.id, "no-such-id", at(minutes=2), 9, None))
 
-    assert amended.labours[0].contractions == (replace(first, intensity=9, notes="late note"), second)
+    assert amended.latest_labour is not None
+    assert amended.latest_labour.contractions == (replace(first, intensity=9, notes="late note"), second)
     assert unknown == story.person
 
 

@@ -65,9 +65,9 @@ def test_a_labour_can_begin_again_after_the_last_one_completed() -> None:
 
     story.do(BeginLabour(first_labour=False), now=at(minutes=600))
 
-    assert len(story.person.labours) == 2
-    assert story.person.active_labour == story.person.labours[1]
-    assert story.person.labours[0].id != story.person.labours[1].id
+    (past,) = story.person.past_labours
+    assert story.person.active_labour == story.person.latest_labour
+    assert past.end_time == at(minutes=60) and past.id != story.labour.id
 
 
 def test_a_time_up_to_the_allowed_clock_skew_ahead_is_accepted() -> None:

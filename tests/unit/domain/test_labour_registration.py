@@ -34,7 +34,8 @@ def test_a_new_birthing_person_registers_with_no_labours_no_subscribers_and_toke
         id=ALICE,
         first_name="Alice",
         last_name="Moyo",
-        labours=(),
+        latest_labour=None,
+        past_labours=(),
         subscribers=frozenset(),
         subscription_token_version=0,
     )

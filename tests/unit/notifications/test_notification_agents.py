@@ -131,7 +131,7 @@ class Adapter:
 
 
 def person(*subscriber_ids: str) -> AggregateRecord[labour.BirthingPerson]:
-    return AggregateRecord(labour.BirthingPerson("bea", "Bea", "Moyo", (), frozenset(subscriber_ids), 0), 3)
+    return AggregateRecord(labour.BirthingPerson("bea", "Bea", "Moyo", None, (), frozenset(subscriber_ids), 0), 3)
 
 
 def subscriber(sub_id: str, *methods: ContactMethod, follows: str = "bea") -> AggregateRecord[Subscriber]:

@@ -1,0 +1,75 @@
+"""How much one person may keep in the service: every list a user can grow has a bound, every note a size.
+
+The bounds come from real labours: the longest last about two days, and contractions rarely come more often than
+every two minutes, so a labour of 1,000 contractions is already beyond any real one. Together they keep one
+person's record (the table's changelog message) under RECORD_BUDGET, well under Kafka's 1 MB message limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labour_tracker.domain.errors import DomainError, ErrorKind
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A bound users meet as a refusal with a stable code that names it."""
+
+    code: str
+    maximum: int
+    counts: str  # what is counted, as a person would say it
+    kind: ErrorKind = ErrorKind.INVALID
+
+    def refusal(self) -> DomainError:
+        return DomainError(self.kind, self.code, f"The limit is {self.maximum:,} {self.counts}.")
+
+    def check(self, count: int) -> None:
+        """Refuse when `count` would pass the limit."""
+        if count > self.maximum:
+            raise self.refusal()
+
+
+CONTRACTIONS_PER_LABOUR = Limit("contraction_limit_reached", 1_000, "contractions in one labour")
+NOTE_BYTES = Limit("note_too_long", 2_000, "bytes of text (UTF-8) in one note", ErrorKind.UNPROCESSABLE)
+NOTES_BYTES_PER_LABOUR = Limit("notes_limit_reached", 32 * 1024, "bytes of notes (UTF-8) in one labour")
+SUBSCRIBERS_PER_PERSON = Limit("subscriber_limit_reached", 50, "subscribers of one birthing person")
+SUBSCRIPTIONS_PER_SUBSCRIBER = Limit("subscription_limit_reached", 50, "birthing persons one subscriber follows")
+
+LIMITS = (
+    CONTRACTIONS_PER_LABOUR,
+    NOTE_BYTES,
+    NOTES_BYTES_PER_LABOUR,
+    SUBSCRIBERS_PER_PERSON,
+    SUBSCRIPTIONS_PER_SUBSCRIBER,
+)
+
+PAST_LABOURS_KEPT = 10  # completed labours summarised in a person's record; all of them are in the mirror
+RECORD_BUDGET = 256 * 1024  # bytes of one aggregate's encoded record with every limit reached
+
+# Control characters other than tab and line breaks are no text a person writes; refused, they also keep a note's
+# JSON at most twice its UTF-8 size.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+_CONTROLS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0)))) - _ALLOWED_CONTROLS
+
+NOT_TEXT = DomainError(ErrorKind.UNPROCESSABLE, "note_not_text", "Notes may hold text, tabs and line breaks only.")
+
+
+def note_bytes(notes: str | None) -> int:
+    """The size a note counts for against the limits: its UTF-8 bytes."""
+    return 0 if notes is None else len(notes.encode("utf-8", errors="surrogatepass"))
+
+
+def check_note(notes: str | None) -> int:
+    """Refuse a note that is too long, holds control characters or is no text (a lone surrogate); returns its
+    size."""
+    if notes is None:
+        return 0
+    try:
+        size = len(notes.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise NOT_TEXT from None
+    NOTE_BYTES.check(size)
+    if not _CONTROLS.isdisjoint(notes):
+        raise NOT_TEXT
+    return size
