@@ -50,9 +50,9 @@ command_duration_seconds = Histogram(
 )
 kafka_send_failures_total = Counter(
     "labour_tracker_kafka_send_failures",
-    "Messages an agent's command wrote that the broker did not take: `retriable` ones stop the worker to be taken "
-    "again (the broker was away); the others park the command on the dead-letter topic.",
-    ["agent", "retriable"],
+    "Messages of a command the broker did not take: one it `refused` as a message parks the command on the "
+    "dead-letter topic; any other failure (the broker away) stops the worker, which takes the command again.",
+    ["agent", "refused"],
     registry=REGISTRY,
 )
 http_request_duration_seconds = Histogram(

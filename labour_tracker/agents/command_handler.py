@@ -6,8 +6,9 @@ rejected on the outcome topic and parked on the dead-letter topic, and the agent
 Commands are pipelined: the agent decides the next command while the broker confirms the messages of the
 ones before. What keeps this safe, in order for each command:
 
-1. decide and evolve in memory; send its events, what follows from them (a person's notification requests) and
-   its outcome (the state is now visible to the next command);
+1. decide and evolve in memory; encode its record and what it publishes, and refuse it (`record_too_large`) if any
+   would not fit in a Kafka message; send its events, what follows from them (a person's notification requests)
+   and its outcome (the state is now visible to the next command);
 2. once the broker has the events and the outcome, store the record (table and changelog) and answer;
 3. once the broker has the changelog record, acknowledge the command, so its offset may be committed.
 
@@ -28,7 +29,15 @@ from typing import Any, Generic, TypeVar, cast
 from uuid import NAMESPACE_URL, uuid5
 
 import faust
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidMessageError,
+    InvalidTimestampError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 from mode.utils.collections import LRUCache
 from pydantic import ValidationError
 
@@ -450,15 +459,27 @@ def readable_key(key: bytes | None) -> str | None:
     return key.decode("utf-8", errors="replace") if key is not None else None
 
 
+# What the broker says of a message itself, whenever it is sent again: the command's fault, not the broker's.
+MESSAGE_REFUSED = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+    InvalidMessageError,
+    InvalidTimestampError,
+)
+
+
 async def refused_by_kafka(agent: str, sends: Sequence[Awaitable[Any]]) -> str | None:
-    """None once the broker has every message sent; why not if it refused one for good. A retriable failure, one
-    the producer's own retries did not get past, is raised: the broker is away, not this command at fault."""
+    """None once the broker has every message sent; why not if it refused one of them as a message. Any other
+    failure (the broker away past the producer's own retries) is raised: the command is not at fault."""
     for each in sends:
         try:
             await each
         except KafkaError as error:
-            kafka_send_failures_total.labels(agent=agent, retriable=str(error.retriable).lower()).inc()
-            if error.retriable:
+            refused = isinstance(error, MESSAGE_REFUSED)
+            kafka_send_failures_total.labels(agent=agent, refused=str(refused).lower()).inc()
+            if not refused:
                 raise
             return f"not written to Kafka: {type(error).__name__}"
     return None

@@ -2,7 +2,7 @@
 
 The bounds come from real labours: the longest last about two days, and contractions rarely come more often than
 every two minutes, so a labour of 1,000 contractions is already beyond any real one. Together they keep one
-person's record (the table's changelog message) under RECORD_BUDGET, well under Kafka's 1 MB message limit.
+person's record (the table's changelog message) under RECORD_BUDGET, well under Kafka's 1 MiB message limit.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ LIMITS = (
 )
 
 PAST_LABOURS_KEPT = 10  # completed labours summarised in a person's record; all of them are in the mirror
-RECORD_BUDGET = 256 * 1024  # bytes of one aggregate's encoded record with every limit reached
+# Bytes of a person's encoded record with every limit reached and every id and name as long as it may be, in
+# four-byte characters; with ids as issuers make them (36-character UUIDs) the same record takes some 250 KB.
+RECORD_BUDGET = 384 * 1024
 
 # Control characters other than tab and line breaks are no text a person writes; refused, they also keep a note's
 # JSON at most twice its UTF-8 size.

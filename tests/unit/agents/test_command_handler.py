@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from labour_tracker.agents.command_handler import Aggregate, CommandHandler
+import pytest
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+
+from labour_tracker.agents.command_handler import Aggregate, CommandHandler, refused_by_kafka
 from labour_tracker.domain import labour
 from labour_tracker.messages.birthing_person import COMMANDS
 from labour_tracker.tables.records import RECENT_COMMANDS
-from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
+from tests.fakes.faust_parts import MemoryTable, MemoryTopic, delivered, handled_through, message
 
 PERSON: Aggregate[Any, Any, Any] = Aggregate(
     name="birthing_person",
@@ -195,3 +199,67 @@ async def test_follow_ups_go_out_with_the_events_and_are_confirmed_before_the_re
     await handled_through(handler, "p1", BEGIN, message(timestamp=sent_at, offset=2))  # refused: a labour is under way
     await handled_through(handler, "p1", BEGIN, message(timestamp=sent_at, offset=1))  # delivered again
     assert len(follow_up_topic.sent) == 2
+
+
+async def test_a_command_whose_record_would_be_too_large_is_refused_parked_and_the_next_one_taken() -> None:
+    table, events, outcomes, dead_letters = MemoryTable(), MemoryTopic(), MemoryTopic(), MemoryTopic()
+    handler = CommandHandler(PERSON, table, events, outcomes, dead_letters, clock=lambda: NOW, max_message_bytes=5000)  # type: ignore[arg-type]
+    note = "n" * 2000
+    taken = [
+        REGISTER,
+        command("c2", "labour.begin", {"first_labour": True, "start_time": "2026-11-26T07:00:00Z"}),
+        command("c3", "contraction.start", {"notes": note, "start_time": "2026-11-26T08:00:00Z"}),
+        command("c4", "contraction.end", {"intensity": 5, "end_time": "2026-11-26T08:01:00Z"}),
+    ]
+    for offset, each in enumerate(taken):
+        answer = await handled_through(handler, "p1", each, message(timestamp=NOW.timestamp(), offset=offset))
+        assert answer is not None and answer["outcome"]["status"] == "accepted"
+    published, stored = len(events.sent), table["p1"]
+
+    too_much = command("c5", "contraction.start", {"notes": note, "start_time": "2026-11-26T08:05:00Z"})
+    refused = await handled_through(handler, "p1", too_much, message(timestamp=NOW.timestamp(), offset=4))
+
+    assert refused is not None and refused["state"] is None
+    assert refused["outcome"]["status"] == "rejected"
+    assert refused["outcome"]["error"]["code"] == "record_too_large"
+    assert refused["outcome"]["error"]["kind"] == "unprocessable"  # 422 over HTTP
+    assert outcomes.values()[-1] == refused["outcome"]
+    assert [letter["offset"] for letter in dead_letters.values()] == [4]
+    assert "record" in dead_letters.values()[0]["reason"] and note not in dead_letters.values()[0]["reason"]
+    assert len(events.sent) == published, "nothing of the refused command was published"
+    assert table["p1"].state == stored.state and table["p1"].version == stored.version
+
+    retried = await handled_through(handler, "p1", too_much, message(timestamp=NOW.timestamp(), offset=5))
+    assert retried == refused, "a retry is answered as the first time"
+    small = command("c6", "contraction.start", {"start_time": "2026-11-26T08:05:00Z"})
+    taken_next = await handled_through(handler, "p1", small, message(timestamp=NOW.timestamp(), offset=6))
+    assert taken_next is not None and taken_next["outcome"]["status"] == "accepted"
+
+
+def failed_send(error: Exception) -> asyncio.Future[None]:
+    failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    failed.set_exception(error)
+    return failed
+
+
+async def test_a_message_the_broker_refuses_for_good_is_named_and_one_it_may_take_later_stops_the_agent() -> None:
+    assert await refused_by_kafka("birthing_person", [delivered(), delivered()]) is None
+    too_large = [delivered(), failed_send(MessageSizeTooLargeError())]
+    assert await refused_by_kafka("birthing_person", too_large) == "not written to Kafka: MessageSizeTooLargeError"
+    with pytest.raises(KafkaTimeoutError):
+        await refused_by_kafka("birthing_person", [failed_send(KafkaTimeoutError())])
+
+
+async def test_a_command_the_broker_refused_is_forgotten_and_its_caller_told_nothing_changed() -> None:
+    table = MemoryTable()
+    handler = person_handler(table)
+    await handled_through(handler, "p1", REGISTER, message(timestamp=NOW.timestamp()))
+    begun = await handler.handle("p1", BEGIN, message(timestamp=NOW.timestamp(), offset=1))
+
+    handler.forget(begun)
+    told = handler.failed(begun.reply)
+
+    assert told is not None and told.state is None
+    assert (told.outcome.status, told.outcome.error and told.outcome.error.code) == ("rejected", "not_written")
+    again = await handler.handle("p1", BEGIN, message(timestamp=NOW.timestamp(), offset=1))
+    assert again.reply is not None and again.reply.outcome.status == "accepted", "decided on the stored record"

@@ -188,6 +188,12 @@ def test_a_subscriber_can_follow_several_birthing_people() -> None:
     assert evolve(state, subscribed).subscribed_to == {BEA, ROSA}
 
 
+def test_a_subscriber_follows_at_most_fifty_birthing_people() -> None:
+    state = given(SAM_REGISTERED, *(SubscribedTo(SAM, f"person-{n}") for n in range(50)))
+
+    assert rejection(state, SubscribeTo(ROSA)) == (ErrorKind.INVALID, "subscription_limit_reached")
+
+
 def test_subscribing_twice_to_the_same_person_is_refused() -> None:
     state = given(SAM_REGISTERED, SubscribedTo(SAM, BEA))
 
