@@ -48,6 +48,7 @@ from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import (
     MAX_PARKED_KEY,
     MAX_PARKED_VALUE,
+    RECORD_TOO_LARGE,
     CommandEnvelope,
     DeadLetter,
     ErrorBody,
@@ -106,7 +107,6 @@ def _validation_details(error: ValidationError) -> list[dict[str, Any]]:
 
 MAX_REASON = 500  # characters of a dead letter's reason
 UNREADABLE = "unreadable"  # the command id of an outcome for a message that was no command envelope
-TOO_LARGE = "record_too_large"  # the code of a command refused because Kafka could not hold what it writes
 NOT_WRITTEN = ErrorBody(
     kind="internal", code="not_written", description="Kafka refused what the command would write; nothing changed."
 )
@@ -275,7 +275,7 @@ class CommandHandler(Generic[S, C, E]):
         what = "its record" if size >= largest else "an event"
         return ErrorBody(
             kind=ErrorKind.UNPROCESSABLE.value,
-            code=TOO_LARGE,
+            code=RECORD_TOO_LARGE,
             description=f"Refused: {what} would take {max(largest, size):,} bytes, over the "
             f"{self.max_message_bytes:,} one message may hold.",
         )

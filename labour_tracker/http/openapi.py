@@ -61,6 +61,11 @@ def _path_parameter(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
+def _described(status: int, codes: list[tuple[str, str]]) -> str:
+    """The status's text, then each limit's code that answers with it."""
+    return "; ".join([STATUS_TEXT[status], *(f"`{code}`: {meaning}" for code, meaning in codes)])
+
+
 def _operation(route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": route.summary,
@@ -70,7 +75,10 @@ def _operation(route: Route) -> dict[str, Any]:
             str(route.status): {"description": STATUS_TEXT[route.status]}
             | ({"content": _json(route.response)} if route.response else {}),
             **{
-                str(status): {"description": STATUS_TEXT[status], "content": _json(ErrorResponse)}
+                str(status): {
+                    "description": _described(status, route.codes.get(status, [])),
+                    "content": _json(ErrorResponse),
+                }
                 | ({"headers": {"Retry-After": RETRY_AFTER}} if status == 429 else {})
                 for status in route.statuses
             },

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import BaseModel
 
+from labour_tracker.domain import limits
+from labour_tracker.domain.limits import Limit
 from labour_tracker.http import birthing_person, health, history, labour, metrics, subscriber
+from labour_tracker.http.errors import STATUS
 from labour_tracker.http.plumbing import request_body
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
@@ -29,6 +32,7 @@ from labour_tracker.messages.birthing_person import (
     EndContractionData,
     StartContractionData,
 )
+from labour_tracker.messages.envelopes import RECORD_TOO_LARGE
 from labour_tracker.messages.subscriber import ContactMethodsData, UnsubscribeFromData
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -48,16 +52,32 @@ class Route:
     public: bool = False
     command: bool = False  # sends a command: takes Idempotency-Key, may answer 504
     paged: bool = False  # a list from the mirror: takes `limit` and `after`
+    limits: tuple[Limit, ...] = ()  # the limits the request may meet, each refused with its own code
+
+    @property
+    def codes(self) -> dict[int, list[tuple[str, str]]]:
+        """The stable error codes of its refusals for reaching a limit, with what each means, by status."""
+        codes: dict[int, list[tuple[str, str]]] = {}
+        for limit in self.limits:
+            codes.setdefault(STATUS[limit.kind.value], []).append(
+                (limit.code, f"at most {limit.maximum:,} {limit.counts}")
+            )
+        if self.command:
+            codes.setdefault(422, []).append((RECORD_TOO_LARGE, "what it would write does not fit in a Kafka message"))
+        return codes
 
     @property
     def statuses(self) -> tuple[int, ...]:
         implied: tuple[int, ...] = () if self.public else (401,)
         # 400: a body that is not JSON, a bad page cursor, or a command's Idempotency-Key that is no command id.
         implied += (400, 413, 422) if self.body else (400,) if self.paged or self.command else ()
-        # 409: a command whose Idempotency-Key was already used for a command of another type.
-        implied += (409, 503, 504) if self.command else (503,) if not self.public else ()
+        # 409: a command whose Idempotency-Key was already used for a command of another type; 422: one whose
+        # record would not fit in a Kafka message.
+        implied += (409, 422, 503, 504) if self.command else (503,) if not self.public else ()
         return tuple(sorted({*self.errors, *implied}))
 
+
+NOTE_LIMITS = (limits.NOTE_BYTES, limits.NOTES_BYTES_PER_LABOUR)
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", health.health, "Liveness: the worker answers.", "operations",
@@ -80,11 +100,14 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/labour/begin", labour.begin, "Begin labour (back-dating allowed).", "labour",
           response=LabourResponse, body=request_body(BeginLabourData), errors=(404,), command=True),
     Route("POST", "/labour/contraction/start", labour.start_contraction, "Start a contraction.", "labour",
-          response=LabourResponse, body=request_body(StartContractionData), errors=(404,), command=True),
+          response=LabourResponse, body=request_body(StartContractionData), errors=(404,), command=True,
+          limits=(limits.CONTRACTIONS_PER_LABOUR, *NOTE_LIMITS)),
     Route("PUT", "/labour/contraction/end", labour.end_contraction, "End the active contraction.", "labour",
-          response=LabourResponse, body=request_body(EndContractionData), errors=(404,), command=True),
+          response=LabourResponse, body=request_body(EndContractionData), errors=(404,), command=True,
+          limits=NOTE_LIMITS),
     Route("PUT", "/labour/complete", labour.complete, "Complete the active labour.", "labour",
-          response=LabourResponse, body=request_body(CompleteLabourData), errors=(404,), command=True),
+          response=LabourResponse, body=request_body(CompleteLabourData), errors=(404,), command=True,
+          limits=NOTE_LIMITS),
     Route("GET", "/labour/active", labour.active, "The active labour, its contractions and pattern.", "labour",
           response=LabourResponse, errors=(404,)),
     Route("GET", "/labour/active/summary", labour.active_summary, "Phase, pattern and alerts of the active labour.",
@@ -103,7 +126,7 @@ ROUTES: tuple[Route, ...] = (
           "Follow a birthing person with the token they shared: 404 unknown person, 403 wrong or rotated token, "
           "400 already subscribed or yourself, 429 too many wrong tokens from you or your address lately.",
           "subscriber", response=SubscriberResponse, body=request_body(SubscriptionTokenData), errors=(403, 404, 429),
-          command=True),
+          command=True, limits=(limits.SUBSCRIBERS_PER_PERSON, limits.SUBSCRIPTIONS_PER_SUBSCRIBER)),
     Route("POST", "/subscriber/unsubscribe_from", subscriber.unsubscribe_from,
           "Stop following a birthing person (400 when not subscribed).", "subscriber",
           response=SubscriberResponse, body=request_body(UnsubscribeFromData), errors=(404,), command=True),

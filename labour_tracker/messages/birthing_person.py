@@ -7,11 +7,17 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
-from labour_tracker.domain import labour
+from labour_tracker.domain import labour, limits
 from labour_tracker.messages.commands import CommandType, catalogue, command_type
 from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Inbound
 
-NOTES = Field(None, max_length=2000, description="Free text.")
+NOTES = Field(
+    None,
+    max_length=limits.NOTE_BYTES.maximum,
+    description=f"Free text: at most {limits.NOTE_BYTES.maximum:,} bytes of UTF-8 (`note_too_long`), with tabs and "
+    f"line breaks the only control characters (`note_not_text`); a labour's notes together at most "
+    f"{limits.NOTES_BYTES_PER_LABOUR.maximum:,} bytes (`notes_limit_reached`).",
+)
 INTENSITY_RANGE: dict[str, Any] = {"minimum": 1, "maximum": 10}  # documented here, enforced by the domain (422)
 
 

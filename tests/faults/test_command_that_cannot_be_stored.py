@@ -47,6 +47,7 @@ class Topics:
     def __init__(self, stack: Stack) -> None:
         self.bootstrap = stack.env["LABOUR_TRACKER_KAFKA_BOOTSTRAP"]
         self.group = stack.env["LABOUR_TRACKER_APP_ID"]  # the workers' consumer group
+        self.partitions = int(stack.env["LABOUR_TRACKER_TOPIC_PARTITIONS"])  # of each topic, changelogs too
         prefix = stack.env["LABOUR_TRACKER_TOPIC_PREFIX"]
         self.commands = f"{prefix}.birthing_person.commands"
         self.outcomes = f"{prefix}.birthing_person.outcomes"
@@ -58,9 +59,7 @@ class Topics:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-            if not partitions:
-                return []
+            partitions = [TopicPartition(topic, p) for p in range(self.partitions)]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
