@@ -95,7 +95,7 @@ async def baseline(dsn: str, batch: list[tuple[str, int, BirthingPerson]], batch
                 await connection.execute(persons, *rows.person_rows(chunk))
                 if (labour_columns := rows.labour_rows(chunk))[0]:
                     await connection.execute(labours, *labour_columns)
-                if (contraction_columns := rows.contraction_rows(chunk, written))[0]:
+                if (contraction_columns := rows.contraction_rows(chunk, written.get))[0]:
                     await connection.execute(contractions, *contraction_columns)
             written.update((change.key, change.state) for change in chunk)
         return len(changes) / (time.perf_counter() - began)

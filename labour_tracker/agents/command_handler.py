@@ -38,11 +38,11 @@ from aiokafka.errors import (
     RecordListTooLargeError,
     RecordTooLargeError,
 )
-from mode.utils.collections import LRUCache
 from pydantic import ValidationError
 
 from labour_tracker.agents.replies import Replies, Reply
 from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.memo import LastUsed
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import (
@@ -178,6 +178,7 @@ class Handled(Generic[S]):
 
 
 RECORDS_KEPT = 1_000  # decoded records a handler keeps of the aggregates it served last
+RECORDS_BUDGET = 32 * 1024 * 1024  # bytes their changelog messages take together, at most
 
 Publication = tuple[faust.TopicT, str, bytes]  # where, under which key, what
 FollowUps = Callable[[Any, Sequence[EventEnvelope]], Sequence[Publication]]  # (state after, events) → publications
@@ -213,7 +214,7 @@ class CommandHandler(Generic[S, C, E]):
         # changelog, and the commands since the last commit come again.
         self.unstored: dict[str, tuple[int | None, AggregateRecord[S]]] = {}
         # Records stored lately, as objects, on the same terms: the table's store would decode them again.
-        self.stored: LRUCache[str, tuple[int | None, AggregateRecord[S]]] = LRUCache(limit=RECORDS_KEPT)
+        self.stored: LastUsed[tuple[int | None, AggregateRecord[S]]] = LastUsed(RECORDS_KEPT, RECORDS_BUDGET)
 
     async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> Handled[S]:
         """Decide one message and send what it publishes; the caller stores its record once the broker has those."""
@@ -291,7 +292,7 @@ class CommandHandler(Generic[S, C, E]):
         unstored = self.unstored.get(handled.aggregate_id)
         if unstored is not None and unstored[1] is handled.record:  # no later command's record is waiting
             del self.unstored[handled.aggregate_id]
-            self.stored[handled.aggregate_id] = unstored
+            self.stored.keep(handled.aggregate_id, unstored, len(handled.encoded))
         self.table.data[handled.aggregate_id] = handled.record
         changelog: Awaitable[Any] = self.table.send_changelog(partition, handled.aggregate_id, handled.record)
         return changelog
@@ -300,7 +301,7 @@ class CommandHandler(Generic[S, C, E]):
         """Let go of the records decided in memory for a command Kafka refused: the table's is read again."""
         if handled.aggregate_id is not None:
             self.unstored.pop(handled.aggregate_id, None)
-            self.stored.pop(handled.aggregate_id, None)
+            self.stored.take(handled.aggregate_id)
 
     def failed(self, reply: Reply[S] | None) -> Reply[S] | None:
         """What the caller of a command Kafka refused is told instead of its outcome."""

@@ -157,8 +157,9 @@ class LabourResponse(View):
 
 LABOURS_KEPT = 4096  # some 20 KiB each at 150 contractions
 # Every answer about a labour carries all its contractions; a command adds one or changes the latest.
+LABOURS_BUDGET = 16 * 1024 * 1024  # bytes of their contractions' JSON at most
 _contractions_json: SequenceJson[labour.Contraction] = SequenceJson(
-    lambda contraction: ContractionView.of(contraction).to_json(), LABOURS_KEPT
+    lambda contraction: ContractionView.of(contraction).to_json(), LABOURS_KEPT, LABOURS_BUDGET
 )
 _patterns: LastUsed[labour.RunningPattern] = LastUsed(LABOURS_KEPT)  # and the pattern from running sums, by labour
 

@@ -6,7 +6,7 @@ whole batch as arrays in one statement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -144,18 +144,22 @@ def labour_rows(changes: list[Change]) -> list[list[Any]]:
     )  # fmt: skip
 
 
-def contraction_rows(changes: list[Change], written: Mapping[str, BirthingPerson]) -> list[list[Any]]:
-    """The contractions of each change but those it holds as `written` holds them (the person as last written)."""
+def contraction_rows(changes: list[Change], written: Callable[[str], BirthingPerson | None]) -> list[list[Any]]:
+    """The contractions of each change but those it holds as `written` has them (the person as last written)."""
     return columns(
         [
             (contraction.id, labour.id, contraction.start_time, contraction.end_time, contraction.intensity,
              _text(contraction.notes), c.version)
             for c in changes
             for labour in _latest(c.state)
-            for contraction in _changed(labour.contractions, _contractions_of(written.get(c.key), labour.id))
+            for contraction in _changed(labour.contractions, _contractions_of(written(c.key), labour.id))
         ],
         7,
     )  # fmt: skip
+
+
+def contraction_count(person: BirthingPerson) -> int:
+    return len(person.latest_labour.contractions) if person.latest_labour is not None else 0
 
 
 def _latest(person: BirthingPerson) -> tuple[Labour, ...]:

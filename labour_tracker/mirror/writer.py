@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-from mode.utils.collections import LRUCache
 
 from labour_tracker.domain.labour import BirthingPerson
+from labour_tracker.memo import LastUsed
 from labour_tracker.mirror import rows
 from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import check_schema_name
@@ -31,6 +31,7 @@ def is_data_error(error: BaseException) -> bool:
 
 
 PERSONS_KEPT = 1_000  # birthing persons whose last written state the writer keeps
+CONTRACTIONS_KEPT = 100_000  # and the contractions of their latest labours, at most
 
 
 class MirrorWriter:
@@ -40,7 +41,7 @@ class MirrorWriter:
         # The persons this writer wrote last, as written: a change writes only the contractions that differ (a
         # labour's contractions are all in every change, and only the latest changes). Kept only while no other
         # writer can write them, that is while this worker holds their changelog's partitions.
-        self.written: LRUCache[str, BirthingPerson] = LRUCache(limit=PERSONS_KEPT)
+        self.written: LastUsed[BirthingPerson] = LastUsed(PERSONS_KEPT, CONTRACTIONS_KEPT)
         self._persons = f"""
             INSERT INTO {s}.birthing_persons AS row
                 (id, first_name, last_name, subscription_token_version, version, changed_at)
@@ -127,7 +128,8 @@ class MirrorWriter:
                 self._remember(persons)
 
     def _remember(self, persons: list[Change]) -> None:
-        self.written.update((change.key, change.state) for change in persons)
+        for change in persons:
+            self.written.keep(change.key, change.state, 1 + rows.contraction_count(change.state))
 
     def forget(self) -> None:
         """Forget what was written: call it when the changelogs' partitions move, as another worker may write them."""
@@ -146,7 +148,7 @@ class MirrorWriter:
             # Each labour from the last change that held it: an earlier labour may have ended in the same batch.
             labours = [change for change in persons if change.key in moved_on]
             await self._run(connection, self._labours, rows.labour_rows(labours))
-            await self._run(connection, self._contractions, rows.contraction_rows(labours, self.written))
+            await self._run(connection, self._contractions, rows.contraction_rows(labours, self.written.get))
         if subscribers := by_table.get("subscribers"):
             advanced = await self._advanced(
                 connection, self._subscribers, rows.subscriber_rows(subscribers), subscribers

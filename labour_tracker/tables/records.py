@@ -53,6 +53,7 @@ class AggregateRecord(Generic[S]):
 
 KEPT = (Contraction, Outcome)  # the parts that one record of an aggregate shares with the next
 SEQUENCES_KEPT = 4096  # the JSON of so many sequences of them kept per codec: some 20 KiB for a long labour
+SEQUENCES_BUDGET = 16 * 1024 * 1024  # and of at most so many bytes
 
 
 def _part_json(part: Any) -> bytes:
@@ -72,7 +73,7 @@ class RecordCodec(codecs.Codec):
     def __init__(self, state_type: type[Any]) -> None:
         super().__init__()
         self._adapter: TypeAdapter[AggregateRecord[Any]] = TypeAdapter(AggregateRecord[state_type])  # type: ignore[valid-type]
-        self._sequences: SequenceJson[Any] = SequenceJson(_part_json, SEQUENCES_KEPT)
+        self._sequences: SequenceJson[Any] = SequenceJson(_part_json, SEQUENCES_KEPT, SEQUENCES_BUDGET)
         self._fields: dict[type, tuple[str, ...]] = {}
         # The record encoded last, with its JSON: a stored record is encoded for the store, then for the changelog.
         self._last: tuple[Any, bytes] = (None, b"")

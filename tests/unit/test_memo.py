@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labour_tracker.memo import SequenceJson
+from labour_tracker.memo import LastUsed, SequenceJson
 
 
 class Part:
@@ -36,7 +36,7 @@ def made_for(memo: SequenceJson[Part], key: str, parts: tuple[Part, ...]) -> int
 
 
 def test_only_what_a_sequence_gained_or_changed_at_its_ends_is_made_again() -> None:
-    memo: SequenceJson[Part] = SequenceJson(Part.json, limit=2)
+    memo: SequenceJson[Part] = SequenceJson(Part.json, limit=2, budget=1024)
     one, two, three, four = Part(1), Part(2), Part(3), Part(4)
 
     assert made_for(memo, "a", (one, two)) == 2
@@ -54,6 +54,24 @@ def test_only_what_a_sequence_gained_or_changed_at_its_ends_is_made_again() -> N
 
 @given(st.lists(st.tuples(st.sampled_from("ab"), st.lists(st.integers(0, 5), max_size=6)), max_size=30))
 def test_any_sequence_under_any_key_gives_the_json_of_its_parts(steps: list[tuple[str, list[int]]]) -> None:
-    memo: SequenceJson[Part] = SequenceJson(Part.json, limit=1)
+    memo: SequenceJson[Part] = SequenceJson(Part.json, limit=1, budget=1024)
     for key, values in steps:
         made_for(memo, key, tuple(map(Part, values)))
+
+
+def test_sequences_are_kept_within_their_budget_of_bytes_however_few_they_are() -> None:
+    memo: SequenceJson[Part] = SequenceJson(Part.json, limit=100, budget=20)
+    long = tuple(map(Part, range(6)))  # [0,1,2,3,4,5]: 13 bytes
+
+    assert made_for(memo, "a", long) == 6
+    assert made_for(memo, "b", long) == 6  # together over 20 bytes: "a" is forgotten
+    assert list(memo.made.kept) == ["b"] and memo.made.weight == 13
+    assert made_for(memo, "a", long) == 6
+
+
+def test_a_value_kept_again_under_its_key_weighs_once() -> None:
+    kept: LastUsed[str] = LastUsed(limit=10, budget=100)
+    kept.keep("a", "first", 60)
+    kept.keep("a", "again", 60)
+
+    assert (kept.weight, kept.take("a"), kept.take("a"), kept.weight) == (60, "again", None, 0)
