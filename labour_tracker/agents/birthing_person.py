@@ -33,6 +33,7 @@ birthing_person_agent = command_agent(
         outcomes=topics.birthing_person_outcomes,
         dead_letters=topics.dead_letters,
         follow_ups=notification_requests,
+        max_message_bytes=app.settings.max_message_bytes,
     ),
     replies,
 )

@@ -27,6 +27,7 @@ subscriber_agent = command_agent(
         events=topics.subscriber_events,
         outcomes=topics.subscriber_outcomes,
         dead_letters=topics.dead_letters,
+        max_message_bytes=app.settings.max_message_bytes,
     ),
     replies,
 )
