@@ -42,6 +42,7 @@ from pydantic import ValidationError
 
 from labour_tracker.agents.replies import Replies, Reply
 from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.domain.limits import RECORD_BUDGET
 from labour_tracker.memo import LastUsed
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.commands import CommandType
@@ -204,6 +205,13 @@ class CommandHandler(Generic[S, C, E]):
         self.table = table
         self.codec = record_codec(table)
         self.max_message_bytes = max_message_bytes  # a command whose record or event would be larger is refused
+        if max_message_bytes < RECORD_BUDGET:
+            log.warning(
+                "messages are limited to %s bytes, below the %s a record within the limits may take: some "
+                "commands will be refused as too large before the person reaches a limit",
+                max_message_bytes,
+                RECORD_BUDGET,
+            )
         self.events = events
         self.outcomes = outcomes
         self.dead_letters = dead_letters
@@ -235,7 +243,8 @@ class CommandHandler(Generic[S, C, E]):
             elif outcome is None:
                 before = record
                 record, outcome, publications = self._apply(record, envelope, now)
-                too_large = self._too_large(publications, record.taken_at(message.partition, message.offset))
+                record = record.taken_at(message.partition, message.offset)  # as it is stored: encoded once
+                too_large = self._too_large(publications, record)
                 if too_large is not None:
                     sent.append(await dead_letter(self.dead_letters, key, value, message, too_large.description, now))
                     record, publications = self._refused(before, envelope, too_large, now), ()

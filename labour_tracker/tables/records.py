@@ -48,6 +48,8 @@ class AggregateRecord(Generic[S]):
         return self.last_command is not None and self.last_command[0] == partition and offset <= self.last_command[1]
 
     def taken_at(self, partition: int, offset: int) -> AggregateRecord[S]:
+        if self.last_command == (partition, offset):
+            return self  # the same object: its encoding is known already
         return replace(self, last_command=(partition, offset))
 
 
