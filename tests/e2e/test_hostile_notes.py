@@ -42,12 +42,10 @@ def utf8(notes: str | None) -> int:
 
 def assert_refused(answer: Response, status: int, code: str) -> None:
     """A refusal of exactly the shape `{"description", "code"}`."""
-    assert (answer.status, answer.body.get("code") if isinstance(answer.body, dict) else None) == (status, code), (
-        answer.status,
-        answer.body,
-    )
-    assert set(answer.body) == {"description", "code"}, answer.body
-    assert answer.body["description"].strip()
+    body = answer.body if isinstance(answer.body, dict) else {}
+    assert (answer.status, body.get("code")) == (status, code), (answer.status, answer.body)
+    assert set(body) == {"description", "code"}, body
+    assert body["description"].strip()
 
 
 @dataclass
