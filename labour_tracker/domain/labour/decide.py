@@ -233,14 +233,14 @@ def _authorise_subscriber(
 ) -> list[BirthingPersonEvent]:
     if command.subscriber_id == person.id:
         raise DomainError(ErrorKind.INVALID, "cannot_subscribe_to_self", "You cannot subscribe to yourself.")
-    if command.subscriber_id not in person.subscribers:
-        SUBSCRIBERS_PER_PERSON.check(len(person.subscribers) + 1)
     if not token_is_valid(secret, person.id, person.subscription_token_version, command.token):
         raise DomainError(
             ErrorKind.FORBIDDEN,
             "invalid_subscription_token",
             "The subscription token is not valid: ask the birthing person for their current link.",
         )
+    if command.subscriber_id not in person.subscribers:  # after the token: a stranger learns nothing of the count
+        SUBSCRIBERS_PER_PERSON.check(len(person.subscribers) + 1)
     return []  # authorised: nothing about the person changes
 
 

@@ -131,5 +131,6 @@ def test_subscribers_stop_at_the_limit_and_one_already_following_is_still_author
     error = story.refuses(AuthoriseSubscriber("one-too-many", token))
 
     assert (error.kind, error.code) == (ErrorKind.INVALID, "subscriber_limit_reached")
+    assert story.refuses(AuthoriseSubscriber("stranger", "wrong-token")).code == "invalid_subscription_token"
     assert story.refuses(AddSubscriber("one-too-many")).code == "subscriber_limit_reached"
     story.do(AuthoriseSubscriber("follower-0", token))
