@@ -81,7 +81,7 @@ async def mirror(self: AppCommand, action: str, schema: str | None) -> None:
         print(f"labour-tracker mirror: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     print(
-        f"rebuilt schema {report.schema}: {report.changes} changes mirrored, "
+        f"rebuilt schema {report.schema}: {report.changes} changes mirrored, {report.labours} labours from the events, "
         f"{report.unreadable} unreadable and {report.rejected} rejected records set aside"
     )
 

@@ -72,7 +72,7 @@ class Rebuilt:
     state: Any = None
     version: int = 0
     gap: int | None = None
-    parts: dict[str, Any] = field(default_factory=dict)  # every part the state held, as last held
+    parts: dict[str, tuple[Any, int]] = field(default_factory=dict)  # every part it held, as last held, and when
 
 
 async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
@@ -115,7 +115,7 @@ def fold(kind: Kind, envelopes: Iterable[EventEnvelope]) -> dict[str, Rebuilt]:
             continue
         event = from_data(kind.event_types[envelope.type], envelope.data)
         aggregate.state, aggregate.version = kind.evolve(aggregate.state, event), envelope.version
-        aggregate.parts.update(kind.parts(aggregate.state))
+        aggregate.parts.update((name, (part, envelope.version)) for name, part in kind.parts(aggregate.state))
     return dict(rebuilt)
 
 
@@ -166,7 +166,7 @@ def person_labours(state: labour.BirthingPerson) -> Iterable[tuple[str, labour.L
 
 
 def person_rows(rebuilt: Rebuilt) -> dict[str, Any]:
-    labours = rebuilt.parts.values()  # the mirror keeps every labour; the record only the latest
+    labours = [labour for labour, _ in rebuilt.parts.values()]  # the mirror keeps every labour; the record the latest
     return {
         "version": rebuilt.version,
         "labours": sorted((each.id, each.phase.value, each.end_time) for each in labours),
@@ -211,9 +211,10 @@ async def mirrored_subscribers(connection: asyncpg.Connection, schema: str) -> M
     return rows
 
 
+BIRTHING_PERSONS = Kind("birthing_person", "birthing_persons", labour.BirthingPerson, labour.EVENT_TYPES,
+                        labour.evolve, person_rows, mirrored_persons, person_labours)  # fmt: skip
 KINDS = (
-    Kind("birthing_person", "birthing_persons", labour.BirthingPerson, labour.EVENT_TYPES, labour.evolve,
-         person_rows, mirrored_persons, person_labours),
+    BIRTHING_PERSONS,
     Kind("subscriber", "subscribers", subscriber.Subscriber, subscriber.EVENT_TYPES, subscriber.evolve,
          subscriber_rows, mirrored_subscribers),
 )  # fmt: skip

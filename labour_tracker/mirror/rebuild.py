@@ -3,15 +3,21 @@
 The live mirror is left alone; the rebuilt schema ends at the changelogs' ends as they were when the rebuild
 began, and its consumer group is committed there, so workers pointed at it (LABOUR_TRACKER_MIRROR_SCHEMA and
 a rolling restart) go on from exactly where the rebuild stopped.
+
+A person's record holds only their latest labour, and a compacted changelog only a person's latest record: the
+labours before it are taken from the person's events, which keep everything.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
+import asyncpg
 from aiokafka import ConsumerRecord
 
+from labour_tracker import consistency
 from labour_tracker.mirror.database import Database
 from labour_tracker.mirror.follower import ChangelogMirror
 from labour_tracker.mirror.rows import Change
@@ -29,6 +35,7 @@ class Rebuilt:
     changes: int = 0
     unreadable: int = 0
     rejected: int = 0
+    labours: int = 0  # labours written from the events
 
 
 async def rebuild(settings: Settings, schema: str) -> Rebuilt:
@@ -61,6 +68,31 @@ async def rebuild(settings: Settings, schema: str) -> Rebuilt:
             batch_size=settings.mirror_batch_size,
         )
         report.changes = await mirror.copy(mirror_group(settings.app_id, schema))
+        async with pool.acquire() as connection:
+            report.labours = await restore_labours(settings, connection, MirrorWriter(schema))
     finally:
         await database.close()
     return report
+
+
+LABOURS_PER_TRANSACTION = 500
+
+
+async def restore_labours(settings: Settings, connection: asyncpg.Connection, writer: MirrorWriter) -> int:
+    """Every labour of every mirrored person as their events last left it, each at the version that last held it,
+    so a row the changelogs gave as new stays as it is. Returns the labours written."""
+    persons = consistency.BIRTHING_PERSONS
+    events = await consistency.events_of(settings.kafka_bootstrap, settings.topic_prefix, persons, consistency.Report())
+    mirrored = {row["id"] for row in await connection.fetch(f"SELECT id FROM {writer.schema}.birthing_persons")}
+    now = datetime.now(UTC)
+    changes = [
+        Change(
+            persons.table, person_id, version, replace(rebuilt.state, latest_labour=labour), now, "events", 0, 0, b""
+        )
+        for person_id, rebuilt in consistency.fold(persons, events).items()
+        if person_id in mirrored and rebuilt.gap is None
+        for labour, version in rebuilt.parts.values()
+    ]
+    for start in range(0, len(changes), LABOURS_PER_TRANSACTION):
+        await writer.write_labours(connection, changes[start : start + LABOURS_PER_TRANSACTION])
+    return len(changes)

@@ -115,6 +115,13 @@ class MirrorWriter:
         else:
             self._remember(persons)
 
+    async def write_labours(self, connection: asyncpg.Connection, changes: list[Change]) -> None:
+        """Write the labours the changes hold, and their contractions, each under its own version guard, whatever
+        the person's row says: for labours a person's record no longer holds."""
+        async with connection.transaction():
+            await self._run(connection, self._labours, rows.labour_rows(changes))
+            await self._run(connection, self._contractions, rows.contraction_rows(changes, lambda key: None))
+
     async def _write_one_by_one(self, connection: asyncpg.Connection, batch: list[Change], rejected: Rejected) -> None:
         for change in batch:
             try:
