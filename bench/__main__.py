@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.harness import REPORTS, machine
 
-BENCHMARKS = ("labour_commands", "subscriptions", "mirror", "notifications")
+BENCHMARKS = ("labour_commands", "subscriptions", "mirror", "notifications", "long_history", "worker_memory")
 
 
 def leaves(figures: Any, path: str = "") -> list[tuple[str, Any]]:
