@@ -15,7 +15,6 @@ from typing import Any
 import rocksdict
 from faust.stores import rocksdb
 
-
 # Each table opens a database per partition, each with memtables and a block cache of its own: Faust's defaults
 # (three memtables of 64 MiB, a 2 GiB cache) let a worker's memory grow by hundreds of MB as it serves persons.
 # Records are small and written once per command; the changelog, not RocksDB, is what recovery reads.
