@@ -1,0 +1,90 @@
+"""What a subscriber reads: the subject and texts for each event they are told about, with the names filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from labour_tracker.domain.labour.events import (
+    HospitalRecommended,
+    LabourBegun,
+    LabourCompleted,
+    UrgentAttentionAdvised,
+)
+from labour_tracker.domain.notification.segments import sms_segments
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Whose names go into a message: the subscriber it is for and the birthing person it is about."""
+
+    subscriber: str
+    first: str
+    last: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    subject: Callable[[Names], str]
+    # Longest first: the first that fits one SMS segment is sent; the last if none does.
+    texts: tuple[Callable[[Names], str], ...]
+
+
+WORDINGS: Final[dict[str, Wording]] = {
+    LabourBegun.TYPE: Wording(
+        subject=lambda n: f"{n.first} {n.last} is going into labour",
+        texts=(
+            lambda n: f"{n.subscriber}, {n.first} {n.last} is going into labour",
+            lambda n: f"{n.first} {n.last} is going into labour",
+            lambda n: f"{n.first} is going into labour",
+        ),
+    ),
+    HospitalRecommended.TYPE: Wording(
+        subject=lambda n: f"Time to take {n.first} {n.last} to the hospital",
+        texts=(
+            lambda n: f"{n.subscriber}, it's time to take {n.first} {n.last} to the hospital",
+            lambda n: f"It's time to take {n.first} {n.last} to the hospital",
+            lambda n: f"It's time to take {n.first} to the hospital",
+        ),
+    ),
+    UrgentAttentionAdvised.TYPE: Wording(
+        subject=lambda n: f"Urgent: please check on {n.first} {n.last} now",
+        texts=(
+            lambda n: (
+                f"{n.subscriber}, {n.first} {n.last}'s labour may need urgent attention. Please check on them now "
+                "and call their midwife or maternity unit."
+            ),
+            lambda n: (
+                f"{n.first} {n.last}'s labour may need urgent attention. Please check on them now and call their "
+                "midwife."
+            ),
+            lambda n: f"{n.first}'s labour may need urgent attention. Please check on them now.",
+        ),
+    ),
+    LabourCompleted.TYPE: Wording(
+        subject=lambda n: f"{n.first} {n.last} has completed labour",
+        texts=(
+            lambda n: f"Hey {n.subscriber}, {n.first} {n.last} has completed labour",
+            lambda n: f"{n.first} {n.last} has completed labour",
+            lambda n: f"{n.first} has completed labour",
+        ),
+    ),
+}
+
+TRIGGERS: Final[frozenset[str]] = frozenset(WORDINGS)  # the event types subscribers are told about
+
+
+def sms_text(event_type: str, names: Names) -> str:
+    """The message for `event_type`, in one SMS segment where the names allow."""
+    texts = [each(names) for each in WORDINGS[event_type].texts]
+    return next((text for text in texts if sms_segments(text) == 1), texts[-1])
+
+
+def subject(event_type: str, names: Names) -> str:
+    return WORDINGS[event_type].subject(names)
+
+
+def full_text(event_type: str, names: Names) -> str:
+    """The longest wording, for email, where length does not matter."""
+    return WORDINGS[event_type].texts[0](names)
