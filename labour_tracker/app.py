@@ -1,4 +1,7 @@
-"""The Faust application: settings, Kafka, tables, agents and the web server wired in one place."""
+"""The Faust application class: Kafka settings, the worker's transport and reply consumer, and its start-up.
+
+It knows nothing of the agents, tables or API: `labour_tracker.worker` builds one and wires those onto it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any, cast
 
 import faust
@@ -14,18 +18,17 @@ from faust.models import maybe_model
 from faust.types import ChannelT, TransportT
 from mode.utils.objects import cached_property
 
-from labour_tracker.settings import Settings, load_settings
+from labour_tracker.settings import Settings
 from labour_tracker.transport import WorkerTransport
 
 
 class OneChannelReplyConsumer(ReplyConsumer):
-    """Faust's reply consumer, with two faults mended that left asks of a long-running worker unanswered.
+    """Faust's reply consumer, reading the reply topic through one channel and dropping repeated replies.
 
-    - Faust registered the reply topic with its conductor twice, once as a channel nobody reads. After 3,276
-      replies that channel's queue passed its high-pressure mark, Faust paused the reply partition for good,
-      and every later command of the worker timed out.
-    - A second reply for one correlation id (a command redelivered after a rebalance) fulfilled its promise
-      again, which raises and ends the drain for good; such a reply is now dropped.
+    - The reply topic is registered with the conductor once: a second channel nobody reads would fill past its
+      high-pressure mark and pause the reply partition for good, leaving every later ask unanswered.
+    - A second reply for one correlation id (a command redelivered after a rebalance) is dropped: fulfilling a
+      promise twice raises, which would end the drain.
     """
 
     async def _start_fetcher(self, topic_name: str) -> None:
@@ -113,6 +116,8 @@ class LabourTrackerApp(MendedApp):
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         self.settings = settings
+        self.declared_topics: list[faust.TopicT] = []  # created with their partitions before any is used
+        self.mount_api: Callable[[Any], None] | None = None  # serves the REST API on the worker's web server
         self._serving_api: list[Any] = []
         self.topics_declared = asyncio.Event()  # commands wait for it: an undeclared topic would be mis-created
         super().__init__(
@@ -135,8 +140,7 @@ class LabourTrackerApp(MendedApp):
             # its next metadata refresh: every 5 s rather than aiokafka's 5 min, or its agent would idle that long.
             consumer_metadata_max_age_ms=5000,
             web_application_options={"client_max_size": settings.max_body_bytes},
-            autodiscover=["labour_tracker.agents", "labour_tracker.tables", "labour_tracker.mirror.service"],
-            origin="labour_tracker",
+            autodiscover=False,  # `labour_tracker.worker` registers every agent, table and service itself
             **options,
         )
 
@@ -147,23 +151,17 @@ class LabourTrackerApp(MendedApp):
         return cast(OneChannelReplyConsumer, self._reply_consumer).fulfil(correlation_id, value)
 
     async def on_started(self) -> None:
-        from labour_tracker.agents.topics import declare_topics
-
         # Faust filters in its handler; at the logger, aiokafka would build a record for every message sent.
         logging.getLogger().setLevel(self.settings.log_level)
         await super().on_started()
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, log_task_stacks)
-        await declare_topics()
+        for topic in self.declared_topics:  # Kafka would make an undeclared topic with its default partitions
+            await topic.maybe_declare()
         settle_heap()
         self.topics_declared.set()
 
     def on_webserver_init(self, web: Any) -> None:
-        from labour_tracker.http.server import mount
-
         # Faust initialises a worker's web server more than once; a second API would open its own pools, unused.
-        if web.web_app not in self._serving_api:
-            mount(web.web_app, self.settings, self)
+        if self.mount_api is not None and web.web_app not in self._serving_api:
+            self.mount_api(web.web_app)
             self._serving_api.append(web.web_app)
-
-
-app = LabourTrackerApp(load_settings())

@@ -2,38 +2,41 @@
 
 from __future__ import annotations
 
-from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import Aggregate, CommandHandler, command_agent
+from typing import Any
+
 from labour_tracker.agents.notification_fanout import notification_requests
-from labour_tracker.agents.replies import replies
-from labour_tracker.app import app
+from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour
+from labour_tracker.engine.decider import Decider
+from labour_tracker.engine.handler import CommandHandler
+from labour_tracker.engine.pipeline import command_agent
+from labour_tracker.engine.replies import Replies
 from labour_tracker.messages.birthing_person import COMMANDS
-from labour_tracker.tables.birthing_persons import birthing_persons
+from labour_tracker.tables.aggregates import Tables
+from labour_tracker.topics import Topics
 
-SUBSCRIPTION_SECRET = app.settings.subscription_token_secret.encode()
+PersonDecider = Decider[labour.BirthingPerson, labour.BirthingPersonCommand, labour.BirthingPersonEvent]
 
-BIRTHING_PERSON: Aggregate[labour.BirthingPerson, labour.BirthingPersonCommand, labour.BirthingPersonEvent] = Aggregate(
-    name="birthing_person",
-    commands=COMMANDS,
-    decide=lambda state, command, now, command_id: labour.decide(
-        state, command, now=now, command_id=command_id, subscription_secret=SUBSCRIPTION_SECRET
-    ),
-    evolve=labour.evolve,
-)
 
-birthing_person_agent = command_agent(
-    app,
-    "birthing_person",
-    topics.birthing_person_commands,
-    CommandHandler(
-        BIRTHING_PERSON,
-        birthing_persons,
+def decider(subscription_secret: bytes) -> PersonDecider:
+    return Decider(
+        name="birthing_person",
+        commands=COMMANDS,
+        decide=lambda state, command, now, command_id: labour.decide(
+            state, command, now=now, command_id=command_id, subscription_secret=subscription_secret
+        ),
+        evolve=labour.evolve,
+    )
+
+
+def birthing_person_agent(app: LabourTrackerApp, topics: Topics, tables: Tables, replies: Replies) -> Any:
+    handler = CommandHandler(
+        decider(app.settings.subscription_token_secret.encode()),
+        tables.birthing_persons,
         events=topics.birthing_person_events,
         outcomes=topics.birthing_person_outcomes,
         dead_letters=topics.dead_letters,
-        follow_ups=notification_requests,
+        follow_ups=lambda person, events: notification_requests(topics.notification_requests, person, events),
         max_message_bytes=app.settings.max_message_bytes,
-    ),
-    replies,
-)
+    )
+    return command_agent(app, "birthing_person", topics.birthing_person_commands, handler, replies)

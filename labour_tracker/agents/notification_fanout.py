@@ -15,31 +15,28 @@ dead-letter topic.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import faust
 from pydantic import ValidationError
 
-from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import Publication, dead_letter, readable_key
-from labour_tracker.app import app
+from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour
 from labour_tracker.domain.notification import TRIGGERS, notification_id
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
+from labour_tracker.engine.handler import Publication
+from labour_tracker.engine.parking import Unusable, parked_on_failure, readable_key
 from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.messages.notifications import NotificationDelivery, NotificationRequest
-from labour_tracker.tables.subscribers import subscribers
-
-log = logging.getLogger(__name__)
-
-
-class Unusable(Exception):
-    """The message cannot be acted on; the text says why (it never quotes the message)."""
+from labour_tracker.tables.aggregates import Tables
+from labour_tracker.topics import Topics
 
 
-def notification_requests(person: labour.BirthingPerson, events: Sequence[EventEnvelope]) -> list[Publication]:
+def notification_requests(
+    requests_topic: faust.TopicT, person: labour.BirthingPerson, events: Sequence[EventEnvelope]
+) -> list[Publication]:
     """Step 1, the birthing person's follow-ups: a request on `notifications.requests` for each event subscribers
     are told about and each subscriber the person has, keyed by subscriber id, in a stable order."""
     requests = []
@@ -57,7 +54,7 @@ def notification_requests(person: labour.BirthingPerson, events: Sequence[EventE
                 labour_id=event.data["labour_id"],  # every trigger is about a labour
                 subscriber_id=subscriber_id,
             )
-            requests.append((topics.notification_requests, subscriber_id, request.model_dump_json().encode()))
+            requests.append((requests_topic, subscriber_id, request.model_dump_json().encode()))
     return requests
 
 
@@ -103,14 +100,7 @@ class NotificationFanOut:
         self.clock = clock
 
     async def on_request(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
-        try:
-            await self._deliveries(key, value)
-        except Unusable as error:
-            await dead_letter(self.dead_letters, key, value, message, str(error), self.clock())
-        except Exception as error:  # a bug must not stop the agent: park the message and say so
-            log.exception("notification fan-out of %s[%s]@%s failed", message.topic, message.partition, message.offset)
-            reason = f"internal error: {type(error).__name__}"
-            await dead_letter(self.dead_letters, key, value, message, reason, self.clock())
+        await parked_on_failure(self._deliveries(key, value), self.dead_letters, key, value, message, self.clock)
 
     async def _deliveries(self, key: str | None, value: bytes | None) -> None:
         try:
@@ -132,11 +122,12 @@ class NotificationFanOut:
         await asyncio.gather(*sent)
 
 
-fan_out = NotificationFanOut(subscribers, topics.notification_deliveries, topics.dead_letters)
+def notification_fan_out(app: LabourTrackerApp, topics: Topics, tables: Tables) -> Any:
+    fan_out = NotificationFanOut(tables.subscribers, topics.notification_deliveries, topics.dead_letters)
 
+    # Concurrency 1: a subscriber's requests are handled in the order they were made.
+    async def notification_deliveries_agent(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await fan_out.on_request(readable_key(event.key), event.value, event.message)
 
-# Concurrency 1: a subscriber's requests are handled in the order they were made.
-@app.agent(topics.notification_requests, name="notification_deliveries")
-async def notification_deliveries_agent(stream: faust.StreamT[bytes]) -> None:
-    async for event in stream.events():
-        await fan_out.on_request(readable_key(event.key), event.value, event.message)
+    return app.agent(topics.notification_requests, name="notification_deliveries")(notification_deliveries_agent)

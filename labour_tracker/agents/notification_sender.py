@@ -32,11 +32,10 @@ from uuid import NAMESPACE_URL, uuid5
 import faust
 from pydantic import ValidationError
 
-from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import dead_letter, readable_key
-from labour_tracker.app import app
+from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import notification as n
 from labour_tracker.domain.subscriber.model import ContactMethod
+from labour_tracker.engine.parking import Unusable, dead_letter, parked_on_failure, readable_key
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.messages.notifications import NotificationDelivery
@@ -44,14 +43,11 @@ from labour_tracker.metrics import notifications_total
 from labour_tracker.notifications.channel import Channel, DeliveryUnknown, Outgoing, Permanent, Transient
 from labour_tracker.notifications.channels import open_channels
 from labour_tracker.notifications.retry import RetryPolicy
-from labour_tracker.tables.notifications import notifications
+from labour_tracker.tables.aggregates import Tables
 from labour_tracker.tables.records import AggregateRecord
+from labour_tracker.topics import Topics
 
 log = logging.getLogger(__name__)
-
-
-class Unusable(Exception):
-    """The delivery cannot be acted on; the text says why (it never quotes the message)."""
 
 
 def read_delivery(key: str | None, value: bytes | None) -> NotificationDelivery:
@@ -114,22 +110,16 @@ class NotificationSender:
         self.sleep = sleep
 
     async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
-        try:
-            delivery = read_delivery(key, value)
-            record: AggregateRecord[n.Notification] = self.table.get(delivery.notification_id) or AggregateRecord()
-            if record.state is not None and record.state.is_final:
-                if record.has_taken(message.partition, message.offset):  # the delivery that recorded it, again
-                    await (await self._announce(record))
-                return  # sent or failed before: a repeat
-            final = await self._deliver(record, delivery, (message.partition, message.offset))
-        except Unusable as error:
-            await dead_letter(self.dead_letters, key, value, message, str(error), self.clock())
-            return
-        except Exception as error:  # a bug must not stop the agent: park the message and say so
-            log.exception("notification %s[%s]@%s failed", message.topic, message.partition, message.offset)
-            reason = f"internal error: {type(error).__name__}"
-            await dead_letter(self.dead_letters, key, value, message, reason, self.clock())
-            return
+        await parked_on_failure(self._send(key, value, message), self.dead_letters, key, value, message, self.clock)
+
+    async def _send(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
+        delivery = read_delivery(key, value)
+        record: AggregateRecord[n.Notification] = self.table.get(delivery.notification_id) or AggregateRecord()
+        if record.state is not None and record.state.is_final:
+            if record.has_taken(message.partition, message.offset):  # the delivery that recorded it, again
+                await (await self._announce(record))
+            return  # sent or failed before: a repeat
+        final = await self._deliver(record, delivery, (message.partition, message.offset))
         if final.status is n.NotificationStatus.FAILED and final.reason and final.reason.startswith(GAVE_UP):
             await dead_letter(self.dead_letters, key, value, message, final.reason, self.clock())
 
@@ -214,21 +204,25 @@ class NotificationSender:
 GAVE_UP = "gave up after"  # the start of the reason when transient failures outlasted every retry
 
 
-# Concurrency 1: each notification id is on one partition, and one delivery at a time keeps the check-then-send
-# of its status free of races.
-@app.agent(topics.notification_deliveries, name="notification_sender")
-async def notification_sender_agent(stream: faust.StreamT[bytes]) -> None:
-    channels = open_channels(app.settings)
-    sender = NotificationSender(
-        notifications,
-        topics.notification_events,
-        topics.dead_letters,
-        channels,
-        RetryPolicy(app.settings.notify_max_attempts, app.settings.notify_retry_delay),
-    )
-    try:
-        async for event in stream.events():
-            await sender.handle(readable_key(event.key), event.value, event.message)
-    finally:
-        for channel in channels.values():
-            await channel.close()
+def notification_sender(app: LabourTrackerApp, topics: Topics, tables: Tables) -> Any:
+    settings = app.settings
+
+    # Concurrency 1: each notification id is on one partition, and one delivery at a time keeps the check-then-send
+    # of its status free of races.
+    async def notification_sender_agent(stream: faust.StreamT[bytes]) -> None:
+        channels = open_channels(settings)
+        sender = NotificationSender(
+            tables.notifications,
+            topics.notification_events,
+            topics.dead_letters,
+            channels,
+            RetryPolicy(settings.notify_max_attempts, settings.notify_retry_delay),
+        )
+        try:
+            async for event in stream.events():
+                await sender.handle(readable_key(event.key), event.value, event.message)
+        finally:
+            for channel in channels.values():
+                await channel.close()
+
+    return app.agent(topics.notification_deliveries, name="notification_sender")(notification_sender_agent)

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import Aggregate, CommandHandler, command_agent
-from labour_tracker.agents.replies import replies
-from labour_tracker.app import app
-from labour_tracker.domain import subscriber
-from labour_tracker.messages.subscriber import COMMANDS
-from labour_tracker.tables.subscribers import subscribers
+from typing import Any
 
-SUBSCRIBER: Aggregate[subscriber.Subscriber, subscriber.SubscriberCommand, subscriber.SubscriberEvent] = Aggregate(
+from labour_tracker.app import LabourTrackerApp
+from labour_tracker.domain import subscriber
+from labour_tracker.engine.decider import Decider
+from labour_tracker.engine.handler import CommandHandler
+from labour_tracker.engine.pipeline import command_agent
+from labour_tracker.engine.replies import Replies
+from labour_tracker.messages.subscriber import COMMANDS
+from labour_tracker.tables.aggregates import Tables
+from labour_tracker.topics import Topics
+
+DECIDER: Decider[subscriber.Subscriber, subscriber.SubscriberCommand, subscriber.SubscriberEvent] = Decider(
     name="subscriber",
     commands=COMMANDS,
     decide=lambda state, command, now, _command_id: subscriber.decide(state, command, now=now),
     evolve=subscriber.evolve,
 )
 
-subscriber_agent = command_agent(
-    app,
-    "subscriber",
-    topics.subscriber_commands,
-    CommandHandler(
-        SUBSCRIBER,
-        subscribers,
+
+def subscriber_agent(app: LabourTrackerApp, topics: Topics, tables: Tables, replies: Replies) -> Any:
+    handler = CommandHandler(
+        DECIDER,
+        tables.subscribers,
         events=topics.subscriber_events,
         outcomes=topics.subscriber_outcomes,
         dead_letters=topics.dead_letters,
         max_message_bytes=app.settings.max_message_bytes,
-    ),
-    replies,
-)
+    )
+    return command_agent(app, "subscriber", topics.subscriber_commands, handler, replies)

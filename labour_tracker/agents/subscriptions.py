@@ -9,21 +9,19 @@ each (subscriber, person) pair wins and both sides converge.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import faust
 from pydantic import ValidationError
 
-from labour_tracker.agents import topics
-from labour_tracker.agents.command_handler import dead_letter, readable_key
-from labour_tracker.app import app
+from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour, subscriber
+from labour_tracker.engine.parking import Unusable, parked_on_failure, readable_key
 from labour_tracker.messages.codec import from_data
 from labour_tracker.messages.envelopes import CommandEnvelope, EventEnvelope
-
-log = logging.getLogger(__name__)
+from labour_tracker.topics import Topics
 
 Membership = subscriber.SubscribedTo | subscriber.UnsubscribedFrom
 
@@ -34,25 +32,21 @@ MEMBERSHIP_COMMANDS: dict[str, tuple[type[Membership], str]] = {
 }
 
 
-class Malformed(Exception):
-    """The message cannot be a subscriber event; the text says why (it never quotes the message)."""
-
-
 def membership_command(key: str | None, value: bytes | None) -> CommandEnvelope | None:
     """The birthing-person command a subscriber event calls for; None for events that change no membership."""
     try:
         event = EventEnvelope.model_validate_json(value or b"")
     except ValidationError:
-        raise Malformed("not a valid event envelope") from None
+        raise Unusable("not a valid event envelope") from None
     if event.type not in MEMBERSHIP_COMMANDS:
         return None
     data_type, command_type = MEMBERSHIP_COMMANDS[event.type]
     try:
         change = from_data(data_type, event.data)
     except ValidationError:
-        raise Malformed(f"invalid data for {event.type}") from None
+        raise Unusable(f"invalid data for {event.type}") from None
     if change.subscriber_id != event.aggregate_id or (key is not None and key != event.aggregate_id):
-        raise Malformed("the key, aggregate_id and subscriber_id must be the same subscriber id")
+        raise Unusable("the key, aggregate_id and subscriber_id must be the same subscriber id")
     try:
         return CommandEnvelope(
             id=event.id,
@@ -61,7 +55,7 @@ def membership_command(key: str | None, value: bytes | None) -> CommandEnvelope 
             data={"subscriber_id": change.subscriber_id},
         )
     except ValidationError:
-        raise Malformed("the event id or birthing_person_id cannot make a birthing-person command") from None
+        raise Unusable("the event id or birthing_person_id cannot make a birthing-person command") from None
 
 
 class SubscriptionProcessor:
@@ -78,26 +72,20 @@ class SubscriptionProcessor:
         self.clock = clock
 
     async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
-        try:
-            command = membership_command(key, value)
-        except Malformed as error:
-            await dead_letter(self.dead_letters, key, value, message, str(error), self.clock())
-            return
-        except Exception as error:  # a bug must not stop the agent: park the message and say so
-            log.exception("subscriber event on %s[%s]@%s failed", message.topic, message.partition, message.offset)
-            await dead_letter(
-                self.dead_letters, key, value, message, f"internal error: {type(error).__name__}", self.clock()
-            )
-            return
-        if command is not None:
+        command = await parked_on_failure(self._command(key, value), self.dead_letters, key, value, message, self.clock)
+        if command is not None:  # sent outside: the broker away stops the agent rather than parking the event
             await self.commands.send(key=command.aggregate_id, value=command.model_dump_json().encode())
 
+    async def _command(self, key: str | None, value: bytes | None) -> CommandEnvelope | None:
+        return membership_command(key, value)
 
-processor = SubscriptionProcessor(topics.birthing_person_commands, topics.dead_letters)
 
+def subscriptions(app: LabourTrackerApp, topics: Topics) -> Any:
+    processor = SubscriptionProcessor(topics.birthing_person_commands, topics.dead_letters)
 
-# Concurrency 1: one subscriber's events must reach the person's partition in the order they happened.
-@app.agent(topics.subscriber_events, name="subscriptions")
-async def subscriptions_agent(stream: faust.StreamT[bytes]) -> None:
-    async for event in stream.events():
-        await processor.handle(readable_key(event.key), event.value, event.message)
+    # Concurrency 1: one subscriber's events must reach the person's partition in the order they happened.
+    async def subscriptions_agent(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await processor.handle(readable_key(event.key), event.value, event.message)
+
+    return app.agent(topics.subscriber_events, name="subscriptions")(subscriptions_agent)

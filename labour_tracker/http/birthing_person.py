@@ -8,25 +8,26 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from labour_tracker.agents.birthing_person import birthing_person_agent
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.subscription_token import subscription_token
+from labour_tracker.http.commands import send_command
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.identity import current_user
 from labour_tracker.http.keys import SETTINGS
-from labour_tracker.http.plumbing import read_record, send_command
+from labour_tracker.http.reads import read_state
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
     BirthingPersonView,
     SubscriptionTokenResponse,
     View,
 )
-from labour_tracker.messages.birthing_person import RegisterBirthingPersonData, RotateSubscriptionTokenData
+from labour_tracker.messages import birthing_person as commands
+from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH
-from labour_tracker.tables.birthing_persons import birthing_persons
 
-NOT_REGISTERED = DomainError(
+BIRTHING_PERSON = "birthing_person"  # the aggregate
+PERSON_NOT_REGISTERED = DomainError(
     ErrorKind.NOT_FOUND, "birthing_person_not_found", "No birthing person is registered for you."
 )
 PERSON_NOT_FOUND = DomainError(
@@ -50,20 +51,19 @@ def respond_json(body: bytes, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type="application/json")
 
 
-async def command(request: web.Request, command_type: str, body: Any = None) -> labour.BirthingPerson:
+async def command(request: web.Request, kind: CommandType[Any], body: Any = None) -> labour.BirthingPerson:
     """Apply a command to the caller's own birthing-person aggregate; returns the new state."""
-    caller = current_user(request).id
-    return await send_command(request, birthing_person_agent, caller, command_type, labour.BirthingPerson, body)
+    person: labour.BirthingPerson = await send_command(request, BIRTHING_PERSON, current_user(request).id, kind, body)
+    return person
 
 
 async def read_person(
-    request: web.Request, person_id: str, *, missing: DomainError = NOT_REGISTERED
+    request: web.Request, person_id: str, *, missing: DomainError = PERSON_NOT_REGISTERED
 ) -> labour.BirthingPerson:
     """The person as their owning worker holds them."""
-    record = await read_record(request, birthing_persons, person_id)
-    if record.state is None:
+    person: labour.BirthingPerson | None = await read_state(request, BIRTHING_PERSON, person_id)
+    if person is None:
         raise missing
-    person: labour.BirthingPerson = record.state
     return person
 
 
@@ -79,10 +79,10 @@ def token_for(request: web.Request, person: labour.BirthingPerson) -> Subscripti
 async def register(request: web.Request) -> web.Response:
     user = current_user(request)
     try:
-        body = RegisterBirthingPersonData(first_name=user.first_name, last_name=user.last_name)
+        body = commands.RegisterBirthingPersonData(first_name=user.first_name, last_name=user.last_name)
     except ValidationError:  # the names are the identity provider's, and may be longer than we keep
         raise ApiError(422, "invalid_profile", "Your names (from your identity provider) are too long.") from None
-    person = await command(request, labour.RegisterBirthingPerson.TYPE, body)
+    person = await command(request, commands.REGISTER, body)
     return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(person)), status=201)
 
 
@@ -99,5 +99,5 @@ async def get_subscription_token(request: web.Request) -> web.Response:
 async def rotate_subscription_token(request: web.Request) -> web.Response:
     if await request.read():
         raise ApiError(400, "unexpected_body", "This request takes no body.")
-    person = await command(request, labour.RotateSubscriptionToken.TYPE, RotateSubscriptionTokenData())
+    person = await command(request, commands.ROTATE_SUBSCRIPTION_TOKEN, commands.RotateSubscriptionTokenData())
     return respond(token_for(request, person))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import aiohttp
-import faust
 from aiohttp import web
 
 from labour_tracker.http.attempts import FailedAttempts
@@ -12,6 +11,5 @@ from labour_tracker.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
-FAUST_APP = web.AppKey("faust_app", faust.App)
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)  # forwards reads to the worker owning the key
 SUBSCRIBE_FAILURES = web.AppKey("subscribe_failures", FailedAttempts)  # wrong subscription tokens, this worker's

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
-from pydantic import BaseModel
 
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.http.birthing_person import (
-    NOT_REGISTERED,
     PERSON_NOT_FOUND,
+    PERSON_NOT_REGISTERED,
     command,
     now,
     person_id_in_path,
@@ -17,15 +18,11 @@ from labour_tracker.http.birthing_person import (
     respond,
     respond_json,
 )
+from labour_tracker.http.commands import parse_body
 from labour_tracker.http.identity import current_user
-from labour_tracker.http.plumbing import parse_body, request_body
 from labour_tracker.http.schemas import LabourSummaryResponse, LabourSummaryView, labour_response_json
-from labour_tracker.messages.birthing_person import (
-    BeginLabourData,
-    CompleteLabourData,
-    EndContractionData,
-    StartContractionData,
-)
+from labour_tracker.messages import birthing_person as commands
+from labour_tracker.messages.commands import CommandType
 
 NO_ACTIVE_LABOUR = DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "There is no active labour.")
 NOT_SUBSCRIBED = DomainError(
@@ -39,26 +36,26 @@ def latest_labour(person: labour.BirthingPerson) -> labour.Labour:
     return person.latest_labour
 
 
-async def _labour_command(request: web.Request, command_type: str, payload: type[BaseModel]) -> web.Response:
-    body = await parse_body(request, request_body(payload))
-    person = await command(request, command_type, body)
+async def _labour_command(request: web.Request, kind: CommandType[Any]) -> web.Response:
+    assert kind.request is not None, "a labour command's route takes its body"
+    person = await command(request, kind, await parse_body(request, kind.request))
     return respond_json(labour_response_json(latest_labour(person), now()))
 
 
 async def begin(request: web.Request) -> web.Response:
-    return await _labour_command(request, labour.BeginLabour.TYPE, BeginLabourData)
+    return await _labour_command(request, commands.BEGIN_LABOUR)
 
 
 async def start_contraction(request: web.Request) -> web.Response:
-    return await _labour_command(request, labour.StartContraction.TYPE, StartContractionData)
+    return await _labour_command(request, commands.START_CONTRACTION)
 
 
 async def end_contraction(request: web.Request) -> web.Response:
-    return await _labour_command(request, labour.EndContraction.TYPE, EndContractionData)
+    return await _labour_command(request, commands.END_CONTRACTION)
 
 
 async def complete(request: web.Request) -> web.Response:
-    return await _labour_command(request, labour.CompleteLabour.TYPE, CompleteLabourData)
+    return await _labour_command(request, commands.COMPLETE_LABOUR)
 
 
 async def _active_labour(request: web.Request, person_id: str, *, reader: str | None = None) -> labour.Labour:
@@ -66,7 +63,9 @@ async def _active_labour(request: web.Request, person_id: str, *, reader: str | 
 
     The check runs on the worker owning the person (reads elsewhere are forwarded there with the caller's token).
     """
-    person = await read_person(request, person_id, missing=NOT_REGISTERED if reader is None else PERSON_NOT_FOUND)
+    person = await read_person(
+        request, person_id, missing=PERSON_NOT_REGISTERED if reader is None else PERSON_NOT_FOUND
+    )
     if reader is not None and reader != person.id and reader not in person.subscribers:
         raise NOT_SUBSCRIBED
     if person.active_labour is None:

@@ -1,4 +1,4 @@
-"""The API's side of the metrics: GET /api/v1/metrics in Prometheus' text format, and each request timed."""
+"""Each API request timed, by its route."""
 
 from __future__ import annotations
 
@@ -6,15 +6,8 @@ import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from labour_tracker.metrics import REGISTRY, http_request_duration_seconds
-
-
-async def metrics(request: web.Request) -> web.Response:
-    response = web.Response(body=generate_latest(REGISTRY))
-    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
-    return response
+from labour_tracker.metrics import http_request_duration_seconds
 
 
 @web.middleware

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from labour_tracker import probes
 from labour_tracker.domain import limits
 from labour_tracker.domain.limits import Limit
-from labour_tracker.http import birthing_person, health, history, labour, metrics, subscriber
+from labour_tracker.http import birthing_person, health, history, labour, subscriber
 from labour_tracker.http.errors import STATUS
-from labour_tracker.http.plumbing import request_body
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
     HealthResponse,
@@ -25,15 +26,10 @@ from labour_tracker.http.schemas import (
     SubscriptionsResponse,
     SubscriptionTokenResponse,
 )
-from labour_tracker.http.subscriber import SubscriptionTokenData
-from labour_tracker.messages.birthing_person import (
-    BeginLabourData,
-    CompleteLabourData,
-    EndContractionData,
-    StartContractionData,
-)
+from labour_tracker.messages import birthing_person as person_commands
+from labour_tracker.messages import subscriber as subscriber_commands
+from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import RECORD_TOO_LARGE
-from labour_tracker.messages.subscriber import ContactMethodsData, UnsubscribeFromData
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -46,13 +42,16 @@ class Route:
     summary: str
     tag: str
     response: type[BaseModel] | None = None
-    body: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()
     public: bool = False
-    command: bool = False  # sends a command: takes Idempotency-Key, may answer 504
+    command: CommandType[Any] | None = None  # the command it sends: takes Idempotency-Key, may answer 504
     paged: bool = False  # a list from the mirror: takes `limit` and `after`
     limits: tuple[Limit, ...] = ()  # the limits the request may meet, each refused with its own code
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        return self.command.request if self.command else None
 
     @property
     def codes(self) -> dict[int, list[tuple[str, str]]]:
@@ -80,15 +79,15 @@ class Route:
 NOTE_LIMITS = (limits.NOTE_BYTES, limits.NOTES_BYTES_PER_LABOUR)
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/health", health.health, "Liveness: the worker answers.", "operations",
+    Route("GET", "/health", probes.health, "Liveness: the worker answers.", "operations",
           response=HealthResponse, public=True),
     Route("GET", "/ready", health.ready, "Readiness: Kafka and PostgreSQL answer (503 otherwise).", "operations",
           response=ReadinessResponse, public=True),
-    Route("GET", "/metrics", metrics.metrics, "Prometheus metrics of this worker (text format).", "operations",
+    Route("GET", "/metrics", probes.metrics, "Prometheus metrics of this worker (text format).", "operations",
           public=True),
     Route("POST", "/birthing-person/register", birthing_person.register,
           "Register yourself as a birthing person (names from your token).", "birthing person",
-          response=BirthingPersonResponse, status=201, errors=(409, 422), command=True),
+          response=BirthingPersonResponse, status=201, errors=(409, 422), command=person_commands.REGISTER),
     Route("GET", "/birthing-person/", birthing_person.get_birthing_person, "Your birthing-person record.",
           "birthing person", response=BirthingPersonResponse, errors=(404,)),
     Route("GET", "/birthing-person/subscription-token", birthing_person.get_subscription_token,
@@ -96,18 +95,17 @@ ROUTES: tuple[Route, ...] = (
           response=SubscriptionTokenResponse, errors=(404,)),
     Route("POST", "/birthing-person/subscription-token/rotate", birthing_person.rotate_subscription_token,
           "Rotate your subscription token: every earlier token stops working.", "birthing person",
-          response=SubscriptionTokenResponse, errors=(400, 404), command=True),
+          response=SubscriptionTokenResponse, errors=(400, 404),
+          command=person_commands.ROTATE_SUBSCRIPTION_TOKEN),
     Route("POST", "/labour/begin", labour.begin, "Begin labour (back-dating allowed).", "labour",
-          response=LabourResponse, body=request_body(BeginLabourData), errors=(404,), command=True),
+          response=LabourResponse, errors=(404,), command=person_commands.BEGIN_LABOUR),
     Route("POST", "/labour/contraction/start", labour.start_contraction, "Start a contraction.", "labour",
-          response=LabourResponse, body=request_body(StartContractionData), errors=(404,), command=True,
+          response=LabourResponse, errors=(404,), command=person_commands.START_CONTRACTION,
           limits=(limits.CONTRACTIONS_PER_LABOUR, *NOTE_LIMITS)),
     Route("PUT", "/labour/contraction/end", labour.end_contraction, "End the active contraction.", "labour",
-          response=LabourResponse, body=request_body(EndContractionData), errors=(404,), command=True,
-          limits=NOTE_LIMITS),
+          response=LabourResponse, errors=(404,), command=person_commands.END_CONTRACTION, limits=NOTE_LIMITS),
     Route("PUT", "/labour/complete", labour.complete, "Complete the active labour.", "labour",
-          response=LabourResponse, body=request_body(CompleteLabourData), errors=(404,), command=True,
-          limits=NOTE_LIMITS),
+          response=LabourResponse, errors=(404,), command=person_commands.COMPLETE_LABOUR, limits=NOTE_LIMITS),
     Route("GET", "/labour/active", labour.active, "The active labour, its contractions and pattern.", "labour",
           response=LabourResponse, errors=(404,)),
     Route("GET", "/labour/active/summary", labour.active_summary, "Phase, pattern and alerts of the active labour.",
@@ -115,21 +113,21 @@ ROUTES: tuple[Route, ...] = (
     # Subscriptions: a subscriber follows birthing persons who shared their token; the persons see who follows them.
     Route("POST", "/subscriber/register", subscriber.register_subscriber,
           "Register yourself as a subscriber with the ways to tell you (names, phone, email from your token).",
-          "subscriber", response=SubscriberResponse, body=request_body(ContactMethodsData), status=201,
-          errors=(409,), command=True),
+          "subscriber", response=SubscriberResponse, status=201, errors=(409,),
+          command=subscriber_commands.REGISTER),
     Route("GET", "/subscriber/", subscriber.get_subscriber, "Your subscriber record.", "subscriber",
           response=SubscriberResponse, errors=(404,)),
     Route("PUT", "/subscriber/contact-methods", subscriber.update_contact_methods,
           "Change the ways to tell you: sms, email or both.", "subscriber",
-          response=SubscriberResponse, body=request_body(ContactMethodsData), errors=(404,), command=True),
+          response=SubscriberResponse, errors=(404,), command=subscriber_commands.UPDATE_CONTACT_METHODS),
     Route("POST", "/subscriber/subscribe_to/{birthing_person_id}", subscriber.subscribe_to,
           "Follow a birthing person with the token they shared: 404 unknown person, 403 wrong or rotated token, "
           "400 already subscribed or yourself, 429 too many wrong tokens from you or your address lately.",
-          "subscriber", response=SubscriberResponse, body=request_body(SubscriptionTokenData), errors=(403, 404, 429),
-          command=True, limits=(limits.SUBSCRIBERS_PER_PERSON, limits.SUBSCRIPTIONS_PER_SUBSCRIBER)),
+          "subscriber", response=SubscriberResponse, errors=(403, 404, 429), command=subscriber_commands.SUBSCRIBE_TO,
+          limits=(limits.SUBSCRIBERS_PER_PERSON, limits.SUBSCRIPTIONS_PER_SUBSCRIBER)),
     Route("POST", "/subscriber/unsubscribe_from", subscriber.unsubscribe_from,
           "Stop following a birthing person (400 when not subscribed).", "subscriber",
-          response=SubscriberResponse, body=request_body(UnsubscribeFromData), errors=(404,), command=True),
+          response=SubscriberResponse, errors=(404,), command=subscriber_commands.UNSUBSCRIBE_FROM),
     Route("GET", "/subscriber/subscriptions", history.get_subscriptions,
           "The birthing persons you follow, with their names, by id (from the mirror).", "subscriber",
           response=SubscriptionsResponse, errors=(404,), paged=True),

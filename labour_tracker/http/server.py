@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import aiohttp
-import faust
 from aiohttp import web
 
-from labour_tracker import metrics
 from labour_tracker.domain.user import User
-from labour_tracker.http import health, openapi
+from labour_tracker.http import openapi
 from labour_tracker.http.attempts import FailedAttempts
 from labour_tracker.http.docs import add_docs
 from labour_tracker.http.errors import error_responses
 from labour_tracker.http.identity import TokenVerifier, authentication, verifier_from_settings
-from labour_tracker.http.keys import DATABASE, FAUST_APP, HTTP_CLIENT, SETTINGS, SUBSCRIBE_FAILURES
+from labour_tracker.http.keys import DATABASE, HTTP_CLIENT, SETTINGS, SUBSCRIBE_FAILURES
 from labour_tracker.http.metrics import timed_requests
+from labour_tracker.http.ports import AGGREGATES, COMMAND_BUS, AggregateReader, CommandBus
 from labour_tracker.http.routes import PUBLIC_PATHS, add_routes
 from labour_tracker.mirror.database import Database
+from labour_tracker.probes import kafka_probe
 from labour_tracker.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -60,7 +60,7 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
 
-def create_api(settings: Settings, faust_app: faust.App) -> web.Application:
+def create_api(settings: Settings, commands: CommandBus, aggregates: AggregateReader) -> web.Application:
     verifier = VerifierMadeAtStart(settings)
     api = web.Application(
         middlewares=[
@@ -70,10 +70,11 @@ def create_api(settings: Settings, faust_app: faust.App) -> web.Application:
         ]
     )
     api[SETTINGS] = settings
-    api[FAUST_APP] = faust_app
+    api[COMMAND_BUS] = commands
+    api[AGGREGATES] = aggregates
     api[OPENAPI] = openapi.document(API_PREFIX)
     api[SUBSCRIBE_FAILURES] = FailedAttempts(settings.subscribe_failure_limit, settings.subscribe_failure_window)
-    api.cleanup_ctx.extend([_database, _http_client, health.kafka_probe])
+    api.cleanup_ctx.extend([_database, _http_client, kafka_probe(settings.kafka_bootstrap)])
     api.on_startup.append(verifier.start)
     api.on_cleanup.append(verifier.close)
     add_routes(api)
@@ -81,7 +82,7 @@ def create_api(settings: Settings, faust_app: faust.App) -> web.Application:
     return api
 
 
-def mount(root: web.Application, settings: Settings, faust_app: faust.App) -> None:
-    root.add_subapp(API_PREFIX, create_api(settings, faust_app))
-    metrics.watch_consumer(faust_app)
+def mount(root: web.Application, settings: Settings, commands: CommandBus, aggregates: AggregateReader) -> None:
+    """Serve the API at /api/v1 and its docs at /docs on `root`, the worker's web server."""
+    root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates))
     add_docs(root)

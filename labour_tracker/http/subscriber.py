@@ -8,46 +8,35 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from aiohttp import web
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
-from labour_tracker.agents.birthing_person import birthing_person_agent
-from labour_tracker.agents.subscriber import subscriber_agent
-from labour_tracker.domain import labour, subscriber
+from labour_tracker.domain import subscriber
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.http.attempts import TooManyAttempts
-from labour_tracker.http.birthing_person import person_id_in_path, respond
+from labour_tracker.http.birthing_person import BIRTHING_PERSON, person_id_in_path, respond
+from labour_tracker.http.commands import command_id, parse_body, send_command
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.identity import current_user
 from labour_tracker.http.keys import SUBSCRIBE_FAILURES
-from labour_tracker.http.plumbing import command_id, parse_body, read_record, request_body, send_command
+from labour_tracker.http.reads import read_state
 from labour_tracker.http.schemas import SubscriberResponse, SubscriberView
-from labour_tracker.messages.birthing_person import AuthoriseSubscriberData
-from labour_tracker.messages.envelopes import Inbound
-from labour_tracker.messages.subscriber import (
-    ContactMethodsData,
-    RegisterSubscriberData,
-    SubscribeToData,
-    UnsubscribeFromData,
+from labour_tracker.messages import birthing_person as person_commands
+from labour_tracker.messages import subscriber as commands
+from labour_tracker.messages.commands import CommandType
+
+SUBSCRIBER = "subscriber"  # the aggregate
+SUBSCRIBER_NOT_REGISTERED = DomainError(
+    ErrorKind.NOT_FOUND, "subscriber_not_found", "You have not registered as a subscriber."
 )
-from labour_tracker.tables.subscribers import subscribers
-
-NOT_REGISTERED = DomainError(ErrorKind.NOT_FOUND, "subscriber_not_found", "You have not registered as a subscriber.")
-
-
-class SubscriptionTokenData(Inbound):
-    """The body of a subscribe: the token the birthing person shared (the person's id is in the path)."""
-
-    token: str = Field(max_length=256, description="The birthing person's current subscription token.")
 
 
 async def command(
-    request: web.Request, command_type: str, body: Any, *, chosen_id: str | None = None
+    request: web.Request, kind: CommandType[Any], body: Any, *, chosen_id: str | None = None
 ) -> subscriber.Subscriber:
     """Apply a command to the caller's own subscriber aggregate; returns the new state."""
     caller = current_user(request).id
-    return await send_command(
-        request, subscriber_agent, caller, command_type, subscriber.Subscriber, body, chosen_id=chosen_id
-    )
+    found: subscriber.Subscriber = await send_command(request, SUBSCRIBER, caller, kind, body, chosen_id=chosen_id)
+    return found
 
 
 def respond_with(found: subscriber.Subscriber, status: int = 200) -> web.Response:
@@ -56,18 +45,17 @@ def respond_with(found: subscriber.Subscriber, status: int = 200) -> web.Respons
 
 async def read_subscriber(request: web.Request) -> subscriber.Subscriber:
     """The caller as their owning worker holds them."""
-    record = await read_record(request, subscribers, current_user(request).id)
-    if record.state is None:
-        raise NOT_REGISTERED
-    found: subscriber.Subscriber = record.state
+    found: subscriber.Subscriber | None = await read_state(request, SUBSCRIBER, current_user(request).id)
+    if found is None:
+        raise SUBSCRIBER_NOT_REGISTERED
     return found
 
 
 async def register_subscriber(request: web.Request) -> web.Response:
-    body = await parse_body(request, request_body(ContactMethodsData))
+    body = await parse_body(request, commands.ContactMethodsRequest)
     user = current_user(request)
     try:
-        data = RegisterSubscriberData(
+        data = commands.RegisterSubscriberData(
             first_name=user.first_name,
             last_name=user.last_name,
             phone_number=user.phone_number,
@@ -78,7 +66,7 @@ async def register_subscriber(request: web.Request) -> web.Response:
         raise ApiError(
             422, "invalid_profile", "Your names, phone number or email (from your identity provider) are too long."
         ) from None
-    found = await command(request, subscriber.RegisterSubscriber.TYPE, data, chosen_id=command_id(request, body))
+    found = await command(request, commands.REGISTER, data, chosen_id=command_id(request, body))
     return respond_with(found, status=201)
 
 
@@ -88,8 +76,8 @@ async def get_subscriber(request: web.Request) -> web.Response:
 
 
 async def update_contact_methods(request: web.Request) -> web.Response:
-    body = await parse_body(request, request_body(ContactMethodsData))
-    return respond_with(await command(request, subscriber.UpdateContactMethods.TYPE, body))
+    body = await parse_body(request, commands.ContactMethodsRequest)
+    return respond_with(await command(request, commands.UPDATE_CONTACT_METHODS, body))
 
 
 def authorisation_id(subscriber_id: str, chosen_id: str) -> str:
@@ -133,7 +121,7 @@ async def subscribe_to(request: web.Request) -> web.Response:
     tokens are limited per caller and per client address, and one over the limit sends no command at all.
     """
     person_id = person_id_in_path(request)
-    body = await parse_body(request, request_body(SubscriptionTokenData))
+    body = await parse_body(request, commands.SubscriptionTokenRequest)
     caller, chosen_id = current_user(request).id, command_id(request, body)
     subscriber_key = ("subscriber", caller)
     try:
@@ -144,20 +132,19 @@ async def subscribe_to(request: web.Request) -> web.Response:
         ):
             await send_command(
                 request,
-                birthing_person_agent,
+                BIRTHING_PERSON,
                 person_id,
-                labour.AuthoriseSubscriber.TYPE,
-                labour.BirthingPerson,
-                AuthoriseSubscriberData(subscriber_id=caller, token=body.token),
+                person_commands.AUTHORISE_SUBSCRIBER,
+                person_commands.AuthoriseSubscriberData(subscriber_id=caller, token=body.token),
                 chosen_id=authorisation_id(caller, chosen_id),
             )
     except TooManyAttempts as refused:
         raise too_many_attempts(refused) from None
     # A rotation landing between the check and this subscribe lets this one subscribe through with the old token.
-    data = SubscribeToData(birthing_person_id=person_id)
-    return respond_with(await command(request, subscriber.SubscribeTo.TYPE, data, chosen_id=chosen_id))
+    data = commands.SubscribeToData(birthing_person_id=person_id)
+    return respond_with(await command(request, commands.SUBSCRIBE_TO, data, chosen_id=chosen_id))
 
 
 async def unsubscribe_from(request: web.Request) -> web.Response:
-    body = await parse_body(request, request_body(UnsubscribeFromData))
-    return respond_with(await command(request, subscriber.UnsubscribeFrom.TYPE, body))
+    body = await parse_body(request, commands.UnsubscribeFromRequest)
+    return respond_with(await command(request, commands.UNSUBSCRIBE_FROM, body))

@@ -1,4 +1,4 @@
-"""Commands of the birthing-person topic: each type's payload (also the REST API's request bodies)."""
+"""Commands of the birthing-person topic: each type's payload, the REST body that sends it, and its entry."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, Field
 
 from labour_tracker.domain import labour, limits
-from labour_tracker.messages.commands import CommandType, catalogue, command_type
+from labour_tracker.messages.commands import CommandType, WithCommandId, catalogue
 from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Inbound
 
 NOTES = Field(
@@ -60,49 +60,60 @@ class AuthoriseSubscriberData(SubscriberData):
     token: str = Field(max_length=256, description="The subscription token the birthing person shared.")
 
 
+# REST request bodies: the payload, then an optional command id.
+class BeginLabourRequest(WithCommandId, BeginLabourData):
+    pass
+
+
+class StartContractionRequest(WithCommandId, StartContractionData):
+    pass
+
+
+class EndContractionRequest(WithCommandId, EndContractionData):
+    pass
+
+
+class CompleteLabourRequest(WithCommandId, CompleteLabourData):
+    pass
+
+
+REGISTER = CommandType(
+    labour.RegisterBirthingPerson,
+    RegisterBirthingPersonData,
+    "Register the birthing person.",
+    build=lambda person_id, data: labour.RegisterBirthingPerson(person_id, data.first_name, data.last_name),
+)
+BEGIN_LABOUR = CommandType(labour.BeginLabour, BeginLabourData, "Begin labour.", BeginLabourRequest)
+START_CONTRACTION = CommandType(
+    labour.StartContraction, StartContractionData, "Start a contraction.", StartContractionRequest
+)
+END_CONTRACTION = CommandType(labour.EndContraction, EndContractionData, "End the contraction.", EndContractionRequest)
+COMPLETE_LABOUR = CommandType(labour.CompleteLabour, CompleteLabourData, "Complete labour.", CompleteLabourRequest)
+ROTATE_SUBSCRIPTION_TOKEN = CommandType(
+    labour.RotateSubscriptionToken,
+    RotateSubscriptionTokenData,
+    "Rotate the subscription token: every earlier token stops working.",
+)
+ADD_SUBSCRIBER = CommandType(
+    labour.AddSubscriber, SubscriberData, "Add a subscriber (applied from `subscriber.subscribed_to`)."
+)
+REMOVE_SUBSCRIBER = CommandType(
+    labour.RemoveSubscriber, SubscriberData, "Remove a subscriber (applied from `subscriber.unsubscribed_from`)."
+)
+AUTHORISE_SUBSCRIBER = CommandType(
+    labour.AuthoriseSubscriber,
+    AuthoriseSubscriberData,
+    "Check a subscriber's token before they subscribe: accepted with no events, or refused.",
+)
+
 COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
-    command_type(
-        labour.RegisterBirthingPerson.TYPE,
-        RegisterBirthingPersonData,
-        lambda person_id, data: labour.RegisterBirthingPerson(person_id, data.first_name, data.last_name),
-        command=labour.RegisterBirthingPerson,
-        summary="Register the birthing person.",
-    ),
-    command_type(labour.BeginLabour.TYPE, BeginLabourData, command=labour.BeginLabour, summary="Begin labour."),
-    command_type(
-        labour.StartContraction.TYPE,
-        StartContractionData,
-        command=labour.StartContraction,
-        summary="Start a contraction.",
-    ),
-    command_type(
-        labour.EndContraction.TYPE, EndContractionData, command=labour.EndContraction, summary="End the contraction."
-    ),
-    command_type(
-        labour.CompleteLabour.TYPE, CompleteLabourData, command=labour.CompleteLabour, summary="Complete labour."
-    ),
-    command_type(
-        labour.RotateSubscriptionToken.TYPE,
-        RotateSubscriptionTokenData,
-        command=labour.RotateSubscriptionToken,
-        summary="Rotate the subscription token: every earlier token stops working.",
-    ),
-    command_type(
-        labour.AddSubscriber.TYPE,
-        SubscriberData,
-        command=labour.AddSubscriber,
-        summary="Add a subscriber (applied from `subscriber.subscribed_to`).",
-    ),
-    command_type(
-        labour.RemoveSubscriber.TYPE,
-        SubscriberData,
-        command=labour.RemoveSubscriber,
-        summary="Remove a subscriber (applied from `subscriber.unsubscribed_from`).",
-    ),
-    command_type(
-        labour.AuthoriseSubscriber.TYPE,
-        AuthoriseSubscriberData,
-        command=labour.AuthoriseSubscriber,
-        summary="Check a subscriber's token before they subscribe: accepted with no events, or refused.",
-    ),
+    REGISTER,
+    BEGIN_LABOUR,
+    START_CONTRACTION,
+    END_CONTRACTION,
+    COMPLETE_LABOUR,
+    ROTATE_SUBSCRIPTION_TOKEN,
+    ADD_SUBSCRIBER,
+    REMOVE_SUBSCRIBER,
+    AUTHORISE_SUBSCRIBER,
 )

@@ -1,4 +1,4 @@
-"""Commands of the subscriber topic: each type's payload (the contact-method ones are also REST request bodies)."""
+"""Commands of the subscriber topic: each type's payload, the REST body that sends it, and its entry."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from labour_tracker.domain import subscriber
-from labour_tracker.messages.commands import CommandType, catalogue, command_type
+from labour_tracker.messages.commands import CommandType, WithCommandId, catalogue
 from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Inbound
 
 BIRTHING_PERSON_ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the birthing person.")
@@ -43,32 +43,45 @@ class UnsubscribeFromData(Inbound):
     birthing_person_id: str = BIRTHING_PERSON_ID
 
 
+# REST request bodies: the payload (names, phone and email come from the caller's token), then an optional command id.
+class ContactMethodsRequest(WithCommandId, ContactMethodsData):
+    pass
+
+
+class SubscriptionTokenRequest(WithCommandId, Inbound):
+    # A subscribe: the token the birthing person shared (the person's id is in the path).
+    token: str = Field(max_length=256, description="The birthing person's current subscription token.")
+
+
+class UnsubscribeFromRequest(WithCommandId, UnsubscribeFromData):
+    pass
+
+
+REGISTER = CommandType(
+    subscriber.RegisterSubscriber,
+    RegisterSubscriberData,
+    "Register the subscriber with the ways they want to be told.",
+    ContactMethodsRequest,
+    build=lambda subscriber_id, data: subscriber.RegisterSubscriber(
+        subscriber_id, data.first_name, data.last_name, data.phone_number, data.email, data.contact_methods
+    ),
+)
+UPDATE_CONTACT_METHODS = CommandType(
+    subscriber.UpdateContactMethods,
+    ContactMethodsData,
+    "Change the ways the subscriber wants to be told.",
+    ContactMethodsRequest,
+)
+SUBSCRIBE_TO = CommandType(
+    subscriber.SubscribeTo,
+    SubscribeToData,
+    "Subscribe to a birthing person (whose token was checked by `birthing_person.authorise_subscriber`).",
+    SubscriptionTokenRequest,
+)
+UNSUBSCRIBE_FROM = CommandType(
+    subscriber.UnsubscribeFrom, UnsubscribeFromData, "Unsubscribe from a birthing person.", UnsubscribeFromRequest
+)
+
 COMMANDS: Mapping[str, CommandType[subscriber.SubscriberCommand]] = catalogue(
-    command_type(
-        subscriber.RegisterSubscriber.TYPE,
-        RegisterSubscriberData,
-        lambda subscriber_id, data: subscriber.RegisterSubscriber(
-            subscriber_id, data.first_name, data.last_name, data.phone_number, data.email, data.contact_methods
-        ),
-        command=subscriber.RegisterSubscriber,
-        summary="Register the subscriber with the ways they want to be told.",
-    ),
-    command_type(
-        subscriber.UpdateContactMethods.TYPE,
-        ContactMethodsData,
-        command=subscriber.UpdateContactMethods,
-        summary="Change the ways the subscriber wants to be told.",
-    ),
-    command_type(
-        subscriber.SubscribeTo.TYPE,
-        SubscribeToData,
-        command=subscriber.SubscribeTo,
-        summary="Subscribe to a birthing person (whose token was checked by `birthing_person.authorise_subscriber`).",
-    ),
-    command_type(
-        subscriber.UnsubscribeFrom.TYPE,
-        UnsubscribeFromData,
-        command=subscriber.UnsubscribeFrom,
-        summary="Unsubscribe from a birthing person.",
-    ),
+    REGISTER, UPDATE_CONTACT_METHODS, SUBSCRIBE_TO, UNSUBSCRIBE_FROM
 )

@@ -11,36 +11,36 @@ import asyncio
 
 from aiohttp import web
 
-from labour_tracker.app import app, settle_heap
-from labour_tracker.http import health
-from labour_tracker.http.keys import SETTINGS
-from labour_tracker.http.metrics import metrics
+from labour_tracker import probes
+from labour_tracker.app import LabourTrackerApp, settle_heap
 from labour_tracker.mirror.service import MirrorService
+from labour_tracker.settings import Settings
+from labour_tracker.topics import Topics
 
 MIRROR = web.AppKey("mirror", MirrorService)
 
 
 async def ready(request: web.Request) -> web.Response:
     mirror = request.app[MIRROR]
-    kafka, postgres = await asyncio.gather(request.app[health.KAFKA_PROBE].answers(), mirror.database.answers())
-    return health.readiness(kafka, postgres, "mirror", mirror.migrated.is_set(), doing="following")
+    kafka, postgres = await asyncio.gather(request.app[probes.KAFKA_PROBE].answers(), mirror.database.answers())
+    return probes.readiness(kafka, postgres, "mirror", mirror.migrated.is_set(), doing="following")
 
 
-async def follow() -> None:
+async def follow(settings: Settings) -> None:
     """Mirror until stopped (SIGTERM or Ctrl-C)."""
-    await app.maybe_start_producer()  # a change the mirror cannot take is parked on the dead-letter topic
-    mirror = MirrorService()
+    app = LabourTrackerApp(settings)  # its producer parks a change the mirror cannot take on the dead-letter topic
+    await app.maybe_start_producer()
+    mirror = MirrorService(settings, app.conf.id, Topics.of(app).dead_letters)
     web_app = web.Application()
     web_app[MIRROR] = mirror
-    web_app[SETTINGS] = app.settings
-    web_app.cleanup_ctx.append(health.kafka_probe)
-    web_app.router.add_get("/api/v1/health", health.health)
+    web_app.cleanup_ctx.append(probes.kafka_probe(settings.kafka_bootstrap))
+    web_app.router.add_get("/api/v1/health", probes.health)
     web_app.router.add_get("/api/v1/ready", ready)
-    web_app.router.add_get("/api/v1/metrics", metrics)
+    web_app.router.add_get("/api/v1/metrics", probes.metrics)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, app.settings.web_host, app.settings.web_port).start()
+        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
         await mirror.start()
         settle_heap()
         await mirror.wait_until_stopped()

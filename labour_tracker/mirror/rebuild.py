@@ -22,9 +22,10 @@ from labour_tracker.mirror.database import Database
 from labour_tracker.mirror.follower import ChangelogMirror
 from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import check_schema_name, migrate
-from labour_tracker.mirror.service import changelogs, mirror_group
+from labour_tracker.mirror.service import mirror_group
 from labour_tracker.mirror.writer import MirrorWriter
 from labour_tracker.settings import Settings
+from labour_tracker.tables.names import changelogs
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ async def rebuild(settings: Settings, schema: str) -> Rebuilt:
             await migrate(connection, schema)
         mirror = ChangelogMirror(
             bootstrap=settings.kafka_bootstrap,
-            tables=changelogs(),
+            tables=changelogs(settings.app_id),
             database=database,
             writer=MirrorWriter(schema),
             unreadable=unreadable,

@@ -135,17 +135,3 @@ def record_codec(table: faust.types.tables.TableT) -> RecordCodec:  # type: igno
     if not isinstance(codec, RecordCodec):
         raise TypeError(f"table {getattr(table, 'name', table)!r} does not hold aggregate records")
     return codec
-
-
-def aggregate_table(app: faust.App, name: str, state_type: type[Any], *, help: str) -> faust.Table[str, Any]:
-    """A table of AggregateRecords keyed by the aggregate id, co-partitioned with the aggregate's command topic."""
-    codecs.register(f"{name}_record", RecordCodec(state_type))
-    table: faust.Table[str, Any] = app.Table(  # type: ignore[assignment]
-        name, key_type=str, partitions=app.conf.topic_partitions, help=help
-    )
-    # Faust takes a table's codecs from its key and value types only, and made its changelog topic with them
-    # when the table registered: set ours, then remake the topic, or recovery could not read the changelog.
-    table.key_serializer = "raw"
-    table.value_serializer = f"{name}_record"
-    table.changelog_topic = table._new_changelog_topic()
-    return table

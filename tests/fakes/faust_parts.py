@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from labour_tracker.agents.command_handler import CommandHandler
-from labour_tracker.agents.replies import Reply
+from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.messages.envelopes import Outcome
+from labour_tracker.messages.reply import Reply
 from labour_tracker.tables.records import RecordCodec
 
 

@@ -18,14 +18,13 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from labour_tracker.agents import topics
-from labour_tracker.app import app
 from labour_tracker.devstack.kafka import kafka_version
 from labour_tracker.devstack.keycloak import REALM_FILE, keycloak_version
-from labour_tracker.http.metrics import metrics as metrics_view
 from labour_tracker.http.routes import ROUTES
 from labour_tracker.http.server import API_PREFIX
+from labour_tracker.probes import metrics as metrics_view
 from labour_tracker.settings import ENV_PREFIX, Settings
+from tests.fakes.worker import built_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 # Without these a worker would quietly use its local defaults (loopback Kafka, local tokens, the development secret).
@@ -304,11 +303,11 @@ def kafka_config(topic: Any) -> dict[str, str]:
 
 def declared_topics(prefix: str, app_id: str) -> dict[str, dict[str, str]]:
     """Topic -> config, for every topic the worker declares and every table's changelog, under compose's names."""
-    app.discover()  # registers the tables, as a worker does at start
+    app = built_worker().app
     assert app.tables, "no tables found"
     expected = {
         each.get_topic_name().replace(app.settings.topic_prefix, prefix, 1): kafka_config(each)
-        for each in topics.DECLARED
+        for each in app.declared_topics
     }
     for table in app.tables.values():
         changelog = table.changelog_topic

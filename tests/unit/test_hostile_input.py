@@ -13,19 +13,22 @@ from typing import Any
 
 import pytest
 
-from labour_tracker.agents.birthing_person import BIRTHING_PERSON
-from labour_tracker.agents.command_handler import CommandHandler, park, readable_key
-from labour_tracker.agents.notification_sender import Unusable, read_delivery
-from labour_tracker.agents.replies import Replies, Unsendable, reply_address
+from labour_tracker.agents.notification_sender import read_delivery
 from labour_tracker.domain.notification import notification_id
 from labour_tracker.domain.subscriber.model import ContactMethod
+from labour_tracker.engine.handler import CommandHandler
+from labour_tracker.engine.parking import Unusable, park, readable_key
+from labour_tracker.engine.replies import Replies, Unsendable, reply_address
 from labour_tracker.http.identity import InvalidToken, claims_to_user
 from labour_tracker.messages.birthing_person import StartContractionData
 from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, CommandEnvelope, DeadLetter
 from tests.fakes.faust_parts import REPLY, KnownTopics, MemoryTable, MemoryTopic, ReplyingApp, handled_through, message
+from tests.fakes.worker import person_decider
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 KAFKA_MESSAGE = 1_000_000  # Faust's producer refuses anything larger
+
+BIRTHING_PERSON = person_decider()
 
 
 async def parked(key: str | None, value: bytes | None, reason: str = "why") -> tuple[str | None, bytes, DeadLetter]:

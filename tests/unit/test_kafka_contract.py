@@ -21,21 +21,22 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from labour_tracker.agents import topics
-from labour_tracker.agents.birthing_person import BIRTHING_PERSON
-from labour_tracker.agents.command_handler import Aggregate, CommandHandler
-from labour_tracker.agents.subscriber import SUBSCRIBER
-from labour_tracker.app import app
+from labour_tracker.agents.subscriber import DECIDER as SUBSCRIBER
 from labour_tracker.domain import labour, subscriber
+from labour_tracker.engine.decider import Decider
+from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.messages import contract
 from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, EventEnvelope, Outcome
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
+from tests.fakes.worker import built_worker, person_decider
 
 ROOT = contract.ROOT
 DOCUMENT: dict[str, Any] = json.loads((ROOT / contract.ASYNCAPI_FILE).read_text(encoding="utf-8"))
 T0 = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 ALICE, BOB = "alice", "bob"
+
+BIRTHING_PERSON = person_decider()
 
 
 def schema_file(name: str) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def channel_matches(channel: str, message: Any) -> list[str]:
 class Wire:
     """Everything one aggregate's handler was given and sent."""
 
-    aggregate: Aggregate[Any, Any, Any]
+    aggregate: Decider[Any, Any, Any]
     now: datetime = T0
     commands: list[tuple[str | None, bytes]] = field(default_factory=list)
     replies: list[bytes] = field(default_factory=list)
@@ -79,11 +80,11 @@ class Wire:
     dead_letters: MemoryTopic = field(default_factory=MemoryTopic)
     table: MemoryTable = field(default_factory=MemoryTable)
 
-    def handler(self, aggregate: Aggregate[Any, Any, Any] | None = None) -> CommandHandler[Any, Any, Any]:
+    def handler(self, aggregate: Decider[Any, Any, Any] | None = None) -> CommandHandler[Any, Any, Any]:
         fakes: Any = (self.table, self.events, self.outcomes, self.dead_letters)
         return CommandHandler(aggregate or self.aggregate, *fakes, clock=lambda: self.now)
 
-    async def raw(self, key: str | None, value: bytes, *, aggregate: Aggregate[Any, Any, Any] | None = None) -> None:
+    async def raw(self, key: str | None, value: bytes, *, aggregate: Decider[Any, Any, Any] | None = None) -> None:
         """Hand one message to the handler as the agent does, and keep the reply Faust would send for it."""
         consumed = message(
             topic=f"x.{self.aggregate.name}.commands", offset=len(self.commands), timestamp=self.now.timestamp()
@@ -160,7 +161,7 @@ async def birthing_person_story() -> Wire:
     await wire.command("nobody", "labour.begin", {"first_labour": False})  # refused: nobody registered
     for key, value in BAD_COMMANDS.values():
         await wire.raw(key, value)
-    broken: Aggregate[Any, Any, Any] = Aggregate("birthing_person", BIRTHING_PERSON.commands, buggy, labour.evolve)
+    broken: Decider[Any, Any, Any] = Decider("birthing_person", BIRTHING_PERSON.commands, buggy, labour.evolve)
     await wire.raw(ALICE, BEGIN.replace(b"c-begin", b"c-bug"), aggregate=broken)  # a bug, not the command's fault
     return wire
 
@@ -245,7 +246,8 @@ def test_the_registry_holds_the_domain_events_and_the_agents_catalogues() -> Non
 
 
 def test_every_topic_the_worker_declares_has_a_channel_and_every_channel_a_topic() -> None:
-    declared = {each.get_topic_name(): each for each in topics.DECLARED}
+    app = built_worker().app
+    declared = {each.get_topic_name(): each for each in app.declared_topics}
     channels = contract.asyncapi_document(app.settings.topic_prefix)["channels"].values()
     documented = {each["address"]: each for each in channels if each["address"] is not None}
     assert set(declared) == set(documented), f"give each aggregate an entry in {contract.__name__}.AGGREGATES"

@@ -16,12 +16,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from faust.types import TP
 from prometheus_client.parser import text_string_to_metric_families
 
-from labour_tracker.agents.command_handler import Handled
-from labour_tracker.agents.replies import Reply
-from labour_tracker.http.metrics import metrics as metrics_view
+from labour_tracker.engine.handler import Handled
 from labour_tracker.http.metrics import timed_requests
 from labour_tracker.messages.envelopes import ErrorBody, Outcome
+from labour_tracker.messages.reply import Reply
 from labour_tracker.metrics import REGISTRY, ConsumerLag, timed_command
+from labour_tracker.probes import metrics as metrics_view
 
 OPERATIONS_DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 

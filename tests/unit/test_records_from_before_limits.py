@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from labour_tracker.agents.command_handler import CommandHandler
 from labour_tracker.domain.labour import BirthingPerson, PastLabour
 from labour_tracker.domain.limits import NOTES_BYTES_PER_LABOUR, PAST_LABOURS_KEPT, RECORD_BUDGET, note_bytes
+from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.mirror.rows import read_change
 from labour_tracker.tables.records import RecordCodec
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message

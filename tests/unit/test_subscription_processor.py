@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from labour_tracker.agents.subscriptions import Malformed, SubscriptionProcessor, membership_command
+from labour_tracker.agents.subscriptions import SubscriptionProcessor, membership_command
+from labour_tracker.engine.parking import Unusable
 from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter
 
 SAM, BEA = "sam-sub", "bea-bp"
@@ -71,7 +72,7 @@ def test_other_events_are_skipped(kind: str) -> None:
     ],
 )
 def test_a_malformed_event_is_refused_with_a_reason(key: str, value: bytes, reason: str) -> None:
-    with pytest.raises(Malformed, match=reason):
+    with pytest.raises(Unusable, match=reason):
         membership_command(key, value)
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from faust.types import TP
 
-from labour_tracker.app import app
-from labour_tracker.tables.notifications import notifications
 from labour_tracker.transport import FETCH_MAX_WAIT_MS, WorkerConsumer, WorkerProducer, give_back_paused
+from tests.fakes.worker import built_worker
 
+app, notifications = built_worker().app, built_worker().tables.notifications
 DELIVERIES = TP(f"{app.settings.topic_prefix}.notifications.deliveries", 0)
 COMMANDS = TP(f"{app.settings.topic_prefix}.birthing_person.commands", 1)
 CHANGELOG = TP(notifications.changelog_topic.get_topic_name(), 0)

@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
-from labour_tracker.agents.command_handler import Aggregate, CommandHandler, refused_by_kafka
 from labour_tracker.domain import labour
+from labour_tracker.engine.decider import Decider
+from labour_tracker.engine.handler import CommandHandler
+from labour_tracker.engine.pipeline import refused_by_kafka
 from labour_tracker.messages.birthing_person import COMMANDS
 from labour_tracker.tables.records import RECENT_COMMANDS
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, delivered, handled_through, message
 
-PERSON: Aggregate[Any, Any, Any] = Aggregate(
+PERSON: Decider[Any, Any, Any] = Decider(
     name="birthing_person",
     commands=COMMANDS,
     decide=lambda state, command, now, command_id: labour.decide(

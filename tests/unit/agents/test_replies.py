@@ -7,9 +7,11 @@ from typing import Any
 
 from faust.agents.replies import ReplyPromise
 
-from labour_tracker.agents.replies import Replies
-from labour_tracker.app import app
+from labour_tracker.engine.replies import Replies
 from tests.fakes.faust_parts import REPLY, KnownTopics, ReplyingApp
+from tests.fakes.worker import built_worker
+
+app = built_worker().app
 
 
 def waiting_ask(correlation_id: str) -> ReplyPromise:

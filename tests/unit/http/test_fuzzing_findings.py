@@ -11,15 +11,17 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 from pydantic import ValidationError
 
-from labour_tracker.agents.birthing_person import BIRTHING_PERSON
-from labour_tracker.agents.command_handler import CommandHandler
+from labour_tracker.engine.handler import CommandHandler
+from labour_tracker.http.commands import command_id
 from labour_tracker.http.errors import ApiError
-from labour_tracker.http.plumbing import command_id
 from labour_tracker.http.routes import ROUTES
 from labour_tracker.messages.subscriber import ContactMethodsData
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
+from tests.fakes.worker import person_decider
 
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
+
+BIRTHING_PERSON = person_decider()
 
 
 def test_an_empty_idempotency_key_is_refused_not_ignored() -> None:

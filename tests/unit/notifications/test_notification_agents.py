@@ -83,7 +83,8 @@ class Notifier:
     def requested(self, envelope: EventEnvelope) -> None:
         """Step 1, as the person's agent takes it when it publishes the event."""
         self.requests.sent += [
-            (key, value) for _, key, value in notification_requests(self.persons["bea"].state, [envelope])
+            (key, value)
+            for _, key, value in notification_requests(MemoryTopic(), self.persons["bea"].state, [envelope])
         ]
 
     def sender(self) -> NotificationSender:

@@ -1,62 +1,36 @@
-"""Apply one command message to the aggregate it names: decide, evolve, publish, store, answer, acknowledge.
+"""Decide one command message for its aggregate: decide, evolve, encode and send what it publishes, then store.
 
-Shared by every aggregate's agent. Nothing a message contains can make it raise: a bad message is
-rejected on the outcome topic and parked on the dead-letter topic, and the agent goes on.
-
-Commands are pipelined: the agent decides the next command while the broker confirms the messages of the
-ones before. What keeps this safe, in order for each command:
-
-1. decide and evolve in memory; encode its record and what it publishes, and refuse it (`record_too_large`) if any
-   would not fit in a Kafka message; send its events, what follows from them (a person's notification requests)
-   and its outcome (the state is now visible to the next command);
-2. once the broker has the events and the outcome, store the record (table and changelog) and answer;
-3. once the broker has the changelog record, acknowledge the command, so its offset may be committed.
-
-A worker that dies anywhere in between has its unacknowledged commands delivered again, and a command
-whose record was not stored is decided again at its send time: the same events under the same ids.
+Nothing a message contains can make it raise: a bad message is rejected on the outcome topic and parked on the
+dead-letter topic. The order of the steps and why it is safe is in `labour_tracker.engine.pipeline`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import contextvars
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 from uuid import NAMESPACE_URL, uuid5
 
 import faust
-from aiokafka.errors import (
-    CorruptRecordException,
-    InvalidMessageError,
-    InvalidTimestampError,
-    KafkaError,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-)
-from pydantic import ValidationError
 
-from labour_tracker.agents.replies import Replies, Reply
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.limits import RECORD_BUDGET
+from labour_tracker.engine.command_messages import MalformedCommand, check_addressed, read_command, read_envelope
+from labour_tracker.engine.decider import Decider
+from labour_tracker.engine.parking import dead_letter, internal_error
 from labour_tracker.memo import LastUsed
 from labour_tracker.messages.codec import to_data
-from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import (
     MAX_PARKED_KEY,
-    MAX_PARKED_VALUE,
     RECORD_TOO_LARGE,
     CommandEnvelope,
-    DeadLetter,
     ErrorBody,
     EventEnvelope,
     Outcome,
 )
-from labour_tracker.metrics import kafka_send_failures_total, timed_command
+from labour_tracker.messages.reply import Reply
 from labour_tracker.settings import DEFAULT_MAX_MESSAGE_BYTES
 from labour_tracker.tables.records import AggregateRecord, record_codec
 
@@ -66,47 +40,6 @@ S = TypeVar("S")
 C = TypeVar("C")
 E = TypeVar("E")
 
-
-@dataclass(frozen=True)
-class Aggregate(Generic[S, C, E]):
-    """What the handler needs to know of one aggregate's domain."""
-
-    name: str
-    commands: Mapping[str, CommandType[C]]
-    decide: Callable[[S | None, C, datetime, str], Sequence[E]]  # (state, command, now, command id)
-    evolve: Callable[[S | None, E], S]
-
-
-class Rejected(Exception):
-    """A command refused before the domain saw it; `dead_letter` when the message itself is bad."""
-
-    def __init__(self, error: ErrorBody, *, dead_letter: bool) -> None:
-        super().__init__(error.description)
-        self.error = error
-        self.dead_letter = dead_letter
-
-
-def _malformed(code: str, description: str, details: list[dict[str, Any]] | None = None) -> Rejected:
-    return Rejected(ErrorBody(kind="malformed", code=code, description=description, details=details), dead_letter=True)
-
-
-MAX_DETAILS = 20  # problems listed in a refusal: a message can hold millions, and its outcome must fit in Kafka
-MAX_DETAIL_TEXT = 100  # characters of each name or message in them (a field name is the sender's to choose)
-
-
-def _validation_details(error: ValidationError) -> list[dict[str, Any]]:
-    problems = error.errors(include_url=False, include_context=False, include_input=False)[:MAX_DETAILS]
-    return [
-        {
-            "loc": [part[:MAX_DETAIL_TEXT] if isinstance(part, str) else part for part in each["loc"]],
-            "msg": each["msg"][:MAX_DETAIL_TEXT],
-            "type": each["type"],
-        }
-        for each in problems
-    ]
-
-
-MAX_REASON = 500  # characters of a dead letter's reason
 UNREADABLE = "unreadable"  # the command id of an outcome for a message that was no command envelope
 NOT_WRITTEN = ErrorBody(
     kind="internal", code="not_written", description="Kafka refused what the command would write; nothing changed."
@@ -117,52 +50,6 @@ INTERNAL_ERROR = ErrorBody(kind="internal", code="internal_error", description="
 def event_id(command_id: str, aggregate_id: str, index: int) -> str:
     """The same id however often the command is redelivered, so consumers can drop repeats."""
     return str(uuid5(NAMESPACE_URL, f"labour-tracker:{aggregate_id}/{command_id}/{index}"))
-
-
-async def dead_letter(
-    topic: faust.TopicT,
-    key: str | None,
-    value: bytes | None,
-    message: faust.types.tuples.Message,
-    reason: str,
-    now: datetime,
-) -> Awaitable[Any]:
-    """Park a message that cannot be taken on the dead-letter topic, with the reason (the value is not logged);
-    returns the broker's acknowledgement to await."""
-    return await park(topic, message.topic, message.partition, message.offset, key, value, reason, now)
-
-
-async def park(
-    dead_letters: faust.TopicT,
-    topic: str,
-    partition: int,
-    offset: int,
-    key: str | None,
-    value: bytes | None,
-    reason: str,
-    now: datetime,
-) -> Awaitable[Any]:
-    """Put the record at topic[partition]@offset on the dead-letter topic, with the reason.
-
-    A tombstone (no value) is parked with an empty one; a key or value too long to park whole is cut short, so the
-    letter always fits in a Kafka message (escaped in JSON, a byte of the value can take six).
-    """
-    reason = reason[:MAX_REASON]  # a reason may name a type the message chose: it is logged, and parked
-    raw = value or b""
-    text = raw[: 4 * MAX_PARKED_VALUE].decode("utf-8", errors="replace")  # 4: the most bytes a character takes
-    cut = len(raw) > 4 * MAX_PARKED_VALUE or len(text) > MAX_PARKED_VALUE
-    letter = DeadLetter(
-        topic=topic,
-        partition=partition,
-        offset=offset,
-        key=key[:MAX_PARKED_KEY] if key is not None else None,
-        value=text[:MAX_PARKED_VALUE],
-        reason=reason,
-        time=now,
-        truncated=cut or (key is not None and len(key) > MAX_PARKED_KEY),
-    )
-    log.warning("dead-lettered %s[%s]@%s: %s", topic, partition, offset, reason)
-    return await dead_letters.send(key=letter.key, value=letter.model_dump_json().encode())
 
 
 @dataclass
@@ -192,7 +79,7 @@ def no_follow_ups(state: Any, events: Sequence[EventEnvelope]) -> Sequence[Publi
 class CommandHandler(Generic[S, C, E]):
     def __init__(
         self,
-        aggregate: Aggregate[S, C, E],
+        decider: Decider[S, C, E],
         table: faust.types.tables.TableT,  # type: ignore[type-arg]
         events: faust.TopicT,
         outcomes: faust.TopicT,
@@ -201,7 +88,7 @@ class CommandHandler(Generic[S, C, E]):
         follow_ups: FollowUps = no_follow_ups,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
-        self.aggregate = aggregate
+        self.decider = decider
         self.table = table
         self.codec = record_codec(table)
         self.max_message_bytes = max_message_bytes  # a command whose record or event would be larger is refused
@@ -230,8 +117,8 @@ class CommandHandler(Generic[S, C, E]):
         envelope: CommandEnvelope | None = None
         sent: list[Awaitable[Any]] = []
         try:
-            envelope = self._envelope(value)
-            self._check_addressed_here(key, envelope)
+            envelope = read_envelope(value)
+            check_addressed(key, envelope, self.decider)
             record = self._latest(envelope.aggregate_id, message.generation_id)
             outcome = record.outcome_of(envelope.id)
             delivered_again = record.has_taken(message.partition, message.offset)
@@ -266,14 +153,12 @@ class CommandHandler(Generic[S, C, E]):
             # Stored again even when unchanged (a redelivery): a record a crash kept from the changelog gets there.
             self.unstored[envelope.aggregate_id] = (message.generation_id, record)
             return Handled(reply, sent, envelope.aggregate_id, record, encoded)
-        except Rejected as rejected:
-            if rejected.dead_letter:
-                sent.append(await dead_letter(self.dead_letters, key, value, message, rejected.error.description, now))
-            return await self._refuse(key, envelope, rejected.error, now, sent)
+        except MalformedCommand as malformed:
+            sent.append(await dead_letter(self.dead_letters, key, value, message, malformed.error.description, now))
+            return await self._refuse(key, envelope, malformed.error, now, sent)
         except Exception as error:  # a bug must not stop the agent: park the message and say so
             log.exception("command on %s[%s]@%s failed", message.topic, message.partition, message.offset)
-            reason = f"internal error: {type(error).__name__}"
-            sent.append(await dead_letter(self.dead_letters, key, value, message, reason, now))
+            sent.append(await dead_letter(self.dead_letters, key, value, message, internal_error(error), now))
             return await self._refuse(key, envelope, INTERNAL_ERROR, now, sent)
 
     def _too_large(self, publications: Sequence[Publication], record: AggregateRecord[S]) -> ErrorBody | None:
@@ -380,43 +265,20 @@ class CommandHandler(Generic[S, C, E]):
             time=now,
         )
 
-    def _envelope(self, value: bytes | None) -> CommandEnvelope:
-        try:
-            return CommandEnvelope.model_validate_json(value or b"")
-        except ValidationError as error:
-            raise _malformed(
-                "malformed_command", "The message is not a valid command envelope.", _validation_details(error)
-            ) from None
-
-    def _check_addressed_here(self, key: str | None, envelope: CommandEnvelope) -> None:
-        if key != envelope.aggregate_id:  # without a key, the table would be written on whichever partition it came
-            raise _malformed("key_mismatch", "The message key must be the command's aggregate_id.")
-        if envelope.type not in self.aggregate.commands:
-            raise _malformed(
-                "unknown_command_type", f"Unknown command type {envelope.type!r} for {self.aggregate.name}."
-            )
-
     def _apply(
         self, record: AggregateRecord[S], envelope: CommandEnvelope, now: datetime
     ) -> tuple[AggregateRecord[S], Outcome, list[Publication]]:
         """The record after the command, its outcome, and what it publishes: its events, then their follow-ups."""
-        kind = self.aggregate.commands[envelope.type]
+        command = read_command(envelope, self.decider)
         try:
-            payload = kind.payload.model_validate(envelope.data)
-        except ValidationError as error:
-            raise _malformed(
-                "invalid_command", f"Invalid data for {envelope.type}.", _validation_details(error)
-            ) from None
-        command = kind.build(envelope.aggregate_id, payload)
-        try:
-            events = self.aggregate.decide(record.state, command, now, envelope.id)
+            events = self.decider.decide(record.state, command, now, envelope.id)
         except DomainError as refusal:
             body = ErrorBody(kind=refusal.kind.value, code=refusal.code, description=refusal.description)
             refused = self._refused(record, envelope, body, now)
             return refused, refused.processed[-1], []
         state, version, envelopes = record.state, record.version, []
         for index, event in enumerate(events):
-            state = self.aggregate.evolve(state, event)
+            state = self.decider.evolve(state, event)
             version += 1
             envelopes.append(
                 EventEnvelope(
@@ -461,139 +323,3 @@ class CommandHandler(Generic[S, C, E]):
 
     def _reply(self, outcome: Outcome, state: S | None) -> Reply[S]:
         return Reply(outcome, state if outcome.status == "accepted" else None)
-
-
-def readable_key(key: bytes | None) -> str | None:
-    """A message's key as text: our topics take keys as bytes, so a key that is not UTF-8 reaches the handler (with
-    its bad bytes replaced, it matches no id) instead of failing in Faust's decoding, which would crash the agent."""
-    return key.decode("utf-8", errors="replace") if key is not None else None
-
-
-# What the broker says of a message itself, whenever it is sent again: the command's fault, not the broker's.
-MESSAGE_REFUSED = (
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    RecordListTooLargeError,
-    CorruptRecordException,
-    InvalidMessageError,
-    InvalidTimestampError,
-)
-
-
-async def refused_by_kafka(agent: str, sends: Sequence[Awaitable[Any]]) -> str | None:
-    """None once the broker has every message sent; why not if it refused one of them as a message. Any other
-    failure (the broker away past the producer's own retries) is raised: the command is not at fault."""
-    for each in sends:
-        try:
-            await each
-        except KafkaError as error:
-            refused = isinstance(error, MESSAGE_REFUSED)
-            kafka_send_failures_total.labels(agent=agent, refused=str(refused).lower()).inc()
-            if not refused:
-                raise
-            return f"not written to Kafka: {type(error).__name__}"
-    return None
-
-
-IN_FLIGHT = 500  # commands decided and not yet acknowledged, per agent: beyond it, deciding waits
-DRAIN_WITHIN = 5.0  # seconds a rebalance waits for the commands in flight to be acknowledged
-
-
-class Unacknowledged:
-    """How many commands the agent has taken and not yet acknowledged."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.none = asyncio.Event()
-        self.none.set()
-
-    def taken(self) -> None:
-        self.count += 1
-        self.none.clear()
-
-    def acknowledged(self) -> None:
-        self.count -= 1
-        if self.count == 0:
-            self.none.set()
-
-
-def command_agent(
-    app: faust.App, name: str, commands: faust.TopicT, handler: CommandHandler[Any, Any, Any], replies: Replies
-) -> Any:
-    """The Faust agent that owns an aggregate: its commands decided one at a time per partition, in order, while the
-    broker confirms the messages of the commands before (see the module's docstring).
-
-    Concurrency 1 on purpose: an aggregate's commands must apply in the order they were sent. The agent answers a
-    caller that asked for a reply itself (Faust would send it wherever the headers say, unchecked), and acknowledges
-    each command itself, once everything it wrote is on the broker.
-    """
-    unacknowledged = Unacknowledged()
-
-    async def store_and_answer(decided: asyncio.Queue[Decided], stored: asyncio.Queue[Stored]) -> None:
-        while True:
-            event, handled, context = await decided.get()
-            refused = await refused_by_kafka(name, handled.sent)
-            changelog = None
-            if refused is None:
-                changelog = context.run(handler.store, handled, event.message.partition)
-            else:  # nothing of it is stored: the next command on the aggregate reads the record stored before
-                handler.forget(handled)
-                handled.reply = handler.failed(handled.reply)
-            not_sent = await replies.answer(event, handled.reply) if handled.reply is not None else None
-            for reason in filter(None, (refused, not_sent)):
-                key = readable_key(event.key)
-                await dead_letter(handler.dead_letters, key, event.value, event.message, reason, handler.clock())
-            await stored.put((event, changelog))
-
-    async def acknowledge(stream: faust.StreamT[bytes], stored: asyncio.Queue[Stored]) -> None:
-        while True:
-            event, changelog = await stored.get()
-            if changelog is not None:
-                await changelog
-            await stream.ack(event)
-            unacknowledged.acknowledged()
-
-    async def decide(stream: faust.StreamT[bytes], decided: asyncio.Queue[Decided]) -> None:
-        async for event in cast(faust.Stream[bytes], stream).noack().events():  # `acknowledge` acks
-            handling = handler.handle(readable_key(event.key), event.value, event.message)
-            handled = await timed_command(handler.aggregate.name, handler.aggregate.commands, handling)
-            unacknowledged.taken()
-            # The event's context goes along: storing its record in RocksDB reads the partition from it.
-            await decided.put((event, handled, contextvars.copy_context()))
-
-    async def crash_on_failure(step: Awaitable[None]) -> None:
-        """A step that fails leaves memory ahead of Kafka, and commands half done: stop the worker rather than let
-        the agent restart on top of that; started again, it takes every unacknowledged command again, in order."""
-        try:
-            await step
-        except Exception as error:
-            log.exception("the %s agent failed", name)
-            await app.crash(error)
-
-    async def apply_commands(stream: faust.StreamT[bytes]) -> None:
-        decided: asyncio.Queue[Decided] = asyncio.Queue(IN_FLIGHT)
-        stored: asyncio.Queue[Stored] = asyncio.Queue(IN_FLIGHT)
-        later_steps = [
-            asyncio.create_task(crash_on_failure(store_and_answer(decided, stored))),
-            asyncio.create_task(crash_on_failure(acknowledge(stream, stored))),
-        ]
-        try:
-            await crash_on_failure(decide(stream, decided))
-        finally:
-            for each in later_steps:
-                each.cancel()
-            await replies.directory.close()
-
-    async def commit_before_rebalance(_sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
-        """Acknowledge the commands in flight and commit: Faust would not (`stream_wait_empty` is off), and the
-        worker that gets a partition next would take them again."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(unacknowledged.none.wait(), DRAIN_WITHIN)
-        await app.consumer.commit()
-
-    app.on_partitions_revoked.connect(commit_before_rebalance)
-    return app.agent(commands, name=name, use_reply_headers=True)(apply_commands)
-
-
-Decided = tuple[faust.EventT[bytes], Handled[Any], contextvars.Context]
-Stored = tuple[faust.EventT[bytes], Awaitable[Any] | None]

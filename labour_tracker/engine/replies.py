@@ -12,39 +12,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 from faust.agents.models import ReqRepResponse
 
-from labour_tracker.agents import topics
-from labour_tracker.app import LabourTrackerApp, app
-from labour_tracker.messages.codec import to_data
-from labour_tracker.messages.envelopes import Outcome
-
-S = TypeVar("S")
+from labour_tracker.app import LabourTrackerApp
+from labour_tracker.messages.reply import Reply
 
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")  # what Kafka accepts as a topic name
-
-
-@dataclass(frozen=True, slots=True)
-class Reply(Generic[S]):
-    """What a command's caller is told: its outcome and, when accepted, the aggregate's state after it.
-
-    A caller in this process is handed it as it is; one elsewhere gets `as_data()` through Kafka.
-    """
-
-    outcome: Outcome
-    state: S | None
-
-    def as_data(self) -> dict[str, Any]:
-        return {
-            "outcome": self.outcome.model_dump(mode="json"),
-            "state": to_data(self.state) if self.state is not None else None,
-        }
 
 
 class Unsendable(Exception):
@@ -97,6 +75,8 @@ class TopicDirectory:
 
 
 class Replies:
+    """Shared by the command agents of one worker."""
+
     def __init__(self, app: LabourTrackerApp, own_topics: Collection[str], directory: TopicDirectory) -> None:
         self.app = app
         self.own_topics = own_topics
@@ -121,7 +101,3 @@ class Replies:
         except Exception as error:  # a reply that failed must not stop the agent: the outcome is published anyway
             return f"reply not sent: {type(error).__name__}"
         return None
-
-
-own_topics = frozenset(each.get_topic_name() for each in topics.DECLARED)
-replies = Replies(app, own_topics, TopicDirectory(app.settings.kafka_bootstrap))  # shared by the command agents

@@ -1,0 +1,36 @@
+"""How a view reads an aggregate: on this worker when it owns it; otherwise the owner answers the whole request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import ClientError, web
+
+from labour_tracker.http.errors import AnsweredByOwner, ApiError
+from labour_tracker.http.keys import HTTP_CLIENT
+from labour_tracker.http.ports import AGGREGATES, NoOwner
+
+FORWARDED_HEADER = "X-Labour-Tracker-Forwarded"  # marks a read another worker forwarded, so it is never bounced on
+
+
+async def read_state(request: web.Request, aggregate: str, key: str) -> Any | None:
+    """The key's state on this worker, when it owns the key (None if there is none); otherwise the owner answers the
+    whole request (raised as AnsweredByOwner, so no view needs to know where the data lives)."""
+    aggregates = request.app[AGGREGATES]
+    try:
+        owner = aggregates.owner(aggregate, key)
+    except NoOwner:
+        raise ApiError(503, "not_ready", "The worker is joining the cluster; try again shortly.") from None
+    if owner is None:
+        return aggregates.state(aggregate, key)
+    if request.headers.get(FORWARDED_HEADER):
+        raise ApiError(503, "rebalancing", "Partitions are moving between workers; try again shortly.")
+    headers = {"Authorization": request.headers.get("Authorization", ""), FORWARDED_HEADER: "1"}
+    try:
+        async with request.app[HTTP_CLIENT].get(
+            owner.with_path(request.path).with_query(request.query), headers=headers
+        ) as answer:
+            body = await answer.read()
+    except (ClientError, TimeoutError):
+        raise ApiError(503, "owner_unavailable", "The worker holding this data did not answer; try again.") from None
+    raise AnsweredByOwner(web.Response(body=body, status=answer.status, content_type=answer.content_type))

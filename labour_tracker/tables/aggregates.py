@@ -1,0 +1,60 @@
+"""The worker's tables: one record per aggregate id, each co-partitioned with the topic of its only writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from faust.serializers import codecs
+
+from labour_tracker.domain.labour import BirthingPerson
+from labour_tracker.domain.notification import Notification
+from labour_tracker.domain.subscriber import Subscriber
+from labour_tracker.tables.names import BIRTHING_PERSONS, NOTIFICATIONS, SUBSCRIBERS
+from labour_tracker.tables.records import RecordCodec
+
+Table = faust.Table[str, Any]
+
+
+def aggregate_table(app: faust.App, name: str, state_type: type[Any], *, help: str) -> Table:
+    """A table of AggregateRecords keyed by the aggregate id, co-partitioned with the aggregate's command topic."""
+    codecs.register(f"{name}_record", RecordCodec(state_type))
+    table: Table = app.Table(name, key_type=str, partitions=app.conf.topic_partitions, help=help)  # type: ignore[assignment]
+    # Faust takes a table's codecs from its key and value types only, and made its changelog topic with them
+    # when the table registered: set ours, then remake the topic, or recovery could not read the changelog.
+    table.key_serializer = "raw"
+    table.value_serializer = f"{name}_record"
+    table.changelog_topic = table._new_changelog_topic()
+    return table
+
+
+@dataclass(frozen=True)
+class Tables:
+    birthing_persons: Table  # the birthing-person command topic's agent writes it
+    subscribers: Table  # the subscriber command topic's agent writes it
+    notifications: Table  # each notification's delivery status, written by the sender: it is sent once
+
+    @classmethod
+    def of(cls, app: faust.App) -> Tables:
+        return cls(
+            aggregate_table(
+                app,
+                BIRTHING_PERSONS,
+                BirthingPerson,
+                help="BirthingPerson aggregates and their latest command outcomes.",
+            ),
+            aggregate_table(
+                app, SUBSCRIBERS, Subscriber, help="Subscriber aggregates and their latest command outcomes."
+            ),
+            aggregate_table(
+                app,
+                NOTIFICATIONS,
+                Notification,
+                help="Each notification's delivery status: the record that it is sent once.",
+            ),
+        )
+
+    @property
+    def mirrored(self) -> tuple[Table, ...]:
+        return (self.birthing_persons, self.subscribers, self.notifications)

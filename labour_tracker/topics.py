@@ -1,0 +1,66 @@
+"""Our topics, all under one prefix: commands and events per aggregate (keyed by its id), outcomes, dead letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import faust
+
+from labour_tracker.app import LabourTrackerApp
+
+KEEP_FOREVER = {"retention.ms": "-1"}
+
+
+def topic(app: LabourTrackerApp, name: str, *, config: dict[str, Any] | None = None) -> faust.TopicT:
+    """A topic of raw JSON bytes keyed by the UTF-8 aggregate id, as any Kafka client would produce it; the app
+    declares it with its partitions as it starts.
+
+    Keys are read as bytes and decoded by the agents (`parking.readable_key`): Faust's own decoding of a key that
+    is not UTF-8 would crash the agent instead of parking the message.
+    """
+    declared = app.topic(
+        f"{app.settings.topic_prefix}.{name}",
+        key_type=bytes,
+        key_serializer="raw",
+        value_type=bytes,
+        value_serializer="raw",
+        partitions=app.settings.topic_partitions,
+        internal=True,
+        config=config,
+    )
+    app.declared_topics.append(declared)
+    return declared
+
+
+@dataclass(frozen=True)
+class Topics:
+    birthing_person_commands: faust.TopicT
+    birthing_person_events: faust.TopicT
+    birthing_person_outcomes: faust.TopicT
+    subscriber_commands: faust.TopicT
+    subscriber_events: faust.TopicT
+    subscriber_outcomes: faust.TopicT
+    dead_letters: faust.TopicT
+    notification_requests: faust.TopicT  # keyed by subscriber id
+    notification_deliveries: faust.TopicT  # keyed by notification id, like its status
+    notification_events: faust.TopicT  # keyed by notification id
+
+    @classmethod
+    def of(cls, app: LabourTrackerApp) -> Topics:
+        return cls(
+            topic(app, "birthing_person.commands"),
+            topic(app, "birthing_person.events", config=KEEP_FOREVER),
+            topic(app, "birthing_person.outcomes"),
+            topic(app, "subscriber.commands"),
+            topic(app, "subscriber.events", config=KEEP_FOREVER),
+            topic(app, "subscriber.outcomes"),
+            topic(app, "dead_letters", config=KEEP_FOREVER),
+            topic(app, "notifications.requests"),
+            topic(app, "notifications.deliveries"),
+            topic(app, "notification.events", config=KEEP_FOREVER),
+        )
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(getattr(self, each.name).get_topic_name() for each in fields(self))

@@ -1,0 +1,52 @@
+"""The worker's composition root: the Faust app, its topics and tables, the agents, the mirror and the REST API,
+built and wired in one place. Nothing else creates any of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from labour_tracker import metrics
+from labour_tracker.agents.api_ports import AgentCommandBus, TableReader
+from labour_tracker.agents.birthing_person import birthing_person_agent
+from labour_tracker.agents.notification_fanout import notification_fan_out
+from labour_tracker.agents.notification_sender import notification_sender
+from labour_tracker.agents.subscriber import subscriber_agent
+from labour_tracker.agents.subscriptions import subscriptions
+from labour_tracker.app import LabourTrackerApp
+from labour_tracker.domain.labour import BirthingPerson
+from labour_tracker.domain.subscriber import Subscriber
+from labour_tracker.engine.replies import Replies, TopicDirectory
+from labour_tracker.http.server import mount
+from labour_tracker.mirror.service import MirrorService
+from labour_tracker.settings import Settings
+from labour_tracker.tables.aggregates import Tables
+from labour_tracker.topics import Topics
+
+
+@dataclass(frozen=True)
+class Worker:
+    app: LabourTrackerApp
+    topics: Topics
+    tables: Tables
+    agents: dict[str, Any]  # the command agents, by the aggregate they own
+
+
+def build_worker(settings: Settings) -> Worker:
+    app = LabourTrackerApp(settings)
+    topics, tables = Topics.of(app), Tables.of(app)
+    replies = Replies(app, topics.names, TopicDirectory(settings.kafka_bootstrap))  # shared by the command agents
+    agents = {
+        "birthing_person": birthing_person_agent(app, topics, tables, replies),
+        "subscriber": subscriber_agent(app, topics, tables, replies),
+    }
+    subscriptions(app, topics)
+    notification_fan_out(app, topics, tables)
+    notification_sender(app, topics, tables)
+    if settings.mirror_in_worker:
+        app.service(MirrorService(settings, app.conf.id, topics.dead_letters))  # type: ignore[arg-type]
+    commands = AgentCommandBus(app, agents, {"birthing_person": BirthingPerson, "subscriber": Subscriber})
+    aggregates = TableReader(app, {"birthing_person": tables.birthing_persons, "subscriber": tables.subscribers})
+    app.mount_api = lambda web_app: mount(web_app, settings, commands, aggregates)
+    metrics.watch_consumer(app)
+    return Worker(app, topics, tables, agents)
