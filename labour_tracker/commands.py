@@ -10,7 +10,7 @@ import click
 from faust.cli import AppCommand, argument, option
 
 from labour_tracker.app import app
-from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 
 
 @app.command(

@@ -12,8 +12,8 @@ from labour_tracker.agents.birthing_person import birthing_person_agent
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.subscription_token import subscription_token
+from labour_tracker.http.authentication import current_user
 from labour_tracker.http.errors import ApiError
-from labour_tracker.http.identity import current_user
 from labour_tracker.http.keys import SETTINGS
 from labour_tracker.http.plumbing import read_record, send_command
 from labour_tracker.http.schemas import (

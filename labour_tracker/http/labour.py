@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.http.authentication import current_user
 from labour_tracker.http.birthing_person import (
     NOT_REGISTERED,
     PERSON_NOT_FOUND,
@@ -17,7 +18,6 @@ from labour_tracker.http.birthing_person import (
     respond,
     respond_json,
 )
-from labour_tracker.http.identity import current_user
 from labour_tracker.http.plumbing import parse_body, request_body
 from labour_tracker.http.schemas import LabourSummaryResponse, LabourSummaryView, labour_response_json
 from labour_tracker.messages.birthing_person import (

@@ -15,9 +15,9 @@ from labour_tracker.agents.subscriber import subscriber_agent
 from labour_tracker.domain import labour, subscriber
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.http.attempts import TooManyAttempts
+from labour_tracker.http.authentication import current_user
 from labour_tracker.http.birthing_person import person_id_in_path, respond
 from labour_tracker.http.errors import ApiError
-from labour_tracker.http.identity import current_user
 from labour_tracker.http.keys import SUBSCRIBE_FAILURES
 from labour_tracker.http.plumbing import command_id, parse_body, read_record, request_body, send_command
 from labour_tracker.http.schemas import SubscriberResponse, SubscriberView

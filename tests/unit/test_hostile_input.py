@@ -19,7 +19,7 @@ from labour_tracker.agents.notification_sender import Unusable, read_delivery
 from labour_tracker.agents.replies import Replies, Unsendable, reply_address
 from labour_tracker.domain.notification import notification_id
 from labour_tracker.domain.subscriber.model import ContactMethod
-from labour_tracker.http.identity import InvalidToken, claims_to_user
+from labour_tracker.identity.claims import InvalidToken, claims_to_user
 from labour_tracker.messages.birthing_person import StartContractionData
 from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, CommandEnvelope, DeadLetter
 from tests.fakes.faust_parts import REPLY, KnownTopics, MemoryTable, MemoryTopic, ReplyingApp, handled_through, message
