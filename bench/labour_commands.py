@@ -32,7 +32,7 @@ from bench.harness import (
     servers,
     stack_directory,
 )
-from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 
 
 async def api_figures(

@@ -24,7 +24,7 @@ from bench.harness import Latencies, bench_worker, report, servers, stack_direct
 from labour_tracker.devstack.sftp import DROP_DIRECTORY, USER, SftpServer
 from labour_tracker.domain.notification import Names
 from labour_tracker.domain.subscriber.model import ContactMethod
-from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 from labour_tracker.notifications.channel import Outgoing
 from labour_tracker.notifications.mail_drop import SftpLogin, SftpMailDrop
 from tests.fakes.twilio_api import FakeTwilio

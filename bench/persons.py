@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 
 
 class Persons:

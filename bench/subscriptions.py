@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer
 
 from bench.harness import Latencies, bench_worker, report, servers, stack_directory
 from bench.labour_commands import api_figures
-from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 
 PREFIX = "labour_tracker"  # the worker's default topic prefix
 

@@ -71,7 +71,7 @@ def token(
     sub: str, given_name: str, family_name: str, email: str | None, phone: str | None, lifetime_hours: float
 ) -> None:
     """Print a bearer token signed by the local signing key (local use only: no OIDC issuer configured)."""
-    from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+    from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 
     settings = load_settings()
     if settings.oidc_issuer:

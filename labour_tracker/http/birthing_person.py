@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.subscription_token import subscription_token
+from labour_tracker.http.authentication import current_user
 from labour_tracker.http.commands import send_command
 from labour_tracker.http.errors import ApiError
-from labour_tracker.http.identity import current_user
 from labour_tracker.http.keys import SETTINGS
 from labour_tracker.http.reads import read_state
 from labour_tracker.http.schemas import (

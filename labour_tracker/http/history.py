@@ -17,9 +17,9 @@ import asyncpg
 from aiohttp import web
 
 from labour_tracker.domain import labour
+from labour_tracker.http.authentication import current_user
 from labour_tracker.http.birthing_person import read_person, respond
 from labour_tracker.http.errors import ApiError
-from labour_tracker.http.identity import current_user
 from labour_tracker.http.keys import DATABASE, SETTINGS
 from labour_tracker.http.schemas import (
     ContractionView,

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.http.authentication import current_user
 from labour_tracker.http.birthing_person import (
     PERSON_NOT_FOUND,
     PERSON_NOT_REGISTERED,
@@ -19,7 +20,6 @@ from labour_tracker.http.birthing_person import (
     respond_json,
 )
 from labour_tracker.http.commands import parse_body
-from labour_tracker.http.identity import current_user
 from labour_tracker.http.schemas import LabourSummaryResponse, LabourSummaryView, labour_response_json
 from labour_tracker.messages import birthing_person as commands
 from labour_tracker.messages.commands import CommandType

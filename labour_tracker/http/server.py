@@ -10,13 +10,15 @@ from aiohttp import web
 from labour_tracker.domain.user import User
 from labour_tracker.http import openapi
 from labour_tracker.http.attempts import FailedAttempts
+from labour_tracker.http.authentication import authentication
 from labour_tracker.http.docs import add_docs
 from labour_tracker.http.errors import error_responses
-from labour_tracker.http.identity import TokenVerifier, authentication, verifier_from_settings
 from labour_tracker.http.keys import DATABASE, HTTP_CLIENT, SETTINGS, SUBSCRIBE_FAILURES
 from labour_tracker.http.metrics import timed_requests
 from labour_tracker.http.ports import AGGREGATES, COMMAND_BUS, AggregateReader, CommandBus
 from labour_tracker.http.routes import PUBLIC_PATHS, add_routes
+from labour_tracker.identity.configured import verifier_from_settings
+from labour_tracker.identity.tokens import TokenVerifier
 from labour_tracker.mirror.database import Database
 from labour_tracker.probes import kafka_probe
 from labour_tracker.settings import Settings

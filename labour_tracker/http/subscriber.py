@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from labour_tracker.domain import subscriber
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.http.attempts import TooManyAttempts
+from labour_tracker.http.authentication import current_user
 from labour_tracker.http.birthing_person import BIRTHING_PERSON, person_id_in_path, respond
 from labour_tracker.http.commands import command_id, parse_body, send_command
 from labour_tracker.http.errors import ApiError
-from labour_tracker.http.identity import current_user
 from labour_tracker.http.keys import SUBSCRIBE_FAILURES
 from labour_tracker.http.reads import read_state
 from labour_tracker.http.schemas import SubscriberResponse, SubscriberView

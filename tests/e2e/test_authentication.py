@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from labour_tracker.devstack.worker import WorkerProcess
-from labour_tracker.http.identity import LOCAL_ISSUER, issue_local_token, load_or_create_local_key, local_key_id
+from labour_tracker.identity.local_key import LOCAL_ISSUER, issue_local_token, load_or_create_local_key, local_key_id
 from tests.e2e.conftest import MakeCaller, Response, Stack
 
 AUDIENCE = "labour-tracker"

@@ -26,7 +26,7 @@ import pytest
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
-from labour_tracker.http.identity import issue_local_token, load_or_create_local_key
+from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 from tests.e2e.conftest import Caller, MakeCaller, Response, caller_factory, new_stack
 from tests.e2e.test_notifications import Deployment
 from tests.fakes.twilio_api import FakeTwilio

@@ -14,15 +14,10 @@ from aiohttp import test_utils, web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from labour_tracker.http.identity import (
-    InvalidToken,
-    JwksVerifier,
-    KeysUnavailable,
-    LocalVerifier,
-    authentication,
-    current_user,
-    issue_local_token,
-)
+from labour_tracker.http.authentication import authentication, current_user
+from labour_tracker.identity.claims import InvalidToken
+from labour_tracker.identity.jwks import JwksVerifier, KeysUnavailable
+from labour_tracker.identity.local_key import LocalVerifier, issue_local_token
 
 AUDIENCE = "labour-tracker"
 

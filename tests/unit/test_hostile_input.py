@@ -19,7 +19,7 @@ from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.engine.parking import Unusable, park, readable_key
 from labour_tracker.engine.replies import Replies, Unsendable, reply_address
-from labour_tracker.http.identity import InvalidToken, claims_to_user
+from labour_tracker.identity.claims import InvalidToken, claims_to_user
 from labour_tracker.messages.birthing_person import StartContractionData
 from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, CommandEnvelope, DeadLetter
 from tests.fakes.faust_parts import REPLY, KnownTopics, MemoryTable, MemoryTopic, ReplyingApp, handled_through, message

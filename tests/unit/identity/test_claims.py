@@ -1,0 +1,39 @@
+"""Verified claims become a domain user; only the subject is required, other claims degrade gracefully."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from labour_tracker.domain.user import User
+from labour_tracker.identity.claims import InvalidToken, claims_to_user
+
+
+def test_claims_become_a_user() -> None:
+    claims = {
+        "sub": "u-1",
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "email": "ada@example.org",
+        "phone_number": "+447700900123",
+        "preferred_username": "ada",
+        "realm_access": {"roles": ["ignored"]},
+    }
+    assert claims_to_user(claims) == User("u-1", "Ada", "Lovelace", "ada@example.org", "+447700900123", "ada")
+
+
+def test_missing_names_fall_back_to_the_username_then_to_empty() -> None:
+    assert claims_to_user({"sub": "u-1", "preferred_username": "ada"}) == User("u-1", "ada", "", username="ada")
+    assert claims_to_user({"sub": "u-1"}) == User("u-1", "", "")
+
+
+def test_claims_of_the_wrong_type_are_treated_as_absent() -> None:
+    claims = {"sub": "u-1", "given_name": 42, "family_name": None, "email": ["a@b"], "preferred_username": {}}
+    assert claims_to_user(claims) == User("u-1", "", "")
+
+
+@pytest.mark.parametrize("claims", [{}, {"sub": ""}, {"sub": 7}], ids=["absent", "empty", "not-a-string"])
+def test_a_user_needs_a_subject(claims: dict[str, Any]) -> None:
+    with pytest.raises(InvalidToken, match="no subject"):
+        claims_to_user(claims)
