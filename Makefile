@@ -15,7 +15,7 @@ $(UV):
 	.tools/bin/pip install -q uv==$(UV_VERSION)
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)  # bytecode: every process starts without compiling
 	touch $@
 
 system-deps:

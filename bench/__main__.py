@@ -14,7 +14,15 @@ from typing import Any
 
 from bench.harness import REPORTS, machine
 
-BENCHMARKS = ("labour_commands", "subscriptions", "mirror", "notifications", "long_history", "worker_memory")
+BENCHMARKS = (
+    "labour_commands",
+    "subscriptions",
+    "mirror",
+    "notifications",
+    "long_history",
+    "worker_memory",
+    "cli_start",
+)
 
 
 def leaves(figures: Any, path: str = "") -> list[tuple[str, Any]]:

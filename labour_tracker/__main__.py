@@ -5,17 +5,22 @@ Only the worker's commands import Faust: `token`, `check` and `mirror` start at 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from labour_tracker.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from labour_tracker.settings import Settings
+
+
+def load_settings() -> Settings:
+    """The settings, or exit with one clear line for each bad variable; imported when a command needs them."""
+    from labour_tracker.settings import load_settings
+
+    return load_settings()
 
 
 def run_faust() -> None:
@@ -115,6 +120,10 @@ def mirror(action: str, schema: str | None) -> None:
 
 
 async def follow_mirror(settings: Settings) -> None:
+    import asyncio
+    import contextlib
+    import signal
+
     from labour_tracker.mirror.process import follow
 
     following = asyncio.create_task(follow(settings))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from labour_tracker.domain.errors import DomainError, ErrorKind
 
+MAX_AGGREGATE_ID_LENGTH = 255  # a user id becomes an aggregate id and a Kafka key
+
 
 @dataclass(frozen=True, slots=True)
 class Limit:

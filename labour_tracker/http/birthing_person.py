@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.domain.subscription_token import subscription_token
 from labour_tracker.http.authentication import current_user
 from labour_tracker.http.commands import send_command
@@ -24,7 +25,6 @@ from labour_tracker.http.schemas import (
 )
 from labour_tracker.messages import birthing_person as commands
 from labour_tracker.messages.commands import CommandType
-from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH
 
 BIRTHING_PERSON = "birthing_person"  # the aggregate
 PERSON_NOT_REGISTERED = DomainError(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.domain.user import User
-from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH
 
 __all__ = ["InvalidToken", "claims_to_user"]
 

@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import AwareDatetime, Field
 
 from labour_tracker.domain import labour, limits
+from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.messages.commands import CommandType, WithCommandId, catalogue
-from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Inbound
+from labour_tracker.messages.envelopes import Inbound
 
 NOTES = Field(
     None,

@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
+
 COMMAND_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
-MAX_AGGREGATE_ID_LENGTH = 255  # a user id becomes an aggregate id and a Kafka key
 RECORD_TOO_LARGE = "record_too_large"  # the code of a command refused because a Kafka message could not hold it
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
 
+from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.domain.notification import Names
 from labour_tracker.domain.subscriber.model import ContactMethod
-from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Inbound
+from labour_tracker.messages.envelopes import Inbound
 
 ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
 NAME = Field(max_length=200)

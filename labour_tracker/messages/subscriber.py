@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from labour_tracker.domain import subscriber
+from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.messages.commands import CommandType, WithCommandId, catalogue
-from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, Inbound
+from labour_tracker.messages.envelopes import Inbound
 
 BIRTHING_PERSON_ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the birthing person.")
 
