@@ -10,16 +10,16 @@ from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.http.authentication import current_user
 from labour_tracker.http.birthing_person import (
+    BIRTHING_PERSON,
     PERSON_NOT_FOUND,
     PERSON_NOT_REGISTERED,
-    command,
     now,
     person_id_in_path,
     read_person,
     respond,
     respond_json,
 )
-from labour_tracker.http.commands import parse_body
+from labour_tracker.http.commands import parse_body, send_command
 from labour_tracker.http.schemas import LabourSummaryResponse, LabourSummaryView, labour_response_json
 from labour_tracker.messages import birthing_person as commands
 from labour_tracker.messages.commands import CommandType
@@ -38,7 +38,8 @@ def latest_labour(person: labour.BirthingPerson) -> labour.Labour:
 
 async def _labour_command(request: web.Request, kind: CommandType[Any]) -> web.Response:
     assert kind.request is not None, "a labour command's route takes its body"
-    person = await command(request, kind, await parse_body(request, kind.request))
+    body = await parse_body(request, kind.request)
+    person: labour.BirthingPerson = await send_command(request, BIRTHING_PERSON, current_user(request).id, kind, body)
     return respond_json(labour_response_json(latest_labour(person), now()))
 
 
