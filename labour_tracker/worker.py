@@ -1,5 +1,5 @@
 """The worker's composition root: the Faust app, its topics and tables, the agents, the mirror and the REST API,
-built and wired in one place. Nothing else creates any of them."""
+built and wired in one place."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain.labour import BirthingPerson
 from labour_tracker.domain.subscriber import Subscriber
 from labour_tracker.engine.replies import Replies, TopicDirectory
+from labour_tracker.http.birthing_person import BIRTHING_PERSON
 from labour_tracker.http.server import mount
+from labour_tracker.http.subscriber import SUBSCRIBER
 from labour_tracker.mirror.service import MirrorService
 from labour_tracker.settings import Settings
 from labour_tracker.tables.aggregates import Tables
@@ -37,16 +39,16 @@ def build_worker(settings: Settings) -> Worker:
     topics, tables = Topics.of(app), Tables.of(app)
     replies = Replies(app, topics.names, TopicDirectory(settings.kafka_bootstrap))  # shared by the command agents
     agents = {
-        "birthing_person": birthing_person_agent(app, topics, tables, replies),
-        "subscriber": subscriber_agent(app, topics, tables, replies),
+        BIRTHING_PERSON: birthing_person_agent(app, topics, tables, replies),
+        SUBSCRIBER: subscriber_agent(app, topics, tables, replies),
     }
     subscriptions(app, topics)
     notification_fan_out(app, topics, tables)
     notification_sender(app, topics, tables)
-    if settings.mirror_in_worker:
+    if settings.mirror_in_worker:  # else processes of its own mirror (`labour-tracker mirror follow`)
         app.service(MirrorService(settings, app.conf.id, topics.dead_letters))  # type: ignore[arg-type]
-    commands = AgentCommandBus(app, agents, {"birthing_person": BirthingPerson, "subscriber": Subscriber})
-    aggregates = TableReader(app, {"birthing_person": tables.birthing_persons, "subscriber": tables.subscribers})
+    commands = AgentCommandBus(app, agents, {BIRTHING_PERSON: BirthingPerson, SUBSCRIBER: Subscriber})
+    aggregates = TableReader(app, {BIRTHING_PERSON: tables.birthing_persons, SUBSCRIBER: tables.subscribers})
     app.mount_api = lambda web_app: mount(web_app, settings, commands, aggregates)
     metrics.watch_consumer(app)
     return Worker(app, topics, tables, agents)

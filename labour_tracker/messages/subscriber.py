@@ -49,9 +49,14 @@ class ContactMethodsRequest(WithCommandId, ContactMethodsData):
     pass
 
 
-class SubscriptionTokenRequest(WithCommandId, Inbound):
-    # A subscribe: the token the birthing person shared (the person's id is in the path).
+class SubscriptionTokenData(Inbound):
+    """A subscribe's body: the token the birthing person shared (the person's id is in the path)."""
+
     token: str = Field(max_length=256, description="The birthing person's current subscription token.")
+
+
+class SubscriptionTokenRequest(WithCommandId, SubscriptionTokenData):
+    pass
 
 
 class UnsubscribeFromRequest(WithCommandId, UnsubscribeFromData):

@@ -48,6 +48,11 @@ async def keep_running(run: Callable[[], Awaitable[None]], stopping: asyncio.Eve
         delay = min(delay * 2, LAST_RESTART)
 
 
+def mirror_group(app_id: str, schema: str) -> str:
+    """The consumer group mirroring into `schema`: a new schema is filled from the start of the changelogs."""
+    return f"{app_id}-mirror-{schema}"
+
+
 class ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     """Partitions moving between workers: the rows this worker wrote may be written by another meanwhile."""
 

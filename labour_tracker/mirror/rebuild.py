@@ -19,10 +19,9 @@ from aiokafka import ConsumerRecord
 
 from labour_tracker import consistency
 from labour_tracker.mirror.database import Database
-from labour_tracker.mirror.follower import ChangelogMirror
+from labour_tracker.mirror.follower import ChangelogMirror, mirror_group
 from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import check_schema_name, migrate
-from labour_tracker.mirror.service import mirror_group
 from labour_tracker.mirror.writer import MirrorWriter
 from labour_tracker.settings import Settings
 from labour_tracker.tables.names import changelogs

@@ -20,7 +20,7 @@ from aiokafka import ConsumerRecord
 from labour_tracker.engine.parking import park
 from labour_tracker.metrics import mirror_lag_seconds
 from labour_tracker.mirror.database import Database
-from labour_tracker.mirror.follower import ChangelogMirror, keep_running
+from labour_tracker.mirror.follower import ChangelogMirror, keep_running, mirror_group
 from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import migrate
 from labour_tracker.mirror.writer import MirrorWriter
@@ -28,11 +28,6 @@ from labour_tracker.settings import Settings
 from labour_tracker.tables.names import changelogs
 
 log = logging.getLogger(__name__)
-
-
-def mirror_group(app_id: str, schema: str) -> str:
-    """The consumer group mirroring into `schema`: a new schema is filled from the start of the changelogs."""
-    return f"{app_id}-mirror-{schema}"
 
 
 def observe_lag(changes: list[Change], committed_at: datetime) -> None:

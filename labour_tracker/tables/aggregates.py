@@ -54,7 +54,3 @@ class Tables:
                 help="Each notification's delivery status: the record that it is sent once.",
             ),
         )
-
-    @property
-    def mirrored(self) -> tuple[Table, ...]:
-        return (self.birthing_persons, self.subscribers, self.notifications)
