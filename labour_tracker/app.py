@@ -80,8 +80,9 @@ def awaited_frames(awaitable: Any) -> list[Any]:
 
 def settle_heap() -> None:
     """Keep what a worker or mirror process built to start (modules, schemas, services: most of its objects, there for
-    good) out of the garbage collector's full passes: each walked all of it, holding the event loop 40-230 ms."""
-    gc.collect()  # garbage now would be kept for good
+    good) out of the garbage collector's full passes: each would walk all of it, holding the event loop for tens of ms
+    or more."""
+    gc.collect()  # garbage left at the freeze would be kept for good
     gc.freeze()
 
 
@@ -101,7 +102,7 @@ FAUST_STORES = {"rocksdb://": "labour-tracker-rocksdb://", "memory://": "memory:
 
 
 class MendedApp(faust.App):
-    """Faust's app with the worker's Kafka transport and reply consumer: stock Faust's lose messages and asks."""
+    """Faust's app with the worker's Kafka transport and reply consumer, so that no message or ask is lost."""
 
     def _new_transport(self) -> TransportT:
         return WorkerTransport(self.conf.broker_consumer, self)

@@ -1,4 +1,4 @@
-"""Faust's Kafka transport for the worker: its consumer and producer, with the faults mended that lost messages.
+"""Faust's Kafka transport for the worker: its consumer and producer, adjusted so that no message is lost or held up.
 
 - The consumer runs on the worker's event loop, and asks the broker to hold a fetch only briefly (`LoopConsumer`).
 - No stream record is fetched between a rebalance's resume and its seek, and records of a partition paused while a
@@ -17,7 +17,7 @@ from faust.types import TP
 from mode.threads import WorkerThread
 from mode.utils.futures import maybe_async
 
-FETCH_MAX_WAIT_MS = 20  # Faust asks the broker to hold a fetch up to 1,500 ms
+FETCH_MAX_WAIT_MS = 20  # the most a busy partition's records wait behind a held fetch of quiet ones (LoopConsumer)
 
 
 class _AsTask(WorkerThread):
@@ -34,15 +34,15 @@ class LoopConsumer(faust_aiokafka.AIOKafkaConsumerThread):
     """Faust's aiokafka consumer, on the worker's event loop rather than in a thread with a loop of its own, and
     with fetches the broker holds for at most FETCH_MAX_WAIT_MS when it has nothing new.
 
-    In a thread, every fetch, commit and seek went to it through a method queue and came back by waking the main
-    loop, and on a busy worker the two threads took turns at the GIL: each command waited for those handovers.
-    Its heartbeats share the loop now: a loop held longer than the session timeout
-    (`LABOUR_TRACKER_KAFKA_SESSION_TIMEOUT`, 10 s) would cost the worker its partitions; the worker works in short
-    steps (a command, a batch of records).
+    In a thread, every fetch, commit and seek would go through a method queue and come back by waking the main
+    loop, and on a busy worker the two threads would take turns at the GIL: each command would wait for those
+    handovers. Its heartbeats share the worker's loop, so the worker works in short steps (a command, a batch of
+    records): a loop held longer than the session timeout (`LABOUR_TRACKER_KAFKA_SESSION_TIMEOUT`, 10 s) would cost
+    the worker its partitions.
 
     aiokafka leaves a partition whose fetched records are not yet taken out of its next fetch. Under load that
     next fetch names only quiet partitions, the broker holds it, and records arriving meanwhile on the busy
-    partition (commands, replies) wait for it: up to 1.5 s each time, the bulk of every slow answer.
+    partition (commands, replies) wait for it: as long as the broker may hold a fetch (Faust's 1.5 s), each time.
     """
 
     def __init__(self, consumer: Any, *, loop: asyncio.AbstractEventLoop, **kwargs: Any) -> None:
@@ -98,15 +98,16 @@ class WorkerConsumer(faust_aiokafka.Consumer):
     rebalance is over.
 
     At the end of a rebalance Faust resumes the stream partitions, then seeks them to their committed offsets, then
-    resumes the flow, which empties every agent's queue. Records fetched in between were handed to the agents'
-    queues and dropped there, and the seek reset the read offsets under the batch still being handed on, so Faust
-    took the next records for a gap and acknowledged the dropped ones: they were committed without ever being
-    handled (lost notifications, unanswered commands). Here those partitions wait for the flow to resume: the
-    seek, then the emptying, happen while nothing is fetched from them.
+    resumes the flow, which empties every agent's queue. Records fetched in between would be dropped with those
+    queues, and the seek would reset the read offsets under the batch still being handed on, so Faust would take
+    the next records for a gap and commit the dropped ones unhandled (lost notifications, unanswered commands).
+    So stream partitions resume with the flow: the seek, then the emptying, happen while nothing is fetched from
+    them.
 
-    A fetch is given the partitions to read as they are when it starts. aiokafka reads Faust's set as it waits, and
-    takes a set that has become empty (every partition paused, as in a rebalance) for "all of them": it handed on
-    records of paused partitions, which Faust skipped, and a partition never committed is not sought back.
+    A fetch is given a copy of the partitions to read, as they are when it starts: aiokafka reads the set it is
+    given as it waits, and would take one emptied meanwhile (every partition paused, as in a rebalance) for "all
+    of them", handing on records of paused partitions that Faust skips and, for a partition never committed, does
+    not seek back to.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -21,8 +21,8 @@ def aggregate_table(app: faust.App, name: str, state_type: type[Any], *, help: s
     """A table of AggregateRecords keyed by the aggregate id, co-partitioned with the aggregate's command topic."""
     codecs.register(f"{name}_record", RecordCodec(state_type))
     table: Table = app.Table(name, key_type=str, partitions=app.conf.topic_partitions, help=help)  # type: ignore[assignment]
-    # Faust takes a table's codecs from its key and value types only, and made its changelog topic with them
-    # when the table registered: set ours, then remake the topic, or recovery could not read the changelog.
+    # Faust takes a table's codecs from its key and value types only, and makes its changelog topic with them in
+    # `app.Table`: set ours, then remake the topic, or recovery cannot read the changelog.
     table.key_serializer = "raw"
     table.value_serializer = f"{name}_record"
     table.changelog_topic = table._new_changelog_topic()

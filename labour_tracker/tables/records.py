@@ -5,7 +5,7 @@ State, outcomes and that place share one changelog record, so a command delivere
 rebalance, from the last committed offset) is recognised exactly when its effect on the state survived, by its
 place, however many commands came after it, and is not applied again. A client's retry is a new message with
 the same command id: it is recognised by its outcome while that is among the latest RECENT_COMMANDS. Events
-were made durable before the record was written, so they need not be kept here.
+are durable before the record is written, so they need not be kept here.
 """
 
 from __future__ import annotations

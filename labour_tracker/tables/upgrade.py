@@ -1,4 +1,4 @@
-"""Records written before a person's record was bounded, read in today's shape.
+"""Person records in the earlier, unbounded shape, read in the bounded one.
 
 Such a record holds every labour the person had, with every contraction and note, and may be too large to write
 to Kafka again. Read, it becomes the latest labour and summaries of the ones before, within the limits: the
@@ -39,7 +39,7 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 
 
 def bounded_person(state: dict[str, Any]) -> dict[str, Any]:
-    """A birthing person as an earlier version wrote it (`labours`: all of them), in today's shape."""
+    """A birthing person in the unbounded shape (`labours`: all of them), in the bounded one."""
     *before, latest = state["labours"] or [None]
     upgraded = {key: value for key, value in state.items() if key != "labours"}
     upgraded["latest_labour"] = _within_limits(latest) if isinstance(latest, dict) else None
