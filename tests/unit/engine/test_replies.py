@@ -1,13 +1,14 @@
-"""Answering the worker's own asks in process, and every other ask through Kafka."""
+"""Answering the worker's own asks in process, every other ask through Kafka, and only where a reply can go."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from faust.agents.replies import ReplyPromise
 
-from labour_tracker.engine.replies import Replies
+from labour_tracker.engine.replies import Replies, Unsendable, reply_address
 from tests.fakes.faust_parts import REPLY, KnownTopics, ReplyingApp
 from tests.fakes.worker import built_worker
 
@@ -52,3 +53,52 @@ async def test_a_reply_goes_through_kafka_unless_its_caller_waits_in_this_proces
         ("f-reply-other", "c-there"),
     ]
     assert all(response.value == REPLY.as_data() for _, response in sending.sent)  # as JSON data through Kafka
+
+
+OWN = {"lt.birthing_person.commands", "lt.dead_letters"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"Faust-Ag-ReplyTo": b"\xff\xfe", "Faust-Ag-CorrelationId": b"c"}, "not UTF-8"),
+        ({"Faust-Ag-ReplyTo": b"replies", "Faust-Ag-CorrelationId": b"\xff"}, "not UTF-8"),
+        ({"Faust-Ag-ReplyTo": b"not a topic!", "Faust-Ag-CorrelationId": b"c"}, "not a valid topic name"),
+        ({"Faust-Ag-ReplyTo": b"..", "Faust-Ag-CorrelationId": b"c"}, "not a valid topic name"),
+        ({"Faust-Ag-ReplyTo": b"r" * 250, "Faust-Ag-CorrelationId": b"c"}, "not a valid topic name"),
+        ({"Faust-Ag-ReplyTo": b"lt.dead_letters", "Faust-Ag-CorrelationId": b"c"}, "own topics"),
+    ],
+)
+def test_reply_headers_that_name_nowhere_a_reply_can_go_are_refused(headers: dict[str, bytes], reason: str) -> None:
+    with pytest.raises(Unsendable, match=reason):
+        reply_address(headers, OWN)
+
+
+def test_reply_headers_name_the_topic_and_correlation_id() -> None:
+    assert reply_address({}, OWN) is None
+    assert reply_address(None, OWN) is None
+    assert reply_address({"Faust-Ag-ReplyTo": b"f-reply-1", "Faust-Ag-CorrelationId": b"c-1"}, OWN) == (
+        "f-reply-1",
+        "c-1",
+    )
+    assert reply_address({"Faust-Ag-ReplyTo": b"f-reply-1"}, OWN) == ("f-reply-1", None)
+
+
+async def test_a_reply_goes_to_a_topic_that_exists_and_nowhere_else() -> None:
+    app = ReplyingApp()
+    replies = Replies(app, OWN, KnownTopics("f-reply-1"))  # type: ignore[arg-type]
+    asked = SimpleNamespace(headers={"Faust-Ag-ReplyTo": b"f-reply-1", "Faust-Ag-CorrelationId": b"c-1"})
+    assert await replies.answer(asked, REPLY) is None  # type: ignore[arg-type]
+    [(topic, response)] = app.sent
+    assert (topic, response.key, response.value, response.correlation_id) == (
+        "f-reply-1",
+        "alice",
+        REPLY.as_data(),
+        "c-1",
+    )
+
+    missing = SimpleNamespace(headers={"Faust-Ag-ReplyTo": b"no-such-topic", "Faust-Ag-CorrelationId": b"c-2"})
+    reason = await replies.answer(missing, REPLY)  # type: ignore[arg-type]
+    assert reason == "reply not sent: Faust-Ag-ReplyTo names no-such-topic, which does not exist"
+    assert await replies.answer(SimpleNamespace(headers={}), REPLY) is None  # type: ignore[arg-type]
+    assert len(app.sent) == 1
