@@ -24,7 +24,11 @@ from labour_tracker.devstack.process import free_port
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "fake-auth-token"
 FROM_NUMBER = "+15005550006"
-INVALID_NUMBER = {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400}
+INVALID_NUMBER: dict[str, Any] = {
+    "code": 21211,
+    "message": "The 'To' number is not a valid phone number.",
+    "status": 400,
+}
 
 
 @dataclass(frozen=True)

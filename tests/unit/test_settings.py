@@ -1,4 +1,5 @@
-"""A bad setting stops the worker with one clear line per variable, never a traceback."""
+"""A bad setting stops the worker with one clear line per variable, never a traceback; so do incomplete channel
+settings, naming the variables missing."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from pydantic import ValidationError
 
 from labour_tracker.settings import Settings
 
@@ -60,3 +62,25 @@ def test_mirror_follow_refuses_a_schema_it_would_not_follow() -> None:
     )
     assert result.returncode == 2
     assert "--schema is for rebuild only" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"twilio_account_sid": "AC1"}, "TWILIO_ACCOUNT_SID needs"),
+        ({"sftp_host": "relay", "sftp_password": "x"}, "SFTP_HOST needs LABOUR_TRACKER_SFTP_USERNAME"),
+        ({"sftp_host": "relay", "sftp_username": "relay"}, "SFTP_PASSWORD or LABOUR_TRACKER_SFTP_CLIENT_KEY"),
+    ],
+)
+def test_incomplete_channel_settings_are_refused(settings: dict[str, str], says: str) -> None:
+    with pytest.raises(ValidationError, match=says):
+        Settings(**settings)  # type: ignore[arg-type]
+
+
+def test_the_worker_names_the_missing_variables_on_one_line() -> None:
+    env = {**os.environ, "LABOUR_TRACKER_SFTP_HOST": "relay.example.org"}
+    result = subprocess.run(
+        [sys.executable, "-m", "labour_tracker", "worker"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "labour-tracker: LABOUR_TRACKER_SFTP_HOST needs LABOUR_TRACKER_SFTP_USERNAME too"

@@ -37,3 +37,10 @@ def test_claims_of_the_wrong_type_are_treated_as_absent() -> None:
 def test_a_user_needs_a_subject(claims: dict[str, Any]) -> None:
     with pytest.raises(InvalidToken, match="no subject"):
         claims_to_user(claims)
+
+
+def test_a_token_subject_with_nul_is_refused_and_nul_is_dropped_from_names() -> None:
+    with pytest.raises(InvalidToken, match="NUL"):
+        claims_to_user({"sub": "al\x00ice"})
+    user = claims_to_user({"sub": "alice", "given_name": "A\x00da", "family_name": "\x00", "email": "a@b\x00.c"})
+    assert (user.first_name, user.last_name, user.email) == ("Ada", "", "a@b.c")

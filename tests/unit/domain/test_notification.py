@@ -10,8 +10,6 @@ from hypothesis import strategies as st
 
 from labour_tracker.domain import notification as n
 from labour_tracker.domain.subscriber.model import ContactMethod
-from labour_tracker.notifications.retry import RetryPolicy
-from labour_tracker.notifications.sms import classify
 
 T0 = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 SAM = n.Names("Sam", "Bea", "Moyo")
@@ -125,20 +123,3 @@ def test_masked_destinations_never_show_a_whole_number_or_address() -> None:
     assert n.masked(ContactMethod.SMS, "12345") == "…"
     assert n.masked(ContactMethod.EMAIL, "sam@example.org") == "s…@example.org"
     assert n.masked(ContactMethod.EMAIL, "nonsense") == "…"
-
-
-def test_retries_back_off_exponentially_with_jitter_up_to_a_ceiling_and_stop_after_the_last_attempt() -> None:
-    policy = RetryPolicy(max_attempts=5, first_delay=0.5, max_delay=3.0)
-    assert [policy.delay(k, lambda: 0.0) for k in (1, 2, 3, 4, 5)] == [0.25, 0.5, 1.0, 1.5, 1.5]
-    assert [policy.delay(k, lambda: 1.0) for k in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
-    assert [policy.gives_up_after(k) for k in (1, 4, 5)] == [False, False, True]
-
-
-@pytest.mark.parametrize(
-    ("status", "code", "transient"),
-    [(429, 20429, True), (500, 20500, True), (503, None, True), (400, 21211, False), (401, 20003, False)],
-)
-def test_twilio_errors_are_transient_only_when_a_retry_can_help(status: int, code: int | None, transient: bool) -> None:
-    failure = classify(status, code)
-    assert type(failure).__name__ == ("Transient" if transient else "Permanent")
-    assert str(status) in failure.reason

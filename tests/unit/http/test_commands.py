@@ -1,5 +1,6 @@
-"""A command whose reply is late: the caller gets 504 with the command id, and the agent's reply promise is left
-to complete, never cancelled (Faust's reply consumer crashes when a late reply finds its promise cancelled)."""
+"""Sending a request's command: its Idempotency-Key is its id, and an empty one is refused. A command whose reply
+is late: the caller gets 504 with the command id, and the agent's reply promise is left to complete, never
+cancelled (Faust's reply consumer crashes when a late reply finds its promise cancelled)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from labour_tracker.agents.api_ports import AgentCommandBus
-from labour_tracker.http.commands import send_command
+from labour_tracker.http.commands import command_id, send_command
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.keys import SETTINGS
 from labour_tracker.http.ports import COMMAND_BUS, NoReplyInTime
@@ -73,3 +74,12 @@ async def test_no_reply_in_time_is_a_504_naming_the_command_to_retry() -> None:
         "alice",
     )
     assert isinstance(envelope, CommandEnvelope)
+
+
+# Found by fuzzing the API from its OpenAPI document (tests/e2e/test_api_fuzzing.py).
+def test_an_empty_idempotency_key_is_refused_not_ignored() -> None:
+    """Ignored, it made every retry of the command a new command."""
+    with pytest.raises(ApiError) as refused:
+        command_id(make_mocked_request("POST", "/", headers={"Idempotency-Key": ""}), None)
+    assert (refused.value.status, refused.value.code) == (400, "invalid_idempotency_key")
+    assert command_id(make_mocked_request("POST", "/", headers={"Idempotency-Key": "k-1"}), None) == "k-1"

@@ -1,4 +1,5 @@
-"""The command handler: redelivered commands, and commands decided before the one before them is stored."""
+"""The command handler: redelivered commands, commands decided before the one before them is stored, and commands
+refused whole (without a key, too large to answer in full, or reusing another command's id)."""
 
 from __future__ import annotations
 
@@ -12,25 +13,12 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
 from labour_tracker.domain import labour
-from labour_tracker.engine.decider import Decider
 from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.engine.pipeline import refused_by_kafka
-from labour_tracker.messages.birthing_person import COMMANDS
 from labour_tracker.tables.records import RECENT_COMMANDS
+from tests.fakes.commands import PERSON, REGISTER_ALICE, command
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, delivered, handled_through, message
-
-PERSON: Decider[Any, Any, Any] = Decider(
-    name="birthing_person",
-    commands=COMMANDS,
-    decide=lambda state, command, now, command_id: labour.decide(
-        state, command, now=now, command_id=command_id, subscription_secret=b"secret"
-    ),
-    evolve=labour.evolve,
-)
-
-
-def command(command_id: str, command_type: str, data: dict[str, Any]) -> bytes:
-    return json.dumps({"id": command_id, "type": command_type, "aggregate_id": "p1", "data": data}).encode()
+from tests.fakes.worker import person_decider
 
 
 async def test_a_redelivered_command_publishes_the_same_events_however_late_it_comes_again() -> None:
@@ -265,3 +253,71 @@ async def test_a_command_the_broker_refused_is_forgotten_and_its_caller_told_not
     assert (told.outcome.status, told.outcome.error and told.outcome.error.code) == ("rejected", "not_written")
     again = await handler.handle("p1", BEGIN, message(timestamp=NOW.timestamp(), offset=1))
     assert again.reply is not None and again.reply.outcome.status == "accepted", "decided on the stored record"
+
+
+# Commands refused whole: each is answered, and what it leaves on the topics fits in a Kafka message.
+# tests/integration/test_hostile_messages.py sends the same kinds of message to a running worker.
+
+BIRTHING_PERSON = person_decider()
+
+
+def handler() -> tuple[CommandHandler[Any, Any, Any], MemoryTopic, MemoryTopic]:
+    outcomes, letters = MemoryTopic(), MemoryTopic()
+    fakes: Any = (MemoryTable(), MemoryTopic(), outcomes, letters)
+    return CommandHandler(BIRTHING_PERSON, *fakes, clock=lambda: NOW), outcomes, letters
+
+
+MESSAGE = message(topic="x.birthing_person.commands", offset=3, timestamp=NOW.timestamp())
+
+
+async def test_a_command_without_a_key_is_refused_for_it_would_be_applied_on_the_wrong_partition() -> None:
+    command_handler, outcomes, letters = handler()
+    reply = await handled_through(command_handler, None, json.dumps(REGISTER_ALICE).encode(), MESSAGE)
+    assert (reply["outcome"]["status"], reply["outcome"]["error"]["code"]) == ("rejected", "key_mismatch")
+    assert len(letters.sent) == 1
+    assert outcomes.sent[0][0] == "alice"
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        REGISTER_ALICE | {f"f{n}": 0 for n in range(70_000)},  # seventy thousand problems
+        REGISTER_ALICE | {"f" * 1_000_000: 0},  # a field name of a megabyte
+        REGISTER_ALICE | {"type": "t" * 1_000_000},  # a type of a megabyte, quoted by "unknown type" before
+        REGISTER_ALICE | {"data": {"x" * 1_000_000: 0}},  # invalid data, named by its field
+    ],
+)
+async def test_the_outcome_of_a_huge_refused_command_fits_in_a_kafka_message(envelope: dict[str, Any]) -> None:
+    command_handler, outcomes, _ = handler()
+    reply = await handled_through(command_handler, "alice", json.dumps(envelope).encode(), MESSAGE)
+    assert reply["outcome"]["status"] == "rejected"
+    [(_, outcome)] = outcomes.sent
+    assert len(outcome) < 10_000
+    assert len(reply["outcome"]["error"]["details"]) <= 20
+
+
+# Found by fuzzing the API (tests/e2e/test_api_fuzzing.py): an Idempotency-Key is one command.
+async def test_a_command_id_used_again_for_another_command_is_refused_not_answered_with_the_first() -> None:
+    table = MemoryTable()
+    fakes: Any = (table, MemoryTopic(), MemoryTopic(), MemoryTopic())
+    handler = CommandHandler(BIRTHING_PERSON, *fakes, clock=lambda: NOW)
+    offsets = iter(range(100))
+
+    async def send(command_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A new message (the next offset) with the same command id."""
+        envelope = {"id": "key-1", "type": command_type, "aggregate_id": "alice", "data": data}
+        consumed = message(timestamp=NOW.timestamp(), offset=next(offsets))
+        reply = await handled_through(handler, "alice", json.dumps(envelope).encode(), consumed)
+        assert reply is not None
+        return reply["outcome"]
+
+    assert (await send("birthing_person.register", {"first_name": "Ada", "last_name": "L"}))["status"] == "accepted"
+    reused = await send("labour.begin", {"first_labour": True})
+    assert (reused["status"], reused["error"]["kind"], reused["error"]["code"]) == (
+        "rejected",
+        "conflict",
+        "command_id_reused",
+    )
+    assert table["alice"].version == 1  # labour was not begun
+    again = await send("birthing_person.register", {"first_name": "Ada", "last_name": "L"})
+    assert (again["status"], again["version"]) == ("accepted", 1)  # the retry of the first is still answered

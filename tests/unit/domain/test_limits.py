@@ -8,7 +8,7 @@ import pytest
 
 from labour_tracker.domain.limits import LIMITS, PAST_LABOURS_KEPT, RECORD_BUDGET, Limit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DOCUMENTS = ("README.md", "docs/kafka-contract.md")
 
 

@@ -12,8 +12,8 @@ from labour_tracker.domain.limits import NOTES_BYTES_PER_LABOUR, PAST_LABOURS_KE
 from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.mirror.rows import read_change
 from labour_tracker.tables.records import RecordCodec
+from tests.fakes.commands import PERSON, command
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
-from tests.unit.agents.test_command_handler import PERSON, command
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 LONG_NOTE = "\N{BABY}" * 2000  # what a note could hold before: 2,000 characters, 8,000 bytes
