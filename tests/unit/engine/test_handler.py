@@ -296,7 +296,6 @@ async def test_the_outcome_of_a_huge_refused_command_fits_in_a_kafka_message(env
     assert len(reply["outcome"]["error"]["details"]) <= 20
 
 
-# Found by fuzzing the API (tests/e2e/test_api_fuzzing.py): an Idempotency-Key is one command.
 async def test_a_command_id_used_again_for_another_command_is_refused_not_answered_with_the_first() -> None:
     table = MemoryTable()
     fakes: Any = (table, MemoryTopic(), MemoryTopic(), MemoryTopic())

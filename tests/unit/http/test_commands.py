@@ -76,7 +76,6 @@ async def test_no_reply_in_time_is_a_504_naming_the_command_to_retry() -> None:
     assert isinstance(envelope, CommandEnvelope)
 
 
-# Found by fuzzing the API from its OpenAPI document (tests/e2e/test_api_fuzzing.py).
 def test_an_empty_idempotency_key_is_refused_not_ignored() -> None:
     """Ignored, it made every retry of the command a new command."""
     with pytest.raises(ApiError) as refused:

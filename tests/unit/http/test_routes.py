@@ -5,7 +5,6 @@ from __future__ import annotations
 from labour_tracker.http.routes import ROUTES
 
 
-# Found by fuzzing the API from its OpenAPI document (tests/e2e/test_api_fuzzing.py).
 def test_every_command_route_documents_a_bad_or_reused_idempotency_key() -> None:
     for route in ROUTES:
         if route.command:

@@ -8,7 +8,6 @@ from pydantic import ValidationError
 from labour_tracker.messages.subscriber import ContactMethodsData
 
 
-# Found by fuzzing the API from its OpenAPI document (tests/e2e/test_api_fuzzing.py).
 def test_a_contact_method_given_twice_is_refused_as_documented() -> None:
     assert ContactMethodsData.model_json_schema()["properties"]["contact_methods"]["uniqueItems"] is True
     with pytest.raises(ValidationError, match="at most once"):
