@@ -21,9 +21,8 @@ from labour_tracker.domain import labour, notification, subscriber
 from labour_tracker.messages import birthing_person
 from labour_tracker.messages import subscriber as subscriber_messages
 from labour_tracker.messages.commands import CommandType
-from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, EventEnvelope, Outcome
+from labour_tracker.messages.envelopes import RECENT_COMMANDS, CommandEnvelope, DeadLetter, EventEnvelope, Outcome
 from labour_tracker.messages.notifications import NotificationDelivery, NotificationRequest
-from labour_tracker.tables.records import RECENT_COMMANDS
 
 ROLES = ("commands", "events", "outcomes")  # each aggregate's topics: `{prefix}.{aggregate}.{role}`
 T = TypeVar("T")

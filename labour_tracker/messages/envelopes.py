@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 
 COMMAND_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+RECENT_COMMANDS = 32  # outcomes kept per aggregate: how far back a retry is still recognised
 RECORD_TOO_LARGE = "record_too_large"  # the code of a command refused because a Kafka message could not hold it
 
 

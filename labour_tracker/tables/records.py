@@ -21,12 +21,10 @@ from pydantic import BaseModel, TypeAdapter
 
 from labour_tracker.domain.labour import Contraction
 from labour_tracker.memo import SequenceJson
-from labour_tracker.messages.envelopes import Outcome
+from labour_tracker.messages.envelopes import RECENT_COMMANDS, Outcome
 from labour_tracker.tables.upgrade import read_record
 
 S = TypeVar("S")
-
-RECENT_COMMANDS = 32  # outcomes kept per aggregate: how far back a retry is still recognised
 
 
 @dataclass(frozen=True, slots=True)

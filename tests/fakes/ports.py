@@ -7,15 +7,23 @@ from typing import Any
 
 from yarl import URL
 
-from labour_tracker.messages.envelopes import CommandEnvelope, Outcome
+from labour_tracker.http.ports import NoOwner
+from labour_tracker.messages.envelopes import CommandEnvelope, ErrorBody, Outcome
 from labour_tracker.messages.reply import Reply
 
 
 class FakeCommandBus:
-    """Keeps each command sent; answers with `refusal` raised, else accepted with the state `states` hold for it."""
+    """Keeps each command sent; answers with `refusal` raised, or rejected with `rejection`, or else accepted with
+    the state `states` hold for its aggregate id."""
 
-    def __init__(self, *, refusal: Exception | None = None, states: dict[str, Any] | None = None) -> None:
-        self.refusal, self.states = refusal, states or {}
+    def __init__(
+        self,
+        *,
+        refusal: Exception | None = None,
+        rejection: ErrorBody | None = None,
+        states: dict[str, Any] | None = None,
+    ) -> None:
+        self.refusal, self.rejection, self.states = refusal, rejection, states or {}
         self.sent: list[tuple[str, CommandEnvelope]] = []
 
     def accepting(self) -> bool:
@@ -29,23 +37,29 @@ class FakeCommandBus:
             command_id=envelope.id,
             command_type=envelope.type,
             aggregate_id=envelope.aggregate_id,
-            status="accepted",
+            status="rejected" if self.rejection else "accepted",
             version=1,
+            error=self.rejection,
             time=datetime.now(UTC),
         )
-        return Reply(outcome, self.states.get(envelope.aggregate_id))
+        return Reply(outcome, None if self.rejection else self.states.get(envelope.aggregate_id))
 
 
 class FakeAggregates:
-    """Aggregates held here (`states`, by aggregate id) or by the worker at `elsewhere`."""
+    """Aggregates held here (`states`, by aggregate id), or by the worker at `elsewhere`, or (`owned` false) by no
+    worker yet."""
 
-    def __init__(self, states: dict[str, Any] | None = None, *, elsewhere: URL | None = None) -> None:
-        self.states, self.elsewhere = states or {}, elsewhere
+    def __init__(
+        self, states: dict[str, Any] | None = None, *, elsewhere: URL | None = None, owned: bool = True
+    ) -> None:
+        self.states, self.elsewhere, self.owned = states or {}, elsewhere, owned
 
     def serving(self) -> bool:
-        return True
+        return self.owned
 
     def owner(self, aggregate: str, key: str) -> URL | None:
+        if not self.owned:
+            raise NoOwner
         return self.elsewhere
 
     def state(self, aggregate: str, key: str) -> Any | None:

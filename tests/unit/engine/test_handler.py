@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from labour_tracker.domain import labour
 from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.engine.pipeline import refused_by_kafka
-from labour_tracker.tables.records import RECENT_COMMANDS
+from labour_tracker.messages.envelopes import RECENT_COMMANDS
 from tests.fakes.commands import PERSON, REGISTER_ALICE, command
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, delivered, handled_through, message
 from tests.fakes.worker import person_decider

@@ -34,8 +34,8 @@ from labour_tracker.domain.limits import (
     RECORD_BUDGET,
     SUBSCRIBERS_PER_PERSON,
 )
-from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, ErrorBody, Outcome
-from labour_tracker.tables.records import RECENT_COMMANDS, AggregateRecord, RecordCodec
+from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, RECENT_COMMANDS, ErrorBody, Outcome
+from labour_tracker.tables.records import AggregateRecord, RecordCodec
 
 T0 = datetime(2026, 3, 1, 0, 0, 0, 123456, tzinfo=UTC)
 WIDE = "\N{BABY}"  # the most bytes a character takes in UTF-8
