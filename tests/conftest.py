@@ -1,4 +1,5 @@
-"""Session fixtures that own the real servers (Apache Kafka, PostgreSQL and SFTP on loopback), and a fake Twilio.
+"""Session fixtures that own the real servers (Apache Kafka, PostgreSQL and SFTP on loopback), and a fake Twilio;
+a deployment of the service of a test module's own on them; and an HTTP client.
 
 Each starts only when a test asks for it, so the unit tests start nothing.
 """
@@ -7,15 +8,19 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
+from labour_tracker.devstack.worker import WorkerProcess
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support.servers import own_server, serving
+from tests.support.stack import SMALL_MESSAGE_BYTES, Deployment, Stack, new_stack, side_by_side, worker_name
 
 RUN_DIRECTORY = pytest.StashKey[Path]()
 
@@ -36,47 +41,62 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         print(f"\nthe run's servers' data and workers' logs are kept in {run}")
 
 
-def _server_dir(name: str) -> Path:
-    # PostgreSQL runs as its own user when the tests run as root, so its directory must not sit in a private one.
-    return Path(tempfile.mkdtemp(prefix=f"labour-tracker-{name}-"))
-
-
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[KafkaBroker]:
-    broker = KafkaBroker(_server_dir("kafka") / "kafka")
-    try:
-        broker.start()
+    with own_server(KafkaBroker, "kafka") as broker:
         yield broker
-    finally:
-        broker.stop()
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster(_server_dir("postgres") / "postgres")
-    try:
-        cluster.start()
+    with own_server(PostgresCluster, "postgres") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="session")
 def sftp() -> Iterator[SftpServer]:
-    server = SftpServer(_server_dir("sftp") / "sftp")
-    try:
-        server.start()
+    with own_server(SftpServer, "sftp") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
 def twilio_api() -> Iterator[FakeTwilio]:
     """A fake Twilio Messages API on loopback, fresh for each test module."""
-    server = FakeTwilio()
-    server.start()
-    try:
+    with serving(FakeTwilio()) as server:
         yield server
-    finally:
-        server.stop()
+
+
+@pytest.fixture(scope="module")
+def own_deployment(
+    request: pytest.FixtureRequest, kafka: KafkaBroker, postgres: PostgresCluster
+) -> Iterator[Deployment]:
+    """A deployment of the test module's own on the session's broker and database, its one worker running."""
+    with Deployment.running(new_stack(kafka, postgres), worker_name(request)) as deployed:
+        yield deployed
+
+
+@pytest.fixture(scope="module")
+def small_messages(
+    request: pytest.FixtureRequest, kafka: KafkaBroker, postgres: PostgresCluster
+) -> Iterator[Deployment]:
+    """Likewise, with Kafka messages of at most SMALL_MESSAGE_BYTES: a record holds only a few notes."""
+    stack = new_stack(kafka, postgres, LABOUR_TRACKER_MAX_MESSAGE_BYTES=str(SMALL_MESSAGE_BYTES))
+    with Deployment.running(stack, worker_name(request)) as deployed:
+        yield deployed
+
+
+@pytest.fixture(scope="module")
+def two_workers(
+    request: pytest.FixtureRequest, kafka: KafkaBroker, postgres: PostgresCluster
+) -> Iterator[tuple[Stack, list[WorkerProcess]]]:
+    """A deployment of the test module's own whose two workers share six partitions of every topic, both running."""
+    stack = new_stack(kafka, postgres, LABOUR_TRACKER_TOPIC_PARTITIONS="6")
+    name = worker_name(request)
+    with side_by_side(stack, f"{name}-first", f"{name}-second") as workers:
+        yield stack, workers
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        yield session

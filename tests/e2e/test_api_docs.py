@@ -3,8 +3,6 @@ and real responses of the worker that match the documented schemas."""
 
 from __future__ import annotations
 
-import copy
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,30 +10,12 @@ from html.parser import HTMLParser
 from typing import Any
 
 import aiohttp
-import jsonschema
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from labour_tracker.devstack.worker import WorkerProcess
 from labour_tracker.http.routes import ROUTES
-from tests.e2e.conftest import Caller, MakeCaller, Response
-
-DOCUMENT_URI = "urn:labour-tracker:openapi"
-PREFIX = "/api/v1"
-
-
-async def fetch(http: aiohttp.ClientSession, url: str) -> tuple[int, str, bytes]:
-    async with http.get(url) as answer:
-        return answer.status, answer.headers.get("Content-Type", ""), await answer.read()
-
-
-async def openapi_document(http: aiohttp.ClientSession, worker: WorkerProcess) -> dict[str, Any]:
-    status, content_type, body = await fetch(http, f"{worker.url}{PREFIX}/openapi.json")
-    assert status == 200
-    assert content_type.startswith("application/json")
-    document: dict[str, Any] = json.loads(body)
-    return document
+from tests.support.api import Caller, MakeCaller, Response, iso
+from tests.support.openapi import PREFIX, Schemas, fetch, openapi_document, pointer, strict
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -48,54 +28,6 @@ def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, A
 def concrete(path: str, value: str = "someone-unknown") -> str:
     """A documented path template with every `{parameter}` filled in."""
     return re.sub(r"\{[^}/]+\}", value, path)
-
-
-def pointer(*parts: str) -> str:
-    return "#/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
-
-
-def strict(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with every component object schema closed: a response may carry no undocumented field."""
-    closed = copy.deepcopy(document)
-
-    def close(schema: Any) -> None:
-        if isinstance(schema, dict):
-            if "properties" in schema and "additionalProperties" not in schema:
-                schema["additionalProperties"] = False
-            for value in schema.values():
-                close(value)
-        elif isinstance(schema, list):
-            for value in schema:
-                close(value)
-
-    close(closed["components"]["schemas"])
-    return closed
-
-
-class Schemas:
-    """Validates instances against schemas of the document, `$ref`s resolved within it."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
-        resource = Resource.from_contents(document, default_specification=DRAFT202012)
-        self.registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
-
-    def errors(self, ref: str, instance: Any) -> list[str]:
-        validator = jsonschema.Draft202012Validator(
-            {"$ref": DOCUMENT_URI + ref},
-            registry=self.registry,
-            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
-        )
-        return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(instance)]
-
-    def response(self, path: str, method: str, answer: Response) -> None:
-        """`answer` has a status documented for the operation, and its body matches that status's schema."""
-        responses = self.document["paths"][path][method.lower()]["responses"]
-        assert str(answer.status) in responses, f"{method} {path} answered an undocumented {answer.status}"
-        assert answer.headers["Content-Type"].startswith("application/json")
-        where = pointer("paths", path, method.lower(), "responses", str(answer.status), "content", "application/json")
-        problems = self.errors(where + "/schema", answer.body)
-        assert problems == [], f"{method} {path} {answer.status}: {problems}\n{json.dumps(answer.body, indent=1)}"
 
 
 def walk(value: Any) -> Iterator[Any]:
@@ -240,10 +172,6 @@ async def test_the_docs_page_loads_only_same_origin_scripts_and_styles(
 
 
 # --- Responses match the document ---------------------------------------------------------------------------------
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
 
 
 async def test_real_responses_match_the_documented_schemas(

@@ -8,7 +8,6 @@ server error, and must have a documented status code, content type, headers and 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,11 @@ from schemathesis.checks import (
     unsupported_method,
 )
 
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
-from tests.e2e.conftest import new_stack
+from tests.support.openapi import PREFIX
+from tests.support.stack import Deployment
+from tests.support.tokens import authorization, bearer_token
 
-PREFIX = "/api/v1"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -49,31 +46,23 @@ SEED = 20_250_314  # one seed, so a failure found here is found again on every m
 
 
 @pytest.fixture(scope="module")
-def fuzzed(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[WorkerProcess, str]]:
+def fuzzed(own_deployment: Deployment) -> tuple[WorkerProcess, str]:
     """A worker of its own, and a token of a birthing person registered on it and in labour."""
-    stack = new_stack(kafka, postgres)
-    worker = stack.worker("api-fuzzing")
-    worker.start()
-    token = issue_local_token(
-        load_or_create_local_key(stack.signing_key),
-        audience="labour-tracker",
+    worker = own_deployment.worker
+    token = bearer_token(
+        own_deployment.stack.signing_key,
         sub=f"fuzzer-{uuid.uuid4().hex[:8]}",
         given_name="Fuzz",
         family_name="Tester",
         email="fuzz@example.com",
         phone_number="+447700900123",
     )
-    auth = {"Authorization": f"Bearer {token}"}
-    try:
-        registered = requests.post(f"{worker.url}{PREFIX}/birthing-person/register", headers=auth, timeout=30)
-        assert registered.status_code == 201, registered.text
-        begun = requests.post(
-            f"{worker.url}{PREFIX}/labour/begin", json={"first_labour": True}, headers=auth, timeout=30
-        )
-        assert begun.status_code == 200, begun.text
-        yield worker, token
-    finally:
-        worker.stop()
+    auth = authorization(token)
+    registered = requests.post(f"{worker.url}{PREFIX}/birthing-person/register", headers=auth, timeout=30)
+    assert registered.status_code == 201, registered.text
+    begun = requests.post(f"{worker.url}{PREFIX}/labour/begin", json={"first_labour": True}, headers=auth, timeout=30)
+    assert begun.status_code == 200, begun.text
+    return worker, token
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +88,7 @@ api = schemathesis.pytest.from_fixture("live_document")
 def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzzed: tuple[WorkerProcess, str]) -> None:
     # The token as the call's own header, so ignored_auth knows it is valid and probes without it and with a bad one.
     _, token = fuzzed
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS, timeout=30)
+    case.call_and_validate(headers=authorization(token), checks=CHECKS, timeout=30)
 
 
 def test_names_from_the_token_too_long_to_keep_are_refused_not_a_server_error(
@@ -107,14 +96,11 @@ def test_names_from_the_token_too_long_to_keep_are_refused_not_a_server_error(
 ) -> None:
     """Names come from the token, which the fuzzer does not vary: a first name over 200 characters answered 500."""
     worker, _ = fuzzed
-    token = issue_local_token(
-        load_or_create_local_key(Path(worker.env["LABOUR_TRACKER_LOCAL_SIGNING_KEY"])),
-        audience="labour-tracker",
+    token = bearer_token(
+        Path(worker.env["LABOUR_TRACKER_LOCAL_SIGNING_KEY"]),
         sub=f"long-name-{uuid.uuid4().hex[:8]}",
         given_name="A" * 201,
         family_name="Tester",
     )
-    answer = requests.post(
-        f"{worker.url}{PREFIX}/birthing-person/register", headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
+    answer = requests.post(f"{worker.url}{PREFIX}/birthing-person/register", headers=authorization(token), timeout=30)
     assert (answer.status_code, answer.json()["code"]) == (422, "invalid_profile")

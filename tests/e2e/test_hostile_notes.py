@@ -11,33 +11,19 @@ instead, and the worker goes on.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
 
 import aiohttp
 import pytest
 
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Caller, MakeCaller, Response, caller_factory, new_stack
+from tests.support.api import MakeCaller, Response, iso
+from tests.support.labour import NOTE_BYTES, PROSE_NOTE, Labour, utf8
+from tests.support.stack import Deployment, SameProcess
 
-NOTE_BYTES = 2_000
 NOTES_PER_LABOUR = 32 * 1024
 CONTRACTIONS_PER_LABOUR = 1_000
 EMOJI_NOTE = "🤰" * (NOTE_BYTES // 4)  # 500 characters of four bytes each
-PROSE_NOTE = ("Breathing through it, walking the hall, water and dates. " * 40)[:NOTE_BYTES]
-EVERY = timedelta(minutes=3)  # from one contraction's start to the next's
-LASTING = timedelta(minutes=1)
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def utf8(notes: str | None) -> int:
-    return 0 if notes is None else len(notes.encode())
 
 
 def assert_refused(answer: Response, status: int, code: str) -> None:
@@ -46,62 +32,6 @@ def assert_refused(answer: Response, status: int, code: str) -> None:
     assert (answer.status, body.get("code")) == (status, code), (answer.status, answer.body)
     assert set(body) == {"description", "code"}, body
     assert body["description"].strip()
-
-
-@dataclass
-class Labour:
-    """A person's labour begun three days ago, with contractions at explicit times in the past: each a minute long,
-    one every three minutes, so each starts after the one before ended (1,000 of them take 50 hours)."""
-
-    caller: Caller
-    began: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(days=3))
-    kept: list[str | None] = field(default_factory=list)  # the notes of each accepted contraction, as kept
-    active: bool = False
-
-    async def begin(self) -> None:
-        assert (await self.caller.post("/birthing-person/register")).status == 201
-        begun = await self.caller.post("/labour/begin", {"first_labour": True, "start_time": iso(self.began)})
-        assert begun.status == 200, begun.body
-
-    def start_time(self, index: int) -> datetime:
-        return self.began + timedelta(minutes=1) + index * EVERY
-
-    async def start(self, notes: str | None = None) -> Response:
-        body: dict[str, Any] = {"intensity": 5, "start_time": iso(self.start_time(len(self.kept)))}
-        if notes is not None:
-            body["notes"] = notes
-        answer = await self.caller.post("/labour/contraction/start", body)
-        if answer.status == 200:
-            self.kept.append(notes)
-            self.active = True
-        return answer
-
-    async def end(self, notes: str | None = None) -> Response:
-        body: dict[str, Any] = {"intensity": 5, "end_time": iso(self.start_time(len(self.kept) - 1) + LASTING)}
-        if notes is not None:
-            body["notes"] = notes
-        answer = await self.caller.put("/labour/contraction/end", body)
-        if answer.status == 200:
-            self.active = False
-            if notes is not None:
-                self.kept[-1] = notes
-        return answer
-
-    @property
-    def notes_bytes(self) -> int:
-        return sum(map(utf8, self.kept))
-
-    async def assert_intact(self) -> None:
-        """The labour as the service holds it: every accepted contraction, at its times, with its notes."""
-        active = await self.caller.get("/labour/active")
-        assert active.status == 200, active.body
-        contractions = active.body["labour"]["contractions"]
-        assert len(contractions) == len(self.kept)
-        assert [c["notes"] for c in contractions] == self.kept
-        starts = [datetime.fromisoformat(c["start_time"]) for c in contractions]
-        assert starts == [self.start_time(n) for n in range(len(self.kept))]
-        ended = [c["end_time"] is not None for c in contractions]
-        assert ended == [True] * (len(ended) - self.active) + [False] * self.active
 
 
 @dataclass
@@ -123,19 +53,6 @@ class Bystander:
 async def readiness(http: aiohttp.ClientSession, worker: WorkerProcess) -> int:
     async with http.get(f"{worker.url}/api/v1/ready") as answer:
         return answer.status
-
-
-class SameProcess:
-    """The worker's process when the test began: it must still be that one, running, at the end."""
-
-    def __init__(self, worker: WorkerProcess) -> None:
-        assert worker.process is not None
-        self.worker, self.process, self.pid = worker, worker.process, worker.pid
-
-    def check(self) -> None:
-        assert self.worker.process is self.process, "the worker was restarted"
-        assert self.worker.pid == self.pid
-        assert self.process.poll() is None, f"the worker exited with {self.process.returncode}"
 
 
 async def in_labour(make: MakeCaller, given_name: str, family_name: str) -> Labour:
@@ -249,33 +166,27 @@ async def test_a_note_too_long_or_not_text_is_refused_on_its_own_and_changes_not
 
 
 async def test_a_command_whose_record_would_not_fit_in_a_kafka_message_is_refused_and_the_worker_goes_on(
-    kafka: KafkaBroker, postgres: PostgresCluster
+    small_messages: Deployment, http: aiohttp.ClientSession
 ) -> None:
-    stack = new_stack(kafka, postgres, LABOUR_TRACKER_MAX_MESSAGE_BYTES="8192")
-    worker = stack.worker("record-too-large")
-    worker.start()
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-            same = SameProcess(worker)
-            make = caller_factory(stack, http, worker.url)
-            hostile = await in_labour(make, "Hana", "Hostile")
-            bystander = Bystander(await in_labour(make, "Bea", "Bystander"))
+    worker = small_messages.worker
+    same = SameProcess(worker)
+    make = small_messages.callers(http)
+    hostile = await in_labour(make, "Hana", "Hostile")
+    bystander = Bystander(await in_labour(make, "Bea", "Bystander"))
 
-            refused = await notes_until_refused(hostile, PROSE_NOTE, bystander)
-            assert_refused(refused, 422, "record_too_large")
-            assert 0 < len(hostile.kept) < 4, "8 KiB holds a few notes of 2,000 bytes, and no more"
-            assert not hostile.active
-            same.check()
-            assert await readiness(http, worker) == 200
+    refused = await notes_until_refused(hostile, PROSE_NOTE, bystander)
+    assert_refused(refused, 422, "record_too_large")
+    assert 0 < len(hostile.kept) < 4, "8 KiB holds a few notes of 2,000 bytes, and no more"
+    assert not hostile.active
+    same.check()
+    assert await readiness(http, worker) == 200
 
-            other = await in_labour(make, "Olu", "Other")  # the next command of someone else
-            assert (await other.start(PROSE_NOTE)).status == 200
-            await bystander.next_command()
-            # What is kept stays; a small command of the same person still fits.
-            await hostile.assert_intact()
-            assert (await hostile.start()).status == 200
-            assert (await hostile.end()).status == 200
-            await hostile.assert_intact()
-            same.check()
-    finally:
-        worker.stop()
+    other = await in_labour(make, "Olu", "Other")  # the next command of someone else
+    assert (await other.start(PROSE_NOTE)).status == 200
+    await bystander.next_command()
+    # What is kept stays; a small command of the same person still fits.
+    await hostile.assert_intact()
+    assert (await hostile.start()).status == 200
+    assert (await hostile.end()).status == 200
+    await hostile.assert_intact()
+    same.check()

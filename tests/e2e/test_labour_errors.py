@@ -16,7 +16,8 @@ import pytest
 
 from labour_tracker.devstack.worker import WorkerProcess
 from labour_tracker.http.routes import ROUTES
-from tests.e2e.conftest import Caller, MakeCaller, Response, Stack, caller_factory
+from tests.support.api import Caller, MakeCaller, Response, caller_factory, iso
+from tests.support.stack import Stack
 
 SEEN: list[tuple[str, str, int]] = []  # (method, path, status) of every response in this file
 
@@ -43,10 +44,6 @@ def person(person: MakeCaller) -> MakeCaller:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
 
 
 def assert_error(response: Response, status: int, code: str) -> None:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import MakeCaller
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
+from tests.support.api import MakeCaller, iso
 
 
 async def test_a_first_labour_from_registration_to_completion_raises_the_311_hospital_alert(

@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -26,26 +24,27 @@ import pytest
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
-from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
-from tests.e2e.conftest import Caller, MakeCaller, Response, caller_factory, new_stack
-from tests.e2e.test_notifications import Deployment
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support.api import Caller, MakeCaller, Response
+from tests.support.notifications import NotifyingDeployment
+from tests.support.servers import new_dir
+from tests.support.tokens import authorization, bearer_token
 
 
 @pytest.fixture(scope="module")
 def deployment(
     kafka: KafkaBroker, postgres: PostgresCluster, sftp: SftpServer, twilio_api: FakeTwilio
-) -> Iterator[Deployment]:
-    stack = new_stack(
+) -> Iterator[NotifyingDeployment]:
+    with NotifyingDeployment.running_on(
         kafka,
         postgres,
-        **twilio_api.env(),
-        **sftp.worker_env(),
+        twilio_api,
+        sftp,
+        "personal-data-in-logs",
         LABOUR_TRACKER_LOG_LEVEL="INFO",
         LABOUR_TRACKER_NOTIFY_MAX_ATTEMPTS="2",
         LABOUR_TRACKER_NOTIFY_RETRY_DELAY="0.1",
-    )
-    with Deployment.running(stack, "personal-data-in-logs", twilio_api, sftp) as deployed:
+    ) as deployed:
         yield deployed
 
 
@@ -95,10 +94,9 @@ async def eventually(done: Callable[[], Awaitable[bool]], *, within: float = 60.
 
 def forged_token(identity: Identity, sub: str) -> str:
     """Well formed, naming a real user, but signed by a key the worker does not trust."""
-    key = load_or_create_local_key(Path(tempfile.mkdtemp(prefix="labour-tracker-forger-")) / "key.pem")
-    return issue_local_token(
+    key = new_dir("forger") / "key.pem"
+    return bearer_token(
         key,
-        audience="labour-tracker",
         sub=sub,
         given_name=identity.name,
         family_name="Forged",
@@ -107,12 +105,12 @@ def forged_token(identity: Identity, sub: str) -> str:
     )
 
 
-async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: Deployment) -> None:
+async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: NotifyingDeployment) -> None:
     bea_is, sam_is, rex_is = someone("Bea"), someone("Sam"), someone("Rex")
     secrets: list[str] = []  # every token this story shows the worker
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        make: MakeCaller = caller_factory(deployment.stack, http, deployment.worker.url)
+        make: MakeCaller = deployment.callers(http)
 
         def caller(identity: Identity) -> Caller:
             made = make(identity.name, "Moyo", email=identity.email, phone_number=identity.phone)
@@ -138,9 +136,8 @@ async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: 
         # Bearer tokens the worker must refuse: forged and expired (naming Sam, with his number and address), malformed.
         forged = forged_token(sam_is, sam.id)
         malformed = f"{sam_is.email}.{sam_is.phone}.not-a-jwt"
-        expired = issue_local_token(
-            load_or_create_local_key(deployment.stack.signing_key),
-            audience="labour-tracker",
+        expired = bearer_token(
+            deployment.stack.signing_key,
             sub=sam.id,
             given_name="Sam",
             family_name="Moyo",
@@ -150,7 +147,7 @@ async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: 
         )
         secrets += [forged, malformed, expired]
         for token in (forged, malformed, expired):
-            refused = await sam.get("/subscriber/", headers={"Authorization": f"Bearer {token}"})
+            refused = await sam.get("/subscriber/", headers=authorization(token))
             assert refused.status == 401, refused.body
 
         # Bodies refused with the number or the address in them.

@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 
 import aiohttp
-import pytest
 
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
-from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, caller_factory, new_stack
+from tests.support.stack import Deployment
 
 COMMANDS = 3_600  # past the 3,276 replies after which Faust's own reply consumer stopped
 IN_FLIGHT = 32
 
 
-@pytest.fixture(scope="module")
-def fresh_worker(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, WorkerProcess]]:
-    stack = new_stack(kafka, postgres)
-    worker = stack.worker("long-running")
-    worker.start()
-    yield stack, worker
-    worker.stop()
-
-
-async def test_thousands_of_commands_on_one_worker_are_all_answered(fresh_worker: tuple[Stack, WorkerProcess]) -> None:
-    stack, worker = fresh_worker
+async def test_thousands_of_commands_on_one_worker_are_all_answered(own_deployment: Deployment) -> None:
     statuses: Counter[int] = Counter()
     async with aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=30), connector=aiohttp.TCPConnector(limit=IN_FLIGHT)
     ) as http:
-        make = caller_factory(stack, http, worker.url)
+        make = own_deployment.callers(http)
         people = [make(f"Person{n}", "Many") for n in range(IN_FLIGHT)]
 
         async def keep_asking(index: int) -> None:

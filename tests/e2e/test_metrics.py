@@ -6,21 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
-from prometheus_client.parser import text_string_to_metric_families
 
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import MakeCaller
-
-
-async def scrape(http: aiohttp.ClientSession, worker: WorkerProcess) -> dict[str, list[tuple[dict[str, str], float]]]:
-    async with http.get(f"{worker.url}/api/v1/metrics") as answer:  # no Authorization header
-        assert answer.status == 200
-        text = await answer.text()
-    found: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for family in text_string_to_metric_families(text):
-        for each in family.samples:
-            found.setdefault(each.name, []).append((each.labels, each.value))
-    return found
+from tests.support.api import MakeCaller
+from tests.support.stack import scrape
 
 
 def value(samples: dict[str, list[tuple[dict[str, str], float]]], name: str, **labels: str) -> float:

@@ -8,18 +8,17 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import asyncpg
-import pytest
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
-from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Caller, MakeCaller, Response, Stack, caller_factory, new_stack
+from tests.support.api import Caller, MakeCaller, Response, caller_factory, iso
+from tests.support.stack import Deployment, new_stack
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 30.0) -> Any:
@@ -29,10 +28,6 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 30.
         assert time.monotonic() < deadline, "the mirror did not catch up in time"
         await asyncio.sleep(0.1)
     return result
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
 
 
 async def labour_with_contractions(alice: Caller, began: datetime, contractions: int) -> dict[str, Any]:
@@ -100,22 +95,6 @@ async def test_paging_through_the_mirror_refuses_what_it_cannot_read(person: Mak
     assert (await stranger.get("/birthing-person/labours")).status == 404
 
 
-# A deployment of its own, whose mirror the last test rebuilds.
-
-
-@pytest.fixture(scope="module")
-def rebuild_stack(kafka: KafkaBroker, postgres: PostgresCluster) -> Stack:
-    return new_stack(kafka, postgres)
-
-
-@pytest.fixture(scope="module")
-def rebuild_worker(rebuild_stack: Stack) -> Iterator[WorkerProcess]:
-    worker = rebuild_stack.worker("mirror-rebuild")
-    worker.start()
-    yield worker
-    worker.stop()
-
-
 # Columns that say when a row was written rather than what it holds. A contraction row is written only when it
 # changes, at the person's version of that write, and a rebuild writes each person's latest version alone.
 BOOKKEEPING = {"mirrored_at", "contractions.version"}
@@ -135,11 +114,12 @@ async def table_rows(connection: asyncpg.Connection, schema: str) -> dict[str, l
 
 
 async def test_a_mirror_rebuilt_from_kafka_equals_the_live_one(
-    rebuild_stack: Stack, rebuild_worker: WorkerProcess, postgres: PostgresCluster
+    own_deployment: Deployment, postgres: PostgresCluster
 ) -> None:
-    live = rebuild_stack.env["LABOUR_TRACKER_MIRROR_SCHEMA"]
+    """On a deployment of its own, whose mirror it rebuilds."""
+    live = own_deployment.stack.env["LABOUR_TRACKER_MIRROR_SCHEMA"]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        make = caller_factory(rebuild_stack, http, rebuild_worker.url)
+        make = own_deployment.callers(http)
         bea = make("Bea", "Moyo")
         assert (await bea.post("/birthing-person/register")).status == 201
         token = (await bea.get("/birthing-person/subscription-token")).body["token"]
@@ -170,7 +150,7 @@ async def test_a_mirror_rebuilt_from_kafka_equals_the_live_one(
         done = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "labour_tracker", "mirror", "rebuild", "--schema", rebuilt],
-            env={**os.environ, **rebuild_stack.env},
+            env={**os.environ, **own_deployment.stack.env},
             capture_output=True,
             text=True,
             timeout=120,

@@ -9,75 +9,48 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-import time
-import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
-from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Caller, MakeCaller, Stack, caller_factory, coroutine_waits, new_stack
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support.api import Caller, MakeCaller, iso
+from tests.support.notifications import (
+    NotifyingDeployment,
+    emails_to,
+    eventually,
+    follower,
+    labour_with_followers,
+    ok,
+    subjects_to,
+)
+from tests.support.stack import coroutine_waits
 
 MAX_ATTEMPTS = 8  # with 0.2 s doubling: at least 12 s of retries
-
-
-@dataclass
-class Deployment:
-    stack: Stack
-    worker: WorkerProcess
-    twilio: FakeTwilio
-    sftp: SftpServer
-
-    def topic(self, suffix: str) -> str:
-        return f"{self.stack.env['LABOUR_TRACKER_TOPIC_PREFIX']}.{suffix}"
-
-    @property
-    def log(self) -> Path:
-        assert self.worker.log is not None
-        return self.worker.log
-
-    @classmethod
-    @contextmanager
-    def running(cls, stack: Stack, name: str, twilio: FakeTwilio, sftp: SftpServer) -> Iterator[Deployment]:
-        """A worker of `stack` named `name`, started, and stopped afterwards."""
-        worker = stack.worker(name)
-        worker.start()
-        try:
-            yield cls(stack, worker, twilio, sftp)
-        finally:
-            worker.stop()
 
 
 @pytest.fixture(scope="module")
 def deployment(
     kafka: KafkaBroker, postgres: PostgresCluster, sftp: SftpServer, twilio_api: FakeTwilio
-) -> Iterator[Deployment]:
-    stack = new_stack(
+) -> Iterator[NotifyingDeployment]:
+    with NotifyingDeployment.running_on(
         kafka,
         postgres,
-        **twilio_api.env(),
-        **sftp.worker_env(),
+        twilio_api,
+        sftp,
+        "notifications",
         LABOUR_TRACKER_NOTIFY_MAX_ATTEMPTS=str(MAX_ATTEMPTS),
         LABOUR_TRACKER_NOTIFY_RETRY_DELAY="0.2",
         LABOUR_TRACKER_KAFKA_SESSION_TIMEOUT="6",
-    )
-    with Deployment.running(stack, "notifications", twilio_api, sftp) as deployed:
+    ) as deployed:
         yield deployed
 
 
@@ -102,7 +75,7 @@ class Watch:
 
 
 @pytest.fixture(scope="module")
-async def watch(deployment: Deployment) -> AsyncIterator[Watch]:
+async def watch(deployment: NotifyingDeployment) -> AsyncIterator[Watch]:
     watched = Watch()
     consumer = AIOKafkaConsumer(
         deployment.topic("notification.events"),
@@ -127,81 +100,6 @@ async def watch(deployment: Deployment) -> AsyncIterator[Watch]:
     await consumer.stop()
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        yield session
-
-
-@pytest.fixture
-def person(deployment: Deployment, http: aiohttp.ClientSession) -> MakeCaller:
-    return caller_factory(deployment.stack, http, deployment.worker.url)
-
-
-async def eventually(done: Callable[[], bool], *, within: float = 30.0, what: str = "it") -> None:
-    deadline = time.monotonic() + within
-    while not done():
-        assert time.monotonic() < deadline, f"{what} did not happen within {within:g} s"
-        await asyncio.sleep(0.1)
-
-
-async def ok(answer: Awaitable[Any]) -> Any:
-    response = await answer
-    assert response.status in (200, 201), (response.status, response.body)
-    return response.body
-
-
-@dataclass
-class Follower:
-    caller: Caller
-    phone: str
-    email: str
-    methods: tuple[str, ...]
-
-
-def new_number() -> str:
-    return f"+4477009{random.randrange(10**5):05d}"
-
-
-async def follower(person: MakeCaller, name: str, *methods: str) -> Follower:
-    phone, email = new_number(), f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
-    caller = person(name, "Lee", email=email, phone_number=phone)
-    await ok(caller.post("/subscriber/register", {"contact_methods": list(methods)}))
-    return Follower(caller, phone, email, methods)
-
-
-async def labour_with_followers(person: MakeCaller, followers: list[Follower], first: str = "Bea") -> Caller:
-    bea = person(first, "Moyo")
-    await ok(bea.post("/birthing-person/register"))
-    token = (await ok(bea.get("/birthing-person/subscription-token")))["token"]
-    for each in followers:
-        await ok(each.caller.post(f"/subscriber/subscribe_to/{bea.id}", {"token": token}))
-    expected = {each.caller.id for each in followers}
-    for _ in range(300):  # the person's side follows through the subscriptions processor
-        if set((await ok(bea.get("/birthing-person/")))["birthing_person"]["subscribers"]) == expected:
-            return bea
-        await asyncio.sleep(0.1)
-    raise AssertionError("the subscriptions did not reach the birthing person")
-
-
-def emails_to(sftp: SftpServer, address: str) -> list[EmailMessage]:
-    found = []
-    for path in sftp.drop_directory.glob("*.eml"):
-        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        assert isinstance(message, EmailMessage)
-        if address in str(message["To"]):
-            found.append(message)
-    return found
-
-
-def subjects_to(sftp: SftpServer, address: str) -> list[str]:
-    return sorted(str(each["Subject"]) for each in emails_to(sftp, address))
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
 async def hospital_and_urgent(bea: Caller) -> None:
     """An hour of 3-1-1 (back-dated), then one contraction over two minutes: both alerts."""
     start = datetime.now(UTC) - timedelta(minutes=90)
@@ -214,7 +112,7 @@ async def hospital_and_urgent(bea: Caller) -> None:
 
 
 async def test_every_trigger_reaches_each_subscriber_once_on_each_chosen_channel_and_a_bad_number_fails_alone(
-    deployment: Deployment, watch: Watch, person: MakeCaller
+    deployment: NotifyingDeployment, watch: Watch, person: MakeCaller
 ) -> None:
     sam = await follower(person, "Sam", "sms")
     kim = await follower(person, "Kim", "email")
@@ -265,7 +163,7 @@ async def test_every_trigger_reaches_each_subscriber_once_on_each_chosen_channel
 
 
 async def test_redelivered_notification_requests_send_nothing_more(
-    deployment: Deployment, watch: Watch, person: MakeCaller
+    deployment: NotifyingDeployment, watch: Watch, person: MakeCaller
 ) -> None:
     sam, kim = await follower(person, "Sam", "sms"), await follower(person, "Kim", "email")
     ids = {sam.caller.id, kim.caller.id}
@@ -297,7 +195,7 @@ async def test_redelivered_notification_requests_send_nothing_more(
     assert all(len(each) == 1 for each in outcome_ids), "no second outcome (one may be published again)"
 
 
-async def find_event(deployment: Deployment, person_id: str, event_type: str) -> dict[str, Any]:
+async def find_event(deployment: NotifyingDeployment, person_id: str, event_type: str) -> dict[str, Any]:
     events = await find_messages(
         deployment,
         "birthing_person.events",
@@ -308,7 +206,7 @@ async def find_event(deployment: Deployment, person_id: str, event_type: str) ->
 
 
 async def find_messages(
-    deployment: Deployment, suffix: str, wanted: Callable[[dict[str, Any]], bool]
+    deployment: NotifyingDeployment, suffix: str, wanted: Callable[[dict[str, Any]], bool]
 ) -> dict[bytes, bytes]:
     """The messages on a topic that `wanted` picks, by key, from its start to where it ends now."""
     consumer = AIOKafkaConsumer(  # no group: every partition, from its start
@@ -336,7 +234,7 @@ async def find_messages(
 
 
 async def test_a_twilio_outage_is_retried_until_twilio_is_back_and_an_endless_one_is_dead_lettered(
-    deployment: Deployment, watch: Watch, person: MakeCaller
+    deployment: NotifyingDeployment, watch: Watch, person: MakeCaller
 ) -> None:
     sam = await follower(person, "Sam", "sms")
     bea = await labour_with_followers(person, [sam])
@@ -360,7 +258,7 @@ async def test_a_twilio_outage_is_retried_until_twilio_is_back_and_an_endless_on
 
 
 async def test_a_worker_killed_mid_fan_out_and_restarted_leaves_each_subscriber_with_at_most_one_of_each(
-    deployment: Deployment, watch: Watch, person: MakeCaller
+    deployment: NotifyingDeployment, watch: Watch, person: MakeCaller
 ) -> None:
     followers = [await follower(person, f"F{n}", "sms", "email") for n in range(24)]
     ids = {each.caller.id for each in followers}

@@ -11,7 +11,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -20,23 +19,14 @@ from aiokafka import AIOKafkaConsumer
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
-from labour_tracker.devstack.worker import WorkerProcess
 from labour_tracker.http.subscriber import authorisation_id
-from tests.e2e.conftest import Caller, MakeCaller, Response, Stack, caller_factory, new_stack
-from tests.e2e.test_api_docs import Schemas, openapi_document, strict
+from tests.support.api import Caller, MakeCaller, Response
+from tests.support.openapi import Schemas, openapi_document, strict
+from tests.support.stack import Deployment, new_stack
 
 LIMIT = 3
 WINDOW = 600
 SUBSCRIBE = "/subscriber/subscribe_to/{birthing_person_id}"
-
-
-@dataclass
-class Deployment:
-    stack: Stack
-    worker: WorkerProcess
-
-    def topic(self, suffix: str) -> str:
-        return f"{self.stack.env['LABOUR_TRACKER_TOPIC_PREFIX']}.{suffix}"
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +37,8 @@ def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[Deploy
         LABOUR_TRACKER_SUBSCRIBE_FAILURE_LIMIT=str(LIMIT),
         LABOUR_TRACKER_SUBSCRIBE_FAILURE_WINDOW=str(WINDOW),
     )
-    worker = stack.worker("subscribe-limits")
-    worker.start()
-    try:
-        yield Deployment(stack, worker)
-    finally:
-        worker.stop()
+    with Deployment.running(stack, "subscribe-limits") as deployed:
+        yield deployed
 
 
 FromAddress = Callable[[str], MakeCaller]
@@ -67,7 +53,7 @@ async def from_address(deployment: Deployment) -> AsyncIterator[FromAddress]:
         connector = aiohttp.TCPConnector(local_addr=(address, 0))
         session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), connector=connector)
         sessions.append(session)
-        return caller_factory(deployment.stack, session, deployment.worker.url)
+        return deployment.callers(session)
 
     yield at
     for session in sessions:

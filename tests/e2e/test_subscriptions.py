@@ -17,7 +17,8 @@ import pytest
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Caller, MakeCaller, Response, Stack, caller_factory, new_stack
+from tests.support.api import Caller, MakeCaller, Response, caller_factory
+from tests.support.stack import Stack, new_stack, side_by_side
 
 
 async def eventually(
@@ -245,22 +246,18 @@ def ready(worker: WorkerProcess) -> bool:
 
 
 @pytest.fixture(scope="module")
-def two_workers(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, list[WorkerProcess]]]:
+def two_workers_on_four_partitions(
+    kafka: KafkaBroker, postgres: PostgresCluster
+) -> Iterator[tuple[Stack, list[WorkerProcess]]]:
     """A deployment of its own: two worker processes sharing four partitions of every topic."""
     stack = new_stack(kafka, postgres, LABOUR_TRACKER_TOPIC_PARTITIONS="4")
-    workers = [stack.worker("convergence-a"), stack.worker("convergence-b")]
-    try:
-        for each in workers:
-            each.start(wait_ready=False)
+    with side_by_side(stack, "convergence-a", "convergence-b") as workers:
         deadline = time.monotonic() + 120
         while not all(ready(each) for each in workers):  # both at once: the first rebalances when the second joins
             assert time.monotonic() < deadline, "the two workers were not ready together in time"
             assert all(each.process is not None and each.process.poll() is None for each in workers)
             time.sleep(0.2)
         yield stack, workers
-    finally:
-        for each in workers:
-            each.stop()
 
 
 def via(caller: Caller, url: str) -> Caller:
@@ -281,9 +278,9 @@ async def call(caller: Caller, method: str, path: str, body: Any = None) -> Resp
 
 
 async def test_many_subscribers_subscribing_at_once_through_two_workers_leave_both_sides_in_agreement(
-    two_workers: tuple[Stack, list[WorkerProcess]], http: aiohttp.ClientSession
+    two_workers_on_four_partitions: tuple[Stack, list[WorkerProcess]], http: aiohttp.ClientSession
 ) -> None:
-    stack, workers = two_workers
+    stack, workers = two_workers_on_four_partitions
     urls = [each.url for each in workers]
     make = caller_factory(stack, http, urls[0])
     draw = random.Random(20250314)

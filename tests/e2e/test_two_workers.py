@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
 
 import aiohttp
-import pytest
 
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Caller, Stack, caller_factory, new_stack, side_by_side
+from tests.support.api import Caller, caller_factory
+from tests.support.stack import Stack, ready
 
 PERSONS = 24
 CONTRACTIONS = 3
-
-
-@pytest.fixture(scope="module")
-def two_workers(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, list[WorkerProcess]]]:
-    stack = new_stack(kafka, postgres, LABOUR_TRACKER_TOPIC_PARTITIONS="6")
-    with side_by_side(stack, "first", "second") as workers:
-        yield stack, workers
-
-
-async def _own_partitions(session: aiohttp.ClientSession, worker: WorkerProcess) -> bool:
-    async with session.get(f"{worker.url}/api/v1/ready") as answer:
-        return answer.status == 200
 
 
 async def test_requests_for_many_persons_to_either_worker_all_get_the_right_answers(
@@ -37,7 +22,7 @@ async def test_requests_for_many_persons_to_either_worker_all_get_the_right_answ
     rng = random.Random(7)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         async with asyncio.timeout(60):  # both have joined and the partitions are settled
-            while not all([await _own_partitions(session, each) for each in workers]):  # noqa: ASYNC110 (polls HTTP)
+            while not all([await ready(session, each) for each in workers]):  # noqa: ASYNC110 (polls HTTP)
                 await asyncio.sleep(0.2)
         on = [caller_factory(stack, session, each.url) for each in workers]
         ids = [f"twin-{n}" for n in range(PERSONS)]

@@ -11,8 +11,8 @@ import pytest
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import caller_factory, new_stack
-from tests.e2e.test_metrics import scrape
+from tests.support.api import caller_factory
+from tests.support.stack import new_stack, scrape
 
 
 async def committed(session: aiohttp.ClientSession, worker: WorkerProcess) -> None:
@@ -31,9 +31,7 @@ async def test_a_restarted_worker_still_knows_every_labour(
     kafka: KafkaBroker, postgres: PostgresCluster, store: str, ending: str
 ) -> None:
     stack = new_stack(kafka, postgres, LABOUR_TRACKER_STORE=store)
-    worker = stack.worker("restart")
-    worker.start()
-    try:
+    with stack.running("restart") as worker:
         async with aiohttp.ClientSession() as session:
             alice = caller_factory(stack, session, worker.url)("Alice", "R", user_id="restart-alice")
             await alice.post("/birthing-person/register")
@@ -50,5 +48,3 @@ async def test_a_restarted_worker_still_knows_every_labour(
             assert [c["notes"] for c in active.body["labour"]["contractions"]] == ["before the restart"]
             ended = await alice.put("/labour/contraction/end", {"intensity": 4})
             assert ended.status == 200, ended.body
-    finally:
-        worker.stop()

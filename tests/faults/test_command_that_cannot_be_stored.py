@@ -11,35 +11,23 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
-from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, caller_factory, new_stack
-from tests.e2e.test_hostile_notes import PROSE_NOTE, Labour, SameProcess, iso
-from tests.faults.conftest import consistency_report, ready
+from tests.support.api import caller_factory, iso
+from tests.support.labour import PROSE_NOTE, Labour
+from tests.support.load import consistency_report
+from tests.support.stack import SMALL_MESSAGE_BYTES as MAX_MESSAGE_BYTES
+from tests.support.stack import Deployment, SameProcess, Stack, ready
 
-MAX_MESSAGE_BYTES = 8192
 # The record the person is brought to: a contraction with a note of 2,000 bytes adds some 2,400 and cannot fit, a
 # few small commands (some 300 bytes each) still can.
 RECORD_BEFORE = MAX_MESSAGE_BYTES - 2_300
 STAYS_UP_FOR = 10.0  # seconds the restarted worker is watched
-
-
-@pytest.fixture(scope="module")
-def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, WorkerProcess]]:
-    stack = new_stack(kafka, postgres, LABOUR_TRACKER_MAX_MESSAGE_BYTES=str(MAX_MESSAGE_BYTES))
-    worker = stack.worker("faults-cannot-be-stored")
-    worker.start()
-    yield stack, worker
-    worker.stop()
 
 
 class Topics:
@@ -123,9 +111,9 @@ def command(person: str, command_type: str, data: dict[str, Any]) -> tuple[str, 
 
 
 async def test_a_worker_killed_with_a_command_it_cannot_store_uncommitted_starts_again_and_stays_up(
-    deployment: tuple[Stack, WorkerProcess],
+    small_messages: Deployment,
 ) -> None:
-    stack, worker = deployment
+    stack, worker = small_messages.stack, small_messages.worker
     topics = Topics(stack)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         make = caller_factory(stack, http, worker.url)

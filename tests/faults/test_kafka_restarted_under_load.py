@@ -4,44 +4,38 @@ acknowledged is lost or doubled, and the worker answers again once the broker is
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
-from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, caller_factory, new_stack
-from tests.faults.conftest import SteadyLoad, consistency_report
+from tests.support.api import caller_factory
+from tests.support.load import SteadyLoad, consistency_report
+from tests.support.servers import own_server
+from tests.support.stack import Deployment, new_stack
 
 PERSONS = 4
 
 
 @pytest.fixture(scope="module")
 def own_kafka() -> Iterator[KafkaBroker]:
-    broker = KafkaBroker(Path(tempfile.mkdtemp(prefix="labour-tracker-kafka-")) / "kafka")
-    broker.start()
-    yield broker
-    broker.stop()
+    with own_server(KafkaBroker, "kafka") as broker:
+        yield broker
 
 
 @pytest.fixture(scope="module")
-def deployment(own_kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, WorkerProcess]]:
-    stack = new_stack(own_kafka, postgres)
-    worker = stack.worker("faults-kafka")
-    worker.start()
-    yield stack, worker
-    worker.stop()
+def deployment(own_kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[Deployment]:
+    with Deployment.running(new_stack(own_kafka, postgres), "faults-kafka") as deployed:
+        yield deployed
 
 
 async def test_a_broker_restart_under_load_loses_no_acknowledged_command(
-    deployment: tuple[Stack, WorkerProcess], own_kafka: KafkaBroker
+    deployment: Deployment, own_kafka: KafkaBroker
 ) -> None:
-    stack, worker = deployment
+    stack, worker = deployment.stack, deployment.worker
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
         load = SteadyLoad([caller_factory(stack, http, worker.url)(f"Person{n}", "Broker") for n in range(PERSONS)])
         await load.start()

@@ -6,31 +6,21 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterator
 
 import aiohttp
-import pytest
 
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, caller_factory, new_stack, side_by_side
-from tests.faults.conftest import SteadyLoad, consistency_report, ready
+from tests.support.api import caller_factory
+from tests.support.load import SteadyLoad, consistency_report
+from tests.support.stack import Stack, ready
 
 PERSONS = 8
 
 
-@pytest.fixture(scope="module")
-def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, list[WorkerProcess]]]:
-    stack = new_stack(kafka, postgres, LABOUR_TRACKER_TOPIC_PARTITIONS="6")
-    with side_by_side(stack, "faults-first", "faults-second") as workers:
-        yield stack, workers
-
-
 async def test_one_worker_killed_and_restarted_under_load_loses_no_acknowledged_command(
-    deployment: tuple[Stack, list[WorkerProcess]],
+    two_workers: tuple[Stack, list[WorkerProcess]],
 ) -> None:
-    stack, (first, second) = deployment
+    stack, (first, second) = two_workers
     rng = random.Random(11)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
         async with asyncio.timeout(60):  # both have joined and the partitions are settled

@@ -5,17 +5,16 @@ catches up with nothing acknowledged lost or doubled."""
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
 
 from labour_tracker.devstack.postgres import PostgresCluster
-from tests.e2e.test_notifications import Deployment, eventually
-from tests.faults.conftest import UnderLoad
+from tests.support.load import UnderLoad
+from tests.support.notifications import NotifyingDeployment, eventually
+from tests.support.servers import own_server
 
 AWAY = 5.0  # seconds PostgreSQL is stopped
 
@@ -23,10 +22,8 @@ AWAY = 5.0  # seconds PostgreSQL is stopped
 @pytest.fixture(scope="module")
 def database() -> Iterator[PostgresCluster]:
     """A PostgreSQL of this module's own, to stop."""
-    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="labour-tracker-postgres-")) / "postgres")
-    cluster.start()
-    yield cluster
-    cluster.stop()
+    with own_server(PostgresCluster, "postgres") as cluster:
+        yield cluster
 
 
 async def mirrored_contractions(connection: asyncpg.Connection, schema: str, people: list[str]) -> int:
@@ -40,7 +37,7 @@ async def mirrored_contractions(connection: asyncpg.Connection, schema: str, peo
 
 
 async def test_a_postgres_restart_under_load_loses_nothing_and_the_mirror_catches_up(
-    notifying: Deployment, database: PostgresCluster
+    notifying: NotifyingDeployment, database: PostgresCluster
 ) -> None:
     schema = notifying.stack.env["LABOUR_TRACKER_MIRROR_SCHEMA"]
     async with UnderLoad(notifying) as fault:

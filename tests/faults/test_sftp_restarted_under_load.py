@@ -5,16 +5,15 @@ email once, with nothing acknowledged lost or doubled."""
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from labour_tracker.devstack.sftp import SftpServer
-from tests.e2e.test_notifications import Deployment, emails_to, eventually
-from tests.faults.conftest import UnderLoad
+from tests.support.load import UnderLoad
+from tests.support.notifications import NotifyingDeployment, emails_to, eventually
+from tests.support.servers import own_server
 
 AWAY = 5.0  # seconds the SFTP server is stopped
 
@@ -22,14 +21,12 @@ AWAY = 5.0  # seconds the SFTP server is stopped
 @pytest.fixture(scope="module")
 def relay() -> Iterator[SftpServer]:
     """An SFTP server of this module's own, to stop."""
-    server = SftpServer(Path(tempfile.mkdtemp(prefix="labour-tracker-sftp-")) / "sftp")
-    server.start()
-    yield server
-    server.stop()
+    with own_server(SftpServer, "sftp") as server:
+        yield server
 
 
 async def test_an_sftp_restart_under_load_delays_each_email_and_loses_or_doubles_none(
-    notifying: Deployment, relay: SftpServer
+    notifying: NotifyingDeployment, relay: SftpServer
 ) -> None:
     async with UnderLoad(notifying) as fault:
         await asyncio.to_thread(relay.stop)

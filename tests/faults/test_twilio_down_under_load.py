@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import pytest
 from aiohttp import web
 
-from tests.e2e.test_notifications import Deployment, eventually
 from tests.fakes.twilio_api import FakeTwilio
-from tests.faults.conftest import UnderLoad
+from tests.support.load import UnderLoad
+from tests.support.notifications import NotifyingDeployment, eventually
+from tests.support.servers import serving
 
 ANSWERING_503 = 3.0  # seconds Twilio answers every request 503, from the first one
 UNREACHABLE = 3.0  # seconds after that its port is closed
@@ -34,14 +35,12 @@ class FailingTwilio(FakeTwilio):
 
 @pytest.fixture(scope="module")
 def twilio() -> Iterator[FailingTwilio]:
-    server = FailingTwilio()
-    server.start()
-    yield server
-    server.stop()
+    with serving(FailingTwilio()) as server:
+        yield server
 
 
 async def test_a_twilio_outage_under_load_delays_each_sms_and_loses_or_doubles_none(
-    notifying: Deployment, twilio: FailingTwilio
+    notifying: NotifyingDeployment, twilio: FailingTwilio
 ) -> None:
     async with UnderLoad(notifying) as fault:
         twilio.unavailable = True

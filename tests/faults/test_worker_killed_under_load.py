@@ -5,33 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import aiohttp
-import pytest
 
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
-from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, caller_factory, new_stack
-from tests.faults.conftest import SteadyLoad, consistency_report
+from tests.support.api import caller_factory
+from tests.support.load import SteadyLoad, consistency_report
+from tests.support.stack import Deployment
 
 PERSONS = 6
 
 
-@pytest.fixture(scope="module")
-def deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, WorkerProcess]]:
-    stack = new_stack(kafka, postgres)
-    worker = stack.worker("faults-killed")
-    worker.start()
-    yield stack, worker
-    worker.stop()
-
-
 async def test_a_worker_killed_under_load_loses_no_acknowledged_command(
-    deployment: tuple[Stack, WorkerProcess],
+    own_deployment: Deployment,
 ) -> None:
-    stack, worker = deployment
+    stack, worker = own_deployment.stack, own_deployment.worker
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
         load = SteadyLoad([caller_factory(stack, http, worker.url)(f"Person{n}", "Fault") for n in range(PERSONS)])
         await load.start()

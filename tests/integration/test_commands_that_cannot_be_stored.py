@@ -4,42 +4,26 @@ topic, parked on the dead-letter topic, nothing of it published, and the agent t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
-from labour_tracker.devstack.kafka import KafkaBroker
-from labour_tracker.devstack.postgres import PostgresCluster
-from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, new_stack
-from tests.integration.test_birthing_person_agent import Kafka, of
+from tests.support.kafka import Kafka, of
+from tests.support.stack import Deployment
 
-MAX_MESSAGE_BYTES = 8192  # a few notes fill a record: the domain's limits alone would never let one grow this far
 NOTE = "\N{BABY}" * 500  # 2,000 bytes, the most one note may hold
 
 
-@pytest.fixture(scope="module")
-def small_messages(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[tuple[Stack, WorkerProcess]]:
-    stack = new_stack(kafka, postgres, LABOUR_TRACKER_MAX_MESSAGE_BYTES=str(MAX_MESSAGE_BYTES))
-    worker = stack.worker("small-messages")
-    worker.start()
-    yield stack, worker
-    worker.stop()
-
-
 @pytest.fixture
-async def kafka_client(small_messages: tuple[Stack, WorkerProcess], kafka: KafkaBroker) -> AsyncIterator[Kafka]:
-    stack, _ = small_messages
-    client = Kafka(kafka.bootstrap, stack.env["LABOUR_TRACKER_TOPIC_PREFIX"])
-    await client.start()
-    yield client
-    await client.stop()
+async def kafka_client(small_messages: Deployment) -> AsyncIterator[Kafka]:
+    async with Kafka.of(small_messages) as client:
+        yield client
 
 
 async def test_a_command_whose_record_would_not_fit_is_rejected_parked_and_the_agent_goes_on(
-    kafka_client: Kafka, small_messages: tuple[Stack, WorkerProcess]
+    kafka_client: Kafka, small_messages: Deployment
 ) -> None:
-    _, worker = small_messages
+    worker = small_messages.worker
     person = f"noted-{uuid.uuid4().hex[:8]}"
     ask = kafka_client.command
     await kafka_client.reply(await ask(person, "birthing_person.register", {"first_name": "A", "last_name": "B"}, "n1"))

@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.worker import WorkerProcess
 from labour_tracker.domain.notification import notification_id
 from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE
-from tests.e2e.conftest import Stack
+from tests.support.kafka import create_topic
+from tests.support.stack import Deployment
 
 # The broker keeps Kafka's default message.max.bytes (1,048,588) and a producer's requests are at most 1 MiB: with
 # its key and the record's overhead, a value this size is about as large as any producer can put on a topic.
@@ -300,18 +300,13 @@ class Barrage:
 
 
 @pytest.fixture(scope="module")
-async def barrage(deployment: tuple[Stack, WorkerProcess], kafka: KafkaBroker) -> AsyncIterator[Barrage]:
+async def barrage(own_deployment: Deployment, kafka: KafkaBroker) -> AsyncIterator[Barrage]:
     """Every hostile message on every consumed topic, then a fence per partition: once each fence is parked,
     everything produced before it on its partition has been handled."""
-    stack, worker = deployment
+    stack, worker = own_deployment.stack, own_deployment.worker
     prefix = stack.env["LABOUR_TRACKER_TOPIC_PREFIX"]
     replies = f"{prefix}.test-replies-{RUN}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(replies, num_partitions=1, replication_factor=1)])
-    finally:
-        await admin.close()
+    await create_topic(kafka.bootstrap, replies)
     reader = Reader(
         kafka.bootstrap,
         [f"{prefix}.{name}" for name in ("dead_letters", "birthing_person.outcomes", "subscriber.outcomes",

@@ -9,13 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,14 +23,16 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.keycloak import REALM, KeycloakServer
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Caller, new_stack
+from tests.support.api import Caller
+from tests.support.servers import new_dir
+from tests.support.stack import new_stack
 
 
 @pytest.fixture(scope="module")
 def keycloak_and_worker(
     kafka: KafkaBroker, postgres: PostgresCluster
 ) -> Iterator[tuple[KeycloakServer, WorkerProcess]]:
-    keycloak = KeycloakServer(Path(tempfile.mkdtemp(prefix="labour-tracker-keycloak-")))
+    keycloak = KeycloakServer(new_dir("keycloak"))
     # A generous reply timeout: Keycloak starting beside the worker can hold up its first command on a busy machine.
     stack = new_stack(kafka, postgres, LABOUR_TRACKER_OIDC_ISSUER=keycloak.issuer, LABOUR_TRACKER_REPLY_TIMEOUT="30")
     worker = stack.worker("keycloak")

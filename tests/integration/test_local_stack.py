@@ -8,12 +8,12 @@ import asyncpg
 import asyncssh
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaTimeoutError, UnknownTopicOrPartitionError
 
 from labour_tracker.devstack.kafka import KafkaBroker, ensure_kafka, kafka_version
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import USER, SftpServer
+from tests.support.kafka import create_topic
 
 
 def test_the_broker_is_apache_kafka_4_from_maven_central(kafka: KafkaBroker) -> None:
@@ -34,12 +34,7 @@ async def test_the_broker_does_not_invent_topics_on_first_use_as_in_production(k
 
 async def test_the_broker_delivers_what_is_produced(kafka: KafkaBroker) -> None:
     topic = f"stack-check-{uuid.uuid4().hex}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
-    finally:
-        await admin.close()
+    await create_topic(kafka.bootstrap, topic)
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
     await producer.start()
     try:

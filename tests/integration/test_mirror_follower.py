@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
@@ -22,6 +21,7 @@ from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import migrate
 from labour_tracker.mirror.writer import MirrorWriter
 from labour_tracker.tables.records import AggregateRecord, RecordCodec
+from tests.support.kafka import create_topic
 
 
 class SetAside:
@@ -44,12 +44,7 @@ def person_record(version: int, last_name: str = "Lovelace") -> bytes:
 @pytest.fixture
 async def changelog(kafka: KafkaBroker) -> AsyncIterator[str]:
     topic = f"mirror-test-{uuid.uuid4().hex[:8]}-birthing_persons-changelog"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
-    finally:
-        await admin.close()
+    await create_topic(kafka.bootstrap, topic)
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
     await producer.start()
     try:

@@ -18,8 +18,7 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from labour_tracker.devstack.worker import WorkerProcess
-from tests.e2e.conftest import Stack, caller_factory
+from tests.support.stack import Deployment
 
 SUBSCRIBED, UNSUBSCRIBED = "subscriber.subscribed_to", "subscriber.unsubscribed_from"
 
@@ -55,14 +54,8 @@ class Kafka:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        yield session
-
-
-@pytest.fixture
-async def broker(deployment: tuple[Stack, WorkerProcess]) -> AsyncIterator[Kafka]:
-    stack, _ = deployment
+async def broker(own_deployment: Deployment) -> AsyncIterator[Kafka]:
+    stack = own_deployment.stack
     kafka = Kafka(stack.env["LABOUR_TRACKER_KAFKA_BOOTSTRAP"], stack.env["LABOUR_TRACKER_TOPIC_PREFIX"])
     await kafka.producer.start()
     yield kafka
@@ -101,11 +94,10 @@ def outcomes_of(person_id: str, messages: list[dict[str, Any]]) -> list[dict[str
 
 
 async def person_subscribers(
-    deployment: tuple[Stack, WorkerProcess], person_id: str, http: aiohttp.ClientSession
+    own_deployment: Deployment, person_id: str, http: aiohttp.ClientSession
 ) -> list[str] | None:
     """The person's subscribers; None while the registration sent straight to Kafka is not applied yet."""
-    stack, worker = deployment
-    person = caller_factory(stack, http, worker.url)("Bea", "Moyo", user_id=person_id)
+    person = own_deployment.callers(http)("Bea", "Moyo", user_id=person_id)
     answer = await person.get("/birthing-person/")
     if answer.status == 404 and answer.body["code"] == "birthing_person_not_found":
         return None
@@ -115,7 +107,7 @@ async def person_subscribers(
 
 
 async def test_redelivered_and_reordered_subscriber_events_leave_exactly_the_right_subscribers(
-    deployment: tuple[Stack, WorkerProcess], broker: Kafka, http: aiohttp.ClientSession
+    own_deployment: Deployment, broker: Kafka, http: aiohttp.ClientSession
 ) -> None:
     person_id = await register_person(broker)
     sam, kim, ola = (f"sub-{name}-{uuid.uuid4().hex[:8]}" for name in ("sam", "kim", "ola"))
@@ -154,7 +146,7 @@ async def test_redelivered_and_reordered_subscriber_events_leave_exactly_the_rig
     assert sorted(each["command_id"] for each in applied) == expected_ids
     assert all(each["status"] == "accepted" for each in outcomes)
 
-    assert await person_subscribers(deployment, person_id, http) == sorted([sam, kim])
+    assert await person_subscribers(own_deployment, person_id, http) == sorted([sam, kim])
 
     # The person's own events: each change once (counted by event id, so a resent event is counted once).
     events = await broker.read(
@@ -171,7 +163,7 @@ async def test_redelivered_and_reordered_subscriber_events_leave_exactly_the_rig
 
 
 async def test_a_malformed_subscriber_event_is_dead_lettered_and_the_processor_goes_on(
-    deployment: tuple[Stack, WorkerProcess], broker: Kafka, http: aiohttp.ClientSession
+    own_deployment: Deployment, broker: Kafka, http: aiohttp.ClientSession
 ) -> None:
     person_id = await register_person(broker)
     tag = uuid.uuid4().hex[:8]
@@ -191,7 +183,7 @@ async def test_a_malformed_subscriber_event_is_dead_lettered_and_the_processor_g
 
     # The good events after the bad ones, on the same partition and on others, are still applied.
     deadline = time.monotonic() + 20
-    while (found := await person_subscribers(deployment, person_id, http)) != sorted([sam, kim]):
+    while (found := await person_subscribers(own_deployment, person_id, http)) != sorted([sam, kim]):
         assert time.monotonic() < deadline, f"subscribers still {found}"
         await asyncio.sleep(0.1)
 
