@@ -45,13 +45,17 @@ class Route:
     status: int = 200
     errors: tuple[int, ...] = ()
     public: bool = False
-    command: CommandType[Any] | None = None  # the command it sends: takes Idempotency-Key, may answer 504
+    sends: CommandType[Any] | None = None  # the command it sends: it takes Idempotency-Key, may answer 504
     paged: bool = False  # a list from the mirror: takes `limit` and `after`
     limits: tuple[Limit, ...] = ()  # the limits the request may meet, each refused with its own code
 
     @property
+    def command(self) -> bool:
+        return self.sends is not None
+
+    @property
     def body(self) -> type[BaseModel] | None:
-        return self.command.request if self.command else None
+        return self.sends.request if self.sends else None
 
     @property
     def codes(self) -> dict[int, list[tuple[str, str]]]:
@@ -87,7 +91,7 @@ ROUTES: tuple[Route, ...] = (
           public=True),
     Route("POST", "/birthing-person/register", birthing_person.register,
           "Register yourself as a birthing person (names from your token).", "birthing person",
-          response=BirthingPersonResponse, status=201, errors=(409, 422), command=person_commands.REGISTER),
+          response=BirthingPersonResponse, status=201, errors=(409, 422), sends=person_commands.REGISTER),
     Route("GET", "/birthing-person/", birthing_person.get_birthing_person, "Your birthing-person record.",
           "birthing person", response=BirthingPersonResponse, errors=(404,)),
     Route("GET", "/birthing-person/subscription-token", birthing_person.get_subscription_token,
@@ -96,16 +100,16 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/birthing-person/subscription-token/rotate", birthing_person.rotate_subscription_token,
           "Rotate your subscription token: every earlier token stops working.", "birthing person",
           response=SubscriptionTokenResponse, errors=(400, 404),
-          command=person_commands.ROTATE_SUBSCRIPTION_TOKEN),
+          sends=person_commands.ROTATE_SUBSCRIPTION_TOKEN),
     Route("POST", "/labour/begin", labour.begin, "Begin labour (back-dating allowed).", "labour",
-          response=LabourResponse, errors=(404,), command=person_commands.BEGIN_LABOUR),
+          response=LabourResponse, errors=(404,), sends=person_commands.BEGIN_LABOUR),
     Route("POST", "/labour/contraction/start", labour.start_contraction, "Start a contraction.", "labour",
-          response=LabourResponse, errors=(404,), command=person_commands.START_CONTRACTION,
+          response=LabourResponse, errors=(404,), sends=person_commands.START_CONTRACTION,
           limits=(limits.CONTRACTIONS_PER_LABOUR, *NOTE_LIMITS)),
     Route("PUT", "/labour/contraction/end", labour.end_contraction, "End the active contraction.", "labour",
-          response=LabourResponse, errors=(404,), command=person_commands.END_CONTRACTION, limits=NOTE_LIMITS),
+          response=LabourResponse, errors=(404,), sends=person_commands.END_CONTRACTION, limits=NOTE_LIMITS),
     Route("PUT", "/labour/complete", labour.complete, "Complete the active labour.", "labour",
-          response=LabourResponse, errors=(404,), command=person_commands.COMPLETE_LABOUR, limits=NOTE_LIMITS),
+          response=LabourResponse, errors=(404,), sends=person_commands.COMPLETE_LABOUR, limits=NOTE_LIMITS),
     Route("GET", "/labour/active", labour.active, "The active labour, its contractions and pattern.", "labour",
           response=LabourResponse, errors=(404,)),
     Route("GET", "/labour/active/summary", labour.active_summary, "Phase, pattern and alerts of the active labour.",
@@ -114,20 +118,20 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/subscriber/register", subscriber.register_subscriber,
           "Register yourself as a subscriber with the ways to tell you (names, phone, email from your token).",
           "subscriber", response=SubscriberResponse, status=201, errors=(409,),
-          command=subscriber_commands.REGISTER),
+          sends=subscriber_commands.REGISTER),
     Route("GET", "/subscriber/", subscriber.get_subscriber, "Your subscriber record.", "subscriber",
           response=SubscriberResponse, errors=(404,)),
     Route("PUT", "/subscriber/contact-methods", subscriber.update_contact_methods,
           "Change the ways to tell you: sms, email or both.", "subscriber",
-          response=SubscriberResponse, errors=(404,), command=subscriber_commands.UPDATE_CONTACT_METHODS),
+          response=SubscriberResponse, errors=(404,), sends=subscriber_commands.UPDATE_CONTACT_METHODS),
     Route("POST", "/subscriber/subscribe_to/{birthing_person_id}", subscriber.subscribe_to,
           "Follow a birthing person with the token they shared: 404 unknown person, 403 wrong or rotated token, "
           "400 already subscribed or yourself, 429 too many wrong tokens from you or your address lately.",
-          "subscriber", response=SubscriberResponse, errors=(403, 404, 429), command=subscriber_commands.SUBSCRIBE_TO,
+          "subscriber", response=SubscriberResponse, errors=(403, 404, 429), sends=subscriber_commands.SUBSCRIBE_TO,
           limits=(limits.SUBSCRIBERS_PER_PERSON, limits.SUBSCRIPTIONS_PER_SUBSCRIBER)),
     Route("POST", "/subscriber/unsubscribe_from", subscriber.unsubscribe_from,
           "Stop following a birthing person (400 when not subscribed).", "subscriber",
-          response=SubscriberResponse, errors=(404,), command=subscriber_commands.UNSUBSCRIBE_FROM),
+          response=SubscriberResponse, errors=(404,), sends=subscriber_commands.UNSUBSCRIBE_FROM),
     Route("GET", "/subscriber/subscriptions", history.get_subscriptions,
           "The birthing persons you follow, with their names, by id (from the mirror).", "subscriber",
           response=SubscriptionsResponse, errors=(404,), paged=True),
