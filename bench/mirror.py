@@ -92,7 +92,7 @@ async def baseline(dsn: str, batch: list[tuple[str, int, BirthingPerson]], batch
         for start in range(0, len(changes), batch_size):
             chunk = rows.latest(changes[start : start + batch_size])
             async with connection.transaction():
-                await connection.execute(persons, *rows.person_rows(chunk))
+                await connection.execute(persons, *rows.person_rows(rows.newest(chunk)))
                 if (labour_columns := rows.labour_rows(chunk))[0]:
                     await connection.execute(labours, *labour_columns)
                 if (contraction_columns := rows.contraction_rows(chunk, written.get))[0]:

@@ -22,6 +22,7 @@ import aiohttp
 
 from bench.harness import Latencies, bench_worker, report, servers, stack_directory
 from labour_tracker.devstack.sftp import DROP_DIRECTORY, USER, SftpServer
+from labour_tracker.domain.limits import SUBSCRIBERS_PER_PERSON
 from labour_tracker.domain.notification import Names
 from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
@@ -159,7 +160,7 @@ def summarise(results: list[Latencies]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--subscribers", type=int, default=200)
+    parser.add_argument("--subscribers", type=int, default=SUBSCRIBERS_PER_PERSON.maximum, help="at most the limit")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with servers() as (kafka, postgres):
