@@ -10,7 +10,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -85,6 +85,7 @@ def issue_local_token(
     family_name: str,
     email: str | None = None,
     phone_number: str | None = None,
+    roles: Sequence[str] = (),
     lifetime: timedelta = timedelta(hours=12),
     now: datetime | None = None,
 ) -> str:
@@ -105,6 +106,8 @@ def issue_local_token(
         claims["email"] = email
     if phone_number is not None:
         claims["phone_number"] = phone_number
+    if roles:
+        claims["realm_access"] = {"roles": list(roles)}
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": local_key_id(key.public_key())})
 
 
