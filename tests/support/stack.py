@@ -66,6 +66,7 @@ def new_stack(kafka: KafkaBroker, postgres: PostgresCluster, **env: str) -> Stac
             "LABOUR_TRACKER_TOPIC_PARTITIONS": "4",
             "LABOUR_TRACKER_MIRROR_SCHEMA": f"mirror_{deployment}",
             "LABOUR_TRACKER_LOCAL_SIGNING_KEY": str(key),
+            "LABOUR_TRACKER_SUBSCRIPTION_TOKEN_SECRET": f"stack-{deployment}-{uuid.uuid4().hex}",
             **env,
         },
         signing_key=key,
