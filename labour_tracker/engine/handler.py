@@ -125,8 +125,8 @@ class CommandHandler(Generic[S, C, E]):
             publications: Sequence[Publication] = ()
             if delivered_again:
                 pass  # answered as before if still remembered, else (32 commands later) not at all
-            elif outcome is not None and outcome.command_type != envelope.type:
-                outcome = self._reused(record, envelope, outcome, now)  # answered, and remembered as it was
+            elif outcome is not None and (reuse := _reuse(outcome, envelope)) is not None:
+                outcome = self._reused(record, envelope, reuse, now)  # answered, and remembered as it was
             elif outcome is None:
                 before = record
                 record, outcome, publications = self._apply(record, envelope, now)
@@ -246,22 +246,17 @@ class CommandHandler(Generic[S, C, E]):
         return Handled(self._reply(outcome, None), sent)
 
     def _reused(
-        self, record: AggregateRecord[S], envelope: CommandEnvelope, earlier: Outcome, now: datetime
+        self, record: AggregateRecord[S], envelope: CommandEnvelope, error: ErrorBody, now: datetime
     ) -> Outcome:
-        """A command id already used for a command of another type: refused, rather than answered with that other
-        command's outcome as if it were this one's (a client reusing an Idempotency-Key by mistake would be told that
-        its command was done)."""
+        """A command id already used for another command: refused, rather than answered with that command's outcome
+        as if it were this one's (a client reusing an Idempotency-Key by mistake would be told its command was done)."""
         return Outcome(
             command_id=envelope.id,
             command_type=envelope.type,
             aggregate_id=envelope.aggregate_id,
             status="rejected",
             version=record.version,
-            error=ErrorBody(
-                kind="conflict",
-                code="command_id_reused",
-                description=f"Command id {envelope.id} was already used for a {earlier.command_type} command.",
-            ),
+            error=error,
             time=now,
         )
 
@@ -299,6 +294,7 @@ class CommandHandler(Generic[S, C, E]):
             version=version,
             event_ids=tuple(each.id for each in envelopes),
             time=now,
+            digest=envelope.digest(),
         )
         publications: list[Publication] = [
             (self.events, envelope.aggregate_id, each.model_dump_json().encode()) for each in envelopes
@@ -318,8 +314,27 @@ class CommandHandler(Generic[S, C, E]):
             version=record.version,
             error=error,
             time=now,
+            digest=envelope.digest(),
         )
         return record.after(record.state, record.version, outcome)
 
     def _reply(self, outcome: Outcome, state: S | None) -> Reply[S]:
         return Reply(outcome, state if outcome.status == "accepted" else None)
+
+
+def _reuse(earlier: Outcome, envelope: CommandEnvelope) -> ErrorBody | None:
+    """Why the command cannot be the one `earlier` answered, though it has its id: another type, or another payload
+    (outcomes recorded before payloads were fingerprinted are taken as the same)."""
+    if earlier.command_type != envelope.type:
+        return ErrorBody(
+            kind="conflict",
+            code="command_id_reused",
+            description=f"Command id {envelope.id} was already used for a {earlier.command_type} command.",
+        )
+    if earlier.digest is not None and earlier.digest != envelope.digest():
+        return ErrorBody(
+            kind="unprocessable",
+            code="idempotency_key_reused",
+            description=f"Command id {envelope.id} was already used for a {envelope.type} command with another body.",
+        )
+    return None

@@ -30,7 +30,8 @@ IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Client-chosen command id: a retry with the same key is applied once and answered the same.",
+    "description": "Client-chosen command id: a retry with the same key is applied once and answered the same; "
+    "the same key with another body is refused (422 `idempotency_key_reused`).",
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
 }
 

@@ -74,8 +74,8 @@ class Route:
         implied: tuple[int, ...] = () if self.public else (401,)
         # 400: a body that is not JSON, a bad page cursor, or a command's Idempotency-Key that is no command id.
         implied += (400, 413, 422) if self.body else (400,) if self.paged or self.command else ()
-        # 409: a command whose Idempotency-Key was already used for a command of another type; 422: one whose
-        # record would not fit in a Kafka message.
+        # 409: a command whose Idempotency-Key was already used for a command of another type; 422: one used for
+        # another body, or one whose record would not fit in a Kafka message.
         implied += (409, 422, 503, 504) if self.command else (503,) if not self.public else ()
         return tuple(sorted({*self.errors, *implied}))
 

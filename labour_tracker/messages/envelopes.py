@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -54,6 +57,11 @@ class CommandEnvelope(Inbound):
     )
     data: dict[str, Any] = Field(default_factory=dict, description="The command's payload; its schema per type.")
 
+    def digest(self) -> str:
+        """A short fingerprint of the payload, the same for the same data however its keys are ordered."""
+        canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()[:12]).decode()
+
 
 class EventEnvelope(Inbound):
     """Something that happened to one aggregate, keyed on its topic by `aggregate_id`."""
@@ -87,6 +95,11 @@ class Outcome(Message):
     event_ids: tuple[str, ...] = ()
     error: ErrorBody | None = None
     time: datetime
+    digest: str | None = Field(
+        None,
+        description="Fingerprint of the command's payload (96 bits of SHA-256, base64url): the same command id with "
+        "another payload is refused.",
+    )
 
 
 MAX_PARKED_KEY = 1_024  # characters of a parked message's key that its dead letter keeps

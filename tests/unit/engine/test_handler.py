@@ -296,7 +296,7 @@ async def test_the_outcome_of_a_huge_refused_command_fits_in_a_kafka_message(env
     assert len(reply["outcome"]["error"]["details"]) <= 20
 
 
-async def test_a_command_id_used_again_for_another_command_is_refused_not_answered_with_the_first() -> None:
+async def test_a_command_id_used_again_for_another_command_or_payload_is_refused_not_answered_with_the_first() -> None:
     table = MemoryTable()
     fakes: Any = (table, MemoryTopic(), MemoryTopic(), MemoryTopic())
     handler = CommandHandler(BIRTHING_PERSON, *fakes, clock=lambda: NOW)
@@ -320,3 +320,12 @@ async def test_a_command_id_used_again_for_another_command_is_refused_not_answer
     assert table["alice"].version == 1  # labour was not begun
     again = await send("birthing_person.register", {"first_name": "Ada", "last_name": "L"})
     assert (again["status"], again["version"]) == ("accepted", 1)  # the retry of the first is still answered
+    renamed = await send("birthing_person.register", {"first_name": "Eve", "last_name": "L"})
+    assert (renamed["status"], renamed["error"]["kind"], renamed["error"]["code"]) == (
+        "rejected",
+        "unprocessable",
+        "idempotency_key_reused",
+    )
+    assert table["alice"].state.first_name == "Ada"
+    reordered = await send("birthing_person.register", {"last_name": "L", "first_name": "Ada"})
+    assert (reordered["status"], reordered["version"]) == ("accepted", 1), "the same payload, however ordered"
