@@ -97,12 +97,13 @@ def authentication(verifier: TokenVerifier, public_paths: frozenset[str]) -> Mid
 
 def operators_only(verifier: TokenVerifier, served_to_all: tuple[str, ...]) -> Middleware:
     """Middleware for the worker's own web pages (Faust's introspection: tables, routing, statistics): an operator's
-    token only (403 for anyone else's, 401 for none). Paths starting with one of `served_to_all` (the API, its
-    docs) pass through to their own checks."""
+    token only (403 for anyone else's, 401 for none). Paths under one of `served_to_all` (the API, its docs)
+    pass through to their own checks."""
+    under = tuple(prefix + "/" for prefix in served_to_all)
 
     @web.middleware
     async def operators(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(served_to_all):
+        if request.path in served_to_all or request.path.startswith(under):
             return await handler(request)
         if not (await authenticated(request, verifier)).operator:
             raise web.HTTPForbidden(

@@ -93,6 +93,6 @@ def mount(root: web.Application, settings: Settings, commands: CommandBus, aggre
     """Serve the API at /api/v1 and its docs at /docs on `root`, the worker's web server, whose other pages (Faust's
     introspection) answer operators only."""
     verifier = VerifierMadeAtStart(settings)
-    root.middlewares.append(operators_only(verifier, (API_PREFIX + "/", DOCS_PREFIX)))
+    root.middlewares.append(operators_only(verifier, (API_PREFIX, DOCS_PREFIX)))
     root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier))
     add_docs(root)

@@ -64,3 +64,10 @@ async def test_the_api_and_its_docs_keep_their_own_rules(worker_web: Client, set
     assert (await worker_web.get("/docs")).status == 200  # public
     assert (await worker_web.get("/api/v1/birthing-person/")).status == 401
     assert (await worker_web.get("/api/v1/birthing-person/", headers=bearer(settings))).status == 404  # a user's
+
+
+@pytest.mark.parametrize(("path", "status"), [("/api/v1", 404), ("/docs/static/none.js", 404), ("/api/v1x", 403)])
+async def test_the_api_prefix_itself_is_the_apis_and_a_look_alike_is_not(
+    worker_web: Client, settings: Settings, path: str, status: int
+) -> None:
+    assert (await worker_web.get(path, headers=bearer(settings))).status == status
