@@ -102,25 +102,21 @@ class Outcome(Message):
     )
 
 
-MAX_PARKED_KEY = 1_024  # characters of a parked message's key that its dead letter keeps
-MAX_PARKED_VALUE = 65_536  # characters of its value: a dead letter must fit in a Kafka message whatever it parks
+MAX_PARKED_KEY = 1_024  # characters of a parked message's key that its dead letter keeps: it must fit in a message
 
 
 class DeadLetter(Message):
-    """A message an agent could not take, parked with the reason so that nothing is silently lost."""
+    """A message an agent could not take, parked with the reason so that nothing is silently lost. It points at the
+    message rather than copying it: what people wrote stays where its retention and erasure apply."""
 
     topic: str
     partition: int
     offset: int
     key: str | None
-    value: str = Field(
-        description="The message as received (UTF-8, undecodable bytes replaced; empty for a tombstone), "
-        f"at most its first {MAX_PARKED_VALUE} characters."
-    )
+    size: int = Field(description="Bytes of the message's value (0 for a tombstone).")
+    sha256: str = Field(description="SHA-256 of the value, hex: to tell the message at that place is this one.")
     reason: str
     time: AwareDatetime
     truncated: bool = Field(
-        False,
-        description=f"The key was longer than {MAX_PARKED_KEY} characters or the value than {MAX_PARKED_VALUE}, "
-        "and is cut to that length.",
+        False, description=f"The key was longer than {MAX_PARKED_KEY} characters and is cut to that length."
     )
