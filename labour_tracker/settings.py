@@ -10,6 +10,9 @@ from typing import Literal
 from pydantic import Field, PostgresDsn, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from labour_tracker.domain.limits import LABOURS_BEGUN_KEPT, LABOURS_PER_DAY
+from labour_tracker.messages.envelopes import RECENT_COMMANDS
+
 ENV_PREFIX = "LABOUR_TRACKER_"
 # Under Kafka's default limit (1 MiB per message, the producer's 1,000,000-byte requests) with room for the batch.
 DEFAULT_MAX_MESSAGE_BYTES = 768 * 1024
@@ -86,6 +89,21 @@ class Settings(BaseSettings):
     )
     subscribe_failure_window: float = Field(
         600.0, gt=0, le=86_400, description="The sliding window of that limit, seconds."
+    )
+    labours_per_day: int = Field(
+        LABOURS_PER_DAY,
+        ge=0,
+        le=LABOURS_BEGUN_KEPT,
+        description="Labours one person may begin in 24 hours, by the service's clock (each begun and completed "
+        "labour texts every subscriber); more are refused with 429 `labours_per_day_reached`. 0: no cap.",
+    )
+    commands_per_minute: int = Field(
+        30,
+        ge=0,
+        le=RECENT_COMMANDS,
+        description="Commands one user may send to their own record (as a person, and as a subscriber) in a "
+        "minute; more are refused with 429 `too_many_commands` until the oldest is a minute old. Counted by the "
+        "worker that owns the record, so it holds across workers. 0: no cap.",
     )
     twilio_account_sid: str | None = Field(None, description="Twilio account SID; unset: SMS go to the local outbox.")
     twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token.")

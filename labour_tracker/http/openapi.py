@@ -21,7 +21,7 @@ STATUS_TEXT = {
     409: "Conflict",
     413: "Body too large",
     422: "Invalid body or value",
-    429: "Too many failed attempts: wait for Retry-After",
+    429: "Too many lately (commands, labours begun, failed attempts): wait for Retry-After",
     503: "Unavailable: try again shortly",
     504: "No reply in time: retry with the same Idempotency-Key",
 }

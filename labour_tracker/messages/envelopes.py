@@ -82,6 +82,7 @@ class ErrorBody(Message):
     code: str = Field(description="Stable snake_case code.")
     description: str
     details: list[dict[str, Any]] | None = None
+    retry_after: int | None = Field(None, description="Whole seconds until it may be sent again (`too_many`).")
 
 
 class Outcome(Message):
