@@ -71,11 +71,19 @@ cli.add_command(faust_command("worker"))
 @click.option("--family-name", default="", help="Last name.")
 @click.option("--email", default=None, help="Email address.")
 @click.option("--phone", default=None, help="Phone number (E.164).")
+@click.option("--operator", is_flag=True, help="An operator's token: it opens the worker's introspection pages.")
 @click.option("--lifetime-hours", type=float, default=12.0, help="Hours until the token expires.")
 def token(
-    sub: str, given_name: str, family_name: str, email: str | None, phone: str | None, lifetime_hours: float
+    sub: str,
+    given_name: str,
+    family_name: str,
+    email: str | None,
+    phone: str | None,
+    operator: bool,
+    lifetime_hours: float,
 ) -> None:
     """Print a bearer token signed by the local signing key (local use only: no OIDC issuer configured)."""
+    from labour_tracker.identity.claims import OPERATOR_ROLE
     from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 
     settings = load_settings()
@@ -95,6 +103,7 @@ def token(
             family_name=family_name,
             email=email,
             phone_number=phone,
+            roles=[OPERATOR_ROLE] if operator else [],
             lifetime=timedelta(hours=lifetime_hours),
         )
     )

@@ -10,9 +10,13 @@ from typing import Literal
 from pydantic import Field, PostgresDsn, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from labour_tracker.domain.limits import LABOURS_BEGUN_KEPT, LABOURS_PER_DAY
+from labour_tracker.messages.envelopes import RECENT_COMMANDS
+
 ENV_PREFIX = "LABOUR_TRACKER_"
 # Under Kafka's default limit (1 MiB per message, the producer's 1,000,000-byte requests) with room for the batch.
 DEFAULT_MAX_MESSAGE_BYTES = 768 * 1024
+LOCAL_SUBSCRIPTION_TOKEN_SECRET = "local-development-secret-change-me-0000"  # public: refused with an issuer set
 
 
 class Settings(BaseSettings):
@@ -59,6 +63,11 @@ class Settings(BaseSettings):
         None, description="OpenID Connect issuer URL; unset: trust the local signing key instead (local use only)."
     )
     oidc_audience: str = Field("labour-tracker", min_length=1, description="Audience every token must name.")
+    oidc_clients: str = Field(
+        "labour-tracker,labour-tracker-web",
+        description="The issuer's clients (the `azp` claim), comma-separated, whose access tokens are accepted; "
+        "empty: any client's.",
+    )
     oidc_jwks_url: str | None = Field(
         None, description="JWKS URL; unset: discovered from the issuer's /.well-known/openid-configuration."
     )
@@ -66,9 +75,10 @@ class Settings(BaseSettings):
         Path(".cache/local-signing-key.pem"), description="Local RSA key for `labour-tracker token` (no issuer set)."
     )
     subscription_token_secret: str = Field(
-        "local-development-secret-change-me-0000",
+        LOCAL_SUBSCRIPTION_TOKEN_SECRET,
         min_length=32,
-        description="Server secret for subscription tokens (HMAC-SHA256), at least 32 characters.",
+        description="Server secret for subscription tokens (HMAC-SHA256), at least 32 characters. The default is "
+        "public, for local use: with an issuer set, the worker refuses to start with it.",
     )
     subscribe_failure_limit: int = Field(
         10,
@@ -79,6 +89,21 @@ class Settings(BaseSettings):
     )
     subscribe_failure_window: float = Field(
         600.0, gt=0, le=86_400, description="The sliding window of that limit, seconds."
+    )
+    labours_per_day: int = Field(
+        LABOURS_PER_DAY,
+        ge=0,
+        le=LABOURS_BEGUN_KEPT,
+        description="Labours one person may begin in 24 hours, by the service's clock (each begun and completed "
+        "labour texts every subscriber); more are refused with 429 `labours_per_day_reached`. 0: no cap.",
+    )
+    commands_per_minute: int = Field(
+        30,
+        ge=0,
+        le=RECENT_COMMANDS,
+        description="Commands one user may send to their own record (as a person, and as a subscriber) in a "
+        "minute; more are refused with 429 `too_many_commands` until the oldest is a minute old. Counted by the "
+        "worker that owns the record, so it holds across workers. 0: no cap.",
     )
     twilio_account_sid: str | None = Field(None, description="Twilio account SID; unset: SMS go to the local outbox.")
     twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token.")
@@ -119,6 +144,15 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _no_public_secret_with_an_issuer(self) -> Settings:
+        if self.oidc_issuer and self.subscription_token_secret == LOCAL_SUBSCRIPTION_TOKEN_SECRET:
+            raise ValueError(
+                f"{ENV_PREFIX}SUBSCRIPTION_TOKEN_SECRET is the public default, for local use only: with "
+                f"{ENV_PREFIX}OIDC_ISSUER set, give it a secret of your own"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _complete_channels(self) -> Settings:
         if self.twilio_account_sid and not (self.twilio_auth_token and self.twilio_from_number):
             raise ValueError(f"{ENV_PREFIX}TWILIO_ACCOUNT_SID needs {ENV_PREFIX}TWILIO_AUTH_TOKEN and _FROM_NUMBER too")
@@ -127,6 +161,10 @@ class Settings(BaseSettings):
         if self.sftp_host and not (self.sftp_password or self.sftp_client_key):
             raise ValueError(f"{ENV_PREFIX}SFTP_HOST needs {ENV_PREFIX}SFTP_PASSWORD or {ENV_PREFIX}SFTP_CLIENT_KEY")
         return self
+
+    @property
+    def clients(self) -> frozenset[str]:
+        return frozenset(each.strip() for each in self.oidc_clients.split(",") if each.strip())
 
     @property
     def reply_wait(self) -> timedelta:

@@ -20,6 +20,7 @@ from labour_tracker.engine.replies import Replies, TopicDirectory
 from labour_tracker.http.birthing_person import BIRTHING_PERSON
 from labour_tracker.http.server import mount
 from labour_tracker.http.subscriber import SUBSCRIBER
+from labour_tracker.introspection import table_pages
 from labour_tracker.mirror.service import MirrorService
 from labour_tracker.settings import Settings
 from labour_tracker.tables.aggregates import Tables
@@ -49,6 +50,14 @@ def build_worker(settings: Settings) -> Worker:
         app.service(MirrorService(settings, app.conf.id, topics.dead_letters))  # type: ignore[arg-type]
     commands = AgentCommandBus(app, agents, {BIRTHING_PERSON: BirthingPerson, SUBSCRIBER: Subscriber})
     aggregates = TableReader(app, {BIRTHING_PERSON: tables.birthing_persons, SUBSCRIBER: tables.subscribers})
-    app.mount_api = lambda web_app: mount(web_app, settings, commands, aggregates)
+    records = TableReader(
+        app, {each.name: each for each in (tables.birthing_persons, tables.subscribers, tables.notifications)}
+    )
+
+    def serve(web_app: Any) -> None:
+        mount(web_app, settings, commands, aggregates)  # the API, and Faust's pages for operators only
+        web_app.middlewares.append(table_pages(records))  # inside the operators' check
+
+    app.mount_api = serve
     metrics.watch_consumer(app)
     return Worker(app, topics, tables, agents)

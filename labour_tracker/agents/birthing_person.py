@@ -7,6 +7,7 @@ from typing import Any
 from labour_tracker.agents.notification_fanout import notification_requests
 from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour
+from labour_tracker.domain.limits import LABOURS_PER_DAY
 from labour_tracker.engine.decider import Decider
 from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.engine.pipeline import command_agent
@@ -18,12 +19,17 @@ from labour_tracker.topics import Topics
 PersonDecider = Decider[labour.BirthingPerson, labour.BirthingPersonCommand, labour.BirthingPersonEvent]
 
 
-def decider(subscription_secret: bytes) -> PersonDecider:
+def decider(subscription_secret: bytes, labours_per_day: int = LABOURS_PER_DAY) -> PersonDecider:
     return Decider(
         name="birthing_person",
         commands=COMMANDS,
         decide=lambda state, command, now, command_id: labour.decide(
-            state, command, now=now, command_id=command_id, subscription_secret=subscription_secret
+            state,
+            command,
+            now=now,
+            command_id=command_id,
+            subscription_secret=subscription_secret,
+            labours_per_day=labours_per_day,
         ),
         evolve=labour.evolve,
     )
@@ -31,12 +37,13 @@ def decider(subscription_secret: bytes) -> PersonDecider:
 
 def birthing_person_agent(app: LabourTrackerApp, topics: Topics, tables: Tables, replies: Replies) -> Any:
     handler = CommandHandler(
-        decider(app.settings.subscription_token_secret.encode()),
+        decider(app.settings.subscription_token_secret.encode(), app.settings.labours_per_day),
         tables.birthing_persons,
         events=topics.birthing_person_events,
         outcomes=topics.birthing_person_outcomes,
         dead_letters=topics.dead_letters,
         follow_ups=lambda person, events: notification_requests(topics.notification_requests, person, events),
         max_message_bytes=app.settings.max_message_bytes,
+        commands_per_minute=app.settings.commands_per_minute,
     )
     return command_agent(app, "birthing_person", topics.birthing_person_commands, handler, replies)

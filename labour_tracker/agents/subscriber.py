@@ -30,5 +30,6 @@ def subscriber_agent(app: LabourTrackerApp, topics: Topics, tables: Tables, repl
         outcomes=topics.subscriber_outcomes,
         dead_letters=topics.dead_letters,
         max_message_bytes=app.settings.max_message_bytes,
+        commands_per_minute=app.settings.commands_per_minute,
     )
     return command_agent(app, "subscriber", topics.subscriber_commands, handler, replies)

@@ -175,16 +175,27 @@ class KeycloakServer:
         answer = _post_form(f"{self.url}/realms/{realm}/protocol/openid-connect/token", form)
         return str(answer["access_token"])
 
-    def create_user(self, user: dict[str, Any]) -> None:
-        """A user of our realm, through the admin API (as the console would create one)."""
-        request = urllib.request.Request(
-            f"{self.url}/admin/realms/{REALM}/users",
-            data=json.dumps(user).encode(),
-            headers={"Authorization": f"Bearer {self.admin_token()}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
+    def create_user(self, user: dict[str, Any]) -> str:
+        """A user of our realm, through the admin API (as the console would create one); returns their id."""
+        with self._admin("POST", "users", user) as response:
             assert response.status == 201, response.status
+            return str(response.headers["Location"]).rsplit("/", 1)[-1]
+
+    def grant_realm_role(self, user_id: str, role: str) -> None:
+        """Give the user one of the realm's roles, as *Users → Role mapping* in the console does."""
+        with self._admin("GET", f"roles/{role}") as response:
+            granted = json.load(response)
+        with self._admin("POST", f"users/{user_id}/role-mappings/realm", [granted]) as response:
+            assert response.status == 204, response.status
+
+    def _admin(self, method: str, path: str, body: Any = None) -> Any:
+        request = urllib.request.Request(
+            f"{self.url}/admin/realms/{REALM}/{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.admin_token()}", "Content-Type": "application/json"},
+            method=method,
+        )
+        return urllib.request.urlopen(request, timeout=10)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -13,16 +13,18 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"  # the aggregate or entity does not exist (404)
     CONFLICT = "conflict"  # the aggregate already exists (409)
     UNPROCESSABLE = "unprocessable"  # a value is outside its allowed range (422)
+    TOO_MANY = "too_many"  # the caller did this too often lately; `retry_after` says when it may again (429)
 
 
 class DomainError(Exception):
     """A broken domain rule, with a stable snake_case code and a human sentence."""
 
-    def __init__(self, kind: ErrorKind, code: str, description: str) -> None:
+    def __init__(self, kind: ErrorKind, code: str, description: str, *, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.kind = kind
         self.code = code
         self.description = description
+        self.retry_after = retry_after  # whole seconds, for TOO_MANY
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DomainError) and (self.kind, self.code, self.description) == (

@@ -7,7 +7,10 @@ person's record (the table's changelog message) under RECORD_BUDGET, well under 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from labour_tracker.domain.errors import DomainError, ErrorKind
 
@@ -32,6 +35,30 @@ class Limit:
             raise self.refusal()
 
 
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A bound on how often something may happen within a sliding window; 0 means no bound."""
+
+    code: str
+    maximum: int
+    window: timedelta
+    counts: str  # what is counted, as a person would say it
+
+    def check(self, times: Iterable[datetime], now: datetime) -> None:
+        """Refuse one more at `now` when `times` (of those before) already reach the bound within the window."""
+        if not self.maximum:
+            return
+        recent = sorted(each for each in times if each > now - self.window)
+        if len(recent) >= self.maximum:
+            wait = recent[len(recent) - self.maximum] + self.window - now
+            raise DomainError(
+                ErrorKind.TOO_MANY,
+                self.code,
+                f"The limit is {self.maximum:,} {self.counts}; try again later.",
+                retry_after=max(1, math.ceil(wait.total_seconds())),
+            )
+
+
 CONTRACTIONS_PER_LABOUR = Limit("contraction_limit_reached", 1_000, "contractions in one labour")
 NOTE_BYTES = Limit("note_too_long", 2_000, "bytes of text (UTF-8) in one note", ErrorKind.UNPROCESSABLE)
 NOTES_BYTES_PER_LABOUR = Limit("notes_limit_reached", 32 * 1024, "bytes of notes (UTF-8) in one labour")
@@ -47,6 +74,10 @@ LIMITS = (
 )
 
 PAST_LABOURS_KEPT = 10  # completed labours summarised in a person's record; all of them are in the mirror
+LABOURS_BEGUN_KEPT = 24  # times of the latest labours begun, which the labours-per-day cap counts
+LABOURS_PER_DAY = 3  # the cap's default (a setting): a false start and the real one, with one to spare
+DAY = timedelta(days=1)
+MINUTE = timedelta(minutes=1)
 # Bytes of a person's encoded record with every limit reached and every id and name as long as it may be, in
 # four-byte characters; with ids as issuers make them (36-character UUIDs) the same record takes some 250 KB.
 RECORD_BUDGET = 384 * 1024

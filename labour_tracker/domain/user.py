@@ -13,3 +13,4 @@ class User:
     email: str | None = None
     phone_number: str | None = None
     username: str | None = None
+    operator: bool = False  # may use the operators' pages: Faust's introspection of the worker

@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, uuid5
 import faust
 
 from labour_tracker.domain.errors import DomainError, ErrorKind
-from labour_tracker.domain.limits import RECORD_BUDGET
+from labour_tracker.domain.limits import MINUTE, RECORD_BUDGET, Rate
 from labour_tracker.engine.command_messages import MalformedCommand, check_addressed, read_command, read_envelope
 from labour_tracker.engine.decider import Decider
 from labour_tracker.engine.parking import dead_letter, internal_error
@@ -24,6 +24,7 @@ from labour_tracker.memo import LastUsed
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import (
     MAX_PARKED_KEY,
+    RECENT_COMMANDS,
     RECORD_TOO_LARGE,
     CommandEnvelope,
     ErrorBody,
@@ -87,8 +88,12 @@ class CommandHandler(Generic[S, C, E]):
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         follow_ups: FollowUps = no_follow_ups,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        commands_per_minute: int = 0,
     ) -> None:
         self.decider = decider
+        # Counted from the outcomes the record keeps, so the cap holds whichever worker owns the aggregate.
+        self.pace = Rate("too_many_commands", min(commands_per_minute, RECENT_COMMANDS), MINUTE, "commands a minute")
+        self.by_owner = frozenset(name for name, kind in decider.commands.items() if kind.by_owner)
         self.table = table
         self.codec = record_codec(table)
         self.max_message_bytes = max_message_bytes  # a command whose record or event would be larger is refused
@@ -125,8 +130,10 @@ class CommandHandler(Generic[S, C, E]):
             publications: Sequence[Publication] = ()
             if delivered_again:
                 pass  # answered as before if still remembered, else (32 commands later) not at all
-            elif outcome is not None and outcome.command_type != envelope.type:
-                outcome = self._reused(record, envelope, outcome, now)  # answered, and remembered as it was
+            elif outcome is not None and (reuse := _reuse(outcome, envelope)) is not None:
+                outcome = self._unrecorded(record, envelope, reuse, now)  # answered, and remembered as it was
+            elif outcome is None and (too_soon := self._too_soon(record, envelope, now)) is not None:
+                outcome = self._unrecorded(record, envelope, too_soon, now)  # a retry later is decided afresh
             elif outcome is None:
                 before = record
                 record, outcome, publications = self._apply(record, envelope, now)
@@ -245,23 +252,29 @@ class CommandHandler(Generic[S, C, E]):
         sent.append(await self.outcomes.send(key=outcome.aggregate_id, value=outcome.model_dump_json().encode()))
         return Handled(self._reply(outcome, None), sent)
 
-    def _reused(
-        self, record: AggregateRecord[S], envelope: CommandEnvelope, earlier: Outcome, now: datetime
+    def _too_soon(self, record: AggregateRecord[S], envelope: CommandEnvelope, now: datetime) -> ErrorBody | None:
+        """Why the aggregate's own user may not send this command now: the cap on commands a minute, if reached.
+        Commands sent on their behalf by the service (a subscription applied to the person) are not counted."""
+        if not self.pace.maximum or envelope.type not in self.by_owner:
+            return None
+        try:
+            self.pace.check((each.time for each in record.processed if each.command_type in self.by_owner), now)
+        except DomainError as refusal:
+            return error_body(refusal)
+        return None
+
+    def _unrecorded(
+        self, record: AggregateRecord[S], envelope: CommandEnvelope, error: ErrorBody, now: datetime
     ) -> Outcome:
-        """A command id already used for a command of another type: refused, rather than answered with that other
-        command's outcome as if it were this one's (a client reusing an Idempotency-Key by mistake would be told that
-        its command was done)."""
+        """A refusal the record does not keep: a command id already used for another command (rather than answered
+        with that command's outcome as if it were this one's), or a command sent too soon."""
         return Outcome(
             command_id=envelope.id,
             command_type=envelope.type,
             aggregate_id=envelope.aggregate_id,
             status="rejected",
             version=record.version,
-            error=ErrorBody(
-                kind="conflict",
-                code="command_id_reused",
-                description=f"Command id {envelope.id} was already used for a {earlier.command_type} command.",
-            ),
+            error=error,
             time=now,
         )
 
@@ -273,8 +286,7 @@ class CommandHandler(Generic[S, C, E]):
         try:
             events = self.decider.decide(record.state, command, now, envelope.id)
         except DomainError as refusal:
-            body = ErrorBody(kind=refusal.kind.value, code=refusal.code, description=refusal.description)
-            refused = self._refused(record, envelope, body, now)
+            refused = self._refused(record, envelope, error_body(refusal), now)
             return refused, refused.processed[-1], []
         state, version, envelopes = record.state, record.version, []
         for index, event in enumerate(events):
@@ -299,6 +311,7 @@ class CommandHandler(Generic[S, C, E]):
             version=version,
             event_ids=tuple(each.id for each in envelopes),
             time=now,
+            digest=envelope.digest(),
         )
         publications: list[Publication] = [
             (self.events, envelope.aggregate_id, each.model_dump_json().encode()) for each in envelopes
@@ -318,8 +331,33 @@ class CommandHandler(Generic[S, C, E]):
             version=record.version,
             error=error,
             time=now,
+            digest=envelope.digest(),
         )
         return record.after(record.state, record.version, outcome)
 
     def _reply(self, outcome: Outcome, state: S | None) -> Reply[S]:
         return Reply(outcome, state if outcome.status == "accepted" else None)
+
+
+def _reuse(earlier: Outcome, envelope: CommandEnvelope) -> ErrorBody | None:
+    """Why the command cannot be the one `earlier` answered, though it has its id: another type, or another payload
+    (outcomes recorded before payloads were fingerprinted are taken as the same)."""
+    if earlier.command_type != envelope.type:
+        return ErrorBody(
+            kind="conflict",
+            code="command_id_reused",
+            description=f"Command id {envelope.id} was already used for a {earlier.command_type} command.",
+        )
+    if earlier.digest is not None and earlier.digest != envelope.digest():
+        return ErrorBody(
+            kind="unprocessable",
+            code="idempotency_key_reused",
+            description=f"Command id {envelope.id} was already used for a {envelope.type} command with another body.",
+        )
+    return None
+
+
+def error_body(refusal: DomainError) -> ErrorBody:
+    return ErrorBody(
+        kind=refusal.kind.value, code=refusal.code, description=refusal.description, retry_after=refusal.retry_after
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 
 import faust
 
-from labour_tracker.messages.envelopes import MAX_PARKED_KEY, MAX_PARKED_VALUE, DeadLetter
+from labour_tracker.messages.envelopes import MAX_PARKED_KEY, DeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +39,20 @@ async def park(
     reason: str,
     now: datetime,
 ) -> Awaitable[Any]:
-    """Put the record at topic[partition]@offset on the dead-letter topic, with the reason; returns the broker's
-    acknowledgement to await.
-
-    A tombstone (no value) is parked with an empty one; a key or value too long to park whole is cut short, so the
-    letter always fits in a Kafka message (escaped in JSON, a byte of the value can take six).
-    """
+    """Put a pointer to the record at topic[partition]@offset on the dead-letter topic, with the reason and the
+    value's size and digest (not the value: it may hold names and notes); returns the broker's acknowledgement."""
     reason = reason[:MAX_REASON]  # a reason may name a type the message chose: it is logged, and parked
     raw = value or b""
-    text = raw[: 4 * MAX_PARKED_VALUE].decode("utf-8", errors="replace")  # 4: the most bytes a character takes
-    cut = len(raw) > 4 * MAX_PARKED_VALUE or len(text) > MAX_PARKED_VALUE
     letter = DeadLetter(
         topic=topic,
         partition=partition,
         offset=offset,
         key=key[:MAX_PARKED_KEY] if key is not None else None,
-        value=text[:MAX_PARKED_VALUE],
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
         reason=reason,
         time=now,
-        truncated=cut or (key is not None and len(key) > MAX_PARKED_KEY),
+        truncated=key is not None and len(key) > MAX_PARKED_KEY,
     )
     log.warning("dead-lettered %s[%s]@%s: %s", topic, partition, offset, reason)
     return await dead_letters.send(key=letter.key, value=letter.model_dump_json().encode())

@@ -14,7 +14,7 @@ from labour_tracker.identity.claims import InvalidToken
 from labour_tracker.identity.jwks import KeysUnavailable
 from labour_tracker.identity.tokens import TokenVerifier
 
-__all__ = ["REALM", "USER", "authentication", "current_user"]
+__all__ = ["REALM", "USER", "authenticated", "authentication", "current_user", "operators_only"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,26 @@ def _bearer_token(request: web.Request) -> str | None:
     return credentials.strip()
 
 
+async def authenticated(request: web.Request, verifier: TokenVerifier) -> User:
+    """The caller its bearer token names; 401 with an RFC 6750 challenge when it names none that can be trusted."""
+    token = _bearer_token(request)
+    if token is None:
+        raise _unauthorized("unauthenticated", "a bearer token is required", _challenge())
+    try:
+        return await verifier.verify(token)
+    except InvalidToken as error:
+        logger.debug("refused a token for %s %s: %s", request.method, request.path, error.reason)
+        raise _unauthorized(
+            "invalid_token", f"invalid token: {error.reason}", _challenge("invalid_token", error.reason)
+        ) from None
+    except KeysUnavailable:
+        raise web.HTTPServiceUnavailable(
+            headers={"Retry-After": "30"},
+            text=json.dumps({"description": "the identity provider is unavailable", "code": "unavailable"}),
+            content_type="application/json",
+        ) from None
+
+
 def authentication(verifier: TokenVerifier, public_paths: frozenset[str]) -> Middleware:
     """Middleware that puts the caller's `User` under `USER`, or answers 401 with an RFC 6750 challenge.
 
@@ -69,22 +89,27 @@ def authentication(verifier: TokenVerifier, public_paths: frozenset[str]) -> Mid
         resource = request.match_info.route.resource
         if resource is not None and resource.canonical in public_paths:
             return await handler(request)
-        token = _bearer_token(request)
-        if token is None:
-            raise _unauthorized("unauthenticated", "a bearer token is required", _challenge())
-        try:
-            request[USER] = await verifier.verify(token)
-        except InvalidToken as error:
-            logger.debug("refused a token for %s %s: %s", request.method, request.path, error.reason)
-            raise _unauthorized(
-                "invalid_token", f"invalid token: {error.reason}", _challenge("invalid_token", error.reason)
-            ) from None
-        except KeysUnavailable:
-            raise web.HTTPServiceUnavailable(
-                headers={"Retry-After": "30"},
-                text=json.dumps({"description": "the identity provider is unavailable", "code": "unavailable"}),
-                content_type="application/json",
-            ) from None
+        request[USER] = await authenticated(request, verifier)
         return await handler(request)
 
     return authenticate
+
+
+def operators_only(verifier: TokenVerifier, served_to_all: tuple[str, ...]) -> Middleware:
+    """Middleware for the worker's own web pages (Faust's introspection: tables, routing, statistics): an operator's
+    token only (403 for anyone else's, 401 for none). Paths under one of `served_to_all` (the API, its docs)
+    pass through to their own checks."""
+    under = tuple(prefix + "/" for prefix in served_to_all)
+
+    @web.middleware
+    async def operators(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in served_to_all or request.path.startswith(under):
+            return await handler(request)
+        if not (await authenticated(request, verifier)).operator:
+            raise web.HTTPForbidden(
+                text=json.dumps({"description": "these pages are for operators only", "code": "operators_only"}),
+                content_type="application/json",
+            )
+        return await handler(request)
+
+    return operators

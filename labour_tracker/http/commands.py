@@ -75,5 +75,5 @@ async def send_command(
         raise ApiError(503, "kafka_unavailable", "The command could not be sent; try again shortly.") from None
     if reply.outcome.error is not None:
         error = reply.outcome.error
-        raise ApiError.from_error(error.kind, error.code, error.description, error.details)
+        raise ApiError.from_error(error.kind, error.code, error.description, error.details, error.retry_after)
     return reply.state

@@ -37,6 +37,9 @@ async def swagger_page(request: web.Request) -> web.Response:
     return web.Response(text=PAGE, content_type="text/html")
 
 
+DOCS_PREFIX = "/docs"
+
+
 def add_docs(root: web.Application) -> None:
-    root.router.add_get("/docs", swagger_page)
-    root.router.add_static("/docs/static", STATIC)
+    root.router.add_get(DOCS_PREFIX, swagger_page)
+    root.router.add_static(f"{DOCS_PREFIX}/static", STATIC)

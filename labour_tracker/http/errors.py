@@ -18,6 +18,7 @@ STATUS = {
     ErrorKind.NOT_FOUND.value: 404,
     ErrorKind.CONFLICT.value: 409,
     ErrorKind.UNPROCESSABLE.value: 422,
+    ErrorKind.TOO_MANY.value: 429,
     "malformed": 400,
     "internal": 500,
 }
@@ -55,8 +56,10 @@ class ApiError(Exception):
         )
 
     @classmethod
-    def from_error(cls, kind: str, code: str, description: str, details: Any = None) -> ApiError:
-        return cls(STATUS.get(kind, 500), code, description, details=details)
+    def from_error(
+        cls, kind: str, code: str, description: str, details: Any = None, retry_after: int | None = None
+    ) -> ApiError:
+        return cls(STATUS.get(kind, 500), code, description, details=details, headers=_retry_after(retry_after))
 
 
 def error_response(
@@ -66,6 +69,10 @@ def error_response(
     if details is not None:
         body["details"] = details
     return web.json_response(body, status=status, headers=headers)
+
+
+def _retry_after(seconds: int | None) -> dict[str, str] | None:
+    return None if seconds is None else {"Retry-After": str(seconds)}
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -80,7 +87,9 @@ async def error_responses(request: web.Request, handler: Handler) -> web.StreamR
     except ApiError as error:
         return error_response(error.status, error.code, error.description, details=error.details, headers=error.headers)
     except DomainError as error:
-        return error_response(STATUS[error.kind.value], error.code, error.description)
+        return error_response(
+            STATUS[error.kind.value], error.code, error.description, headers=_retry_after(error.retry_after)
+        )
     except web.HTTPException as error:
         if error.content_type == "application/json":
             raise  # already in our shape (authentication)

@@ -21,7 +21,7 @@ STATUS_TEXT = {
     409: "Conflict",
     413: "Body too large",
     422: "Invalid body or value",
-    429: "Too many failed attempts: wait for Retry-After",
+    429: "Too many lately (commands, labours begun, failed attempts): wait for Retry-After",
     503: "Unavailable: try again shortly",
     504: "No reply in time: retry with the same Idempotency-Key",
 }
@@ -30,7 +30,8 @@ IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Client-chosen command id: a retry with the same key is applied once and answered the same.",
+    "description": "Client-chosen command id: a retry with the same key is applied once and answered the same; "
+    "the same key with another body is refused (422 `idempotency_key_reused`).",
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
 }
 

@@ -74,9 +74,9 @@ class Route:
         implied: tuple[int, ...] = () if self.public else (401,)
         # 400: a body that is not JSON, a bad page cursor, or a command's Idempotency-Key that is no command id.
         implied += (400, 413, 422) if self.body else (400,) if self.paged or self.command else ()
-        # 409: a command whose Idempotency-Key was already used for a command of another type; 422: one whose
-        # record would not fit in a Kafka message.
-        implied += (409, 422, 503, 504) if self.command else (503,) if not self.public else ()
+        # 409: a command whose Idempotency-Key was already used for a command of another type; 422: one used for
+        # another body, or one whose record would not fit in a Kafka message; 429: past the cap on commands a minute.
+        implied += (409, 422, 429, 503, 504) if self.command else (503,) if not self.public else ()
         return tuple(sorted({*self.errors, *implied}))
 
 
@@ -101,7 +101,8 @@ ROUTES: tuple[Route, ...] = (
           "Rotate your subscription token: every earlier token stops working.", "birthing person",
           response=SubscriptionTokenResponse, errors=(400, 404),
           sends=person_commands.ROTATE_SUBSCRIPTION_TOKEN),
-    Route("POST", "/labour/begin", labour.begin, "Begin labour (back-dating allowed).", "labour",
+    Route("POST", "/labour/begin", labour.begin, "Begin labour (back-dating allowed; 429 past the labours a day).",
+          "labour",
           response=LabourResponse, errors=(404,), sends=person_commands.BEGIN_LABOUR),
     Route("POST", "/labour/contraction/start", labour.start_contraction, "Start a contraction.", "labour",
           response=LabourResponse, errors=(404,), sends=person_commands.START_CONTRACTION,

@@ -10,8 +10,8 @@ from aiohttp import web
 from labour_tracker.domain.user import User
 from labour_tracker.http import openapi
 from labour_tracker.http.attempts import FailedAttempts
-from labour_tracker.http.authentication import authentication
-from labour_tracker.http.docs import add_docs
+from labour_tracker.http.authentication import authentication, operators_only
+from labour_tracker.http.docs import DOCS_PREFIX, add_docs
 from labour_tracker.http.errors import error_responses
 from labour_tracker.http.keys import DATABASE, HTTP_CLIENT, SETTINGS, SUBSCRIBE_FAILURES
 from labour_tracker.http.metrics import timed_requests
@@ -62,8 +62,13 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
 
-def create_api(settings: Settings, commands: CommandBus, aggregates: AggregateReader) -> web.Application:
-    verifier = VerifierMadeAtStart(settings)
+def create_api(
+    settings: Settings,
+    commands: CommandBus,
+    aggregates: AggregateReader,
+    verifier: VerifierMadeAtStart | None = None,
+) -> web.Application:
+    verifier = verifier or VerifierMadeAtStart(settings)
     api = web.Application(
         middlewares=[
             timed_requests,
@@ -85,6 +90,9 @@ def create_api(settings: Settings, commands: CommandBus, aggregates: AggregateRe
 
 
 def mount(root: web.Application, settings: Settings, commands: CommandBus, aggregates: AggregateReader) -> None:
-    """Serve the API at /api/v1 and its docs at /docs on `root`, the worker's web server."""
-    root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates))
+    """Serve the API at /api/v1 and its docs at /docs on `root`, the worker's web server, whose other pages (Faust's
+    introspection) answer operators only."""
+    verifier = VerifierMadeAtStart(settings)
+    root.middlewares.append(operators_only(verifier, (API_PREFIX, DOCS_PREFIX)))
+    root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier))
     add_docs(root)

@@ -8,7 +8,9 @@ from typing import Any
 from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.domain.user import User
 
-__all__ = ["InvalidToken", "claims_to_user"]
+__all__ = ["OPERATOR_ROLE", "InvalidToken", "claims_to_user", "roles"]
+
+OPERATOR_ROLE = "operator"  # the issuer's realm role of the people who run the service
 
 
 class InvalidToken(Exception):
@@ -24,6 +26,15 @@ def _text(claims: Mapping[str, Any], name: str) -> str | None:
     if not isinstance(value, str):
         return None
     return value.replace("\x00", "") or None  # NUL is never part of a name, and no command may carry it
+
+
+def roles(claims: Mapping[str, Any]) -> frozenset[str]:
+    """The realm roles the issuer grants (Keycloak's `realm_access.roles`); none when the claim is missing or odd."""
+    access = claims.get("realm_access")
+    granted = access.get("roles") if isinstance(access, Mapping) else None
+    if not isinstance(granted, list):
+        return frozenset()
+    return frozenset(each for each in granted if isinstance(each, str))
 
 
 def claims_to_user(claims: Mapping[str, Any]) -> User:
@@ -43,4 +54,5 @@ def claims_to_user(claims: Mapping[str, Any]) -> User:
         email=_text(claims, "email"),
         phone_number=_text(claims, "phone_number"),
         username=username,
+        operator=OPERATOR_ROLE in roles(claims),
     )

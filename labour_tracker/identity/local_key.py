@@ -10,7 +10,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from labour_tracker.identity.claims import InvalidToken
-from labour_tracker.identity.tokens import DEFAULT_ALGORITHMS, Verifier
+from labour_tracker.identity.tokens import ACCESS_TOKEN_TYPE, DEFAULT_ALGORITHMS, Verifier
 
 __all__ = ["LOCAL_ISSUER", "LocalVerifier", "issue_local_token", "load_or_create_local_key", "local_key_id"]
 
@@ -85,6 +85,7 @@ def issue_local_token(
     family_name: str,
     email: str | None = None,
     phone_number: str | None = None,
+    roles: Sequence[str] = (),
     lifetime: timedelta = timedelta(hours=12),
     now: datetime | None = None,
 ) -> str:
@@ -97,6 +98,8 @@ def issue_local_token(
         "given_name": given_name,
         "family_name": family_name,
         "preferred_username": sub,
+        "typ": ACCESS_TOKEN_TYPE,
+        "azp": audience,
         "iat": issued,
         "nbf": issued,
         "exp": issued + int(lifetime.total_seconds()),
@@ -105,6 +108,8 @@ def issue_local_token(
         claims["email"] = email
     if phone_number is not None:
         claims["phone_number"] = phone_number
+    if roles:
+        claims["realm_access"] = {"roles": list(roles)}
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": local_key_id(key.public_key())})
 
 
@@ -119,6 +124,7 @@ class LocalVerifier(Verifier):
         leeway: float = 30.0,
         cache_size: int = 10_000,
         clock: Callable[[], float] = time.time,
+        clients: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(
             issuer=LOCAL_ISSUER,
@@ -127,11 +133,12 @@ class LocalVerifier(Verifier):
             leeway=leeway,
             cache_size=cache_size,
             clock=clock,
+            clients=clients | {audience} if clients else clients,  # local tokens name the audience as their client
         )
         self._kid = local_key_id(public_key)
         self._public_key = jwt.PyJWK(RSAAlgorithm.to_jwk(public_key, as_dict=True), algorithm="RS256")
 
-    async def _key(self, kid: str) -> jwt.PyJWK:
+    async def _key(self, kid: str, token: str) -> jwt.PyJWK:
         if kid != self._kid:
             raise InvalidToken("unknown signing key")
         return self._public_key

@@ -14,7 +14,7 @@ from labour_tracker.domain.user import User
 from labour_tracker.identity.cache import VerifiedTokens
 from labour_tracker.identity.claims import InvalidToken, claims_to_user
 
-__all__ = ["DEFAULT_ALGORITHMS", "TokenVerifier", "Verifier", "decode"]
+__all__ = ["ACCESS_TOKEN_TYPE", "DEFAULT_ALGORITHMS", "TokenVerifier", "Verifier", "decode"]
 
 DEFAULT_ALGORITHMS: Final = ("RS256",)
 # Asymmetric only: "none" and HS* would let anyone holding the public key mint tokens.
@@ -22,6 +22,9 @@ _ASYMMETRIC_ALGORITHMS: Final = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
 _REQUIRED_CLAIMS: Final = ["exp", "iat", "iss", "aud", "sub"]
+# How an access token says what it is: RFC 9068's header `typ`, or Keycloak's `typ` claim (its ID tokens say "ID").
+_ACCESS_TOKEN_HEADER_TYPES: Final = frozenset({"at+jwt", "application/at+jwt"})
+ACCESS_TOKEN_TYPE: Final = "Bearer"
 
 
 class TokenVerifier(Protocol):
@@ -62,6 +65,18 @@ def _timestamp(claims: Mapping[str, Any], name: str) -> float | None:
     return float(value)
 
 
+def _access_token(header: Mapping[str, Any], claims: Mapping[str, Any], clients: frozenset[str]) -> None:
+    """Refuse anything but an access token for one of `clients` (any client when empty): an ID token names us as
+    its audience too, but proves only that someone signed in somewhere."""
+    header_type = header.get("typ")
+    said_in_header = isinstance(header_type, str) and header_type.lower() in _ACCESS_TOKEN_HEADER_TYPES
+    if not said_in_header and claims.get("typ") != ACCESS_TOKEN_TYPE:
+        raise InvalidToken("not an access token")
+    client = claims.get("azp", claims.get("client_id"))
+    if clients and client is not None and client not in clients:
+        raise InvalidToken("token of another client")
+
+
 def decode(
     token: str,
     key: jwt.PyJWK,
@@ -71,10 +86,11 @@ def decode(
     algorithms: tuple[str, ...],
     leeway: float,
     now: float,
+    clients: frozenset[str] = frozenset(),
 ) -> tuple[User, float]:
     """The user and the time until which the token stays acceptable; the one place a token is checked."""
     try:
-        claims = jwt.decode(
+        decoded = jwt.decode_complete(
             token,
             key,
             algorithms=list(algorithms),
@@ -95,6 +111,8 @@ def decode(
         raise InvalidToken(f"missing claim {error.claim}") from None
     except jwt.PyJWTError:
         raise InvalidToken("malformed token") from None
+    claims = decoded["payload"]
+    _access_token(decoded["header"], claims, clients)
     expires, not_before, issued = (_timestamp(claims, name) for name in ("exp", "nbf", "iat"))
     if expires is None or issued is None:
         raise InvalidToken("token has no exp or iat")
@@ -119,9 +137,11 @@ class Verifier(abc.ABC):
         leeway: float,
         cache_size: int,
         clock: Callable[[], float],
+        clients: frozenset[str] = frozenset(),
     ) -> None:
         self.issuer = issuer
         self.audience = audience
+        self.clients = clients
         self.algorithms = _pinned(algorithms)
         self._leeway = leeway
         self._clock = clock
@@ -132,7 +152,7 @@ class Verifier(abc.ABC):
         user = self._verified.get(token, now)
         if user is not None:
             return user
-        key = await self._key(_key_id(token, self.algorithms))
+        key = await self._key(_key_id(token, self.algorithms), token)
         user, until = decode(
             token,
             key,
@@ -141,10 +161,11 @@ class Verifier(abc.ABC):
             algorithms=self.algorithms,
             leeway=self._leeway,
             now=now,
+            clients=self.clients,
         )
         self._verified.put(token, user, until)
         return user
 
     @abc.abstractmethod
-    async def _key(self, kid: str) -> jwt.PyJWK:
-        """The verification key named `kid`, or `InvalidToken`."""
+    async def _key(self, kid: str, token: str) -> jwt.PyJWK:
+        """The verification key named `kid` (in `token`'s header), or `InvalidToken`."""

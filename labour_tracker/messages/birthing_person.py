@@ -96,15 +96,19 @@ ROTATE_SUBSCRIPTION_TOKEN = CommandType(
     "Rotate the subscription token: every earlier token stops working.",
 )
 ADD_SUBSCRIBER = CommandType(
-    labour.AddSubscriber, SubscriberData, "Add a subscriber (applied from `subscriber.subscribed_to`)."
+    labour.AddSubscriber, SubscriberData, "Add a subscriber (applied from `subscriber.subscribed_to`).", by_owner=False
 )
 REMOVE_SUBSCRIBER = CommandType(
-    labour.RemoveSubscriber, SubscriberData, "Remove a subscriber (applied from `subscriber.unsubscribed_from`)."
+    labour.RemoveSubscriber,
+    SubscriberData,
+    "Remove a subscriber (applied from `subscriber.unsubscribed_from`).",
+    by_owner=False,
 )
 AUTHORISE_SUBSCRIBER = CommandType(
     labour.AuthoriseSubscriber,
     AuthoriseSubscriberData,
     "Check a subscriber's token before they subscribe: accepted with no events, or refused.",
+    by_owner=False,  # sent for the subscriber, who is counted on their own record
 )
 
 COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(

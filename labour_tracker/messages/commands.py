@@ -28,6 +28,8 @@ class CommandType(Generic[C]):
     request: type[BaseModel] | None = None  # the REST body that sends it, when a route takes one
     # (aggregate id, validated payload) -> the domain command; by default the payload's fields are the command's
     build: Callable[[str, Any], C] | None = None
+    # Sent by the aggregate's own user (counted by the cap on commands a minute), not by the service on their behalf.
+    by_owner: bool = True
 
     @property
     def name(self) -> str:

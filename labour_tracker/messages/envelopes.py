@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -54,6 +57,11 @@ class CommandEnvelope(Inbound):
     )
     data: dict[str, Any] = Field(default_factory=dict, description="The command's payload; its schema per type.")
 
+    def digest(self) -> str:
+        """A short fingerprint of the payload, the same for the same data however its keys are ordered."""
+        canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()[:12]).decode()
+
 
 class EventEnvelope(Inbound):
     """Something that happened to one aggregate, keyed on its topic by `aggregate_id`."""
@@ -74,6 +82,7 @@ class ErrorBody(Message):
     code: str = Field(description="Stable snake_case code.")
     description: str
     details: list[dict[str, Any]] | None = None
+    retry_after: int | None = Field(None, description="Whole seconds until it may be sent again (`too_many`).")
 
 
 class Outcome(Message):
@@ -87,27 +96,28 @@ class Outcome(Message):
     event_ids: tuple[str, ...] = ()
     error: ErrorBody | None = None
     time: datetime
+    digest: str | None = Field(
+        None,
+        description="Fingerprint of the command's payload (96 bits of SHA-256, base64url): the same command id with "
+        "another payload is refused.",
+    )
 
 
-MAX_PARKED_KEY = 1_024  # characters of a parked message's key that its dead letter keeps
-MAX_PARKED_VALUE = 65_536  # characters of its value: a dead letter must fit in a Kafka message whatever it parks
+MAX_PARKED_KEY = 1_024  # characters of a parked message's key that its dead letter keeps: it must fit in a message
 
 
 class DeadLetter(Message):
-    """A message an agent could not take, parked with the reason so that nothing is silently lost."""
+    """A message an agent could not take, parked with the reason so that nothing is silently lost. It points at the
+    message rather than copying it: what people wrote stays where its retention and erasure apply."""
 
     topic: str
     partition: int
     offset: int
     key: str | None
-    value: str = Field(
-        description="The message as received (UTF-8, undecodable bytes replaced; empty for a tombstone), "
-        f"at most its first {MAX_PARKED_VALUE} characters."
-    )
+    size: int = Field(description="Bytes of the message's value (0 for a tombstone).")
+    sha256: str = Field(description="SHA-256 of the value, hex: to tell the message at that place is this one.")
     reason: str
     time: AwareDatetime
     truncated: bool = Field(
-        False,
-        description=f"The key was longer than {MAX_PARKED_KEY} characters or the value than {MAX_PARKED_VALUE}, "
-        "and is cut to that length.",
+        False, description=f"The key was longer than {MAX_PARKED_KEY} characters and is cut to that length."
     )

@@ -130,7 +130,8 @@ class MirrorWriter:
             except asyncpg.PostgresError as error:
                 if not is_data_error(error):
                     raise
-                await rejected(change, f"{type(error).__name__}: {error}")
+                # The code, not PostgreSQL's message: that may quote the value, which may be a name or a note.
+                await rejected(change, f"{type(error).__name__} (SQLSTATE {error.sqlstate})")
             else:
                 self._remember(persons)
 

@@ -19,8 +19,6 @@ from pathlib import Path, PurePosixPath
 
 import asyncssh
 
-from labour_tracker.domain.notification import masked
-from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.notifications.channel import Outgoing, Permanent, Transient
 from labour_tracker.notifications.email_message import email_bytes
 
@@ -100,7 +98,7 @@ class SftpMailDrop:
                 await self._drop_session()
                 raise Transient(f"SFTP upload interrupted: {type(error).__name__}") from None
         self._in_doubt.discard(message.notification_id)
-        log.info("email %s to %s dropped as %s", message.notification_id, _to(message), final)
+        log.info("email %s dropped as %s", message.notification_id, final)
         return final
 
     async def _renamed(self, sftp: asyncssh.SFTPClient, names: DropNames) -> bool:
@@ -178,7 +176,7 @@ class MailOutbox:
         names = DropNames.of(message.notification_id)
         content = _render(message, self._sender, now)
         final = await asyncio.to_thread(self._write, names, content)
-        log.info("email %s to %s written to the outbox: %s", message.notification_id, _to(message), final)
+        log.info("email %s written to the outbox as %s", message.notification_id, final)
         return str(final)
 
     def _write(self, names: DropNames, content: bytes) -> Path:
@@ -199,7 +197,3 @@ class MailOutbox:
 
     async def close(self) -> None:
         return None
-
-
-def _to(message: Outgoing) -> str:
-    return masked(ContactMethod.EMAIL, message.destination)

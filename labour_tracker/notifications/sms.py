@@ -17,8 +17,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from labour_tracker.domain.notification import masked, sms_text
-from labour_tracker.domain.subscriber.model import ContactMethod
+from labour_tracker.domain.notification import sms_text
 from labour_tracker.notifications.channel import DeliveryUnknown, Outgoing, Permanent, SendFailed, Transient
 
 log = logging.getLogger(__name__)
@@ -69,7 +68,7 @@ class TwilioSms:
             raise Transient(f"Twilio did not answer within {REQUEST_TIMEOUT:g} s") from None
         except aiohttp.ClientError as error:
             raise Transient(f"cannot reach Twilio: {type(error).__name__}") from None
-        log.info("SMS %s to %s accepted by Twilio as %s", message.notification_id, _to(message), created.sid)
+        log.info("SMS %s accepted by Twilio as %s", message.notification_id, created.sid)
         return str(created.sid)
 
     async def delivered_before(self, message: Outgoing) -> str | None:
@@ -84,7 +83,7 @@ class TwilioSms:
 
 
 class SmsOutbox:
-    """Appends each SMS as one JSON line to a local file and logs it (the number masked)."""
+    """Appends each SMS as one JSON line to a local file (for local use: it holds the number and the text)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -99,7 +98,7 @@ class SmsOutbox:
             }
         )
         await asyncio.to_thread(self._append, line)
-        log.info("SMS %s to %s written to the outbox: %s", message.notification_id, _to(message), sms_body(message))
+        log.info("SMS %s written to the outbox", message.notification_id)
         return f"outbox:{message.notification_id}"
 
     def _append(self, line: str) -> None:
@@ -119,7 +118,3 @@ class SmsOutbox:
 
 def sms_body(message: Outgoing) -> str:
     return sms_text(message.event_type, message.names)
-
-
-def _to(message: Outgoing) -> str:
-    return masked(ContactMethod.SMS, message.destination)

@@ -2,18 +2,22 @@
 
 Every operation gets requests generated from its documented parameters and bodies, valid and invalid, with a valid
 bearer token of a registered birthing person in labour, so most of them reach real code. Each answer must not be a
-server error, and must have a documented status code, content type, headers and body.
+server error, and must have a documented status code, content type, headers and body. Faust's own pages on the
+same port answer a user's token 403, whatever the path.
 """
 
 from __future__ import annotations
 
+import http.client
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     ignored_auth,
@@ -104,3 +108,34 @@ def test_names_from_the_token_too_long_to_keep_are_refused_not_a_server_error(
     )
     answer = requests.post(f"{worker.url}{PREFIX}/birthing-person/register", headers=authorization(token), timeout=30)
     assert (answer.status_code, answer.json()["code"]) == (422, "invalid_profile")
+
+
+FAUST_PAGES = ("/", "/router/", "/table/", "/table/{name}/", "/table/{name}/{key}/", "/stats/", "/graph/", "/{name}/")
+segments = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@given(name=st.one_of(st.sampled_from(["birthing_persons", "subscribers", "notifications"]), segments), key=segments)
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+def test_faust_pages_refuse_a_users_token_and_no_token_whatever_the_path(
+    fuzzed: tuple[WorkerProcess, str], name: str, key: str
+) -> None:
+    worker, token = fuzzed
+    for page in FAUST_PAGES:
+        url = worker.url + page.format(name=quote(name, safe=""), key=quote(key, safe=""))
+        as_user = requests.get(url, headers=authorization(token), timeout=30)
+        assert (as_user.status_code, as_user.json()["code"]) == (403, "operators_only"), url
+        assert requests.get(url, timeout=30).status_code == 401, url
+
+
+@pytest.mark.parametrize("path", ["/api/v1/../table/", "/api/v1/%2E%2E/table/", "/docs/../router/", "//table/"])
+def test_a_path_that_climbs_out_of_the_api_does_not_reach_faust_pages(
+    fuzzed: tuple[WorkerProcess, str], path: str
+) -> None:
+    worker, token = fuzzed
+    connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=30)
+    try:
+        connection.request("GET", path, headers=authorization(token))  # sent as written: no client tidies it
+        answer = connection.getresponse()
+        assert answer.status in (403, 404), (path, answer.status)
+    finally:
+        connection.close()

@@ -40,6 +40,7 @@ def good_claims(**changes: Any) -> dict[str, Any]:
         "sub": "mallory",
         "given_name": "Mallory",
         "family_name": "Forger",
+        "typ": "Bearer",
         "iat": issued,
         "nbf": issued,
         "exp": issued + 3600,
@@ -89,6 +90,9 @@ def forged_tokens(key: rsa.RSAPrivateKey) -> dict[str, str]:
             key, audience="another-service", sub="alice", given_name="Alice", family_name="Smith"
         ),
         "another_issuer": rs256(key, good_claims(iss="https://issuer.example"), kid),
+        "an_id_token": rs256(key, good_claims(typ="ID"), kid),
+        "without_token_type": rs256(key, good_claims(typ=None), kid),
+        "of_another_client": rs256(key, good_claims(azp="someone-elses-app"), kid),
         "genuine_signature_on_another_payload": f"{header}.{segment(good_claims(sub='alice'))}.{signature}",
     }
 
@@ -150,6 +154,9 @@ FORGERIES = [
     "another_audience",
     "another_issuer",
     "genuine_signature_on_another_payload",
+    "an_id_token",
+    "without_token_type",
+    "of_another_client",
 ]
 
 

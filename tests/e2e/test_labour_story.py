@@ -59,3 +59,6 @@ async def test_a_retried_command_with_the_same_idempotency_key_is_applied_once_a
     assert (first.status, again.status) == (200, 200)
     assert first.body == again.body
     assert len(again.body["labour"]["contractions"]) == 1
+
+    other = await bob.post("/labour/contraction/start", {"intensity": 9}, headers={"Idempotency-Key": "tap-1"})
+    assert (other.status, other.body["code"]) == (422, "idempotency_key_reused")

@@ -1,6 +1,6 @@
-"""A worker's log holds no bearer token, no subscription token, no phone number and no email address, whatever
-the story: registrations with both in the token, subscriptions, a wrong share token, forged and malformed bearer
-tokens, bodies refused with the number or address in them, a rotation, a whole labour with its SMS and emails
+"""A worker's log holds no bearer token, no subscription token, no phone number, email address, family name or note,
+whatever the story: registrations with both in the token, subscriptions, a wrong share token, forged and malformed
+bearer tokens, bodies refused with the number or address in them, a rotation, a whole labour with its SMS and emails
 (through a fake Twilio and the real SFTP server), and an SMS Twilio refuses.
 
 One worker of its own, at INFO (the production level), so that its log file holds this story and nothing else.
@@ -51,14 +51,19 @@ def deployment(
 @dataclass(frozen=True)
 class Identity:
     name: str
+    family_name: str
     email: str
     phone: str  # E.164
+
+
+NOTE = f"sharp pain in the back {uuid.uuid4().hex[:8]}"
 
 
 def someone(name: str) -> Identity:
     """Distinctive enough that finding it in the log cannot be a coincidence."""
     email = f"{name.lower()}.{uuid.uuid4().hex[:10]}@mail-{uuid.uuid4().hex[:6]}.example.org"
-    return Identity(name, email, f"+4477009{random.randrange(10**5):05d}")
+    family_name = f"Moyo{uuid.uuid4().hex[:8]}"
+    return Identity(name, family_name, email, f"+4477009{random.randrange(10**5):05d}")
 
 
 def forms_of(phone: str) -> list[str]:
@@ -99,13 +104,13 @@ def forged_token(identity: Identity, sub: str) -> str:
         key,
         sub=sub,
         given_name=identity.name,
-        family_name="Forged",
+        family_name=identity.family_name,
         email=identity.email,
         phone_number=identity.phone,
     )
 
 
-async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: NotifyingDeployment) -> None:
+async def test_the_log_holds_no_token_contact_detail_name_or_note(deployment: NotifyingDeployment) -> None:
     bea_is, sam_is, rex_is = someone("Bea"), someone("Sam"), someone("Rex")
     secrets: list[str] = []  # every token this story shows the worker
 
@@ -113,7 +118,7 @@ async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: 
         make: MakeCaller = deployment.callers(http)
 
         def caller(identity: Identity) -> Caller:
-            made = make(identity.name, "Moyo", email=identity.email, phone_number=identity.phone)
+            made = make(identity.name, identity.family_name, email=identity.email, phone_number=identity.phone)
             secrets.append(made.token)
             return made
 
@@ -140,7 +145,7 @@ async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: 
             deployment.stack.signing_key,
             sub=sam.id,
             given_name="Sam",
-            family_name="Moyo",
+            family_name=sam_is.family_name,
             email=sam_is.email,
             phone_number=sam_is.phone,
             now=datetime.now(UTC) - timedelta(days=2),
@@ -175,7 +180,9 @@ async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: 
             await ok(bea, "POST", "/labour/contraction/start", {"start_time": start.isoformat(), "intensity": 6})
             end = start + timedelta(seconds=70)
             await ok(bea, "PUT", "/labour/contraction/end", {"end_time": end.isoformat(), "intensity": 7})
-        await ok(bea, "POST", "/labour/contraction/start", {"intensity": 8, "notes": f"call me on {bea_is.phone}"})
+        await ok(
+            bea, "POST", "/labour/contraction/start", {"intensity": 8, "notes": f"{NOTE}, call me on {bea_is.phone}"}
+        )
         assert (await bea.put("/labour/contraction/end", {"intensity": 11})).status == 422
         await ok(bea, "PUT", "/labour/contraction/end", {"intensity": 8})
         rotated = (await ok(bea, "POST", "/birthing-person/subscription-token/rotate")).body["token"]
@@ -203,6 +210,8 @@ async def test_the_log_holds_no_token_phone_number_or_email_address(deployment: 
             for m, part in enumerate(secret.split(".")[1:], start=1)
         },
         **{f"{who.name}'s email": who.email for who in (bea_is, sam_is, rex_is)},
+        **{f"{who.name}'s family name": who.family_name for who in (bea_is, sam_is, rex_is)},
+        "a note": NOTE,
         **{f"{who.name}'s phone as {form}": form for who in (bea_is, sam_is, rex_is) for form in forms_of(who.phone)},
     }
     leaks = sorted(what for what, value in personal.items() if value in log)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -33,6 +34,7 @@ from tests.support.notifications import (
     subjects_to,
 )
 from tests.support.stack import coroutine_waits
+from tests.support.tokens import authorization, operator_authorization
 
 MAX_ATTEMPTS = 8  # with 0.2 s doubling: at least 12 s of retries
 
@@ -193,6 +195,26 @@ async def test_redelivered_notification_requests_send_nothing_more(
     assert len(emails_to(deployment.sftp, kim.email)) == 2
     outcome_ids = [{event["id"] for event in watch.outcomes[each["aggregate_id"]]} for each in watch.of(ids)]
     assert all(len(each) == 1 for each in outcome_ids), "no second outcome (one may be published again)"
+
+
+async def test_a_notifications_record_page_is_an_operators_and_masks_the_destination(
+    deployment: NotifyingDeployment, watch: Watch, person: MakeCaller, http: aiohttp.ClientSession
+) -> None:
+    sam = await follower(person, "Sam", "sms")
+    bea = await labour_with_followers(person, [sam])
+    await ok(bea.post("/labour/begin", {"first_labour": True}))
+    await eventually(lambda: len(watch.of({sam.caller.id})) == 1, what="the notification")
+    [sent] = watch.of({sam.caller.id})
+    page = f"{deployment.worker.url}/table/notifications/{sent['aggregate_id']}/"
+
+    async with http.get(page, headers=operator_authorization(deployment.stack.signing_key)) as answer:
+        assert answer.status == 200
+        shown = await answer.json()
+    async with http.get(page, headers=authorization(bea.token)) as as_the_person:
+        assert as_the_person.status == 403
+
+    assert (shown["state"]["subscriber_id"], shown["state"]["destination"]) == (sam.caller.id, "***")
+    assert sam.phone not in json.dumps(shown)
 
 
 async def find_event(deployment: NotifyingDeployment, person_id: str, event_type: str) -> dict[str, Any]:

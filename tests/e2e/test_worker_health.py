@@ -57,11 +57,6 @@ def test_readiness_reports_postgres_down_and_recovers_when_it_returns(
     assert _get(f"{own_worker.url}/api/v1/ready")[0] == 200
 
 
-def test_faust_web_introspection_stays_available(own_worker: WorkerProcess) -> None:
-    with urllib.request.urlopen(f"{own_worker.url}/router/", timeout=5) as response:
-        assert response.status == 200
-
-
 async def test_sigusr2_writes_where_each_coroutine_waits_to_the_log(own_worker: WorkerProcess) -> None:
     waits = await coroutine_waits(own_worker)
     # Each agent, down to the await it is suspended in (not just the task's outer coroutine).

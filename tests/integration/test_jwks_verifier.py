@@ -16,7 +16,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from labour_tracker.http.authentication import authentication, current_user
 from labour_tracker.identity.claims import InvalidToken
-from labour_tracker.identity.jwks import JwksVerifier, KeysUnavailable
+from labour_tracker.identity.jwks import MAX_DOCUMENT_BYTES, JwksVerifier, KeysUnavailable
 from labour_tracker.identity.local_key import LocalVerifier, issue_local_token
 
 AUDIENCE = "labour-tracker"
@@ -38,6 +38,7 @@ class FakeIssuer:
         self.jwks_hits = 0
         self.failing = False
         self.announced_issuer: str | None = None
+        self.padding = 0  # bytes of filler in the JWKS document
         app = web.Application()
         app.router.add_get("/.well-known/openid-configuration", self._discovery)
         app.router.add_get("/protocol/openid-connect/certs", self._jwks)
@@ -65,7 +66,8 @@ class FakeIssuer:
         ]
         # Keycloak also publishes an encryption key; it must never verify a signature.
         encryption = {**RSAAlgorithm.to_jwk(ENCRYPTION_KEY.public_key(), as_dict=True), "kid": "enc", "use": "enc"}
-        return web.json_response({"keys": [*keys, encryption]}, content_type="application/jwk-set+json")
+        document = {"keys": [*keys, encryption], "filler": "x" * self.padding}
+        return web.json_response(document, content_type="application/jwk-set+json")
 
     def add_key(self, kid: str, key: rsa.RSAPrivateKey | None = None) -> rsa.RSAPrivateKey:
         self.keys[kid] = key or _new_key()
@@ -81,6 +83,8 @@ class FakeIssuer:
             "family_name": "Lovelace",
             "email": "ada@example.org",
             "preferred_username": "ada",
+            "typ": "Bearer",
+            "azp": "labour-tracker-web",
             "iat": now,
             "exp": now + 300,
             **overrides,
@@ -179,6 +183,50 @@ async def test_unknown_key_ids_refresh_at_most_once_per_interval(
         await asyncio.sleep(0.5)
         assert await refusals() == ["unknown signing key"] * 25
         assert issuer.jwks_hits == 2
+    finally:
+        await verifier.close()
+
+
+async def test_made_up_key_ids_cannot_hold_a_freshly_rotated_key_out(
+    issuer: FakeIssuer, spare_key: rsa.RSAPrivateKey
+) -> None:
+    verifier = JwksVerifier(issuer.url, AUDIENCE, refresh_interval=3600.0, fresh_key_interval=0.2)
+    try:
+        await verifier.verify(issuer.token("k1"))
+        await asyncio.sleep(0.2)
+        with pytest.raises(InvalidToken, match="unknown signing key"):
+            await verifier.verify(issuer.token("made-up", key=spare_key))  # as new as a rotated key: fetched
+        issuer.add_key("k2")  # rotated just after that fetch
+        await asyncio.sleep(0.2)
+        assert (await verifier.verify(issuer.token("k2", sub="u-2"))).id == "u-2"
+    finally:
+        await verifier.close()
+    assert issuer.jwks_hits == 3
+
+
+async def test_unknown_key_ids_in_tokens_older_than_the_keys_wait_for_the_full_interval(
+    issuer: FakeIssuer, spare_key: rsa.RSAPrivateKey
+) -> None:
+    verifier = JwksVerifier(issuer.url, AUDIENCE, refresh_interval=3600.0, fresh_key_interval=0.0)
+    hour_ago = int(time.time()) - 3600
+    try:
+        await verifier.verify(issuer.token("k1"))
+        for n in range(5):
+            with pytest.raises(InvalidToken, match="unknown signing key"):
+                await verifier.verify(issuer.token(f"old-{n}", key=spare_key, iat=hour_ago))
+    finally:
+        await verifier.close()
+    assert issuer.jwks_hits == 1
+
+
+async def test_a_jwks_document_past_the_size_cap_is_not_read(issuer: FakeIssuer) -> None:
+    verifier = JwksVerifier(issuer.url, AUDIENCE, refresh_interval=0.0)
+    try:
+        issuer.padding = MAX_DOCUMENT_BYTES
+        with pytest.raises(KeysUnavailable):
+            await verifier.verify(issuer.token("k1"))
+        issuer.padding = MAX_DOCUMENT_BYTES // 2
+        assert (await verifier.verify(issuer.token("k1"))).id == "u-1"
     finally:
         await verifier.close()
 

@@ -23,9 +23,11 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.keycloak import REALM, KeycloakServer
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
+from labour_tracker.identity.claims import OPERATOR_ROLE
 from tests.support.api import Caller
 from tests.support.servers import new_dir
 from tests.support.stack import new_stack
+from tests.support.tokens import authorization
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +48,9 @@ def keycloak_and_worker(
         keycloak.stop()
 
 
-def new_user(keycloak: KeycloakServer, **attributes: list[str]) -> tuple[str, str]:
+def new_user(keycloak: KeycloakServer, *roles: str, **attributes: list[str]) -> tuple[str, str]:
     username, password = f"user-{uuid.uuid4().hex[:10]}", uuid.uuid4().hex
-    keycloak.create_user(
+    user_id = keycloak.create_user(
         {
             "username": username,
             "enabled": True,
@@ -60,6 +62,8 @@ def new_user(keycloak: KeycloakServer, **attributes: list[str]) -> tuple[str, st
             "credentials": [{"type": "password", "value": password, "temporary": False}],
         }
     )
+    for role in roles:
+        keycloak.grant_realm_role(user_id, role)
     return username, password
 
 
@@ -95,6 +99,25 @@ async def test_a_password_grant_token_from_the_realm_registers_a_birthing_person
             "/subscriber/register", {"contact_methods": ["sms"]}
         )
         assert (refused.status, refused.body["code"]) == (400, "phone_number_required")
+
+
+async def test_the_realms_operator_role_opens_the_workers_pages_and_a_users_token_does_not(
+    keycloak_and_worker: tuple[KeycloakServer, WorkerProcess],
+) -> None:
+    keycloak, worker = keycloak_and_worker
+    tokens = {
+        role: keycloak.token(
+            client_id="labour-tracker", client_secret=keycloak.client_secret, username=username, password=password
+        )
+        for role, (username, password) in {
+            "operator": new_user(keycloak, OPERATOR_ROLE),
+            "user": new_user(keycloak),
+        }.items()
+    }
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        for role, status in (("operator", 200), ("user", 403)):
+            async with session.get(f"{worker.url}/router/", headers=authorization(tokens[role])) as answer:
+                assert answer.status == status, role
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

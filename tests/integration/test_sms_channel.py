@@ -98,7 +98,7 @@ async def test_an_interrupted_sms_is_never_sent_again(channel: TwilioSms) -> Non
     await channel.close()
 
 
-async def test_without_credentials_sms_go_to_the_outbox_and_the_log_without_the_number(
+async def test_without_credentials_sms_go_to_the_outbox_and_the_log_names_only_the_notification(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     outbox = SmsOutbox(tmp_path / "sms.jsonl")
@@ -111,5 +111,5 @@ async def test_without_credentials_sms_go_to_the_outbox_and_the_log_without_the_
         ("n-1", SAM, sms_text("labour.begun", Names("Sam", "Bea", "Moyo"))),
         ("n-2", SAM, "Hey Sam, Bea Moyo has completed labour"),
     ]
-    assert "Sam, Bea Moyo is going into labour" in caplog.text
-    assert SAM not in caplog.text and "…123" in caplog.text
+    assert "SMS n-1 written to the outbox" in caplog.text
+    assert not [each for each in ("Sam", "Moyo", SAM, "123") if each in caplog.text], caplog.text

@@ -66,6 +66,10 @@ def new_stack(kafka: KafkaBroker, postgres: PostgresCluster, **env: str) -> Stac
             "LABOUR_TRACKER_TOPIC_PARTITIONS": "4",
             "LABOUR_TRACKER_MIRROR_SCHEMA": f"mirror_{deployment}",
             "LABOUR_TRACKER_LOCAL_SIGNING_KEY": str(key),
+            "LABOUR_TRACKER_SUBSCRIPTION_TOKEN_SECRET": f"stack-{deployment}-{uuid.uuid4().hex}",
+            # Stories are told faster than a person lives them: tests/e2e/test_caps.py has a worker with the caps.
+            "LABOUR_TRACKER_COMMANDS_PER_MINUTE": "0",
+            "LABOUR_TRACKER_LABOURS_PER_DAY": "0",
             **env,
         },
         signing_key=key,

@@ -7,6 +7,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from labour_tracker.identity.claims import OPERATOR_ROLE
 from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 
 AUDIENCE = "labour-tracker"  # what a worker expects unless told otherwise
@@ -32,3 +33,8 @@ def bearer_token(
 def authorization(token: str) -> dict[str, str]:
     """The header that presents `token`."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def operator_authorization(key: rsa.RSAPrivateKey | Path) -> dict[str, str]:
+    """The header of an operator's token signed by `key`: it opens a worker's introspection pages."""
+    return authorization(bearer_token(key, sub="op-1", given_name="Olu", family_name="Ops", roles=[OPERATOR_ROLE]))

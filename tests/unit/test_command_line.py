@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jwt
 import pytest
+
+from labour_tracker.identity.claims import claims_to_user
+from labour_tracker.identity.local_key import load_or_create_local_key
+from tests.support.tokens import AUDIENCE
 
 WORKER_ONLY = ("faust", "mode", "aiokafka", "aiohttp", "labour_tracker.worker", "labour_tracker.app")
 
@@ -40,3 +45,15 @@ def test_the_help_names_the_worker_and_the_projects_own_commands() -> None:
     )
     commands = result.stdout.split("Commands:")[1].split()
     assert {"worker", "token", "mirror", "check"} <= set(commands)
+
+
+@pytest.mark.parametrize(("flags", "operator"), [([], False), (["--operator"], True)])
+def test_a_local_token_names_an_operator_only_when_asked(flags: list[str], operator: bool, tmp_path: Path) -> None:
+    key = tmp_path / "key.pem"
+    env = {**os.environ, "LABOUR_TRACKER_LOCAL_SIGNING_KEY": str(key)}
+    printed = subprocess.run(
+        [sys.executable, "-m", "labour_tracker", "token", "--sub", "ann", *flags],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.strip()  # fmt: skip
+    claims = jwt.decode(printed, load_or_create_local_key(key).public_key(), algorithms=["RS256"], audience=AUDIENCE)
+    assert claims_to_user(claims).operator is operator

@@ -84,3 +84,17 @@ def test_the_worker_names_the_missing_variables_on_one_line() -> None:
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == "labour-tracker: LABOUR_TRACKER_SFTP_HOST needs LABOUR_TRACKER_SFTP_USERNAME too"
+
+
+def test_with_an_issuer_the_worker_refuses_to_start_with_the_public_subscription_secret() -> None:
+    env = {**os.environ, "LABOUR_TRACKER_OIDC_ISSUER": "https://id.example.org/realms/labour-tracker"}
+    env.pop("LABOUR_TRACKER_SUBSCRIPTION_TOKEN_SECRET", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "labour_tracker", "worker"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "SUBSCRIPTION_TOKEN_SECRET is the public default" in result.stderr
+
+    own = Settings(oidc_issuer=env["LABOUR_TRACKER_OIDC_ISSUER"], subscription_token_secret="s" * 32)
+    assert own.subscription_token_secret == "s" * 32
+    assert Settings().oidc_issuer is None, "locally, without an issuer, the default serves"

@@ -40,8 +40,11 @@ from labour_tracker.domain.labour.model import Alert, BirthingPerson, Labour
 from labour_tracker.domain.labour.rules import hospital_recommended, next_phase, urgent_attention_reason
 from labour_tracker.domain.limits import (
     CONTRACTIONS_PER_LABOUR,
+    DAY,
+    LABOURS_PER_DAY,
     NOTES_BYTES_PER_LABOUR,
     SUBSCRIBERS_PER_PERSON,
+    Rate,
     check_note,
     note_bytes,
 )
@@ -71,8 +74,10 @@ def decide(
     now: datetime,
     command_id: str,
     subscription_secret: bytes,
+    labours_per_day: int = LABOURS_PER_DAY,
 ) -> list[BirthingPersonEvent]:
-    """The events `command` causes, given `state`, the server's `now` (timezone-aware) and its token secret."""
+    """The events `command` causes, given `state`, the server's `now` (timezone-aware), its token secret and the cap
+    on labours begun in a day (0: none)."""
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(UTC)
@@ -80,7 +85,7 @@ def decide(
         case RegisterBirthingPerson():
             return _register(state, command)
         case BeginLabour():
-            return _begin_labour(_registered(state), command, now, command_id)
+            return _begin_labour(_registered(state), command, now, command_id, labours_per_day)
         case StartContraction():
             return _start_contraction(_registered(state), command, now, command_id)
         case EndContraction():
@@ -110,15 +115,17 @@ def _register(state: BirthingPerson | None, command: RegisterBirthingPerson) -> 
 
 
 def _begin_labour(
-    person: BirthingPerson, command: BeginLabour, now: datetime, command_id: str
+    person: BirthingPerson, command: BeginLabour, now: datetime, command_id: str, labours_per_day: int
 ) -> list[BirthingPersonEvent]:
     start_time = _client_time(command.start_time, now)
     if person.active_labour is not None:
         raise DomainError(
             ErrorKind.INVALID, "labour_already_active", "A labour is already under way; complete it first."
         )
+    # Each labour begun (and completed) texts every subscriber: by the service's clock, as start times can be earlier.
+    Rate("labours_per_day_reached", labours_per_day, DAY, "labours begun in a day").check(person.labours_begun, now)
     labour_id = _unused_id(new_id(person.id, command_id), _labour_ids(person))
-    return [LabourBegun(person.id, labour_id, command.first_labour, start_time)]
+    return [LabourBegun(person.id, labour_id, command.first_labour, start_time, begun_at=now)]
 
 
 def _start_contraction(

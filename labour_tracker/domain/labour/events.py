@@ -24,6 +24,7 @@ class LabourBegun:
     labour_id: str
     first_labour: bool
     start_time: datetime
+    begun_at: datetime | None = None  # when the service took the command (start_time may be earlier); None before
 
 
 @dataclass(frozen=True, slots=True)

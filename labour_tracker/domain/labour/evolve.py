@@ -21,7 +21,7 @@ from labour_tracker.domain.labour.events import (
     UrgentAttentionAdvised,
 )
 from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, PastLabour, Phase
-from labour_tracker.domain.limits import PAST_LABOURS_KEPT
+from labour_tracker.domain.limits import LABOURS_BEGUN_KEPT, PAST_LABOURS_KEPT
 
 
 def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> BirthingPerson:
@@ -52,7 +52,8 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
                 contractions=(),
                 alerts=frozenset(),
             )
-            return replace(state, latest_labour=labour, past_labours=_past_labours(state))
+            begun = (*state.labours_begun, event.begun_at or event.start_time)[-LABOURS_BEGUN_KEPT:]
+            return replace(state, latest_labour=labour, past_labours=_past_labours(state), labours_begun=begun)
         case ContractionStarted():
             contraction = Contraction(
                 id=event.contraction_id,

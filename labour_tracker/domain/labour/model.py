@@ -115,6 +115,8 @@ class BirthingPerson:
     past_labours: tuple[PastLabour, ...]  # the labours before it, the latest PAST_LABOURS_KEPT, in the order they began
     subscribers: frozenset[str]
     subscription_token_version: int
+    # When, by the service's clock, the latest LABOURS_BEGUN_KEPT labours were begun: the labours-per-day cap counts.
+    labours_begun: tuple[datetime, ...] = ()
 
     @property
     def active_labour(self) -> Labour | None:

@@ -106,5 +106,5 @@ def test_the_processor_sends_the_command_or_parks_the_message_and_goes_on() -> N
     assert CommandEnvelope.model_validate_json(value).type == "birthing_person.add_subscriber"
     [(parked_key, parked)] = dead_letters.messages
     letter = DeadLetter.model_validate_json(parked)
-    assert (parked_key, letter.topic, letter.offset, letter.value) == (SAM, "x.subscriber.events", 7, "{not json")
+    assert (parked_key, letter.topic, letter.offset, letter.size) == (SAM, "x.subscriber.events", 7, len(b"{not json"))
     assert letter.reason == "not a valid event envelope"

@@ -20,6 +20,7 @@ from labour_tracker.domain.labour import (
     decide,
     evolve,
 )
+from labour_tracker.domain.limits import LABOURS_PER_DAY
 
 ALICE = "alice-sub"
 T0 = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
@@ -38,7 +39,8 @@ def types(events: Sequence[BirthingPersonEvent]) -> list[str]:
 class Story:
     """Applies commands one after another, remembering every event; each command gets a fresh id."""
 
-    def __init__(self) -> None:
+    def __init__(self, labours_per_day: int = LABOURS_PER_DAY) -> None:
+        self.labours_per_day = labours_per_day
         self.state: BirthingPerson | None = None
         self.events: list[BirthingPersonEvent] = []
         self.now = T0
@@ -50,7 +52,12 @@ class Story:
     def do(self, command: BirthingPersonCommand, *, now: datetime | None = None) -> list[BirthingPersonEvent]:
         self.now = now or self.now
         events = decide(
-            self.state, command, now=self.now, command_id=self.next_command_id(), subscription_secret=SECRET
+            self.state,
+            command,
+            now=self.now,
+            command_id=self.next_command_id(),
+            subscription_secret=SECRET,
+            labours_per_day=self.labours_per_day,
         )
         self.commands_sent += 1
         for event in events:
@@ -89,8 +96,8 @@ class Story:
         return events
 
 
-def registered() -> Story:
-    story = Story()
+def registered(labours_per_day: int = LABOURS_PER_DAY) -> Story:
+    story = Story(labours_per_day)
     story.do(RegisterBirthingPerson(ALICE, "Alice", "Moyo"))
     return story
 

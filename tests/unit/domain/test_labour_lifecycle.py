@@ -29,7 +29,7 @@ def test_beginning_labour_starts_an_early_labour_now_with_an_id_derived_from_the
     events = story.do(BeginLabour(first_labour=True), now=at(minutes=5))
 
     labour_id = new_id(ALICE, command_id)
-    assert events == [LabourBegun(ALICE, labour_id, True, at(minutes=5))]
+    assert events == [LabourBegun(ALICE, labour_id, True, at(minutes=5), begun_at=at(minutes=5))]
     assert story.person.active_labour == Labour(
         id=labour_id,
         first_labour=True,

@@ -296,7 +296,7 @@ async def test_the_outcome_of_a_huge_refused_command_fits_in_a_kafka_message(env
     assert len(reply["outcome"]["error"]["details"]) <= 20
 
 
-async def test_a_command_id_used_again_for_another_command_is_refused_not_answered_with_the_first() -> None:
+async def test_a_command_id_used_again_for_another_command_or_payload_is_refused_not_answered_with_the_first() -> None:
     table = MemoryTable()
     fakes: Any = (table, MemoryTopic(), MemoryTopic(), MemoryTopic())
     handler = CommandHandler(BIRTHING_PERSON, *fakes, clock=lambda: NOW)
@@ -320,3 +320,45 @@ async def test_a_command_id_used_again_for_another_command_is_refused_not_answer
     assert table["alice"].version == 1  # labour was not begun
     again = await send("birthing_person.register", {"first_name": "Ada", "last_name": "L"})
     assert (again["status"], again["version"]) == ("accepted", 1)  # the retry of the first is still answered
+    renamed = await send("birthing_person.register", {"first_name": "Eve", "last_name": "L"})
+    assert (renamed["status"], renamed["error"]["kind"], renamed["error"]["code"]) == (
+        "rejected",
+        "unprocessable",
+        "idempotency_key_reused",
+    )
+    assert table["alice"].state.first_name == "Ada"
+    reordered = await send("birthing_person.register", {"last_name": "L", "first_name": "Ada"})
+    assert (reordered["status"], reordered["version"]) == ("accepted", 1), "the same payload, however ordered"
+
+
+async def test_past_the_cap_on_commands_a_minute_an_owners_command_is_refused_unrecorded_and_the_services_pass() -> (
+    None
+):
+    table = MemoryTable()
+    capped = CommandHandler(PERSON, table, MemoryTopic(), MemoryTopic(), MemoryTopic(), commands_per_minute=3)  # type: ignore[arg-type]
+    offsets = iter(range(100))
+
+    async def send(command_id: str, command_type: str, data: dict[str, Any], at: datetime) -> dict[str, Any]:
+        envelope = command(command_id, command_type, data)
+        reply = await handled_through(capped, "p1", envelope, message(timestamp=at.timestamp(), offset=next(offsets)))
+        assert reply is not None
+        return reply["outcome"]
+
+    await send("c1", "birthing_person.register", {"first_name": "Ada", "last_name": "L"}, NOW)
+    await send("c2", "labour.begin", {"first_labour": True}, NOW + timedelta(seconds=10))
+    await send("c3", "contraction.start", {}, NOW + timedelta(seconds=20))
+    refused = await send("c4", "contraction.end", {"intensity": 5}, NOW + timedelta(seconds=30))
+
+    assert (refused["status"], refused["error"]["kind"], refused["error"]["code"]) == (
+        "rejected",
+        "too_many",
+        "too_many_commands",
+    )
+    assert refused["error"]["retry_after"] == 30  # when the first is a minute old
+    assert [each.command_id for each in table["p1"].processed] == ["c1", "c2", "c3"], "the refusal is not kept"
+    on_her_behalf = await send(
+        "s1", "birthing_person.add_subscriber", {"subscriber_id": "sam"}, NOW + timedelta(seconds=31)
+    )
+    assert on_her_behalf["status"] == "accepted", "the service's commands for her are not counted"
+    again = await send("c4", "contraction.end", {"intensity": 5}, NOW + timedelta(seconds=61))
+    assert again["status"] == "accepted", "the same command, once the oldest left the minute, is decided afresh"

@@ -23,7 +23,8 @@ def segment(data: dict[str, Any]) -> str:
 
 def valid_claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"iss": LOCAL_ISSUER, "aud": AUDIENCE, "sub": "u-1", "iat": now, "nbf": now, "exp": now + 600}
+    claims = {"iss": LOCAL_ISSUER, "aud": AUDIENCE, "sub": "u-1", "typ": "Bearer", "iat": now, "nbf": now}
+    claims["exp"] = now + 600
     return {**claims, **overrides}
 
 

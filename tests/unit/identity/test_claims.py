@@ -44,3 +44,14 @@ def test_a_token_subject_with_nul_is_refused_and_nul_is_dropped_from_names() -> 
         claims_to_user({"sub": "al\x00ice"})
     user = claims_to_user({"sub": "alice", "given_name": "A\x00da", "family_name": "\x00", "email": "a@b\x00.c"})
     assert (user.first_name, user.last_name, user.email) == ("Ada", "", "a@b.c")
+
+
+def test_an_operator_is_who_the_issuer_grants_the_operator_role() -> None:
+    assert claims_to_user({"sub": "op", "realm_access": {"roles": ["operator", "other"]}}).operator
+    assert not claims_to_user({"sub": "u-1", "realm_access": {"roles": ["user"]}}).operator
+    assert not claims_to_user({"sub": "u-1"}).operator
+
+
+@pytest.mark.parametrize("access", ["operator", {"roles": "operator"}, {"roles": [1, None]}, ["operator"]])
+def test_roles_in_an_odd_shape_grant_nothing(access: Any) -> None:
+    assert not claims_to_user({"sub": "u-1", "realm_access": access}).operator

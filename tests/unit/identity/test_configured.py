@@ -20,9 +20,14 @@ async def test_without_issuer_the_settings_give_a_local_verifier_with_a_new_key(
 
 
 async def test_with_an_issuer_the_settings_give_a_jwks_verifier_for_it(tmp_path: Path) -> None:
-    settings = Settings(oidc_issuer="https://idp.example/realms/lt", local_signing_key=tmp_path / "key.pem")
+    settings = Settings(
+        oidc_issuer="https://idp.example/realms/lt",
+        local_signing_key=tmp_path / "key.pem",
+        subscription_token_secret="a-secret-of-our-own-" + "x" * 16,
+    )
     verifier = verifier_from_settings(settings)
     assert isinstance(verifier, JwksVerifier)
     assert (verifier.issuer, verifier.audience, verifier.algorithms) == (settings.oidc_issuer, AUDIENCE, ("RS256",))
+    assert verifier.clients == {"labour-tracker", "labour-tracker-web"}
     assert not settings.local_signing_key.exists()
     await verifier.close()

@@ -131,3 +131,27 @@ async def test_garbage_is_refused(garbage: str, verifier: LocalVerifier) -> None
 def test_only_asymmetric_algorithms_can_be_pinned(algorithms: tuple[str, ...]) -> None:
     with pytest.raises(ValueError, match="algorithms"):
         JwksVerifier("https://idp.example", AUDIENCE, algorithms=algorithms)
+
+
+@pytest.mark.parametrize(
+    ("token_type", "reason"),
+    [("ID", "not an access token"), ("Refresh", "not an access token"), (None, "not an access token")],
+)
+async def test_only_an_access_token_is_accepted(
+    token_type: str | None, reason: str, key: rsa.RSAPrivateKey, verifier: LocalVerifier
+) -> None:
+    claims = {name: value for name, value in valid_claims(typ=token_type).items() if value is not None}
+    assert await refusal(verifier, signed(key, claims)) == reason
+
+
+async def test_an_rfc_9068_access_token_says_so_in_its_header(key: rsa.RSAPrivateKey, verifier: LocalVerifier) -> None:
+    claims = {name: value for name, value in valid_claims().items() if name != "typ"}
+    headers = {"kid": local_key_id(key.public_key()), "typ": "at+jwt"}
+    assert (await verifier.verify(jwt.encode(claims, key, algorithm="RS256", headers=headers))).id == "u-1"
+
+
+async def test_a_token_of_a_client_not_configured_is_refused(key: rsa.RSAPrivateKey) -> None:
+    verifier = LocalVerifier(key.public_key(), AUDIENCE, clients=frozenset({"labour-tracker-web"}))
+    assert await refusal(verifier, signed(key, valid_claims(azp="someone-elses-app"))) == "token of another client"
+    assert (await verifier.verify(signed(key, valid_claims(azp="labour-tracker-web")))).id == "u-1"
+    assert (await verifier.verify(local_token(key))).id == "u-1", "local tokens name the audience as their client"
