@@ -8,7 +8,7 @@ if [ -e .env ]; then
   echo "compose-env: .env exists; leaving it alone" >&2
   exit 0
 fi
-secrets="POSTGRES_PASSWORD KEYCLOAK_DB_PASSWORD KEYCLOAK_ADMIN_PASSWORD API_CLIENT_SECRET SUBSCRIPTION_TOKEN_SECRET"
+secrets="POSTGRES_ADMIN_PASSWORD POSTGRES_PASSWORD KEYCLOAK_DB_PASSWORD KEYCLOAK_ADMIN_PASSWORD API_CLIENT_SECRET SUBSCRIPTION_TOKEN_SECRET"
 umask 077
 while IFS= read -r line || [ -n "$line" ]; do
   name=${line%%=*}

@@ -168,9 +168,9 @@ def test_workers_reach_kafka_postgres_sftp_and_keycloak_where_compose_runs_them(
         postgres = services[database.hostname or ""]["environment"]
         assert (database.port, database.path.lstrip("/"), database.username, database.password) == (
             5432,
-            postgres["POSTGRES_DB"],
-            postgres["POSTGRES_USER"],
-            postgres["POSTGRES_PASSWORD"],
+            postgres["SERVICE_DB_NAME"],
+            postgres["SERVICE_DB_USER"],
+            postgres["SERVICE_DB_PASSWORD"],
         )
 
         sftp = services[env["LABOUR_TRACKER_SFTP_HOST"]]
@@ -374,3 +374,28 @@ def test_env_example_names_every_variable_compose_reads() -> None:
     """So that docs/configuration.md, generated from .env.example, documents each of them."""
     used = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", (ROOT / "docker-compose.yml").read_text()))
     assert used == set(dotenv(ROOT / ".env.example"))
+
+
+def test_workers_connect_to_postgresql_as_the_services_own_role_never_the_superuser(compose: dict[str, Any]) -> None:
+    postgres = compose["services"]["postgres"]
+    env = postgres["environment"]
+    assert env["SERVICE_DB_USER"] != env["POSTGRES_USER"] and env["SERVICE_DB_PASSWORD"] != env["POSTGRES_PASSWORD"]
+    for service in workers(compose).values():
+        assert urlsplit(worker_env(service)["LABOUR_TRACKER_DATABASE_URL"]).username == env["SERVICE_DB_USER"]
+    # The init script (run by the image, as the superuser) makes the role with the script tested against PostgreSQL
+    # in tests/integration/test_postgres_service_role.py.
+    mounts = dict(volume.rsplit(":", 2)[:2] for volume in postgres["volumes"] if volume.startswith("./"))
+    script = mounts["./infra/postgres/create-service-role.sh"]
+    assert script.startswith("/docker-entrypoint-initdb.d/") and script.endswith(".sh")
+    assert mounts["./infra/postgres/service-role.sql"] in (ROOT / "infra/postgres/create-service-role.sh").read_text()
+    assert not mounts["./infra/postgres/service-role.sql"].startswith("/docker-entrypoint-initdb.d/"), (
+        "the image would run it without its variables"
+    )
+
+
+def test_kafka_ui_and_prometheus_have_no_login_and_are_not_published(compose: dict[str, Any]) -> None:
+    for name in ("kafka-ui", "prometheus"):
+        assert "ports" not in compose["services"][name], name
+    operators = yaml.safe_load((ROOT / "infra" / "compose" / "operators.yml").read_text())
+    published = [port for each in operators["services"].values() for port in each["ports"]]
+    assert published and all(port.startswith("127.0.0.1:") for port in published)
