@@ -72,6 +72,9 @@ cli.add_command(faust_command("worker"))
 @click.option("--email", default=None, help="Email address.")
 @click.option("--phone", default=None, help="Phone number (E.164).")
 @click.option("--operator", is_flag=True, help="An operator's token: it opens the worker's introspection pages.")
+@click.option(
+    "--unverified", is_flag=True, help="Email and phone not verified: a subscriber must confirm them with a code."
+)
 @click.option("--lifetime-hours", type=float, default=12.0, help="Hours until the token expires.")
 def token(
     sub: str,
@@ -80,6 +83,7 @@ def token(
     email: str | None,
     phone: str | None,
     operator: bool,
+    unverified: bool,
     lifetime_hours: float,
 ) -> None:
     """Print a bearer token signed by the local signing key (local use only: no OIDC issuer configured)."""
@@ -104,6 +108,7 @@ def token(
             email=email,
             phone_number=phone,
             roles=[OPERATOR_ROLE] if operator else [],
+            verified=not unverified,
             lifetime=timedelta(hours=lifetime_hours),
         )
     )

@@ -24,7 +24,8 @@ from pydantic import ValidationError
 
 from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour
-from labour_tracker.domain.notification import TRIGGERS, notification_id
+from labour_tracker.domain.notification import CONFIRMATION_CODE, TRIGGERS, notification_id
+from labour_tracker.domain.subscriber import confirmation_code
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
 from labour_tracker.engine.handler import Publication
 from labour_tracker.engine.parking import Unusable, parked_on_failure, readable_key
@@ -59,10 +60,10 @@ def notification_requests(
 
 
 def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list[NotificationDelivery]:
-    """One delivery per contact method the subscriber has chosen and can be reached by; none if they unsubscribed."""
+    """One delivery per contact method the subscriber has chosen, confirmed and can be reached by; none if they
+    unsubscribed. A destination not confirmed is never sent news: anyone could have typed it."""
     if request.birthing_person_id not in subscriber.subscribed_to:
         return []  # unsubscribed since the event: their side is the source of truth
-    destinations = {ContactMethod.SMS: subscriber.phone_number, ContactMethod.EMAIL: subscriber.email}
     return [
         NotificationDelivery(
             notification_id=notification_id(request.event_id, subscriber.id, channel),
@@ -77,11 +78,40 @@ def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list
             subscriber_first_name=subscriber.first_name,
             subscriber_last_name=subscriber.last_name,
             channel=channel,
-            destination=destination.strip(),
+            destination=destination,
         )
-        for channel in sorted(subscriber.contact_methods)
-        if (destination := destinations[channel]) and destination.strip()
+        for channel in sorted(subscriber.contact_methods & subscriber.confirmed)
+        if (destination := subscriber.destination(channel))
     ]
+
+
+def confirmation_codes(
+    deliveries_topic: faust.TopicT, secret: bytes, state: Subscriber, events: Sequence[EventEnvelope]
+) -> list[Publication]:
+    """The subscriber's follow-ups: each code the command asked for, to its destination (the code is made again
+    from the command's id; the event holds only its digest)."""
+    messages = []
+    for event in events:
+        if event.type != CONFIRMATION_CODE or event.causation_id is None:
+            continue
+        channel = ContactMethod(event.data["channel"])
+        destination = state.destination(channel)
+        if destination is None:
+            continue
+        delivery = NotificationDelivery(
+            notification_id=notification_id(event.id, state.id, channel),
+            event_id=event.id,
+            event_type=event.type,
+            event_time=event.time,
+            subscriber_id=state.id,
+            subscriber_first_name=state.first_name,
+            subscriber_last_name=state.last_name,
+            channel=channel,
+            destination=destination,
+            code=confirmation_code(secret, state.id, event.causation_id),
+        )
+        messages.append((deliveries_topic, delivery.notification_id, delivery.model_dump_json().encode()))
+    return messages
 
 
 class NotificationFanOut:

@@ -55,7 +55,7 @@ def read_delivery(key: str | None, value: bytes | None) -> NotificationDelivery:
         delivery = NotificationDelivery.model_validate_json(value or b"")
     except ValidationError:
         raise Unusable("not a valid notification delivery") from None
-    if delivery.event_type not in n.TRIGGERS:
+    if delivery.event_type not in n.MESSAGE_TYPES:
         raise Unusable(f"subscribers are not told about {delivery.event_type}")
     expected = n.notification_id(delivery.event_id, delivery.subscriber_id, delivery.channel)
     if delivery.notification_id != expected or key != expected:  # its status is written on the key's partition
@@ -72,6 +72,7 @@ def outgoing(delivery: NotificationDelivery) -> Outgoing:
         event_time=delivery.event_time,
         names=delivery.names,
         subscriber_full_name=delivery.subscriber_full_name,
+        code=delivery.code,
     )
 
 

@@ -14,3 +14,5 @@ class User:
     phone_number: str | None = None
     username: str | None = None
     operator: bool = False  # may use the operators' pages: Faust's introspection of the worker
+    email_verified: bool = False  # the issuer says it verified the address (OpenID Connect's claim)
+    phone_number_verified: bool = False

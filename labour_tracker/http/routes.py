@@ -125,6 +125,15 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/subscriber/contact-methods", subscriber.update_contact_methods,
           "Change the ways to tell you: sms, email or both.", "subscriber",
           response=SubscriberResponse, errors=(404,), sends=subscriber_commands.UPDATE_CONTACT_METHODS),
+    Route("POST", "/subscriber/confirmation-code", subscriber.send_confirmation_code,
+          "Send a one-time code to your phone (`sms`) or email address, to confirm it: notifications go only to "
+          "confirmed destinations (those your identity provider verified are confirmed at once). 429 past 3 codes "
+          "an hour.", "subscriber", response=SubscriberResponse, errors=(404,),
+          sends=subscriber_commands.REQUEST_CONFIRMATION_CODE),
+    Route("POST", "/subscriber/confirm", subscriber.confirm_contact,
+          "Confirm your phone or email address with the code sent there (valid 10 minutes; 400 "
+          "`invalid_confirmation_code`).", "subscriber", response=SubscriberResponse, errors=(404,),
+          sends=subscriber_commands.CONFIRM_CONTACT),
     Route("POST", "/subscriber/subscribe_to/{birthing_person_id}", subscriber.subscribe_to,
           "Follow a birthing person with the token they shared: 404 unknown person, 403 wrong or rotated token, "
           "400 already subscribed or yourself, 429 too many wrong tokens from you or your address lately.",

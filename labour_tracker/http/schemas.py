@@ -200,6 +200,10 @@ class SubscriberView(View):
     first_name: str
     last_name: str
     contact_methods: list[subscriber.ContactMethod]
+    confirmed: list[subscriber.ContactMethod] = Field(
+        description="Channels whose destination is confirmed: notifications go only to these. Confirm another with "
+        "`POST /subscriber/confirmation-code` and `POST /subscriber/confirm`."
+    )
     subscribed_to: list[str] = Field(description="Ids of the birthing persons this subscriber follows.")
 
     @classmethod
@@ -209,6 +213,7 @@ class SubscriberView(View):
             first_name=found.first_name,
             last_name=found.last_name,
             contact_methods=sorted(found.contact_methods),
+            confirmed=sorted(found.confirmed),
             subscribed_to=sorted(found.subscribed_to),
         )
 

@@ -61,6 +61,14 @@ async def register_subscriber(request: web.Request) -> web.Response:
             phone_number=user.phone_number,
             email=user.email,
             contact_methods=body.contact_methods,
+            verified={
+                channel
+                for channel, verified in (
+                    (subscriber.ContactMethod.SMS, user.phone_number_verified),
+                    (subscriber.ContactMethod.EMAIL, user.email_verified),
+                )
+                if verified
+            },
         )
     except ValidationError:
         raise ApiError(
@@ -78,6 +86,16 @@ async def get_subscriber(request: web.Request) -> web.Response:
 async def update_contact_methods(request: web.Request) -> web.Response:
     body = await parse_body(request, commands.ContactMethodsRequest)
     return respond_with(await command(request, commands.UPDATE_CONTACT_METHODS, body))
+
+
+async def send_confirmation_code(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.ChannelRequest)
+    return respond_with(await command(request, commands.REQUEST_CONFIRMATION_CODE, body))
+
+
+async def confirm_contact(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.ConfirmContactRequest)
+    return respond_with(await command(request, commands.CONFIRM_CONTACT, body))
 
 
 def authorisation_id(subscriber_id: str, chosen_id: str) -> str:

@@ -55,4 +55,6 @@ def claims_to_user(claims: Mapping[str, Any]) -> User:
         phone_number=_text(claims, "phone_number"),
         username=username,
         operator=OPERATOR_ROLE in roles(claims),
+        email_verified=claims.get("email_verified") is True,
+        phone_number_verified=claims.get("phone_number_verified") is True,
     )

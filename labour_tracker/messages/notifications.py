@@ -6,10 +6,10 @@ Both travel on internal topics, between the notifier's agents; other systems rea
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
-from labour_tracker.domain.notification import Names
+from labour_tracker.domain.notification import CONFIRMATION_CODE, Names
 from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.messages.envelopes import Inbound
 
@@ -37,15 +37,26 @@ class NotificationDelivery(Inbound):
     event_id: str = Field(min_length=1, max_length=128)
     event_type: str
     event_time: AwareDatetime
-    birthing_person_id: str = ID
-    birthing_person_first_name: str = NAME
-    birthing_person_last_name: str = NAME
-    labour_id: str = ID
+    birthing_person_id: str = Field("", max_length=MAX_AGGREGATE_ID_LENGTH, description="Empty for a code.")
+    birthing_person_first_name: str = Field("", max_length=200)
+    birthing_person_last_name: str = Field("", max_length=200)
+    labour_id: str = Field("", max_length=MAX_AGGREGATE_ID_LENGTH, description="Empty for a code.")
     subscriber_id: str = ID
     subscriber_first_name: str = NAME
     subscriber_last_name: str = NAME
     channel: ContactMethod
     destination: str = Field(min_length=1, max_length=320, description="The phone number or email address.")
+    code: str | None = Field(None, pattern=r"^[0-9]{4,12}$", description="A confirmation code, for that type only.")
+
+    @model_validator(mode="after")
+    def _about_a_labour_or_a_code(self) -> NotificationDelivery:
+        """News of a labour names the labour and its person; a code message carries its code."""
+        if self.event_type == CONFIRMATION_CODE:
+            if self.code is None:
+                raise ValueError("a confirmation code message needs its code")
+        elif self.code is not None or not (self.birthing_person_id and self.labour_id):
+            raise ValueError("news of a labour names its person and labour, and carries no code")
+        return self
 
     @property
     def names(self) -> Names:

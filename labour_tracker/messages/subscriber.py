@@ -34,6 +34,17 @@ class RegisterSubscriberData(ContactMethodsData):
     last_name: str = Field(max_length=200)
     phone_number: str | None = Field(None, max_length=64)
     email: str | None = Field(None, max_length=320)
+    verified: frozenset[subscriber.ContactMethod] = Field(
+        frozenset(), description="Channels whose destination the identity provider verified: confirmed at once."
+    )
+
+
+class ChannelData(Inbound):
+    channel: subscriber.ContactMethod = Field(description="`sms` (your phone number) or `email` (your address).")
+
+
+class ConfirmContactData(ChannelData):
+    code: str = Field(max_length=32, description="The code the service sent to that destination.")
 
 
 class SubscribeToData(Inbound):
@@ -63,13 +74,27 @@ class UnsubscribeFromRequest(WithCommandId, UnsubscribeFromData):
     pass
 
 
+class ChannelRequest(WithCommandId, ChannelData):
+    pass
+
+
+class ConfirmContactRequest(WithCommandId, ConfirmContactData):
+    pass
+
+
 REGISTER = CommandType(
     subscriber.RegisterSubscriber,
     RegisterSubscriberData,
     "Register the subscriber with the ways they want to be told.",
     ContactMethodsRequest,
     build=lambda subscriber_id, data: subscriber.RegisterSubscriber(
-        subscriber_id, data.first_name, data.last_name, data.phone_number, data.email, data.contact_methods
+        subscriber_id,
+        data.first_name,
+        data.last_name,
+        data.phone_number,
+        data.email,
+        data.contact_methods,
+        data.verified,
     ),
 )
 UPDATE_CONTACT_METHODS = CommandType(
@@ -88,6 +113,19 @@ UNSUBSCRIBE_FROM = CommandType(
     subscriber.UnsubscribeFrom, UnsubscribeFromData, "Unsubscribe from a birthing person.", UnsubscribeFromRequest
 )
 
+REQUEST_CONFIRMATION_CODE = CommandType(
+    subscriber.RequestConfirmationCode,
+    ChannelData,
+    "Send a one-time code to the channel's destination, to confirm it (notifications go to confirmed ones only).",
+    ChannelRequest,
+)
+CONFIRM_CONTACT = CommandType(
+    subscriber.ConfirmContact,
+    ConfirmContactData,
+    "Confirm the channel's destination with the code sent there.",
+    ConfirmContactRequest,
+)
+
 COMMANDS: Mapping[str, CommandType[subscriber.SubscriberCommand]] = catalogue(
-    REGISTER, UPDATE_CONTACT_METHODS, SUBSCRIBE_TO, UNSUBSCRIBE_FROM
+    REGISTER, UPDATE_CONTACT_METHODS, SUBSCRIBE_TO, UNSUBSCRIBE_FROM, REQUEST_CONFIRMATION_CODE, CONFIRM_CONTACT
 )

@@ -21,6 +21,7 @@ class Outgoing:
     event_time: datetime
     names: Names
     subscriber_full_name: str
+    code: str | None = None  # a confirmation code: the message carries it instead of news of a labour
 
 
 class SendFailed(Exception):

@@ -9,10 +9,11 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 
-from labour_tracker.domain.notification import full_text, subject
+from labour_tracker.domain.notification import CODE_SUBJECT, code_text, full_text, subject
 from labour_tracker.notifications.channel import Outgoing
 
 FOOTER = "You get this because you follow {first} {last}'s labour on Labour Tracker."
+CODE_FOOTER = "You get this because this address was given to Labour Tracker, to be told about a labour."
 
 
 def message_id(notification_id: str, sender: str) -> str:
@@ -23,12 +24,15 @@ def message_id(notification_id: str, sender: str) -> str:
 
 def build_email(message: Outgoing, *, sender: str, now: datetime) -> EmailMessage:
     names = message.names
-    text = full_text(message.event_type, names)
-    footer = FOOTER.format(first=names.first, last=names.last)
+    if message.code:
+        text, title, footer = code_text(message.code), CODE_SUBJECT, CODE_FOOTER
+    else:
+        text, title = full_text(message.event_type, names), subject(message.event_type, names)
+        footer = FOOTER.format(first=names.first, last=names.last)
     email = EmailMessage(policy=SMTP)
     email["From"] = sender
     email["To"] = Address(display_name=message.subscriber_full_name, addr_spec=message.destination)
-    email["Subject"] = subject(message.event_type, names)
+    email["Subject"] = title
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message_id(message.notification_id, sender)
     email["Auto-Submitted"] = "auto-generated"  # tells mail servers not to answer it with an out-of-office

@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from labour_tracker.domain.notification import sms_text
+from labour_tracker.domain.notification import code_text, sms_text
 from labour_tracker.notifications.channel import DeliveryUnknown, Outgoing, Permanent, SendFailed, Transient
 
 log = logging.getLogger(__name__)
@@ -117,4 +117,4 @@ class SmsOutbox:
 
 
 def sms_body(message: Outgoing) -> str:
-    return sms_text(message.event_type, message.names)
+    return code_text(message.code) if message.code else sms_text(message.event_type, message.names)

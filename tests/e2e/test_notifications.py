@@ -25,11 +25,13 @@ from labour_tracker.devstack.sftp import SftpServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.api import Caller, MakeCaller, iso
 from tests.support.notifications import (
+    Follower,
     NotifyingDeployment,
     emails_to,
     eventually,
     follower,
     labour_with_followers,
+    new_number,
     ok,
     subjects_to,
 )
@@ -215,6 +217,32 @@ async def test_a_notifications_record_page_is_an_operators_and_masks_the_destina
 
     assert (shown["state"]["subscriber_id"], shown["state"]["destination"]) == (sam.caller.id, "***")
     assert sam.phone not in json.dumps(shown)
+
+
+async def test_a_number_no_one_confirmed_gets_no_news_until_the_code_sent_there_is_entered(
+    deployment: NotifyingDeployment, watch: Watch, person: MakeCaller
+) -> None:
+    phone = new_number()
+    pat = person("Pat", "Lee", phone_number=phone, verified=False)  # the issuer did not verify the number
+    registered = await ok(pat.post("/subscriber/register", {"contact_methods": ["sms"]}))
+    assert registered["subscriber"]["confirmed"] == []
+    bea = await labour_with_followers(person, [Follower(pat, phone, "", ("sms",))])
+    await ok(bea.post("/labour/begin", {"first_labour": True}))
+
+    asked = await ok(pat.post("/subscriber/confirmation-code", {"channel": "sms"}))
+    await eventually(lambda: len(deployment.twilio.bodies_to(phone)) == 1, what="the code")
+    [text] = deployment.twilio.bodies_to(phone)
+    code = text.split("code is ")[1][:8]
+    wrong = await pat.post("/subscriber/confirm", {"channel": "sms", "code": "00000000" if code != "00000000" else "1"})
+    confirmed = await ok(pat.post("/subscriber/confirm", {"channel": "sms", "code": code}))
+    await ok(bea.put("/labour/complete", {}))
+    await eventually(lambda: len(deployment.twilio.bodies_to(phone)) == 2, what="news once confirmed")
+    await asyncio.sleep(1.0)  # the begin's request came first on Pat's partition: anything it sent is in by now
+
+    assert asked["subscriber"]["confirmed"] == [] and confirmed["subscriber"]["confirmed"] == ["sms"]
+    assert (wrong.status, wrong.body["code"]) == (400, "invalid_confirmation_code")
+    assert deployment.twilio.bodies_to(phone)[1:] == ["Hey Pat, Bea Moyo has completed labour"]
+    assert watch.of({pat.id}, "labour.begun") == [], "no news went to the number before it was confirmed"
 
 
 async def find_event(deployment: NotifyingDeployment, person_id: str, event_type: str) -> dict[str, Any]:

@@ -75,10 +75,17 @@ def caller_factory(stack: Stack, session: aiohttp.ClientSession, base_url: str) 
         phone_number: str | None = None,
         user_id: str | None = None,
         url: str | None = None,
+        verified: bool = True,
     ) -> Caller:
         sub = user_id or f"user-{uuid.uuid4().hex[:12]}"
         token = bearer_token(
-            key, sub=sub, given_name=given_name, family_name=family_name, email=email, phone_number=phone_number
+            key,
+            sub=sub,
+            given_name=given_name,
+            family_name=family_name,
+            email=email,
+            phone_number=phone_number,
+            verified=verified,
         )
         return Caller(session, url or base_url, token, sub)
 

@@ -20,19 +20,26 @@ from labour_tracker.domain.notification.model import (
 )
 from labour_tracker.domain.notification.segments import GSM_BASIC, GSM_EXTENDED, sms_segments
 from labour_tracker.domain.notification.wording import (
+    CODE_SUBJECT,
+    CONFIRMATION_CODE,
+    MESSAGE_TYPES,
     TRIGGERS,
     WORDINGS,
     Names,
     Wording,
+    code_text,
     full_text,
     sms_text,
     subject,
 )
 
 __all__ = [
+    "CODE_SUBJECT",
+    "CONFIRMATION_CODE",
     "EVENT_TYPES",
     "GSM_BASIC",
     "GSM_EXTENDED",
+    "MESSAGE_TYPES",
     "TRIGGERS",
     "WORDINGS",
     "Names",
@@ -44,6 +51,7 @@ __all__ = [
     "NotificationStatus",
     "Wording",
     "attempted",
+    "code_text",
     "failed",
     "full_text",
     "masked",

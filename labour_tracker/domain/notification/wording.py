@@ -13,6 +13,7 @@ from labour_tracker.domain.labour.events import (
     UrgentAttentionAdvised,
 )
 from labour_tracker.domain.notification.segments import sms_segments
+from labour_tracker.domain.subscriber.events import ConfirmationCodeSent
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,14 @@ WORDINGS: Final[dict[str, Wording]] = {
 }
 
 TRIGGERS: Final[frozenset[str]] = frozenset(WORDINGS)  # the event types subscribers are told about
+CONFIRMATION_CODE: Final = ConfirmationCodeSent.TYPE  # a code sent to confirm a destination
+MESSAGE_TYPES: Final[frozenset[str]] = TRIGGERS | {CONFIRMATION_CODE}  # every event type a message goes out for
+CODE_SUBJECT: Final = "Your Labour Tracker confirmation code"
+
+
+def code_text(code: str) -> str:
+    """The message that carries a confirmation code: one SMS segment."""
+    return f"Your Labour Tracker code is {code}. It expires in 10 minutes. Not you? Ignore this message."
 
 
 def sms_text(event_type: str, names: Names) -> str:

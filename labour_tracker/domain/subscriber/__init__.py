@@ -2,15 +2,20 @@
 
 from labour_tracker.domain.subscriber.commands import (
     COMMAND_TYPES,
+    ConfirmContact,
     RegisterSubscriber,
+    RequestConfirmationCode,
     SubscriberCommand,
     SubscribeTo,
     UnsubscribeFrom,
     UpdateContactMethods,
 )
+from labour_tracker.domain.subscriber.confirmation import CODE_DIGITS, CODE_LIFETIME, confirmation_code
 from labour_tracker.domain.subscriber.decide import decide
 from labour_tracker.domain.subscriber.events import (
     EVENT_TYPES,
+    ConfirmationCodeSent,
+    ContactConfirmed,
     ContactMethodsUpdated,
     SubscribedTo,
     SubscriberEvent,
@@ -18,14 +23,21 @@ from labour_tracker.domain.subscriber.events import (
     UnsubscribedFrom,
 )
 from labour_tracker.domain.subscriber.evolve import evolve, replay
-from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
+from labour_tracker.domain.subscriber.model import ContactMethod, PendingConfirmation, Subscriber
 
 __all__ = [
+    "CODE_DIGITS",
+    "CODE_LIFETIME",
     "COMMAND_TYPES",
     "EVENT_TYPES",
+    "ConfirmContact",
+    "ConfirmationCodeSent",
+    "ContactConfirmed",
     "ContactMethod",
     "ContactMethodsUpdated",
+    "PendingConfirmation",
     "RegisterSubscriber",
+    "RequestConfirmationCode",
     "SubscribeTo",
     "SubscribedTo",
     "Subscriber",
@@ -35,6 +47,7 @@ __all__ = [
     "UnsubscribeFrom",
     "UnsubscribedFrom",
     "UpdateContactMethods",
+    "confirmation_code",
     "decide",
     "evolve",
     "replay",

@@ -18,6 +18,24 @@ class RegisterSubscriber:
     phone_number: str | None
     email: str | None
     contact_methods: frozenset[ContactMethod]
+    verified: frozenset[ContactMethod] = frozenset()  # channels whose destination the issuer says it verified
+
+
+@dataclass(frozen=True, slots=True)
+class RequestConfirmationCode:
+    """Send a one-time code to the channel's destination, to confirm it."""
+
+    TYPE: ClassVar[str] = "subscriber.request_confirmation_code"
+
+    channel: ContactMethod
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmContact:
+    TYPE: ClassVar[str] = "subscriber.confirm_contact"
+
+    channel: ContactMethod
+    code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +61,18 @@ class UnsubscribeFrom:
     birthing_person_id: str
 
 
-SubscriberCommand = RegisterSubscriber | UpdateContactMethods | SubscribeTo | UnsubscribeFrom
+SubscriberCommand = (
+    RegisterSubscriber | UpdateContactMethods | SubscribeTo | UnsubscribeFrom | RequestConfirmationCode | ConfirmContact
+)
 
 COMMAND_TYPES: Final[dict[str, type[SubscriberCommand]]] = {
-    command.TYPE: command for command in (RegisterSubscriber, UpdateContactMethods, SubscribeTo, UnsubscribeFrom)
+    command.TYPE: command
+    for command in (
+        RegisterSubscriber,
+        UpdateContactMethods,
+        SubscribeTo,
+        UnsubscribeFrom,
+        RequestConfirmationCode,
+        ConfirmContact,
+    )
 }

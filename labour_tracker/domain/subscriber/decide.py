@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from typing import assert_never
 
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.limits import SUBSCRIPTIONS_PER_SUBSCRIBER
 from labour_tracker.domain.subscriber.commands import (
+    ConfirmContact,
     RegisterSubscriber,
+    RequestConfirmationCode,
     SubscriberCommand,
     SubscribeTo,
     UnsubscribeFrom,
     UpdateContactMethods,
 )
+from labour_tracker.domain.subscriber.confirmation import (
+    CODE_LIFETIME,
+    CODES_PER_HOUR,
+    code_digest,
+    confirmation_code,
+)
 from labour_tracker.domain.subscriber.events import (
+    ConfirmationCodeSent,
+    ContactConfirmed,
     ContactMethodsUpdated,
     SubscribedTo,
     SubscriberEvent,
@@ -24,14 +35,18 @@ from labour_tracker.domain.subscriber.events import (
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber, require_registered
 
 
-def decide(state: Subscriber | None, command: SubscriberCommand, *, now: datetime) -> list[SubscriberEvent]:
-    """The events the command causes; raises DomainError when it breaks a rule.
-
-    `now` is part of every aggregate's decide; no subscriber rule depends on time yet.
-    """
+def decide(
+    state: Subscriber | None, command: SubscriberCommand, *, now: datetime, command_id: str = "", secret: bytes = b""
+) -> list[SubscriberEvent]:
+    """The events the command causes; raises DomainError when it breaks a rule. `secret` (the server's) makes and
+    checks confirmation codes; `command_id` makes a code that the command's follow-up can make again."""
     match command:
         case RegisterSubscriber():
             return _register(state, command)
+        case RequestConfirmationCode():
+            return _request_code(require_registered(state), command, now, command_id, secret)
+        case ConfirmContact():
+            return _confirm_contact(require_registered(state), command, now, secret)
         case UpdateContactMethods():
             return _update_contact_methods(require_registered(state), command)
         case SubscribeTo():
@@ -48,6 +63,7 @@ def _register(state: Subscriber | None, command: RegisterSubscriber) -> list[Sub
             ErrorKind.CONFLICT, "subscriber_already_registered", "You are already registered as a subscriber."
         )
     _check_reachable(command.contact_methods, phone_number=command.phone_number, email=command.email)
+    destinations = {ContactMethod.SMS: command.phone_number, ContactMethod.EMAIL: command.email}
     return [
         SubscriberRegistered(
             subscriber_id=command.subscriber_id,
@@ -56,8 +72,37 @@ def _register(state: Subscriber | None, command: RegisterSubscriber) -> list[Sub
             phone_number=command.phone_number,
             email=command.email,
             contact_methods=command.contact_methods,
+            confirmed=frozenset(each for each in command.verified if not _is_blank(destinations[each])),
         )
     ]
+
+
+def _request_code(
+    state: Subscriber, command: RequestConfirmationCode, now: datetime, command_id: str, secret: bytes
+) -> list[SubscriberEvent]:
+    if state.destination(command.channel) is None:
+        raise DomainError(ErrorKind.INVALID, "no_destination", f"Your token has no destination for {command.channel}.")
+    if command.channel in state.confirmed:
+        raise DomainError(ErrorKind.INVALID, "already_confirmed", f"Your {command.channel} destination is confirmed.")
+    CODES_PER_HOUR.check(state.codes_sent, now)
+    code = confirmation_code(secret, state.id, command_id)
+    digest = code_digest(secret, state.id, command.channel, code)
+    return [ConfirmationCodeSent(state.id, command.channel, digest, now + CODE_LIFETIME, now)]
+
+
+def _confirm_contact(state: Subscriber, command: ConfirmContact, now: datetime, secret: bytes) -> list[SubscriberEvent]:
+    pending = state.confirmation
+    if command.channel in state.confirmed:
+        return []  # confirmed already: a retry, or a second tab
+    expected = (
+        pending.code_digest if pending and pending.channel == command.channel and now <= pending.expires_at else ""
+    )
+    entered = code_digest(secret, state.id, command.channel, command.code.strip())
+    if not expected or not hmac.compare_digest(expected, entered):
+        raise DomainError(
+            ErrorKind.INVALID, "invalid_confirmation_code", "That code is not the one sent, or it has expired."
+        )
+    return [ContactConfirmed(state.id, command.channel)]
 
 
 def _update_contact_methods(state: Subscriber, command: UpdateContactMethods) -> list[SubscriberEvent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Final
 
 from labour_tracker.domain.subscriber.model import ContactMethod
@@ -18,6 +19,30 @@ class SubscriberRegistered:
     phone_number: str | None
     email: str | None
     contact_methods: frozenset[ContactMethod]
+    # Channels confirmed at once (the issuer verified them); None in events from before confirmation, whose
+    # destinations all count as confirmed.
+    confirmed: frozenset[ContactMethod] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationCodeSent:
+    """A code went to the channel's destination; the event keeps only its keyed digest."""
+
+    TYPE: ClassVar[str] = "subscriber.confirmation_code_sent"
+
+    subscriber_id: str
+    channel: ContactMethod
+    code_digest: str
+    expires_at: datetime
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContactConfirmed:
+    TYPE: ClassVar[str] = "subscriber.contact_confirmed"
+
+    subscriber_id: str
+    channel: ContactMethod
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +73,23 @@ class UnsubscribedFrom:
     birthing_person_id: str
 
 
-SubscriberEvent = SubscriberRegistered | ContactMethodsUpdated | SubscribedTo | UnsubscribedFrom
+SubscriberEvent = (
+    SubscriberRegistered
+    | ContactMethodsUpdated
+    | SubscribedTo
+    | UnsubscribedFrom
+    | ConfirmationCodeSent
+    | ContactConfirmed
+)
 
 EVENT_TYPES: Final[dict[str, type[SubscriberEvent]]] = {
-    event.TYPE: event for event in (SubscriberRegistered, ContactMethodsUpdated, SubscribedTo, UnsubscribedFrom)
+    event.TYPE: event
+    for event in (
+        SubscriberRegistered,
+        ContactMethodsUpdated,
+        SubscribedTo,
+        UnsubscribedFrom,
+        ConfirmationCodeSent,
+        ContactConfirmed,
+    )
 }

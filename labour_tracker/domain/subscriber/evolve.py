@@ -6,21 +6,24 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import assert_never
 
+from labour_tracker.domain.subscriber.confirmation import CODES_SENT_KEPT
 from labour_tracker.domain.subscriber.events import (
+    ConfirmationCodeSent,
+    ContactConfirmed,
     ContactMethodsUpdated,
     SubscribedTo,
     SubscriberEvent,
     SubscriberRegistered,
     UnsubscribedFrom,
 )
-from labour_tracker.domain.subscriber.model import Subscriber, require_registered
+from labour_tracker.domain.subscriber.model import ContactMethod, PendingConfirmation, Subscriber, require_registered
 
 
 def evolve(state: Subscriber | None, event: SubscriberEvent) -> Subscriber:
     """The state after the event; never mutates the state it is given."""
     match event:
         case SubscriberRegistered():
-            return Subscriber(
+            registered = Subscriber(
                 id=event.subscriber_id,
                 first_name=event.first_name,
                 last_name=event.last_name,
@@ -28,6 +31,16 @@ def evolve(state: Subscriber | None, event: SubscriberEvent) -> Subscriber:
                 email=event.email,
                 contact_methods=event.contact_methods,
             )
+            reachable = frozenset(each for each in ContactMethod if registered.destination(each))
+            return replace(registered, confirmed=reachable if event.confirmed is None else event.confirmed)
+        case ConfirmationCodeSent():
+            subscriber = require_registered(state)
+            pending = PendingConfirmation(event.channel, event.code_digest, event.expires_at)
+            sent = (*subscriber.codes_sent, event.sent_at)[-CODES_SENT_KEPT:]
+            return replace(subscriber, confirmation=pending, codes_sent=sent)
+        case ContactConfirmed():
+            subscriber = require_registered(state)
+            return replace(subscriber, confirmed=subscriber.confirmed | {event.channel}, confirmation=None)
         case ContactMethodsUpdated():
             return replace(require_registered(state), contact_methods=event.contact_methods)
         case SubscribedTo():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from labour_tracker.domain.errors import DomainError, ErrorKind
@@ -11,6 +12,15 @@ from labour_tracker.domain.errors import DomainError, ErrorKind
 class ContactMethod(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingConfirmation:
+    """A code sent to confirm one channel's destination: only its keyed digest is kept."""
+
+    channel: ContactMethod
+    code_digest: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +33,15 @@ class Subscriber:
     contact_methods: frozenset[ContactMethod]
     # The source of truth for subscriptions; the birthing person's side is derived from the events.
     subscribed_to: frozenset[str] = frozenset()
+    # Channels whose destination is confirmed (by the issuer, or by a code the service sent): the only ones used.
+    confirmed: frozenset[ContactMethod] = frozenset()
+    confirmation: PendingConfirmation | None = None  # the code last sent, until it is entered or expires
+    codes_sent: tuple[datetime, ...] = ()  # when the latest codes were sent, for the cap on codes an hour
+
+    def destination(self, channel: ContactMethod) -> str | None:
+        """Where `channel` reaches the subscriber; None if it does not."""
+        found = self.phone_number if channel is ContactMethod.SMS else self.email
+        return found.strip() if found and found.strip() else None
 
 
 def require_registered(state: Subscriber | None) -> Subscriber:

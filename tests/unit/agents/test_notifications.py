@@ -14,14 +14,16 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from labour_tracker.agents.notification_fanout import NotificationFanOut, notification_requests
+from labour_tracker.agents.notification_fanout import NotificationFanOut, confirmation_codes, notification_requests
 from labour_tracker.agents.notification_sender import NotificationSender
 from labour_tracker.domain import labour, notification
+from labour_tracker.domain import subscriber as subscriber_domain
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
 from labour_tracker.messages import contract
 from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.notifications.channel import DeliveryUnknown, Outgoing, Permanent, Transient
 from labour_tracker.notifications.retry import RetryPolicy
+from labour_tracker.notifications.sms import sms_body
 from labour_tracker.tables.records import AggregateRecord
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic
 
@@ -135,7 +137,12 @@ def person(*subscriber_ids: str) -> AggregateRecord[labour.BirthingPerson]:
     return AggregateRecord(labour.BirthingPerson("bea", "Bea", "Moyo", None, (), frozenset(subscriber_ids), 0), 3)
 
 
-def subscriber(sub_id: str, *methods: ContactMethod, follows: str = "bea") -> AggregateRecord[Subscriber]:
+def subscriber(
+    sub_id: str,
+    *methods: ContactMethod,
+    follows: str = "bea",
+    confirmed: frozenset[ContactMethod] = frozenset(ContactMethod),
+) -> AggregateRecord[Subscriber]:
     state = Subscriber(
         sub_id,
         sub_id.title(),
@@ -144,6 +151,7 @@ def subscriber(sub_id: str, *methods: ContactMethod, follows: str = "bea") -> Ag
         f"{sub_id}@example.org",
         frozenset(methods),
         frozenset({follows}),
+        confirmed=confirmed,
     )
     return AggregateRecord(state, 2)
 
@@ -376,3 +384,38 @@ async def test_what_the_notifier_sends_fits_the_committed_contract(notifier: Not
         assert fit(f"event.{event['type']}", event) == []
     assert kinds == set(notification.EVENT_TYPES)
     assert {each.split("@")[0] for each in notifier.email.settled} <= set(notifier.statuses)
+
+
+async def test_news_goes_only_to_confirmed_destinations(notifier: Notifier) -> None:
+    both = frozenset(ContactMethod)
+    notifier.subscribers["ola"] = subscriber("ola", *both, confirmed=frozenset({ContactMethod.EMAIL}))
+    notifier.subscribers["sam"] = subscriber("sam", ContactMethod.SMS, confirmed=frozenset())
+
+    await notifier.event(trigger())
+
+    assert [each.destination for each in notifier.email.sent] == ["kim@example.org", "ola@example.org"]
+    assert notifier.sms.sent == [], "Ola's and Sam's numbers are not confirmed"
+
+
+async def test_a_confirmation_code_goes_to_its_destination_through_the_sender(notifier: Notifier) -> None:
+    sam = notifier.subscribers["sam"].state
+    asked = EventEnvelope(
+        id="e-code", type=subscriber_domain.ConfirmationCodeSent.TYPE, version=3, aggregate_id="sam", time=T0,
+        causation_id="c-ask", data={"subscriber_id": "sam", "channel": "sms", "code_digest": "d",
+                                    "expires_at": T0.isoformat(), "sent_at": T0.isoformat()},
+    )  # fmt: skip
+    secret = b"the-servers-secret-of-32-bytes-or-more"
+    notifier.deliveries.sent += [
+        (key, value)
+        for _, key, value in confirmation_codes(MemoryTopic(), secret, sam, [asked])  # type: ignore[arg-type]
+    ]
+    await notifier.deliver_all()
+
+    [sent] = notifier.sms.sent
+    code = subscriber_domain.confirmation_code(secret, "sam", "c-ask")
+    assert (sent.destination, sent.code) == ("+447700900123", code)
+    assert (
+        sms_body(sent) == f"Your Labour Tracker code is {code}. It expires in 10 minutes. Not you? Ignore this message."
+    )
+    assert outcomes(notifier) == {("sam", "sms"): "notification.sent"}
+    assert code not in json.dumps([json.loads(value) for _, value in notifier.events.sent]), "outcomes omit the code"

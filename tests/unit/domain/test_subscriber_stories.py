@@ -11,9 +11,13 @@ from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.subscriber import (
     COMMAND_TYPES,
     EVENT_TYPES,
+    ConfirmationCodeSent,
+    ConfirmContact,
+    ContactConfirmed,
     ContactMethod,
     ContactMethodsUpdated,
     RegisterSubscriber,
+    RequestConfirmationCode,
     SubscribedTo,
     Subscriber,
     SubscriberCommand,
@@ -51,6 +55,7 @@ SAM_REGISTERED = SubscriberRegistered(
     phone_number="+447700900123",
     email="sam@example.org",
     contact_methods=frozenset({SMS}),
+    confirmed=frozenset(),  # his token did not say the issuer verified either
 )
 
 
@@ -296,6 +301,8 @@ def test_every_command_is_found_by_its_type() -> None:
         "subscriber.update_contact_methods": UpdateContactMethods,
         "subscriber.subscribe_to": SubscribeTo,
         "subscriber.unsubscribe_from": UnsubscribeFrom,
+        "subscriber.request_confirmation_code": RequestConfirmationCode,
+        "subscriber.confirm_contact": ConfirmContact,
     }
 
     assert expected == COMMAND_TYPES
@@ -307,6 +314,8 @@ def test_every_event_is_found_by_its_type() -> None:
         "subscriber.contact_methods_updated": ContactMethodsUpdated,
         "subscriber.subscribed_to": SubscribedTo,
         "subscriber.unsubscribed_from": UnsubscribedFrom,
+        "subscriber.confirmation_code_sent": ConfirmationCodeSent,
+        "subscriber.contact_confirmed": ContactConfirmed,
     }
 
     assert expected == EVENT_TYPES

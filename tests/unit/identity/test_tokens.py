@@ -22,7 +22,16 @@ from tests.unit.identity.local_tokens import AUDIENCE, local_token, refusal, seg
 
 async def test_a_local_token_round_trips_to_its_user(key: rsa.RSAPrivateKey, verifier: LocalVerifier) -> None:
     token = local_token(key, email="ada@example.org", phone_number="+447700900123")
-    assert await verifier.verify(token) == User("u-1", "Ada", "Lovelace", "ada@example.org", "+447700900123", "u-1")
+    assert await verifier.verify(token) == User(
+        "u-1",
+        "Ada",
+        "Lovelace",
+        "ada@example.org",
+        "+447700900123",
+        "u-1",
+        email_verified=True,
+        phone_number_verified=True,
+    )
 
 
 async def test_an_unsigned_alg_none_token_is_refused(key: rsa.RSAPrivateKey, verifier: LocalVerifier) -> None:

@@ -21,14 +21,14 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from labour_tracker.agents.subscriber import DECIDER as SUBSCRIBER
 from labour_tracker.domain import labour, subscriber
 from labour_tracker.engine.decider import Decider
 from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.messages import contract
 from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, EventEnvelope, Outcome
+from labour_tracker.settings import Settings
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, handled_through, message
-from tests.fakes.worker import built_worker, person_decider
+from tests.fakes.worker import built_worker, person_decider, subscriber_decider
 
 ROOT = contract.ROOT
 DOCUMENT: dict[str, Any] = json.loads((ROOT / contract.ASYNCAPI_FILE).read_text(encoding="utf-8"))
@@ -37,6 +37,7 @@ MINUTE = timedelta(minutes=1)
 ALICE, BOB = "alice", "bob"
 
 BIRTHING_PERSON = person_decider()
+SUBSCRIBER = subscriber_decider()
 
 
 def schema_file(name: str) -> dict[str, Any]:
@@ -172,6 +173,10 @@ async def subscriber_story() -> Wire:
     await wire.command(BOB, "subscriber.register", bob | {"email": "bob@example.com"})
     await wire.command(BOB, "subscriber.update_contact_methods", {"contact_methods": ["sms"]})  # unchanged: no event
     await wire.command(BOB, "subscriber.update_contact_methods", {"contact_methods": ["sms", "email"]})
+    asked = f"c-{len(wire.commands)}"  # the id the next command gets: its code is made from it
+    await wire.command(BOB, "subscriber.request_confirmation_code", {"channel": "sms"})
+    code = subscriber.confirmation_code(Settings().subscription_token_secret.encode(), BOB, asked)
+    await wire.command(BOB, "subscriber.confirm_contact", {"channel": "sms", "code": code})
     await wire.command(BOB, "subscriber.subscribe_to", {"birthing_person_id": ALICE})
     await wire.command(BOB, "subscriber.unsubscribe_from", {"birthing_person_id": ALICE})
     await wire.command(BOB, "subscriber.update_contact_methods", {"contact_methods": []})  # refused: none
