@@ -9,7 +9,7 @@ each (subscriber, person) pair wins and both sides converge.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour, subscriber
+from labour_tracker.engine.handler import Publication
 from labour_tracker.engine.parking import Unusable, parked_on_failure, readable_key
 from labour_tracker.messages.codec import from_data
 from labour_tracker.messages.envelopes import CommandEnvelope, EventEnvelope
@@ -52,10 +53,39 @@ def membership_command(key: str | None, value: bytes | None) -> CommandEnvelope 
             id=event.id,
             type=command_type,
             aggregate_id=change.birthing_person_id,
-            data={"subscriber_id": change.subscriber_id},
+            data=_membership_data(change),
         )
     except ValidationError:
         raise Unusable("the event id or birthing_person_id cannot make a birthing-person command") from None
+
+
+def undo_turned_away(subscriber_commands: faust.TopicT, events: Sequence[EventEnvelope]) -> list[Publication]:
+    """The birthing person's follow-ups: for each subscriber turned away, the `unsubscribe_from` that undoes their
+    side (its id is the event's, so a command decided again sends the same one)."""
+    return [
+        (
+            subscriber_commands,
+            event.data["subscriber_id"],
+            CommandEnvelope(
+                id=event.id,
+                type=subscriber.UnsubscribeFrom.TYPE,
+                aggregate_id=event.data["subscriber_id"],
+                data={"birthing_person_id": event.aggregate_id},
+            )
+            .model_dump_json()
+            .encode(),
+        )
+        for event in events
+        if event.type == labour.SubscriberTurnedAway.TYPE
+    ]
+
+
+def _membership_data(change: Membership) -> dict[str, Any]:
+    """The person's command's data: the subscriber, and the token version a subscribe was authorised with."""
+    data: dict[str, Any] = {"subscriber_id": change.subscriber_id}
+    if isinstance(change, subscriber.SubscribedTo) and change.token_version is not None:
+        data["token_version"] = change.token_version
+    return data
 
 
 class SubscriptionProcessor:

@@ -148,7 +148,7 @@ async def subscribe_to(request: web.Request) -> web.Response:
         with request.app[SUBSCRIBE_FAILURES].attempt(
             subscriber_key, client_address(request), failed=wrong_token, under_way=(subscriber_key,)
         ):
-            await send_command(
+            person = await send_command(
                 request,
                 BIRTHING_PERSON,
                 person_id,
@@ -158,8 +158,8 @@ async def subscribe_to(request: web.Request) -> web.Response:
             )
     except TooManyAttempts as refused:
         raise too_many_attempts(refused) from None
-    # A rotation landing between the check and this subscribe lets this one subscribe through with the old token.
-    data = commands.SubscribeToData(birthing_person_id=person_id)
+    # The token's version goes with the subscription: a rotation landing in between turns it away at the person.
+    data = commands.SubscribeToData(birthing_person_id=person_id, token_version=person.subscription_token_version)
     return respond_with(await command(request, commands.SUBSCRIBE_TO, data, chosen_id=chosen_id))
 
 

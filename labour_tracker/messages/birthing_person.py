@@ -57,6 +57,12 @@ class SubscriberData(Inbound):
     subscriber_id: str = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
 
 
+class AddSubscriberData(SubscriberData):
+    token_version: int | None = Field(
+        None, ge=0, description="The version of the share token the subscribe was authorised with (`subscribed_to`'s)."
+    )
+
+
 class AuthoriseSubscriberData(SubscriberData):
     token: str = Field(max_length=256, description="The subscription token the birthing person shared.")
 
@@ -96,7 +102,11 @@ ROTATE_SUBSCRIPTION_TOKEN = CommandType(
     "Rotate the subscription token: every earlier token stops working.",
 )
 ADD_SUBSCRIBER = CommandType(
-    labour.AddSubscriber, SubscriberData, "Add a subscriber (applied from `subscriber.subscribed_to`).", by_owner=False
+    labour.AddSubscriber,
+    AddSubscriberData,
+    "Add a subscriber (applied from `subscriber.subscribed_to`); one authorised with a share token rotated since is "
+    "turned away.",
+    by_owner=False,
 )
 REMOVE_SUBSCRIBER = CommandType(
     labour.RemoveSubscriber,

@@ -49,6 +49,9 @@ class ConfirmContactData(ChannelData):
 
 class SubscribeToData(Inbound):
     birthing_person_id: str = BIRTHING_PERSON_ID
+    token_version: int | None = Field(
+        None, ge=0, description="The version of the share token it was authorised with; the person checks it again."
+    )
 
 
 class UnsubscribeFromData(Inbound):

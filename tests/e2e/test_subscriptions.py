@@ -4,6 +4,7 @@ sides of every subscription agree after many people subscribe at once through tw
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 import urllib.request
@@ -18,7 +19,8 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.support.api import Caller, MakeCaller, Response, caller_factory
-from tests.support.stack import Stack, new_stack, side_by_side
+from tests.support.kafka import Kafka
+from tests.support.stack import Deployment, Stack, new_stack, side_by_side
 
 
 async def eventually(
@@ -70,6 +72,7 @@ async def test_a_subscriber_follows_a_labour_with_the_shared_token_until_they_un
             "first_name": "Sam",
             "last_name": "Lee",
             "contact_methods": ["email", "sms"],
+            "confirmed": ["email", "sms"],  # the issuer verified both
             "subscribed_to": [],
         }
     }
@@ -352,3 +355,32 @@ async def test_many_subscribers_subscribing_at_once_through_two_workers_leave_bo
         assert time.monotonic() < deadline + 30, "the mirror did not catch up"
         await asyncio.sleep(0.2)
     print(f"{len(stories)} subscription stories ({len(expected)} kept) through two workers in {spent:.1f} s")
+
+
+async def test_a_subscribe_checked_before_a_rotation_is_turned_away_at_the_person_and_undone(
+    deployment: Deployment, person: MakeCaller
+) -> None:
+    bea, _ = await birthing_person(person)
+    assert (await bea.post("/birthing-person/subscription-token/rotate")).status == 200  # now version 1
+    sam = await subscriber(person, "Sam")
+    # The subscribe of a worker that checked Sam's token against version 0, reaching Kafka after the rotation.
+    stale = {"id": f"late-{uuid.uuid4().hex[:8]}", "type": "subscriber.subscribe_to", "aggregate_id": sam.id,
+             "data": {"birthing_person_id": bea.id, "token_version": 0}}  # fmt: skip
+    async with Kafka.of(deployment) as kafka:
+        await kafka.producer.send_and_wait(
+            deployment.topic("subscriber.commands"), json.dumps(stale).encode(), key=sam.id.encode()
+        )
+        [turned_away] = await kafka.read(
+            deployment.topic("birthing_person.events"), 1, lambda event: event["data"].get("subscriber_id") == sam.id
+        )
+        [undone] = await kafka.read(
+            deployment.topic("subscriber.events"),
+            1,
+            lambda event: event["aggregate_id"] == sam.id and event["type"] == "subscriber.unsubscribed_from",
+        )
+
+    assert turned_away["type"] == "birthing_person.subscriber_turned_away"
+    assert undone["causation_id"] == turned_away["id"]
+    assert (await sam.get("/subscriber/")).body["subscriber"]["subscribed_to"] == []
+    assert (await bea.get("/birthing-person/")).body["birthing_person"]["subscribers"] == []
+    assert error(await sam.get(f"/birthing-person/{bea.id}/labour/active")) == (403, "not_subscribed")

@@ -26,6 +26,7 @@ from labour_tracker.domain.labour.events import (
     LabourPhaseChanged,
     SubscriberAdded,
     SubscriberRemoved,
+    SubscriberTurnedAway,
     SubscriptionTokenRotated,
     UrgentAttentionAdvised,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "StartContraction",
     "SubscriberAdded",
     "SubscriberRemoved",
+    "SubscriberTurnedAway",
     "SubscriptionTokenRotated",
     "UrgentAttentionAdvised",
     "UrgentReason",

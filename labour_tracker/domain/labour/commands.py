@@ -56,6 +56,8 @@ class AddSubscriber:
 
     TYPE: ClassVar[str] = "birthing_person.add_subscriber"
     subscriber_id: str
+    # The version of the person's share token the subscribe was authorised with; None from before it was carried.
+    token_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

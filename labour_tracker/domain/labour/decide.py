@@ -32,6 +32,7 @@ from labour_tracker.domain.labour.events import (
     LabourPhaseChanged,
     SubscriberAdded,
     SubscriberRemoved,
+    SubscriberTurnedAway,
     SubscriptionTokenRotated,
     UrgentAttentionAdvised,
 )
@@ -225,6 +226,9 @@ def _rotate_subscription_token(person: BirthingPerson) -> list[BirthingPersonEve
 def _add_subscriber(person: BirthingPerson, command: AddSubscriber) -> list[BirthingPersonEvent]:
     if command.subscriber_id in person.subscribers:
         return []  # the subscribed_to event was redelivered
+    if command.token_version is not None and command.token_version != person.subscription_token_version:
+        # The token was rotated between the check and now: checked again here, where the subscription is made.
+        return [SubscriberTurnedAway(person.id, command.subscriber_id)]
     SUBSCRIBERS_PER_PERSON.check(len(person.subscribers) + 1)  # reached only by subscribes authorised at once
     return [SubscriberAdded(person.id, command.subscriber_id)]
 

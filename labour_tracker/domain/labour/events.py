@@ -101,6 +101,15 @@ class SubscriberAdded:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriberTurnedAway:
+    """A subscribe authorised with a share token rotated since: not added, and undone on the subscriber's side."""
+
+    TYPE: ClassVar[str] = "birthing_person.subscriber_turned_away"
+    birthing_person_id: str
+    subscriber_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriberRemoved:
     TYPE: ClassVar[str] = "birthing_person.subscriber_removed"
     birthing_person_id: str
@@ -118,6 +127,7 @@ BirthingPersonEvent = (
     | LabourCompleted
     | SubscriptionTokenRotated
     | SubscriberAdded
+    | SubscriberTurnedAway
     | SubscriberRemoved
 )
 
@@ -134,6 +144,7 @@ EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
         LabourCompleted,
         SubscriptionTokenRotated,
         SubscriberAdded,
+        SubscriberTurnedAway,
         SubscriberRemoved,
     )
 }

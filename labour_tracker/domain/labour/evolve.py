@@ -17,6 +17,7 @@ from labour_tracker.domain.labour.events import (
     LabourPhaseChanged,
     SubscriberAdded,
     SubscriberRemoved,
+    SubscriberTurnedAway,
     SubscriptionTokenRotated,
     UrgentAttentionAdvised,
 )
@@ -85,6 +86,8 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
             return replace(state, subscription_token_version=event.subscription_token_version)
         case SubscriberAdded():
             return replace(state, subscribers=state.subscribers | {event.subscriber_id})
+        case SubscriberTurnedAway():
+            return state  # the subscriber's side is undone by the follow-up the event calls for
         case SubscriberRemoved():
             return replace(state, subscribers=state.subscribers - {event.subscriber_id})
         case _:

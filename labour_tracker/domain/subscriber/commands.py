@@ -52,6 +52,7 @@ class SubscribeTo:
     TYPE: ClassVar[str] = "subscriber.subscribe_to"
 
     birthing_person_id: str
+    token_version: int | None = None  # of the person's share token it was checked with, checked again there
 
 
 @dataclass(frozen=True, slots=True)

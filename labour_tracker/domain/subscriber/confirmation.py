@@ -13,7 +13,7 @@ from datetime import timedelta
 from labour_tracker.domain.limits import Rate
 from labour_tracker.domain.subscriber.model import ContactMethod
 
-CODE_DIGITS = 8  # a code's lifetime and the cap on commands a minute leave a guesser one chance in 300,000
+CODE_DIGITS = 8  # in its 10 minutes, the cap of 30 commands a minute leaves a guesser 1 chance in 330,000
 CODE_LIFETIME = timedelta(minutes=10)
 CODES_SENT_KEPT = 3
 CODES_PER_HOUR = Rate(

@@ -120,7 +120,11 @@ def _subscribe_to(state: Subscriber, command: SubscribeTo) -> list[SubscriberEve
             ErrorKind.INVALID, "already_subscribed", "You are already subscribed to this birthing person."
         )
     SUBSCRIPTIONS_PER_SUBSCRIBER.check(len(state.subscribed_to) + 1)
-    return [SubscribedTo(subscriber_id=state.id, birthing_person_id=command.birthing_person_id)]
+    return [
+        SubscribedTo(
+            subscriber_id=state.id, birthing_person_id=command.birthing_person_id, token_version=command.token_version
+        )
+    ]
 
 
 def _unsubscribe_from(state: Subscriber, command: UnsubscribeFrom) -> list[SubscriberEvent]:

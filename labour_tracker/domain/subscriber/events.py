@@ -61,6 +61,7 @@ class SubscribedTo:
 
     subscriber_id: str
     birthing_person_id: str
+    token_version: int | None = None  # of the share token it was authorised with; None from before it was carried
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from labour_tracker.agents.subscriptions import SubscriptionProcessor, membership_command
+from labour_tracker.agents.subscriptions import SubscriptionProcessor, membership_command, undo_turned_away
 from labour_tracker.engine.parking import Unusable
-from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter
+from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, EventEnvelope
 
 SAM, BEA = "sam-sub", "bea-bp"
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
@@ -108,3 +108,25 @@ def test_the_processor_sends_the_command_or_parks_the_message_and_goes_on() -> N
     letter = DeadLetter.model_validate_json(parked)
     assert (parked_key, letter.topic, letter.offset, letter.size) == (SAM, "x.subscriber.events", 7, len(b"{not json"))
     assert letter.reason == "not a valid event envelope"
+
+
+def test_the_token_version_a_subscribe_was_authorised_with_goes_to_the_person() -> None:
+    subscribed = event(data={"subscriber_id": SAM, "birthing_person_id": BEA, "token_version": 3})
+    command = membership_command(SAM, raw(subscribed))
+    assert command is not None and command.data == {"subscriber_id": SAM, "token_version": 3}
+
+
+def test_a_subscriber_turned_away_is_unsubscribed_on_their_side_by_the_persons_follow_up() -> None:
+    turned_away = EventEnvelope(
+        id="e-turned", type="birthing_person.subscriber_turned_away", version=4, aggregate_id=BEA, time=NOW,
+        causation_id="c-add", data={"birthing_person_id": BEA, "subscriber_id": SAM},
+    )  # fmt: skip
+    other = turned_away.model_copy(update={"type": "birthing_person.subscriber_added"})
+    commands: Any = "subscriber commands"
+
+    [(topic, key, value)] = undo_turned_away(commands, [other, turned_away])
+
+    assert (topic, key) == (commands, SAM)
+    assert CommandEnvelope.model_validate_json(value) == CommandEnvelope(
+        id="e-turned", type="subscriber.unsubscribe_from", aggregate_id=SAM, data={"birthing_person_id": BEA}
+    )

@@ -88,6 +88,7 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "labour.completed",
         "birthing_person.subscription_token_rotated",
         "birthing_person.subscriber_added",
+        "birthing_person.subscriber_turned_away",
         "birthing_person.subscriber_removed",
     }
     assert set(COMMAND_TYPES) == {

@@ -19,6 +19,7 @@ from labour_tracker.domain.labour import (
     StartContraction,
     SubscriberAdded,
     SubscriberRemoved,
+    SubscriberTurnedAway,
     SubscriptionTokenRotated,
 )
 from tests.unit.domain.labour_story import ALICE, Story, registered
@@ -118,3 +119,16 @@ def test_removing_someone_who_never_subscribed_is_quietly_ignored() -> None:
 
     assert story.do(RemoveSubscriber("stranger-sub")) == []
     assert story.person.subscribers == frozenset()
+
+
+def test_a_subscribe_authorised_with_a_token_rotated_since_is_turned_away_where_it_is_made() -> None:
+    story = registered()
+    story.do(RotateSubscriptionToken())  # version 1: a subscribe checked against version 0 was in flight
+
+    stale = story.do(AddSubscriber("sam-sub", token_version=0))
+    current = story.do(AddSubscriber("bea-sub", token_version=1))
+    from_before = story.do(AddSubscriber("kim-sub"))  # an event from before versions were carried
+
+    assert stale == [SubscriberTurnedAway(ALICE, "sam-sub")]
+    assert current == [SubscriberAdded(ALICE, "bea-sub")] and from_before == [SubscriberAdded(ALICE, "kim-sub")]
+    assert story.person.subscribers == {"bea-sub", "kim-sub"}

@@ -158,6 +158,7 @@ async def birthing_person_story() -> Wire:
     wrong_token = {"subscriber_id": BOB, "token": "x" * 22}
     await wire.command(ALICE, "birthing_person.authorise_subscriber", wrong_token)  # refused: forbidden
     await wire.command(ALICE, "birthing_person.add_subscriber", {"subscriber_id": BOB})
+    await wire.command(ALICE, "birthing_person.add_subscriber", {"subscriber_id": "eve", "token_version": 0})  # rotated
     await wire.command(ALICE, "birthing_person.remove_subscriber", {"subscriber_id": BOB})
     await wire.command("nobody", "labour.begin", {"first_labour": False})  # refused: nobody registered
     for key, value in BAD_COMMANDS.values():
