@@ -67,21 +67,23 @@ def spawn(args: list[str], *, log: Path | None, **kwargs: object) -> subprocess.
 
     With LABOUR_TRACKER_PID_FILE set, the child is recorded there, so `reap` can end it if its owner died.
     """
-    if log is None:
-        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)  # type: ignore[call-overload]
-    else:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:
-            process = subprocess.Popen(  # type: ignore[call-overload]
-                args,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                **kwargs,
-            )
-    if os.environ.get(PID_FILE):
-        with open(os.environ[PID_FILE], "a") as pids:
+    recorded = os.environ.get(PID_FILE)
+    # Opened before the child starts: a record that cannot be written must not leave a child no one can reap.
+    with open(recorded, "a") if recorded else contextlib.nullcontext() as pids:
+        if log is None:
+            process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+        else:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("ab") as out:
+                process = subprocess.Popen(  # type: ignore[call-overload]
+                    args,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    **kwargs,
+                )
+        if pids is not None:
             pids.write(f"{process.pid}\n")
     return process  # type: ignore[no-any-return]
 
