@@ -267,7 +267,7 @@ class CommandHandler(Generic[S, C, E]):
         self, record: AggregateRecord[S], envelope: CommandEnvelope, error: ErrorBody, now: datetime
     ) -> Outcome:
         """A refusal the record does not keep: a command id already used for another command (rather than answered
-        with that command's outcome as if it were this one's), or a command sent too soon."""
+        with that command's outcome as if it were this one's), or one sent too often lately (a cap)."""
         return Outcome(
             command_id=envelope.id,
             command_type=envelope.type,
@@ -286,6 +286,8 @@ class CommandHandler(Generic[S, C, E]):
         try:
             events = self.decider.decide(record.state, command, now, envelope.id)
         except DomainError as refusal:
+            if refusal.kind is ErrorKind.TOO_MANY:  # not kept: the same command after Retry-After is decided afresh
+                return record, self._unrecorded(record, envelope, error_body(refusal), now), []
             refused = self._refused(record, envelope, error_body(refusal), now)
             return refused, refused.processed[-1], []
         state, version, envelopes = record.state, record.version, []

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
+from labour_tracker.agents import birthing_person
 from labour_tracker.domain import labour
 from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.engine.pipeline import refused_by_kafka
@@ -362,3 +363,25 @@ async def test_past_the_cap_on_commands_a_minute_an_owners_command_is_refused_un
     assert on_her_behalf["status"] == "accepted", "the service's commands for her are not counted"
     again = await send("c4", "contraction.end", {"intensity": 5}, NOW + timedelta(seconds=61))
     assert again["status"] == "accepted", "the same command, once the oldest left the minute, is decided afresh"
+
+
+async def test_a_command_refused_by_a_cap_is_not_kept_so_its_retry_after_the_wait_is_decided_afresh() -> None:
+    one_a_day = birthing_person.decider(b"s" * 32, labours_per_day=1)
+    table = MemoryTable()
+    handler = CommandHandler(one_a_day, table, MemoryTopic(), MemoryTopic(), MemoryTopic())  # type: ignore[arg-type]
+    offsets = iter(range(100))
+
+    async def send(command_id: str, command_type: str, data: dict[str, Any], at: datetime) -> dict[str, Any]:
+        envelope = command(command_id, command_type, data)
+        reply = await handled_through(handler, "p1", envelope, message(timestamp=at.timestamp(), offset=next(offsets)))
+        assert reply is not None
+        return reply["outcome"]
+
+    await send("c1", "birthing_person.register", {"first_name": "Ada", "last_name": "L"}, NOW)
+    await send("c2", "labour.begin", {"first_labour": True}, NOW)
+    await send("c3", "labour.complete", {}, NOW + timedelta(hours=1))
+    refused = await send("c4", "labour.begin", {"first_labour": False}, NOW + timedelta(hours=2))
+    again = await send("c4", "labour.begin", {"first_labour": False}, NOW + timedelta(days=1, seconds=1))
+
+    assert (refused["error"]["code"], refused["error"]["retry_after"]) == ("labours_per_day_reached", 22 * 3600)
+    assert again["status"] == "accepted", "the retry with the same key, after the wait, is not answered 429 again"
