@@ -7,7 +7,6 @@ from labour_tracker.domain.notification.events import (
     NotificationSent,
     outcome_event,
 )
-from labour_tracker.domain.notification.masking import masked
 from labour_tracker.domain.notification.model import (
     Notification,
     NotificationClosed,
@@ -54,7 +53,6 @@ __all__ = [
     "code_text",
     "failed",
     "full_text",
-    "masked",
     "notification_id",
     "outcome_event",
     "pending",

@@ -116,10 +116,3 @@ def test_the_outcome_event_carries_the_ids_and_what_became_of_it() -> None:
     assert isinstance(refused, n.NotificationFailed) and refused.reason == "no"
     with pytest.raises(ValueError, match="pending"):
         n.outcome_event(a_pending())
-
-
-def test_masked_destinations_never_show_a_whole_number_or_address() -> None:
-    assert n.masked(ContactMethod.SMS, "+447700900123") == "…123"
-    assert n.masked(ContactMethod.SMS, "12345") == "…"
-    assert n.masked(ContactMethod.EMAIL, "sam@example.org") == "s…@example.org"
-    assert n.masked(ContactMethod.EMAIL, "nonsense") == "…"
