@@ -7,6 +7,7 @@ PostgreSQL mirror must have. Run it when the service is quiet: a change still on
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -22,6 +23,7 @@ from labour_tracker.domain import labour, subscriber
 from labour_tracker.kafka_history import batches_up_to, rewind
 from labour_tracker.messages.codec import from_data
 from labour_tracker.messages.envelopes import EventEnvelope
+from labour_tracker.messages.sealing import Unopenable, opened
 from labour_tracker.mirror.schema import check_schema_name
 from labour_tracker.tables.records import AggregateRecord, RecordCodec
 
@@ -38,6 +40,7 @@ class Kind:
     state_type: type[Any]
     event_types: dict[str, type[Any]]
     evolve: Callable[[Any, Any], Any]
+    erased: str  # the event type that ends an aggregate: what came before it is not expected anywhere
     mirror_rows: Callable[[Rebuilt], dict[str, Any]]  # what the mirror must hold of one rebuilt aggregate
     read_mirror: Callable[[asyncpg.Connection, str], Awaitable[MirroredRows]]
     # The parts of a state the mirror keeps after the state lets go of them, by id (a person's past labours).
@@ -100,13 +103,19 @@ async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ConsumerRecord
 
 
 def fold(kind: Kind, envelopes: Iterable[EventEnvelope]) -> dict[str, Rebuilt]:
-    """Each aggregate's state after its events, taken once each (a redelivered command republishes the same ids)."""
+    """Each aggregate's state after its events, taken once each (a redelivered command republishes the same ids);
+    none for an aggregate erased since. Events still sealed are skipped: those of an erased aggregate, whose key
+    is gone, or a copy sealed under a key a crash lost before its record was stored (the command, decided again,
+    published the same event again under the key that was stored)."""
     rebuilt: dict[str, Rebuilt] = defaultdict(Rebuilt)
     seen: set[str] = set()
     for envelope in envelopes:
-        if envelope.id in seen:
+        if envelope.id in seen or envelope.sealed is not None:
             continue
         seen.add(envelope.id)
+        if envelope.type == kind.erased:
+            rebuilt[envelope.aggregate_id] = Rebuilt()  # a registration after it starts again from version 1
+            continue
         aggregate = rebuilt[envelope.aggregate_id]
         if aggregate.gap is not None:
             continue
@@ -116,10 +125,13 @@ def fold(kind: Kind, envelopes: Iterable[EventEnvelope]) -> dict[str, Rebuilt]:
         event = from_data(kind.event_types[envelope.type], envelope.data)
         aggregate.state, aggregate.version = kind.evolve(aggregate.state, event), envelope.version
         aggregate.parts.update((name, (part, envelope.version)) for name, part in kind.parts(aggregate.state))
-    return dict(rebuilt)
+    return {aggregate_id: each for aggregate_id, each in rebuilt.items() if each.version or each.gap is not None}
 
 
-async def events_of(bootstrap: str, prefix: str, kind: Kind, report: Report) -> list[EventEnvelope]:
+async def events_of(
+    bootstrap: str, prefix: str, kind: Kind, report: Report, keys: dict[str, str | None]
+) -> list[EventEnvelope]:
+    """The kind's events, each opened with its aggregate's key in `keys` where it can be."""
     envelopes = []
     async for record in read_topic(bootstrap, f"{prefix}.{kind.name}.events"):
         try:
@@ -129,8 +141,15 @@ async def events_of(bootstrap: str, prefix: str, kind: Kind, report: Report) -> 
             report.findings.append(Finding(kind.name, "?", "events", f"unreadable event at {where}"))
             continue
         if envelope.type in kind.event_types:
+            with contextlib.suppress(Unopenable):  # left sealed: `fold` skips it
+                envelope = opened(envelope, keys.get(envelope.aggregate_id))
             envelopes.append(envelope)
     return envelopes
+
+
+def keys_of(table: dict[str, AggregateRecord[Any]]) -> dict[str, str | None]:
+    """The key each aggregate's personal events are sealed with."""
+    return {aggregate_id: record.data_key for aggregate_id, record in table.items()}
 
 
 async def table_of(bootstrap: str, changelog: str, kind: Kind) -> dict[str, AggregateRecord[Any]]:
@@ -212,11 +231,12 @@ async def mirrored_subscribers(connection: asyncpg.Connection, schema: str) -> M
 
 
 BIRTHING_PERSONS = Kind("birthing_person", "birthing_persons", labour.BirthingPerson, labour.EVENT_TYPES,
-                        labour.evolve, person_rows, mirrored_persons, person_labours)  # fmt: skip
+                        labour.evolve, labour.BirthingPersonErased.TYPE, person_rows, mirrored_persons,
+                        person_labours)  # fmt: skip
 KINDS = (
     BIRTHING_PERSONS,
     Kind("subscriber", "subscribers", subscriber.Subscriber, subscriber.EVENT_TYPES, subscriber.evolve,
-         subscriber_rows, mirrored_subscribers),
+         subscriber.SubscriberErased.TYPE, subscriber_rows, mirrored_subscribers),
 )  # fmt: skip
 
 
@@ -246,9 +266,10 @@ async def check(bootstrap: str, prefix: str, changelogs: dict[str, str], databas
     try:
         schema = check_schema_name(schema)
         for kind in KINDS:
-            rebuilt = fold(kind, await events_of(bootstrap, prefix, kind, report))
+            table = await table_of(bootstrap, changelogs[kind.table], kind)
+            rebuilt = fold(kind, await events_of(bootstrap, prefix, kind, report, keys_of(table)))
             report.checked[kind.name] = len(rebuilt)
-            report.findings += compare_table(kind, rebuilt, await table_of(bootstrap, changelogs[kind.table], kind))
+            report.findings += compare_table(kind, rebuilt, table)
             report.findings += compare_mirror(kind, rebuilt, await kind.read_mirror(connection, schema))
     finally:
         await connection.close()

@@ -70,6 +70,11 @@ class SequenceJson(Generic[K]):
         self.made.keep(key, (parts, each), len(made))
         return made
 
+    def forget(self, matching: Callable[[Hashable], bool]) -> None:
+        """Let go of what was made under the keys `matching` picks."""
+        for key in [each for each in self.made.kept if matching(each)]:
+            self.made.take(key)
+
 
 def _still_shared(before: tuple[K, ...], made: list[bytes], parts: tuple[K, ...]) -> list[bytes]:
     """What was made for the first of `parts`: all or all but the latest of `before`, less its oldest if it let

@@ -8,8 +8,7 @@ from typing import Any
 import faust
 
 from labour_tracker.app import LabourTrackerApp
-
-KEEP_FOREVER = {"retention.ms": "-1"}
+from labour_tracker.messages.retention import KEEP_FOREVER, WORK_IN_FLIGHT
 
 
 def topic(app: LabourTrackerApp, name: str, *, config: dict[str, Any] | None = None) -> faust.TopicT:
@@ -49,15 +48,15 @@ class Topics:
     @classmethod
     def of(cls, app: LabourTrackerApp) -> Topics:
         return cls(
-            topic(app, "birthing_person.commands"),
+            topic(app, "birthing_person.commands", config=WORK_IN_FLIGHT),
             topic(app, "birthing_person.events", config=KEEP_FOREVER),
-            topic(app, "birthing_person.outcomes"),
-            topic(app, "subscriber.commands"),
+            topic(app, "birthing_person.outcomes", config=WORK_IN_FLIGHT),
+            topic(app, "subscriber.commands", config=WORK_IN_FLIGHT),
             topic(app, "subscriber.events", config=KEEP_FOREVER),
-            topic(app, "subscriber.outcomes"),
+            topic(app, "subscriber.outcomes", config=WORK_IN_FLIGHT),
             topic(app, "dead_letters", config=KEEP_FOREVER),
-            topic(app, "notifications.requests"),
-            topic(app, "notifications.deliveries"),
+            topic(app, "notifications.requests", config=WORK_IN_FLIGHT),
+            topic(app, "notifications.deliveries", config=WORK_IN_FLIGHT),
             topic(app, "notification.events", config=KEEP_FOREVER),
         )
 

@@ -23,22 +23,28 @@ create() {  # create NAME [CONFIG=VALUE ...]
   names+=("$name")
 }
 
-# Commands, events and outcomes per aggregate, keyed by aggregate id; events and dead letters are kept forever.
-create "${prefix}.birthing_person.commands"
-create "${prefix}.birthing_person.events" retention.ms=-1
-create "${prefix}.birthing_person.outcomes"
-create "${prefix}.subscriber.commands"
-create "${prefix}.subscriber.events" retention.ms=-1
-create "${prefix}.subscriber.outcomes"
-create "${prefix}.dead_letters" retention.ms=-1
+# What bounds how long Kafka keeps an erased person's data (labour_tracker/messages/retention.py): events and dead
+# letters are kept forever (personal events sealed under a key erasure deletes); work in flight a day, in hourly
+# segments; the changelogs compacted within a day of a tombstone, which is itself kept a day.
+forever=(retention.ms=-1)
+in_flight=(retention.ms=86400000 segment.ms=3600000)
+compacted=(cleanup.policy=compact max.compaction.lag.ms=86400000 delete.retention.ms=86400000)
+# Commands, events and outcomes per aggregate, keyed by aggregate id.
+create "${prefix}.birthing_person.commands" "${in_flight[@]}"
+create "${prefix}.birthing_person.events" "${forever[@]}"
+create "${prefix}.birthing_person.outcomes" "${in_flight[@]}"
+create "${prefix}.subscriber.commands" "${in_flight[@]}"
+create "${prefix}.subscriber.events" "${forever[@]}"
+create "${prefix}.subscriber.outcomes" "${in_flight[@]}"
+create "${prefix}.dead_letters" "${forever[@]}"
 # Notifications: requests per subscriber, deliveries per notification id, and what became of each.
-create "${prefix}.notifications.requests"
-create "${prefix}.notifications.deliveries"
-create "${prefix}.notification.events" retention.ms=-1
+create "${prefix}.notifications.requests" "${in_flight[@]}"
+create "${prefix}.notifications.deliveries" "${in_flight[@]}"
+create "${prefix}.notification.events" "${forever[@]}"
 # The changelogs of the Faust tables (compacted: the latest record per key is the state).
-create "${app_id}-birthing_persons-changelog" cleanup.policy=compact
-create "${app_id}-subscribers-changelog" cleanup.policy=compact
-create "${app_id}-notifications-changelog" cleanup.policy=compact
+create "${app_id}-birthing_persons-changelog" "${compacted[@]}"
+create "${app_id}-subscribers-changelog" "${compacted[@]}"
+create "${app_id}-notifications-changelog" "${compacted[@]}"
 
 described=$("$kafka_topics" --bootstrap-server "$bootstrap" --describe --topic "${prefix}\..*|${app_id}-.*-changelog")
 status=0

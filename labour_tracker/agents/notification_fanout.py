@@ -36,13 +36,13 @@ from labour_tracker.topics import Topics
 
 
 def notification_requests(
-    requests_topic: faust.TopicT, person: labour.BirthingPerson, events: Sequence[EventEnvelope]
+    requests_topic: faust.TopicT, person: labour.BirthingPerson | None, events: Sequence[EventEnvelope]
 ) -> list[Publication]:
     """Step 1, the birthing person's follow-ups: a request on `notifications.requests` for each event subscribers
     are told about and each subscriber the person has, keyed by subscriber id, in a stable order."""
     requests = []
     for event in events:
-        if event.type not in TRIGGERS:
+        if event.type not in TRIGGERS or person is None:
             continue
         for subscriber_id in sorted(person.subscribers):
             request = NotificationRequest(
@@ -86,13 +86,13 @@ def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list
 
 
 def confirmation_codes(
-    deliveries_topic: faust.TopicT, secret: bytes, state: Subscriber, events: Sequence[EventEnvelope]
+    deliveries_topic: faust.TopicT, secret: bytes, state: Subscriber | None, events: Sequence[EventEnvelope]
 ) -> list[Publication]:
     """The subscriber's follow-ups: each code the command asked for, to its destination (the code is made again
     from the command's id; the event holds only its digest)."""
     messages = []
     for event in events:
-        if event.type != CONFIRMATION_CODE or event.causation_id is None:
+        if event.type != CONFIRMATION_CODE or event.causation_id is None or state is None:
             continue
         channel = ContactMethod(event.data["channel"])
         destination = state.destination(channel)
@@ -143,7 +143,7 @@ class NotificationFanOut:
             raise Unusable("the key must be the request's subscriber_id")
         record = self.subscribers.get(request.subscriber_id)
         if record is None or record.state is None:
-            raise Unusable("no such subscriber on this partition")
+            return  # erased since the event: no one to tell
         # Sent, then awaited: the request is only committed once the broker has every delivery.
         sent = [
             await self.deliveries.send(key=each.notification_id, value=each.model_dump_json().encode())

@@ -27,6 +27,7 @@ def decider(secret: bytes) -> SubscriberDecider:
             state, command, now=now, command_id=command_id, secret=secret
         ),
         evolve=subscriber.evolve,
+        personal=subscriber.PERSONAL_EVENT_TYPES,
     )
 
 

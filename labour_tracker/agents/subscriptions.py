@@ -1,17 +1,18 @@
 """Subscriptions reach the birthing person: `subscriber.subscribed_to` / `unsubscribed_from` re-keyed by person id.
 
 Each such event becomes an `add_subscriber` / `remove_subscriber` command on the birthing-person command topic,
-keyed by the person's id, so the BirthingPerson agent (co-partitioned with its table, its only writer) applies it.
-The command id is the event's id: a redelivered event is recognised by that agent and applied once. One
-subscriber's events are in order on one partition and this agent sends them in that order, so the last word on
-each (subscriber, person) pair wins and both sides converge.
+keyed by the person's id, so the BirthingPerson agent (co-partitioned with its table, its only writer) applies it;
+`subscriber.erased` becomes a `remove_subscriber` for each person the subscriber followed. The command id is the
+event's id: a redelivered event is recognised by that agent and applied once. One subscriber's events are in
+order on one partition and this agent sends them in that order, so the last word on each (subscriber, person)
+pair wins and both sides converge.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from pydantic import ValidationError
@@ -25,6 +26,7 @@ from labour_tracker.messages.envelopes import CommandEnvelope, EventEnvelope
 from labour_tracker.topics import Topics
 
 Membership = subscriber.SubscribedTo | subscriber.UnsubscribedFrom
+T = TypeVar("T")
 
 # Event type -> (its data, the birthing-person command it becomes); every other subscriber event is skipped.
 MEMBERSHIP_COMMANDS: dict[str, tuple[type[Membership], str]] = {
@@ -33,30 +35,61 @@ MEMBERSHIP_COMMANDS: dict[str, tuple[type[Membership], str]] = {
 }
 
 
-def membership_command(key: str | None, value: bytes | None) -> CommandEnvelope | None:
-    """The birthing-person command a subscriber event calls for; None for events that change no membership."""
+def membership_commands(key: str | None, value: bytes | None) -> list[CommandEnvelope]:
+    """The birthing-person commands a subscriber event calls for; none for events that change no membership."""
     try:
         event = EventEnvelope.model_validate_json(value or b"")
     except ValidationError:
         raise Unusable("not a valid event envelope") from None
+    if event.type == subscriber.SubscriberErased.TYPE:
+        erased = _event_data(subscriber.SubscriberErased, event, key)
+        changes = [(person, {"subscriber_id": erased.subscriber_id}) for person in erased.birthing_person_ids]
+        return [_person_command(event, labour.RemoveSubscriber.TYPE, *each) for each in changes]
     if event.type not in MEMBERSHIP_COMMANDS:
-        return None
+        return []
     data_type, command_type = MEMBERSHIP_COMMANDS[event.type]
+    change = _event_data(data_type, event, key)
+    return [_person_command(event, command_type, change.birthing_person_id, _membership_data(change))]
+
+
+def _event_data(data_type: type[T], event: EventEnvelope, key: str | None) -> T:
+    """The event's data, of the subscriber the event is keyed by."""
     try:
-        change = from_data(data_type, event.data)
+        data = from_data(data_type, event.data)
     except ValidationError:
         raise Unusable(f"invalid data for {event.type}") from None
-    if change.subscriber_id != event.aggregate_id or (key is not None and key != event.aggregate_id):
+    if getattr(data, "subscriber_id", None) != event.aggregate_id or (key is not None and key != event.aggregate_id):
         raise Unusable("the key, aggregate_id and subscriber_id must be the same subscriber id")
+    return data
+
+
+def _person_command(event: EventEnvelope, command_type: str, person_id: str, data: dict[str, Any]) -> CommandEnvelope:
     try:
-        return CommandEnvelope(
-            id=event.id,
-            type=command_type,
-            aggregate_id=change.birthing_person_id,
-            data=_membership_data(change),
-        )
+        return CommandEnvelope(id=event.id, type=command_type, aggregate_id=person_id, data=data)
     except ValidationError:
         raise Unusable("the event id or birthing_person_id cannot make a birthing-person command") from None
+
+
+def forget_erased_person(subscriber_commands: faust.TopicT, events: Sequence[EventEnvelope]) -> list[Publication]:
+    """The birthing person's follow-ups: once they are erased, a `forget_birthing_person` to each of their
+    subscribers (its id is the event's, so a command decided again sends the same ones)."""
+    return [
+        (
+            subscriber_commands,
+            subscriber_id,
+            CommandEnvelope(
+                id=event.id,
+                type=subscriber.ForgetBirthingPerson.TYPE,
+                aggregate_id=subscriber_id,
+                data={"birthing_person_id": event.aggregate_id},
+            )
+            .model_dump_json()
+            .encode(),
+        )
+        for event in events
+        if event.type == labour.BirthingPersonErased.TYPE
+        for subscriber_id in event.data["subscriber_ids"]
+    ]
 
 
 def undo_turned_away(subscriber_commands: faust.TopicT, events: Sequence[EventEnvelope]) -> list[Publication]:
@@ -102,12 +135,14 @@ class SubscriptionProcessor:
         self.clock = clock
 
     async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
-        command = await parked_on_failure(self._command(key, value), self.dead_letters, key, value, message, self.clock)
-        if command is not None:  # sent outside: the broker away stops the agent rather than parking the event
+        commands = await parked_on_failure(
+            self._commands(key, value), self.dead_letters, key, value, message, self.clock
+        )
+        for command in commands or ():  # sent outside: the broker away stops the agent rather than parking the event
             await self.commands.send(key=command.aggregate_id, value=command.model_dump_json().encode())
 
-    async def _command(self, key: str | None, value: bytes | None) -> CommandEnvelope | None:
-        return membership_command(key, value)
+    async def _commands(self, key: str | None, value: bytes | None) -> list[CommandEnvelope]:
+        return membership_commands(key, value)
 
 
 def subscriptions(app: LabourTrackerApp, topics: Topics) -> Any:

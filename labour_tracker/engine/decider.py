@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -21,4 +21,5 @@ class Decider(Generic[S, C, E]):
     name: str
     commands: Mapping[str, CommandType[C]]
     decide: Callable[[S | None, C, datetime, str], Sequence[E]]  # (state, command, now, command id)
-    evolve: Callable[[S | None, E], S]
+    evolve: Callable[[S | None, E], S | None]  # None: the aggregate is erased
+    personal: frozenset[str] = field(default_factory=frozenset)  # event types sealed under the aggregate's key

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import NAMESPACE_URL, uuid5
@@ -32,6 +32,7 @@ from labour_tracker.messages.envelopes import (
     Outcome,
 )
 from labour_tracker.messages.reply import Reply
+from labour_tracker.messages.sealing import new_key, seal
 from labour_tracker.settings import DEFAULT_MAX_MESSAGE_BYTES
 from labour_tracker.tables.records import AggregateRecord, record_codec
 
@@ -65,6 +66,8 @@ class Handled(Generic[S]):
     record: AggregateRecord[S] | None = None
     encoded: bytes = b""  # the record as its changelog message
 
+
+ERASED: AggregateRecord[Any] = AggregateRecord()  # the record of an aggregate its last command erased
 
 RECORDS_KEPT = 1_000  # decoded records a handler keeps of the aggregates it served last
 RECORDS_BUDGET = 32 * 1024 * 1024  # bytes their changelog messages take together, at most
@@ -121,6 +124,7 @@ class CommandHandler(Generic[S, C, E]):
         now = self._sent_at(message)
         envelope: CommandEnvelope | None = None
         sent: list[Awaitable[Any]] = []
+        erased = False
         try:
             envelope = read_envelope(value)
             check_addressed(key, envelope, self.decider)
@@ -143,6 +147,7 @@ class CommandHandler(Generic[S, C, E]):
                     sent.append(await dead_letter(self.dead_letters, key, value, message, too_large.description, now))
                     record, publications = self._refused(before, envelope, too_large, now), ()
                     outcome = record.processed[-1]
+                erased = before.state is not None and record.state is None
             for topic, publication_key, publication in publications:
                 sent.append(await topic.send(key=publication_key, value=publication))
             if outcome is not None:
@@ -150,6 +155,9 @@ class CommandHandler(Generic[S, C, E]):
                     await self.outcomes.send(key=envelope.aggregate_id, value=outcome.model_dump_json().encode())
                 )
             reply = self._reply(outcome, record.state) if outcome is not None else None
+            if erased:  # stored as a deletion: the record goes, and with it the key of its sealed events
+                self.unstored[envelope.aggregate_id] = (message.generation_id, ERASED)
+                return Handled(reply, sent, envelope.aggregate_id, ERASED)
             if record.state is None:
                 return Handled(reply, sent)
             if not delivered_again:
@@ -189,13 +197,19 @@ class CommandHandler(Generic[S, C, E]):
         """
         if handled.aggregate_id is None or handled.record is None:
             return None
-        self.codec.remember(handled.record, handled.encoded)  # encoded when decided: the store and changelog take it
         unstored = self.unstored.get(handled.aggregate_id)
         if unstored is not None and unstored[1] is handled.record:  # no later command's record is waiting
             del self.unstored[handled.aggregate_id]
             self.stored.keep(handled.aggregate_id, unstored, len(handled.encoded))
+        changelog: Awaitable[Any]
+        if handled.record is ERASED:  # a tombstone: compaction then removes every earlier record of it
+            self.table.data.pop(handled.aggregate_id, None)
+            self.codec.forget(handled.aggregate_id)
+            changelog = self.table.send_changelog(partition, handled.aggregate_id, None, value_serializer="raw")
+            return changelog
+        self.codec.remember(handled.record, handled.encoded)  # encoded when decided: the store and changelog take it
         self.table.data[handled.aggregate_id] = handled.record
-        changelog: Awaitable[Any] = self.table.send_changelog(partition, handled.aggregate_id, handled.record)
+        changelog = self.table.send_changelog(partition, handled.aggregate_id, handled.record)
         return changelog
 
     def forget(self, handled: Handled[S]) -> None:
@@ -290,7 +304,7 @@ class CommandHandler(Generic[S, C, E]):
                 return record, self._unrecorded(record, envelope, error_body(refusal), now), []
             refused = self._refused(record, envelope, error_body(refusal), now)
             return refused, refused.processed[-1], []
-        state, version, envelopes = record.state, record.version, []
+        state, version, envelopes, data_key = record.state, record.version, [], record.data_key
         for index, event in enumerate(events):
             state = self.decider.evolve(state, event)
             version += 1
@@ -315,11 +329,15 @@ class CommandHandler(Generic[S, C, E]):
             time=now,
             digest=envelope.digest(),
         )
-        publications: list[Publication] = [
-            (self.events, envelope.aggregate_id, each.model_dump_json().encode()) for each in envelopes
-        ]
-        publications += self.follow_ups(state, envelopes) if envelopes else ()
-        return record.after(state, version, outcome), outcome, publications
+        publications: list[Publication] = []
+        for each in envelopes:
+            if each.type in self.decider.personal:
+                data_key = data_key or new_key()
+                each = seal(each, data_key)
+            publications.append((self.events, envelope.aggregate_id, each.model_dump_json().encode()))
+        publications += self.follow_ups(state, envelopes) if envelopes else ()  # they read the events in clear
+        after = record.after(state, version, outcome)
+        return replace(after, data_key=data_key) if data_key != after.data_key else after, outcome, publications
 
     def _refused(
         self, record: AggregateRecord[S], envelope: CommandEnvelope, error: ErrorBody, now: datetime

@@ -96,8 +96,18 @@ async def get_subscription_token(request: web.Request) -> web.Response:
     return respond(token_for(request, person))
 
 
-async def rotate_subscription_token(request: web.Request) -> web.Response:
+async def without_body(request: web.Request) -> None:
     if await request.read():
         raise ApiError(400, "unexpected_body", "This request takes no body.")
+
+
+async def rotate_subscription_token(request: web.Request) -> web.Response:
+    await without_body(request)
     person = await command(request, commands.ROTATE_SUBSCRIPTION_TOKEN, commands.RotateSubscriptionTokenData())
     return respond(token_for(request, person))
+
+
+async def erase(request: web.Request) -> web.Response:
+    await without_body(request)
+    await send_command(request, BIRTHING_PERSON, current_user(request).id, commands.ERASE, commands.EraseData())
+    return web.Response(status=204)

@@ -14,6 +14,7 @@ from labour_tracker.http.schemas import ErrorResponse
 STATUS_TEXT = {
     200: "OK",
     201: "Created",
+    204: "Done: nothing to return",
     400: "Bad request",
     401: "Not authenticated",
     403: "Forbidden",

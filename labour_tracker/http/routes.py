@@ -94,6 +94,10 @@ ROUTES: tuple[Route, ...] = (
           response=BirthingPersonResponse, status=201, errors=(409, 422), sends=person_commands.REGISTER),
     Route("GET", "/birthing-person/", birthing_person.get_birthing_person, "Your birthing-person record.",
           "birthing person", response=BirthingPersonResponse, errors=(404,)),
+    Route("DELETE", "/birthing-person/", birthing_person.erase,
+          "Delete your account: your record, labours and subscribers go at once; what Kafka keeps of you can no "
+          "longer be read (see the README's *Erasure*). Again, or unregistered: 204 all the same.",
+          "birthing person", status=204, errors=(400,), sends=person_commands.ERASE),
     Route("GET", "/birthing-person/subscription-token", birthing_person.get_subscription_token,
           "The token subscribers need to follow you.", "birthing person",
           response=SubscriptionTokenResponse, errors=(404,)),
@@ -122,6 +126,10 @@ ROUTES: tuple[Route, ...] = (
           sends=subscriber_commands.REGISTER),
     Route("GET", "/subscriber/", subscriber.get_subscriber, "Your subscriber record.", "subscriber",
           response=SubscriberResponse, errors=(404,)),
+    Route("DELETE", "/subscriber/", subscriber.erase,
+          "Delete your subscriber account: your record and subscriptions go at once, and no news reaches you after "
+          "it; what Kafka keeps of you can no longer be read (see the README's *Erasure*). Again, or "
+          "unregistered: 204 all the same.", "subscriber", status=204, errors=(400,), sends=subscriber_commands.ERASE),
     Route("PUT", "/subscriber/contact-methods", subscriber.update_contact_methods,
           "Change the ways to tell you: sms, email or both.", "subscriber",
           response=SubscriberResponse, errors=(404,), sends=subscriber_commands.UPDATE_CONTACT_METHODS),

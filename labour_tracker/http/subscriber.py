@@ -14,7 +14,7 @@ from labour_tracker.domain import subscriber
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.http.attempts import TooManyAttempts
 from labour_tracker.http.authentication import current_user
-from labour_tracker.http.birthing_person import BIRTHING_PERSON, person_id_in_path, respond
+from labour_tracker.http.birthing_person import BIRTHING_PERSON, person_id_in_path, respond, without_body
 from labour_tracker.http.commands import command_id, parse_body, send_command
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.keys import SUBSCRIBE_FAILURES
@@ -166,3 +166,9 @@ async def subscribe_to(request: web.Request) -> web.Response:
 async def unsubscribe_from(request: web.Request) -> web.Response:
     body = await parse_body(request, commands.UnsubscribeFromRequest)
     return respond_with(await command(request, commands.UNSUBSCRIBE_FROM, body))
+
+
+async def erase(request: web.Request) -> web.Response:
+    await without_body(request)
+    await send_command(request, SUBSCRIBER, current_user(request).id, commands.ERASE, commands.EraseData())
+    return web.Response(status=204)

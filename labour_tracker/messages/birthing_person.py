@@ -53,6 +53,10 @@ class RotateSubscriptionTokenData(Inbound):
     pass
 
 
+class EraseData(Inbound):
+    pass
+
+
 class SubscriberData(Inbound):
     subscriber_id: str = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
 
@@ -121,6 +125,13 @@ AUTHORISE_SUBSCRIBER = CommandType(
     by_owner=False,  # sent for the subscriber, who is counted on their own record
 )
 
+ERASE = CommandType(
+    labour.EraseBirthingPerson,
+    EraseData,
+    "Delete the birthing person's account: their record and labours go, their subscribers let go of them, and their "
+    "events can no longer be read (their key is deleted with the record).",
+)
+
 COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
     REGISTER,
     BEGIN_LABOUR,
@@ -131,4 +142,5 @@ COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
     ADD_SUBSCRIBER,
     REMOVE_SUBSCRIBER,
     AUTHORISE_SUBSCRIBER,
+    ERASE,
 )

@@ -23,6 +23,7 @@ from labour_tracker.messages import subscriber as subscriber_messages
 from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import RECENT_COMMANDS, CommandEnvelope, DeadLetter, EventEnvelope, Outcome
 from labour_tracker.messages.notifications import NotificationDelivery, NotificationRequest
+from labour_tracker.messages.retention import KEEP_FOREVER, WORK_IN_FLIGHT
 
 ROLES = ("commands", "events", "outcomes")  # each aggregate's topics: `{prefix}.{aggregate}.{role}`
 T = TypeVar("T")
@@ -36,6 +37,7 @@ class AggregateChannels:
     summary: str
     commands: Mapping[str, CommandType[Any]]  # command type -> payload schema, as the agent accepts them
     events: Mapping[str, type[Any]]  # event type -> the domain's event dataclass, dumped as the event's `data`
+    personal: frozenset[str] = frozenset()  # event types whose data is sealed under the aggregate's key
 
     @property
     def topics(self) -> dict[str, str]:
@@ -50,12 +52,14 @@ AGGREGATES: tuple[AggregateChannels, ...] = (
         summary="A birthing person: registration, labours and contractions, subscription token and subscribers.",
         commands=birthing_person.COMMANDS,
         events=labour.EVENT_TYPES,
+        personal=labour.PERSONAL_EVENT_TYPES,
     ),
     AggregateChannels(
         name="subscriber",
         summary="A subscriber: someone kept informed, the ways they want to be told, and whom they follow.",
         commands=subscriber_messages.COMMANDS,
         events=subscriber.EVENT_TYPES,
+        personal=subscriber.PERSONAL_EVENT_TYPES,
     ),
 )
 
@@ -80,12 +84,12 @@ INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
 )
 DEAD_LETTERS = "dead_letters"
 DEFAULT_PREFIX = "labour_tracker"
-CONTRACT_VERSION = "1.1.0"  # bump the major version for any change an integrating system must adapt to
-KEEP_FOREVER = {"retention.ms": -1}  # events and dead letters are history: `labour_tracker.topics` never expires them
+CONTRACT_VERSION = "2.0.0"  # bump the major version for any change an integrating system must adapt to
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 REPLIES = "replies"
 KAFKA_BINDING = "0.5.0"
 SCHEMA_REF = "#/components/schemas/"
+OPENS_TO = "x-opens-to"  # a sealed event's schema: the schema of its data once opened
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +128,15 @@ letters.
 - **Dead letters**: a message that is not a usable command (not a JSON envelope, key missing or not its
   `aggregate_id`, unknown type, invalid `data`), or that failed with an internal error, is rejected on the
   outcomes topic (error kind `malformed` or `internal`) and parked on `{{prefix}}.{DEAD_LETTERS}` with the reason;
-  the agent goes on. A dead letter keeps at most the first 1,024 characters of the key and 65,536 of the value.
+  the agent goes on. A dead letter names the message's place, size and SHA-256, and keeps at most the first 1,024
+  characters of its key, never its value.
+- **Sealed events**: the `data` of an event that says who someone is or how their labour goes (marked *sealed*
+  below) is encrypted under a key of its aggregate's own, which only Labour Tracker holds: such an event carries
+  it in `sealed` and has an empty `data`. Ids, types, versions and times stay in clear.
+- **Erasure**: `birthing_person.erase` and `subscriber.erase` delete an aggregate: its last events are
+  `birthing_person.erased` / `subscriber.erased`, and its key is deleted, so its sealed events can no longer be
+  opened by anyone. A registration after it starts again at version 1. Commands, outcomes and the notifier's
+  topics are kept a day; events and dead letters forever.
 - **Synchronous reply**: a command with headers `{REPLY_TO}` (a topic the client consumes) and `{CORRELATION_ID}`
   is also answered on that topic, as Faust's request/reply does (`agent.ask`), if that topic exists and is not one
   of Labour Tracker's own; otherwise the command is parked with the reason `reply not sent: …`.
@@ -189,7 +201,10 @@ def asyncapi_document(prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
         for role, (action, ids, summary) in roles.items():
             channel_id = f"{aggregate.name}_{role}"
             channels[channel_id] = _channel(
-                topic(prefix, aggregate.topics[role]), summary, ids, retained=role == "events"
+                topic(prefix, aggregate.topics[role]),
+                summary,
+                ids,
+                kept=KEEP_FOREVER if role == "events" else WORK_IN_FLIGHT,
             )
             operations[f"{action}_{channel_id}"] = _operation(action, channel_id, ids, summary)
             if role == "commands":
@@ -212,14 +227,16 @@ def asyncapi_document(prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
             correlation=("$message.payload#/causation_id", "The id of the labour event it tells about."),
         )
     channel_id = NOTIFICATION_EVENTS.replace(".", "_")
-    channels[channel_id] = _channel(topic(prefix, NOTIFICATION_EVENTS), NOTIFICATION_SUMMARY, event_ids, retained=True)
+    channels[channel_id] = _channel(
+        topic(prefix, NOTIFICATION_EVENTS), NOTIFICATION_SUMMARY, event_ids, kept=KEEP_FOREVER
+    )
     operations[f"receive_{channel_id}"] = _operation("receive", channel_id, event_ids, NOTIFICATION_SUMMARY)
     for suffix, model, key, summary in INTERNAL_TOPICS:
         channel_id = suffix.replace(".", "_")
         messages[model.__name__] = _message(model.__name__, summary, key=_key(f"Keyed by {key}."))
-        channels[channel_id] = _channel(topic(prefix, suffix), summary, [model.__name__])
+        channels[channel_id] = _channel(topic(prefix, suffix), summary, [model.__name__], kept=WORK_IN_FLIGHT)
     summary = "Messages any agent could not take, with the reason; the agent goes on."
-    channels[DEAD_LETTERS] = _channel(topic(prefix, DEAD_LETTERS), summary, ["dead_letter"], retained=True)
+    channels[DEAD_LETTERS] = _channel(topic(prefix, DEAD_LETTERS), summary, ["dead_letter"], kept=KEEP_FOREVER)
     operations[f"receive_{DEAD_LETTERS}"] = _operation("receive", DEAD_LETTERS, ["dead_letter"], summary)
     channels[REPLIES] = _channel(None, f"The client's own reply topic, named in the `{REPLY_TO}` header.", ["reply"])
     return {
@@ -280,15 +297,16 @@ def _message(
 
 
 def _channel(
-    address: str | None, summary: str, message_ids: Sequence[str], *, retained: bool = False
+    address: str | None, summary: str, message_ids: Sequence[str], *, kept: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     channel: dict[str, Any] = {
         "address": address,
         "summary": summary,
         "messages": {each: {"$ref": f"#/components/messages/{each}"} for each in message_ids},
     }
-    if retained:
-        channel["bindings"] = {"kafka": {"topicConfiguration": KEEP_FOREVER, "bindingVersion": KAFKA_BINDING}}
+    if kept:
+        configuration = {name: int(value) for name, value in kept.items()}
+        channel["bindings"] = {"kafka": {"topicConfiguration": configuration, "bindingVersion": KAFKA_BINDING}}
     return channel
 
 
@@ -325,8 +343,11 @@ def _schemas(aggregates: Sequence[AggregateChannels]) -> dict[str, Any]:
         schemas[f"command.{name}"] = _typed(
             "CommandEnvelope", name, kind.summary, data[f"command.{name}"], data_required=payload_required
         )
+    personal = frozenset().union(*(each.personal for each in aggregates))
     for name, cls in events.items():
         schemas[f"event.{name}"] = _typed("EventEnvelope", name, _summary(cls), data[f"event.{name}"])
+        if name in personal:
+            schemas[f"event.{name}"] = _sealed(schemas[f"event.{name}"], data[f"event.{name}"])
     schemas["ReplyHeaders"] = {
         "title": "ReplyHeaders",
         "description": "Optional Kafka headers asking for a synchronous reply, as Faust's request/reply sets them.",
@@ -394,6 +415,16 @@ def _typed(
     return schema
 
 
+def _sealed(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """A personal event's schema: its data sealed, `data` itself empty; what `sealed` opens to stays described."""
+    sealed = {"type": "string", "description": "The data, sealed under the aggregate's key; `x-opens-to` once opened."}
+    return schema | {
+        "properties": {**schema["properties"], "data": {"type": "object", "maxProperties": 0}, "sealed": sealed},
+        "required": ["data", "sealed"],
+        OPENS_TO: data,
+    }
+
+
 def standalone_schemas(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Each component schema as a self-contained JSON Schema 2020-12 document: what it refers to is in its `$defs`."""
     components: Mapping[str, Any] = document["components"]["schemas"]
@@ -452,8 +483,12 @@ def markdown_tables(document: Mapping[str, Any]) -> str:
             lines.append(f"| `{name}` | {aggregate.commands[name].summary} | {fields} |")
         lines += ["", "| event type | `data` fields | note |", "|---|---|---|"]
         for name in sorted(aggregate.events):
-            fields = _fields(_resolve(schemas, schemas[f"event.{name}"]["properties"]["data"]))
-            lines.append(f"| `{name}` | {fields} | {_summary(aggregate.events[name])} |")
+            event = schemas[f"event.{name}"]
+            fields = _fields(_resolve(schemas, event.get(OPENS_TO) or event["properties"]["data"]))
+            sealed = (
+                "*sealed*" + (": " if _summary(aggregate.events[name]) else "") if name in aggregate.personal else ""
+            )
+            lines.append(f"| `{name}` | {fields} | {sealed}{_summary(aggregate.events[name])} |")
         lines.append("")
     lines += ["### `notification`", "", NOTIFICATION_SUMMARY, "", "| topic | key | value |", "|---|---|---|"]
     lines.append(f"| `{topic(DEFAULT_PREFIX, NOTIFICATION_EVENTS)}` | the notification id | an event (types below) |")

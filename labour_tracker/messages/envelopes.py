@@ -72,7 +72,13 @@ class EventEnvelope(Inbound):
     aggregate_id: str
     time: AwareDatetime = Field(description="When the event was recorded (UTC).")
     causation_id: str = Field(description="Id of the command that caused it.")
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(description="What happened; empty when `sealed` holds it.")
+    sealed: str | None = Field(
+        None,
+        max_length=4 * 1024 * 1024,
+        description="The data of a personal event, encrypted under its aggregate's own key (AES-256-GCM, base64url "
+        "of nonce and ciphertext): erasing the aggregate deletes the key, and the data can no longer be read.",
+    )
 
 
 class ErrorBody(Message):

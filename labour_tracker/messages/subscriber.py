@@ -58,6 +58,14 @@ class UnsubscribeFromData(Inbound):
     birthing_person_id: str = BIRTHING_PERSON_ID
 
 
+class EraseData(Inbound):
+    pass
+
+
+class ForgetBirthingPersonData(Inbound):
+    birthing_person_id: str = BIRTHING_PERSON_ID
+
+
 # REST request bodies: the payload (names, phone and email come from the caller's token), then an optional command id.
 class ContactMethodsRequest(WithCommandId, ContactMethodsData):
     pass
@@ -129,6 +137,26 @@ CONFIRM_CONTACT = CommandType(
     ConfirmContactRequest,
 )
 
+ERASE = CommandType(
+    subscriber.EraseSubscriber,
+    EraseData,
+    "Delete the subscriber's account: their record goes, each person they followed lets go of them, and their "
+    "events can no longer be read (their key is deleted with the record).",
+)
+FORGET_BIRTHING_PERSON = CommandType(
+    subscriber.ForgetBirthingPerson,
+    ForgetBirthingPersonData,
+    "Let go of a birthing person who deleted their account (sent by the service on `birthing_person.erased`).",
+    by_owner=False,
+)
+
 COMMANDS: Mapping[str, CommandType[subscriber.SubscriberCommand]] = catalogue(
-    REGISTER, UPDATE_CONTACT_METHODS, SUBSCRIBE_TO, UNSUBSCRIBE_FROM, REQUEST_CONFIRMATION_CODE, CONFIRM_CONTACT
+    REGISTER,
+    UPDATE_CONTACT_METHODS,
+    SUBSCRIBE_TO,
+    UNSUBSCRIBE_FROM,
+    REQUEST_CONFIRMATION_CODE,
+    CONFIRM_CONTACT,
+    ERASE,
+    FORGET_BIRTHING_PERSON,
 )

@@ -24,7 +24,7 @@ from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import check_schema_name, migrate
 from labour_tracker.mirror.writer import MirrorWriter
 from labour_tracker.settings import Settings
-from labour_tracker.tables.names import changelogs
+from labour_tracker.tables.names import changelog_topic, changelogs
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,12 @@ async def restore_labours(settings: Settings, connection: asyncpg.Connection, wr
     """Every labour of every mirrored person as their events last left it, each at the version that last held it,
     so a row the changelogs gave as new stays as it is. Returns the labours written."""
     persons = consistency.BIRTHING_PERSONS
-    events = await consistency.events_of(settings.kafka_bootstrap, settings.topic_prefix, persons, consistency.Report())
+    changelog = changelog_topic(settings.app_id, persons.table)
+    table = await consistency.table_of(settings.kafka_bootstrap, changelog, persons)
+    keys = consistency.keys_of(table)
+    events = await consistency.events_of(
+        settings.kafka_bootstrap, settings.topic_prefix, persons, consistency.Report(), keys
+    )
     mirrored = {row["id"] for row in await connection.fetch(f"SELECT id FROM {writer.schema}.birthing_persons")}
     now = datetime.now(UTC)
     changes = [

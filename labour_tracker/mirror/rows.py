@@ -66,11 +66,15 @@ class Unreadable(Exception):
 def read_change(
     table: str, key: bytes | None, value: bytes | None, changed_at: datetime, topic: str, partition: int, offset: int
 ) -> Change | None:
-    """The change a changelog record holds; None for a record that holds none (a deletion or an empty aggregate)."""
-    if value is None:
-        return None
+    """The change a changelog record holds (for a deletion, a change without state); None for a record that holds
+    none (an empty aggregate)."""
     if key is None:
         raise Unreadable("a changelog record without a key")
+    if value is None:  # the aggregate was erased
+        try:
+            return Change(table, key.decode(), 0, None, changed_at, topic, partition, offset, b"")
+        except UnicodeDecodeError:
+            raise Unreadable(f"not a {table} key") from None
     try:
         record: Versioned[Any] = read_record(_READERS[table], value)
         aggregate_id = key.decode()
@@ -81,6 +85,22 @@ def read_change(
     if getattr(record.state, "id", aggregate_id) != aggregate_id:
         raise Unreadable(f"the key is not the id of the {table} record")
     return Change(table, aggregate_id, record.version, record.state, changed_at, topic, partition, offset, value)
+
+
+def erasures(changes: Iterable[Change]) -> tuple[dict[str, list[str]], list[Change]]:
+    """The aggregates a batch erases (keys by table), and the changes that come after their erasure: an aggregate
+    erased and then made again (the same user registering anew) keeps only what came after."""
+    batch = list(changes)
+    last_erased = {(change.table, change.key): index for index, change in enumerate(batch) if change.state is None}
+    erased: dict[str, list[str]] = {}
+    for table, key in last_erased:
+        erased.setdefault(table, []).append(key)
+    after = [
+        change
+        for index, change in enumerate(batch)
+        if change.state is not None and index > last_erased.get((change.table, change.key), -1)
+    ]
+    return erased, after
 
 
 def latest(changes: Iterable[Change]) -> list[Change]:

@@ -87,6 +87,24 @@ class MirrorWriter:
         self._subscriptions = f"""
             INSERT INTO {s}.subscriptions (subscriber_id, birthing_person_id)
             SELECT * FROM unnest($1::text[], $2::text[])"""
+        # An erased aggregate's rows go, with everything of it: its labours and contractions, the notifications
+        # about it or to it, the subscriptions on either side.
+        self._erase = {
+            "birthing_persons": [
+                f"""DELETE FROM {s}.contractions WHERE labour_id IN
+                    (SELECT id FROM {s}.labours WHERE birthing_person_id = ANY($1::text[]))""",
+                f"DELETE FROM {s}.labours WHERE birthing_person_id = ANY($1::text[])",
+                f"DELETE FROM {s}.notifications WHERE birthing_person_id = ANY($1::text[])",
+                f"DELETE FROM {s}.subscriptions WHERE birthing_person_id = ANY($1::text[])",
+                f"DELETE FROM {s}.birthing_persons WHERE id = ANY($1::text[])",
+            ],
+            "subscribers": [
+                f"DELETE FROM {s}.subscriptions WHERE subscriber_id = ANY($1::text[])",
+                f"DELETE FROM {s}.notifications WHERE subscriber_id = ANY($1::text[])",
+                f"DELETE FROM {s}.subscribers WHERE id = ANY($1::text[])",
+            ],
+            "notifications": [f"DELETE FROM {s}.notifications WHERE id = ANY($1::text[])"],
+        }
         self._notifications = f"""
             INSERT INTO {s}.notifications AS row
                 (id, event_id, event_type, birthing_person_id, labour_id, subscriber_id, channel, destination,
@@ -104,16 +122,28 @@ class MirrorWriter:
 
         Raises on anything else (the server unreachable, say): nothing of the batch was written then.
         """
-        batch = rows.latest(changes)
+        erased, after = rows.erasures(changes)
+        batch = rows.latest(after)
         try:
             async with connection.transaction():
+                await self._delete(connection, erased)
                 persons = await self._write(connection, batch)
         except asyncpg.PostgresError as error:
             if not is_data_error(error):
                 raise
+            async with connection.transaction():
+                await self._delete(connection, erased)
             await self._write_one_by_one(connection, batch, rejected)
         else:
             self._remember(persons)
+
+    async def _delete(self, connection: asyncpg.Connection, erased: dict[str, list[str]]) -> None:
+        for table, keys in erased.items():
+            if table == "birthing_persons":
+                for key in keys:
+                    self.written.take(key)
+            for sql in self._erase[table]:
+                await connection.execute(sql, keys)
 
     async def write_labours(self, connection: asyncpg.Connection, changes: list[Change]) -> None:
         """Write the labours the changes hold, and their contractions, each under its own version guard, whatever

@@ -11,6 +11,7 @@ from faust.serializers import codecs
 from labour_tracker.domain.labour import BirthingPerson
 from labour_tracker.domain.notification import Notification
 from labour_tracker.domain.subscriber import Subscriber
+from labour_tracker.messages.retention import COMPACTED_WITHIN_A_DAY
 from labour_tracker.tables.names import BIRTHING_PERSONS, NOTIFICATIONS, SUBSCRIBERS
 from labour_tracker.tables.records import RecordCodec
 
@@ -20,7 +21,13 @@ Table = faust.Table[str, Any]
 def aggregate_table(app: faust.App, name: str, state_type: type[Any], *, help: str) -> Table:
     """A table of AggregateRecords keyed by the aggregate id, co-partitioned with the aggregate's command topic."""
     codecs.register(f"{name}_record", RecordCodec(state_type))
-    table: Table = app.Table(name, key_type=str, partitions=app.conf.topic_partitions, help=help)  # type: ignore[assignment]
+    table: Table = app.Table(  # type: ignore[assignment]
+        name,
+        key_type=str,
+        partitions=app.conf.topic_partitions,
+        help=help,
+        extra_topic_configs=COMPACTED_WITHIN_A_DAY,  # an erased record's tombstone takes every earlier one with it
+    )
     # Faust takes a table's codecs from its key and value types only, and makes its changelog topic with them in
     # `app.Table`: set ours, then remake the topic, or recovery cannot read the changelog.
     table.key_serializer = "raw"

@@ -34,6 +34,9 @@ class AggregateRecord(Generic[S]):
     processed: tuple[Outcome, ...] = ()
     # (partition, offset) of the last message that changed it: a command, or the delivery that decided a notification
     last_command: tuple[int, int] | None = None
+    # The key its personal events are sealed with (`messages.sealing`): kept here only, so erasing the record
+    # makes them unreadable everywhere.
+    data_key: str | None = None
 
     def outcome_of(self, command_id: str) -> Outcome | None:
         return next((each for each in reversed(self.processed) if each.command_id == command_id), None)
@@ -81,6 +84,11 @@ class RecordCodec(codecs.Codec):
     def remember(self, record: Any, encoded: bytes) -> None:
         """`record` encodes as `encoded`: encoded when its command was decided, it is stored later."""
         self._last = (record, encoded)
+
+    def forget(self, aggregate_id: str) -> None:
+        """Let go of what is kept of an erased aggregate's records: their JSON holds what the person wrote."""
+        self._sequences.forget(lambda key: isinstance(key, tuple) and key[0] == aggregate_id)
+        self._last = (None, b"")
 
     def _dumps(self, obj: Any) -> bytes:
         last, encoded = self._last

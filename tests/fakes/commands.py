@@ -16,6 +16,7 @@ PERSON: Decider[Any, Any, Any] = Decider(
         state, command, now=now, command_id=command_id, subscription_secret=b"secret"
     ),
     evolve=labour.evolve,
+    personal=labour.PERSONAL_EVENT_TYPES,
 )
 
 

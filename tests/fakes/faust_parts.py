@@ -52,8 +52,10 @@ class MemoryTable(dict[str, Any]):
     def data(self) -> MemoryTable:
         return self
 
-    def send_changelog(self, partition: int, key: str, value: Any) -> Awaitable[None]:
-        self.changelog.append((partition, key, value))
+    def send_changelog(
+        self, partition: int, key: str, value: Any, value_serializer: str | None = None
+    ) -> Awaitable[None]:
+        self.changelog.append((partition, key, value))  # a deletion's tombstone as None
         return self._acknowledgement(key, value)
 
     async def _acknowledgement(self, key: str, value: Any) -> None:

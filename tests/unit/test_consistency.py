@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from labour_tracker.consistency import KINDS, compare_mirror, compare_table, fold
-from labour_tracker.domain.labour import BirthingPersonRegistered, LabourBegun
+from labour_tracker.domain.labour import BirthingPersonErased, BirthingPersonRegistered, LabourBegun
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import EventEnvelope
+from labour_tracker.messages.sealing import new_key, seal
 from labour_tracker.tables.records import AggregateRecord
 
 PERSON = KINDS[0]
@@ -62,3 +63,22 @@ def test_a_mirror_missing_a_row_or_holding_another_version_is_reported() -> None
     stale = {"p1": {**exact["p1"], "version": 1, "labours": []}}
     assert [f.what for f in compare_mirror(PERSON, rebuilt, stale)] == ["differs from its events in version, labours"]
     assert [f.what for f in compare_mirror(PERSON, rebuilt, {})] == ["missing (events reach v2)"]
+
+
+def test_an_erased_person_is_expected_nowhere_and_a_registration_after_it_starts_again() -> None:
+    key = new_key()
+    sealed = [seal(each, key) for each in (REGISTERED, BEGUN)]  # their key went with the record
+    erased = envelope(BirthingPersonErased("p1", ()), 3)
+    again = envelope(BirthingPersonRegistered("p1", "Ada", "King"), 1, "e-again")
+
+    assert fold(PERSON, [*sealed, erased]) == {}
+    rebuilt = fold(PERSON, [*sealed, erased, again])["p1"]
+    assert (rebuilt.version, rebuilt.gap, rebuilt.state.last_name) == (1, None, "King")
+
+
+def test_a_copy_sealed_under_a_key_a_crash_lost_gives_way_to_the_copy_that_opens() -> None:
+    lost = seal(BEGUN, new_key())  # published, then the worker died before the record with its key was stored
+
+    rebuilt = fold(PERSON, [REGISTERED, lost, BEGUN])["p1"]
+
+    assert (rebuilt.version, rebuilt.gap, list(rebuilt.parts)) == (2, None, ["l1"])

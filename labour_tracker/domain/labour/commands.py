@@ -77,6 +77,13 @@ class AuthoriseSubscriber:
     token: str
 
 
+@dataclass(frozen=True, slots=True)
+class EraseBirthingPerson:
+    """Delete the person's account: their record, their labours, and who follows them."""
+
+    TYPE: ClassVar[str] = "birthing_person.erase"
+
+
 BirthingPersonCommand = (
     RegisterBirthingPerson
     | BeginLabour
@@ -87,6 +94,7 @@ BirthingPersonCommand = (
     | AddSubscriber
     | RemoveSubscriber
     | AuthoriseSubscriber
+    | EraseBirthingPerson
 )
 
 COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
@@ -101,5 +109,6 @@ COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
         AddSubscriber,
         RemoveSubscriber,
         AuthoriseSubscriber,
+        EraseBirthingPerson,
     )
 }

@@ -16,12 +16,14 @@ from labour_tracker.domain.labour.commands import (
     BirthingPersonCommand,
     CompleteLabour,
     EndContraction,
+    EraseBirthingPerson,
     RegisterBirthingPerson,
     RemoveSubscriber,
     RotateSubscriptionToken,
     StartContraction,
 )
 from labour_tracker.domain.labour.events import (
+    BirthingPersonErased,
     BirthingPersonEvent,
     BirthingPersonRegistered,
     ContractionEnded,
@@ -101,6 +103,8 @@ def decide(
             return _remove_subscriber(_registered(state), command)
         case AuthoriseSubscriber():
             return _authorise_subscriber(_registered(state), command, subscription_secret)
+        case EraseBirthingPerson():
+            return _erase(state)
         case _:
             assert_never(command)
 
@@ -239,6 +243,12 @@ def _remove_subscriber(person: BirthingPerson, command: RemoveSubscriber) -> lis
     return [SubscriberRemoved(person.id, command.subscriber_id)]
 
 
+def _erase(state: BirthingPerson | None) -> list[BirthingPersonEvent]:
+    if state is None:
+        return []  # nothing to erase: erased already, or never registered
+    return [BirthingPersonErased(state.id, tuple(sorted(state.subscribers)))]
+
+
 def _authorise_subscriber(
     person: BirthingPerson, command: AuthoriseSubscriber, secret: bytes
 ) -> list[BirthingPersonEvent]:
@@ -301,7 +311,8 @@ def _active_labour(person: BirthingPerson) -> Labour:
 
 def _labour_after(person: BirthingPerson, event: ContractionStarted | ContractionEnded) -> Labour:
     """The active labour as it will be once `event` is applied; the rules judge that."""
-    labour = evolve(person, event).active_labour
+    after = evolve(person, event)
+    labour = after.active_labour if after is not None else None
     assert labour is not None  # contraction events never end a labour
     return labour
 

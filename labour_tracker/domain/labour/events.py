@@ -116,6 +116,15 @@ class SubscriberRemoved:
     subscriber_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class BirthingPersonErased:
+    """The person deleted their account: the state is gone, and their subscribers are told to let go of them."""
+
+    TYPE: ClassVar[str] = "birthing_person.erased"
+    birthing_person_id: str
+    subscriber_ids: tuple[str, ...]
+
+
 BirthingPersonEvent = (
     BirthingPersonRegistered
     | LabourBegun
@@ -129,6 +138,7 @@ BirthingPersonEvent = (
     | SubscriberAdded
     | SubscriberTurnedAway
     | SubscriberRemoved
+    | BirthingPersonErased
 )
 
 EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
@@ -146,5 +156,21 @@ EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
         SubscriberAdded,
         SubscriberTurnedAway,
         SubscriberRemoved,
+        BirthingPersonErased,
     )
 }
+
+# The events that say who the person is or how their labour goes (health data); the others carry ids only.
+PERSONAL_EVENT_TYPES: frozenset[str] = frozenset(
+    event.TYPE
+    for event in (
+        BirthingPersonRegistered,
+        LabourBegun,
+        ContractionStarted,
+        ContractionEnded,
+        LabourPhaseChanged,
+        HospitalRecommended,
+        UrgentAttentionAdvised,
+        LabourCompleted,
+    )
+)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import assert_never
 
 from labour_tracker.domain.labour.events import (
+    BirthingPersonErased,
     BirthingPersonEvent,
     BirthingPersonRegistered,
     ContractionEnded,
@@ -25,8 +26,8 @@ from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contractio
 from labour_tracker.domain.limits import LABOURS_BEGUN_KEPT, PAST_LABOURS_KEPT
 
 
-def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> BirthingPerson:
-    """The state after `event`: a decided fact, applied without re-checking the rules."""
+def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> BirthingPerson | None:
+    """The state after `event`: a decided fact, applied without re-checking the rules; None once erased."""
     if isinstance(event, BirthingPersonRegistered):
         if state is not None:
             raise ValueError(f"birthing person {state.id} is already registered")
@@ -90,6 +91,8 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
             return state  # the subscriber's side is undone by the follow-up the event calls for
         case SubscriberRemoved():
             return replace(state, subscribers=state.subscribers - {event.subscriber_id})
+        case BirthingPersonErased():
+            return None
         case _:
             assert_never(event)
 

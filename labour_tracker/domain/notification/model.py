@@ -25,7 +25,7 @@ class Notification:
     labour_id: str
     subscriber_id: str
     channel: ContactMethod
-    destination: str  # the phone number or email address it goes to
+    destination: str  # the phone number or email address it goes to; empty once sent or failed
     status: NotificationStatus
     provider_id: str | None
     reason: str | None
@@ -90,11 +90,23 @@ def attempted(notification: Notification, *, now: datetime) -> Notification:
     return replace(_open(notification), attempts=notification.attempts + 1, updated_at=now)
 
 
+# The destination is needed only to send: once sent or failed, the channel, the subscriber's id and the
+# provider's id say enough of where it went, and the phone number or address is not kept.
+NO_LONGER_KEPT = ""
+
+
 def sent(notification: Notification, *, provider_id: str, now: datetime) -> Notification:
     return replace(
-        _open(notification), status=NotificationStatus.SENT, provider_id=provider_id, reason=None, updated_at=now
+        _open(notification),
+        status=NotificationStatus.SENT,
+        provider_id=provider_id,
+        reason=None,
+        destination=NO_LONGER_KEPT,
+        updated_at=now,
     )
 
 
 def failed(notification: Notification, *, reason: str, now: datetime) -> Notification:
-    return replace(_open(notification), status=NotificationStatus.FAILED, reason=reason, updated_at=now)
+    return replace(
+        _open(notification), status=NotificationStatus.FAILED, reason=reason, destination=NO_LONGER_KEPT, updated_at=now
+    )

@@ -62,8 +62,31 @@ class UnsubscribeFrom:
     birthing_person_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class EraseSubscriber:
+    """Delete the subscriber's account: their record, and their place among each person's subscribers."""
+
+    TYPE: ClassVar[str] = "subscriber.erase"
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetBirthingPerson:
+    """Sent by the service when a person the subscriber follows deletes their account; idempotent."""
+
+    TYPE: ClassVar[str] = "subscriber.forget_birthing_person"
+
+    birthing_person_id: str
+
+
 SubscriberCommand = (
-    RegisterSubscriber | UpdateContactMethods | SubscribeTo | UnsubscribeFrom | RequestConfirmationCode | ConfirmContact
+    RegisterSubscriber
+    | UpdateContactMethods
+    | SubscribeTo
+    | UnsubscribeFrom
+    | RequestConfirmationCode
+    | ConfirmContact
+    | EraseSubscriber
+    | ForgetBirthingPerson
 )
 
 COMMAND_TYPES: Final[dict[str, type[SubscriberCommand]]] = {
@@ -75,5 +98,7 @@ COMMAND_TYPES: Final[dict[str, type[SubscriberCommand]]] = {
         UnsubscribeFrom,
         RequestConfirmationCode,
         ConfirmContact,
+        EraseSubscriber,
+        ForgetBirthingPerson,
     )
 }

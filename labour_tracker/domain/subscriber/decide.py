@@ -10,6 +10,8 @@ from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.limits import SUBSCRIPTIONS_PER_SUBSCRIBER
 from labour_tracker.domain.subscriber.commands import (
     ConfirmContact,
+    EraseSubscriber,
+    ForgetBirthingPerson,
     RegisterSubscriber,
     RequestConfirmationCode,
     SubscriberCommand,
@@ -24,10 +26,12 @@ from labour_tracker.domain.subscriber.confirmation import (
     confirmation_code,
 )
 from labour_tracker.domain.subscriber.events import (
+    BirthingPersonForgotten,
     ConfirmationCodeSent,
     ContactConfirmed,
     ContactMethodsUpdated,
     SubscribedTo,
+    SubscriberErased,
     SubscriberEvent,
     SubscriberRegistered,
     UnsubscribedFrom,
@@ -53,6 +57,10 @@ def decide(
             return _subscribe_to(require_registered(state), command)
         case UnsubscribeFrom():
             return _unsubscribe_from(require_registered(state), command)
+        case ForgetBirthingPerson():
+            return _forget(state, command)
+        case EraseSubscriber():
+            return _erase(state)
         case _:
             assert_never(command)
 
@@ -131,6 +139,18 @@ def _unsubscribe_from(state: Subscriber, command: UnsubscribeFrom) -> list[Subsc
     if command.birthing_person_id not in state.subscribed_to:
         raise DomainError(ErrorKind.INVALID, "not_subscribed", "You are not subscribed to this birthing person.")
     return [UnsubscribedFrom(subscriber_id=state.id, birthing_person_id=command.birthing_person_id)]
+
+
+def _forget(state: Subscriber | None, command: ForgetBirthingPerson) -> list[SubscriberEvent]:
+    if state is None or command.birthing_person_id not in state.subscribed_to:
+        return []  # redelivered, or the subscriber let go first
+    return [BirthingPersonForgotten(state.id, command.birthing_person_id)]
+
+
+def _erase(state: Subscriber | None) -> list[SubscriberEvent]:
+    if state is None:
+        return []  # nothing to erase: erased already, or never registered
+    return [SubscriberErased(state.id, tuple(sorted(state.subscribed_to)))]
 
 
 def _check_reachable(contact_methods: frozenset[ContactMethod], *, phone_number: str | None, email: str | None) -> None:

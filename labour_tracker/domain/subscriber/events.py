@@ -74,6 +74,26 @@ class UnsubscribedFrom:
     birthing_person_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class BirthingPersonForgotten:
+    """A person the subscriber followed deleted their account: the subscription ends on this side too."""
+
+    TYPE: ClassVar[str] = "subscriber.birthing_person_forgotten"
+
+    subscriber_id: str
+    birthing_person_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberErased:
+    """The subscriber deleted their account: the state is gone, and each person they followed lets go of them."""
+
+    TYPE: ClassVar[str] = "subscriber.erased"
+
+    subscriber_id: str
+    birthing_person_ids: tuple[str, ...]
+
+
 SubscriberEvent = (
     SubscriberRegistered
     | ContactMethodsUpdated
@@ -81,6 +101,8 @@ SubscriberEvent = (
     | UnsubscribedFrom
     | ConfirmationCodeSent
     | ContactConfirmed
+    | BirthingPersonForgotten
+    | SubscriberErased
 )
 
 EVENT_TYPES: Final[dict[str, type[SubscriberEvent]]] = {
@@ -92,5 +114,10 @@ EVENT_TYPES: Final[dict[str, type[SubscriberEvent]]] = {
         UnsubscribedFrom,
         ConfirmationCodeSent,
         ContactConfirmed,
+        BirthingPersonForgotten,
+        SubscriberErased,
     )
 }
+
+# The events that say who the subscriber is and how to reach them; the others carry ids and settings only.
+PERSONAL_EVENT_TYPES: Final[frozenset[str]] = frozenset({SubscriberRegistered.TYPE})

@@ -8,10 +8,12 @@ from typing import assert_never
 
 from labour_tracker.domain.subscriber.confirmation import CODES_SENT_KEPT
 from labour_tracker.domain.subscriber.events import (
+    BirthingPersonForgotten,
     ConfirmationCodeSent,
     ContactConfirmed,
     ContactMethodsUpdated,
     SubscribedTo,
+    SubscriberErased,
     SubscriberEvent,
     SubscriberRegistered,
     UnsubscribedFrom,
@@ -19,8 +21,8 @@ from labour_tracker.domain.subscriber.events import (
 from labour_tracker.domain.subscriber.model import ContactMethod, PendingConfirmation, Subscriber, require_registered
 
 
-def evolve(state: Subscriber | None, event: SubscriberEvent) -> Subscriber:
-    """The state after the event; never mutates the state it is given."""
+def evolve(state: Subscriber | None, event: SubscriberEvent) -> Subscriber | None:
+    """The state after the event, None once erased; never mutates the state it is given."""
     match event:
         case SubscriberRegistered():
             registered = Subscriber(
@@ -46,9 +48,11 @@ def evolve(state: Subscriber | None, event: SubscriberEvent) -> Subscriber:
         case SubscribedTo():
             subscriber = require_registered(state)
             return replace(subscriber, subscribed_to=subscriber.subscribed_to | {event.birthing_person_id})
-        case UnsubscribedFrom():
+        case UnsubscribedFrom() | BirthingPersonForgotten():
             subscriber = require_registered(state)
             return replace(subscriber, subscribed_to=subscriber.subscribed_to - {event.birthing_person_id})
+        case SubscriberErased():
+            return None
         case _:
             assert_never(event)
 

@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from labour_tracker.agents.subscriptions import SubscriptionProcessor, membership_command, undo_turned_away
+from labour_tracker.agents.subscriptions import (
+    SubscriptionProcessor,
+    forget_erased_person,
+    membership_commands,
+    undo_turned_away,
+)
 from labour_tracker.engine.parking import Unusable
 from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, EventEnvelope
 
@@ -46,7 +51,7 @@ def raw(value: dict[str, Any]) -> bytes:
 def test_a_membership_event_becomes_the_persons_command_keyed_by_the_person_and_named_by_the_event(
     kind: str, command_type: str
 ) -> None:
-    command = membership_command(SAM, raw(event(kind)))
+    [command] = membership_commands(SAM, raw(event(kind)))
 
     assert command == CommandEnvelope(
         id=event()["id"], type=command_type, aggregate_id=BEA, data={"subscriber_id": SAM}
@@ -55,7 +60,7 @@ def test_a_membership_event_becomes_the_persons_command_keyed_by_the_person_and_
 
 @pytest.mark.parametrize("kind", ["subscriber.registered", "subscriber.contact_methods_updated", "something.new"])
 def test_other_events_are_skipped(kind: str) -> None:
-    assert membership_command(SAM, raw(event(kind, data={}))) is None
+    assert membership_commands(SAM, raw(event(kind, data={}))) == []
 
 
 @pytest.mark.parametrize(
@@ -73,7 +78,7 @@ def test_other_events_are_skipped(kind: str) -> None:
 )
 def test_a_malformed_event_is_refused_with_a_reason(key: str, value: bytes, reason: str) -> None:
     with pytest.raises(Unusable, match=reason):
-        membership_command(key, value)
+        membership_commands(key, value)
 
 
 class Sent:
@@ -112,8 +117,39 @@ def test_the_processor_sends_the_command_or_parks_the_message_and_goes_on() -> N
 
 def test_the_token_version_a_subscribe_was_authorised_with_goes_to_the_person() -> None:
     subscribed = event(data={"subscriber_id": SAM, "birthing_person_id": BEA, "token_version": 3})
-    command = membership_command(SAM, raw(subscribed))
-    assert command is not None and command.data == {"subscriber_id": SAM, "token_version": 3}
+    [command] = membership_commands(SAM, raw(subscribed))
+    assert command.data == {"subscriber_id": SAM, "token_version": 3}
+
+
+def test_an_erased_subscriber_is_removed_from_every_person_they_followed() -> None:
+    erased = event("subscriber.erased", data={"subscriber_id": SAM, "birthing_person_ids": [BEA, "kim"]})
+
+    commands = membership_commands(SAM, raw(erased))
+
+    assert [(each.aggregate_id, each.type, each.data, each.id) for each in commands] == [
+        (person, "birthing_person.remove_subscriber", {"subscriber_id": SAM}, erased["id"]) for person in (BEA, "kim")
+    ]
+
+
+def test_an_erased_persons_subscribers_are_each_told_to_forget_them_by_the_persons_follow_up() -> None:
+    erased = EventEnvelope(
+        id="e-erased", type="birthing_person.erased", version=9, aggregate_id=BEA, time=NOW, causation_id="c-erase",
+        data={"birthing_person_id": BEA, "subscriber_ids": [SAM, "kim-sub"]},
+    )  # fmt: skip
+    commands: Any = "subscriber commands"
+
+    sent = forget_erased_person(commands, [erased])
+
+    assert [(topic, key) for topic, key, _ in sent] == [(commands, SAM), (commands, "kim-sub")]
+    assert [CommandEnvelope.model_validate_json(value) for _, _, value in sent] == [
+        CommandEnvelope(
+            id="e-erased",
+            type="subscriber.forget_birthing_person",
+            aggregate_id=each,
+            data={"birthing_person_id": BEA},
+        )
+        for each in (SAM, "kim-sub")
+    ]
 
 
 def test_a_subscriber_turned_away_is_unsubscribed_on_their_side_by_the_persons_follow_up() -> None:

@@ -90,6 +90,7 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "birthing_person.subscriber_added",
         "birthing_person.subscriber_turned_away",
         "birthing_person.subscriber_removed",
+        "birthing_person.erased",
     }
     assert set(COMMAND_TYPES) == {
         "birthing_person.register",
@@ -101,5 +102,6 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "birthing_person.add_subscriber",
         "birthing_person.remove_subscriber",
         "birthing_person.authorise_subscriber",
+        "birthing_person.erase",
     }
     assert all(name == cls.TYPE for name, cls in {**EVENT_TYPES, **COMMAND_TYPES}.items())

@@ -11,16 +11,20 @@ from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.subscriber import (
     COMMAND_TYPES,
     EVENT_TYPES,
+    BirthingPersonForgotten,
     ConfirmationCodeSent,
     ConfirmContact,
     ContactConfirmed,
     ContactMethod,
     ContactMethodsUpdated,
+    EraseSubscriber,
+    ForgetBirthingPerson,
     RegisterSubscriber,
     RequestConfirmationCode,
     SubscribedTo,
     Subscriber,
     SubscriberCommand,
+    SubscriberErased,
     SubscriberEvent,
     SubscriberRegistered,
     SubscribeTo,
@@ -303,6 +307,8 @@ def test_every_command_is_found_by_its_type() -> None:
         "subscriber.unsubscribe_from": UnsubscribeFrom,
         "subscriber.request_confirmation_code": RequestConfirmationCode,
         "subscriber.confirm_contact": ConfirmContact,
+        "subscriber.erase": EraseSubscriber,
+        "subscriber.forget_birthing_person": ForgetBirthingPerson,
     }
 
     assert expected == COMMAND_TYPES
@@ -316,6 +322,8 @@ def test_every_event_is_found_by_its_type() -> None:
         "subscriber.unsubscribed_from": UnsubscribedFrom,
         "subscriber.confirmation_code_sent": ConfirmationCodeSent,
         "subscriber.contact_confirmed": ContactConfirmed,
+        "subscriber.birthing_person_forgotten": BirthingPersonForgotten,
+        "subscriber.erased": SubscriberErased,
     }
 
     assert expected == EVENT_TYPES

@@ -16,7 +16,8 @@ from labour_tracker.agents import birthing_person
 from labour_tracker.domain import labour
 from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.engine.pipeline import refused_by_kafka
-from labour_tracker.messages.envelopes import RECENT_COMMANDS
+from labour_tracker.messages.envelopes import RECENT_COMMANDS, EventEnvelope
+from labour_tracker.messages.sealing import opened
 from tests.fakes.commands import PERSON, REGISTER_ALICE, command
 from tests.fakes.faust_parts import MemoryTable, MemoryTopic, delivered, handled_through, message
 from tests.fakes.worker import person_decider
@@ -31,14 +32,15 @@ async def test_a_redelivered_command_publishes_the_same_events_however_late_it_c
     await handled_through(handler, "p1", register, message(timestamp=sent.timestamp()))
     begin = command("c2", "labour.begin", {"first_labour": True})
     await handler.handle("p1", begin, message(timestamp=sent.timestamp(), offset=1))
-    first = events.json()[-1]
+    key = table["p1"].data_key
+    first = opened(EventEnvelope.model_validate_json(events.sent[-1][1]), key)
 
     # The crash: the events were published, the record of c2 was never stored; the worker restarted.
     restarted = CommandHandler(PERSON, table, events, MemoryTopic(), MemoryTopic(), clock=lambda: clock[0])  # type: ignore[arg-type]
     clock[0] += timedelta(seconds=12)  # and the command comes again
     await handled_through(restarted, "p1", begin, message(timestamp=sent.timestamp(), offset=1))
-    assert events.json()[-1] == first
-    assert first[1]["data"]["start_time"] == "2026-11-26T09:00:00.123000Z"
+    assert opened(EventEnvelope.model_validate_json(events.sent[-1][1]), key) == first
+    assert first.data["start_time"] == "2026-11-26T09:00:00.123000Z"
 
 
 async def test_a_send_time_in_the_future_is_taken_as_now() -> None:
