@@ -59,6 +59,9 @@ class Caller:
     async def put(self, path: str, json: Any = None, **kwargs: Any) -> Response:
         return await self.call("PUT", path, json, **kwargs)
 
+    async def delete(self, path: str, **kwargs: Any) -> Response:
+        return await self.call("DELETE", path, **kwargs)
+
 
 MakeCaller = Callable[..., Caller]
 
