@@ -127,8 +127,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/subscriber/", subscriber.get_subscriber, "Your subscriber record.", "subscriber",
           response=SubscriberResponse, errors=(404,)),
     Route("DELETE", "/subscriber/", subscriber.erase,
-          "Delete your subscriber account: your record and subscriptions go at once, and no news reaches you after "
-          "it; what Kafka keeps of you can no longer be read (see the README's *Erasure*). Again, or "
+          "Delete your subscriber account: your record and subscriptions go at once, and no news is sent to you "
+          "after it; what Kafka keeps of you can no longer be read (see the README's *Erasure*). Again, or "
           "unregistered: 204 all the same.", "subscriber", status=204, errors=(400,), sends=subscriber_commands.ERASE),
     Route("PUT", "/subscriber/contact-methods", subscriber.update_contact_methods,
           "Change the ways to tell you: sms, email or both.", "subscriber",
