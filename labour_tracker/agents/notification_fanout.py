@@ -143,7 +143,7 @@ class NotificationFanOut:
             raise Unusable("the key must be the request's subscriber_id")
         record = self.subscribers.get(request.subscriber_id)
         if record is None or record.state is None:
-            return  # erased since the event: no one to tell
+            raise Unusable("no such subscriber on this partition: erased since, or never registered")
         # Sent, then awaited: the request is only committed once the broker has every delivery.
         sent = [
             await self.deliveries.send(key=each.notification_id, value=each.model_dump_json().encode())

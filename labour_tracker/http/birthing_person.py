@@ -107,7 +107,7 @@ async def rotate_subscription_token(request: web.Request) -> web.Response:
     return respond(token_for(request, person))
 
 
-async def erase(request: web.Request) -> web.Response:
+async def erase_birthing_person(request: web.Request) -> web.Response:
     await without_body(request)
     await send_command(request, BIRTHING_PERSON, current_user(request).id, commands.ERASE, commands.EraseData())
     return web.Response(status=204)

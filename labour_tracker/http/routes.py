@@ -94,7 +94,7 @@ ROUTES: tuple[Route, ...] = (
           response=BirthingPersonResponse, status=201, errors=(409, 422), sends=person_commands.REGISTER),
     Route("GET", "/birthing-person/", birthing_person.get_birthing_person, "Your birthing-person record.",
           "birthing person", response=BirthingPersonResponse, errors=(404,)),
-    Route("DELETE", "/birthing-person/", birthing_person.erase,
+    Route("DELETE", "/birthing-person/", birthing_person.erase_birthing_person,
           "Delete your account: your record, labours and subscribers go at once; what Kafka keeps of you can no "
           "longer be read (see the README's *Erasure*). Again, or unregistered: 204 all the same.",
           "birthing person", status=204, errors=(400,), sends=person_commands.ERASE),
@@ -126,7 +126,7 @@ ROUTES: tuple[Route, ...] = (
           sends=subscriber_commands.REGISTER),
     Route("GET", "/subscriber/", subscriber.get_subscriber, "Your subscriber record.", "subscriber",
           response=SubscriberResponse, errors=(404,)),
-    Route("DELETE", "/subscriber/", subscriber.erase,
+    Route("DELETE", "/subscriber/", subscriber.erase_subscriber,
           "Delete your subscriber account: your record and subscriptions go at once, and no news is sent to you "
           "after it; what Kafka keeps of you can no longer be read (see the README's *Erasure*). Again, or "
           "unregistered: 204 all the same.", "subscriber", status=204, errors=(400,), sends=subscriber_commands.ERASE),

@@ -168,7 +168,7 @@ async def unsubscribe_from(request: web.Request) -> web.Response:
     return respond_with(await command(request, commands.UNSUBSCRIBE_FROM, body))
 
 
-async def erase(request: web.Request) -> web.Response:
+async def erase_subscriber(request: web.Request) -> web.Response:
     await without_body(request)
     await send_command(request, SUBSCRIBER, current_user(request).id, commands.ERASE, commands.EraseData())
     return web.Response(status=204)

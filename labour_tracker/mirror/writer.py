@@ -112,7 +112,8 @@ class MirrorWriter:
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                                  $8::text[], $9::text[], $10::text[], $11::text[], $12::integer[],
                                  $13::timestamptz[], $14::timestamptz[], $15::bigint[], $16::timestamptz[])
-            ON CONFLICT (id) DO UPDATE SET status = excluded.status, provider_id = excluded.provider_id,
+            ON CONFLICT (id) DO UPDATE SET status = excluded.status, destination = excluded.destination,
+                provider_id = excluded.provider_id,
                 reason = excluded.reason, attempts = excluded.attempts, updated_at = excluded.updated_at,
                 version = excluded.version, changed_at = excluded.changed_at, mirrored_at = clock_timestamp()
             WHERE row.version < excluded.version"""

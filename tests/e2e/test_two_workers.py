@@ -1,4 +1,5 @@
-"""Two worker processes share the partitions: any request for anyone, sent to either worker, is answered right."""
+"""Two worker processes share the partitions: any request for anyone, sent to either worker, is answered right, and
+an operator's page of any record opens on either (the other forwards it to the worker that holds it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import aiohttp
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.support.api import Caller, caller_factory
 from tests.support.stack import Stack, ready
+from tests.support.tokens import operator_authorization
 
 PERSONS = 24
 CONTRACTIONS = 3
@@ -48,3 +50,13 @@ async def test_requests_for_many_persons_to_either_worker_all_get_the_right_answ
                 assert active.status == 200, active.body
                 notes = [c["notes"] for c in active.body["labour"]["contractions"]]
                 assert notes == [str(n) for n in range(CONTRACTIONS)]
+
+        # An operator's page of every person's record, through each worker: half of them forwarded, all masked.
+        operator = operator_authorization(stack.signing_key)
+        for person_id in ids:
+            for worker in workers:
+                async with session.get(f"{worker.url}/table/birthing_persons/{person_id}/", headers=operator) as page:
+                    assert page.status == 200, await page.text()
+                    shown = await page.json()
+                assert (shown["state"]["id"], shown["state"]["first_name"]) == (person_id, "***")
+                assert len(shown["state"]["latest_labour"]["contractions"]) == CONTRACTIONS
