@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.http.authentication import current_user
 from labour_tracker.http.birthing_person import (
     BIRTHING_PERSON,
@@ -18,13 +20,17 @@ from labour_tracker.http.birthing_person import (
     read_person,
     respond,
     respond_json,
+    without_body,
 )
-from labour_tracker.http.commands import parse_body, send_command
+from labour_tracker.http.commands import command_id, parse_body, send_command
 from labour_tracker.http.schemas import LabourSummaryResponse, LabourSummaryView, labour_response_json
 from labour_tracker.messages import birthing_person as commands
 from labour_tracker.messages.commands import CommandType
 
 NO_ACTIVE_LABOUR = DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "There is no active labour.")
+CONTRACTION_NOT_FOUND = DomainError(
+    ErrorKind.NOT_FOUND, "contraction_not_found", "The labour has no contraction with this id."
+)
 NOT_SUBSCRIBED = DomainError(
     ErrorKind.FORBIDDEN, "not_subscribed", "Only the birthing person's subscribers can follow their labour."
 )
@@ -57,6 +63,49 @@ async def end_contraction(request: web.Request) -> web.Response:
 
 async def complete(request: web.Request) -> web.Response:
     return await _labour_command(request, commands.COMPLETE_LABOUR)
+
+
+async def add_contraction(request: web.Request) -> web.Response:
+    return await _labour_command(request, commands.ADD_CONTRACTION)
+
+
+async def edit_contraction(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.EditContractionRequest)
+    try:
+        data = commands.EditContractionData(
+            contraction_id=contraction_id_in_path(request), **body.model_dump(exclude={"command_id"})
+        )
+    except ValidationError:
+        raise CONTRACTION_NOT_FOUND from None
+    return await _correct(request, commands.EDIT_CONTRACTION, data, command_id(request, body))
+
+
+async def delete_contraction(request: web.Request) -> web.Response:
+    await without_body(request)
+    data = commands.ContractionIdData(contraction_id=contraction_id_in_path(request))
+    return await _correct(request, commands.DELETE_CONTRACTION, data, command_id(request, None))
+
+
+async def undo_contraction_change(request: web.Request) -> web.Response:
+    await without_body(request)
+    return await _correct(
+        request, commands.UNDO_CONTRACTION_CHANGE, commands.UndoContractionChangeData(), command_id(request, None)
+    )
+
+
+def contraction_id_in_path(request: web.Request) -> str:
+    """The `{contraction_id}` of the path; one that cannot be any contraction's is not found."""
+    contraction_id = request.match_info["contraction_id"]
+    if not 0 < len(contraction_id) <= MAX_AGGREGATE_ID_LENGTH or "\x00" in contraction_id:
+        raise CONTRACTION_NOT_FOUND
+    return contraction_id
+
+
+async def _correct(request: web.Request, kind: CommandType[Any], data: Any, chosen_id: str) -> web.Response:
+    """A correction of the caller's latest labour, with its payload made from the path and body."""
+    user = current_user(request).id
+    person: labour.BirthingPerson = await send_command(request, BIRTHING_PERSON, user, kind, data, chosen_id=chosen_id)
+    return respond_json(labour_response_json(latest_labour(person), now()))
 
 
 async def _active_labour(request: web.Request, person_id: str, *, reader: str | None = None) -> labour.Labour:

@@ -49,6 +49,41 @@ class CompleteLabourData(Inbound):
     notes: str | None = NOTES
 
 
+CONTRACTION_ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the contraction.")
+
+
+class ContractionIdData(Inbound):
+    contraction_id: str = CONTRACTION_ID
+
+
+class ContractionCorrection(Inbound):
+    """What an edit changes: each field given replaces the contraction's."""
+
+    start_time: AwareDatetime | None = None
+    end_time: AwareDatetime | None = Field(None, description="Not for the contraction under way: end it instead.")
+    intensity: int | None = Field(None, json_schema_extra=INTENSITY_RANGE)
+    notes: str | None = Field(
+        None,
+        max_length=limits.NOTE_BYTES.maximum,
+        description="Replaces the notes; an empty string removes them. Same limits as any note.",
+    )
+
+
+class EditContractionData(ContractionIdData, ContractionCorrection):
+    pass
+
+
+class AddContractionData(Inbound):
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+    intensity: int = Field(json_schema_extra=INTENSITY_RANGE)
+    notes: str | None = NOTES
+
+
+class UndoContractionChangeData(Inbound):
+    pass
+
+
 class RotateSubscriptionTokenData(Inbound):
     pass
 
@@ -88,6 +123,14 @@ class CompleteLabourRequest(WithCommandId, CompleteLabourData):
     pass
 
 
+class EditContractionRequest(WithCommandId, ContractionCorrection):
+    """The contraction's id is in the path."""
+
+
+class AddContractionRequest(WithCommandId, AddContractionData):
+    pass
+
+
 REGISTER = CommandType(
     labour.RegisterBirthingPerson,
     RegisterBirthingPersonData,
@@ -100,6 +143,28 @@ START_CONTRACTION = CommandType(
 )
 END_CONTRACTION = CommandType(labour.EndContraction, EndContractionData, "End the contraction.", EndContractionRequest)
 COMPLETE_LABOUR = CommandType(labour.CompleteLabour, CompleteLabourData, "Complete labour.", CompleteLabourRequest)
+EDIT_CONTRACTION = CommandType(
+    labour.EditContraction,
+    EditContractionData,
+    "Correct a contraction of the latest labour (times, intensity, notes); phase and alerts are judged again, an "
+    "alert already raised is not raised again and the phase never moves back.",
+    EditContractionRequest,
+)
+DELETE_CONTRACTION = CommandType(
+    labour.DeleteContraction, ContractionIdData, "Delete a contraction of the latest labour, timed by mistake."
+)
+ADD_CONTRACTION = CommandType(
+    labour.AddContraction,
+    AddContractionData,
+    "Add a missed contraction, ended, between the others: no overlap, nothing in the future, within the labour.",
+    AddContractionRequest,
+)
+UNDO_CONTRACTION_CHANGE = CommandType(
+    labour.UndoContractionChange,
+    UndoContractionChangeData,
+    f"Take back the latest edit, addition or deletion of a contraction, within "
+    f"{labour.UNDO_WINDOW.seconds // 60} minutes of it.",
+)
 ROTATE_SUBSCRIPTION_TOKEN = CommandType(
     labour.RotateSubscriptionToken,
     RotateSubscriptionTokenData,
@@ -138,6 +203,10 @@ COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
     START_CONTRACTION,
     END_CONTRACTION,
     COMPLETE_LABOUR,
+    EDIT_CONTRACTION,
+    DELETE_CONTRACTION,
+    ADD_CONTRACTION,
+    UNDO_CONTRACTION_CHANGE,
     ROTATE_SUBSCRIPTION_TOKEN,
     ADD_SUBSCRIBER,
     REMOVE_SUBSCRIBER,

@@ -178,6 +178,14 @@ def contraction_rows(changes: list[Change], written: Callable[[str], BirthingPer
     )  # fmt: skip
 
 
+def kept_contractions(changes: list[Change]) -> list[list[Any]]:
+    """Each labour's contraction ids as its latest change holds them (ids are UUIDs: no comma in them)."""
+    return columns(
+        [(labour.id, _set(each.id for each in labour.contractions)) for c in changes for labour in _latest(c.state)],
+        2,
+    )
+
+
 def contraction_count(person: BirthingPerson) -> int:
     return len(person.latest_labour.contractions) if person.latest_labour is not None else 0
 

@@ -70,6 +70,11 @@ class MirrorWriter:
                 -- no command clears a note; a record read from before the limits may have let go of one
                 notes = coalesce(excluded.notes, row.notes)
             WHERE row.version < excluded.version"""
+        # A labour's contractions as its record has them now: one deleted from it leaves the mirror too.
+        self._contractions_gone = f"""
+            DELETE FROM {s}.contractions AS row
+            USING unnest($1::text[], $2::text[]) AS kept (labour_id, ids)
+            WHERE row.labour_id = kept.labour_id AND NOT (row.id = ANY (string_to_array(kept.ids, ',')))"""
         self._subscribers = f"""
             INSERT INTO {s}.subscribers AS row
                 (id, first_name, last_name, phone_number, email, contact_methods, version, changed_at)
@@ -188,6 +193,7 @@ class MirrorWriter:
             labours = [change for change in persons if change.key in moved_on]
             await self._run(connection, self._labours, rows.labour_rows(labours))
             await self._run(connection, self._contractions, rows.contraction_rows(labours, self.written.get))
+            await self._run(connection, self._contractions_gone, rows.kept_contractions(labours))
         if subscribers := by_table.get("subscribers"):
             advanced = await self._advanced(
                 connection, self._subscribers, rows.subscriber_rows(subscribers), subscribers

@@ -2,25 +2,32 @@
 
 from labour_tracker.domain.labour.commands import (
     COMMAND_TYPES,
+    AddContraction,
     AddSubscriber,
     AuthoriseSubscriber,
     BeginLabour,
     BirthingPersonCommand,
     CompleteLabour,
+    DeleteContraction,
+    EditContraction,
     EndContraction,
     EraseBirthingPerson,
     RegisterBirthingPerson,
     RemoveSubscriber,
     RotateSubscriptionToken,
     StartContraction,
+    UndoContractionChange,
 )
-from labour_tracker.domain.labour.decide import MAX_CLOCK_SKEW, decide, new_id
+from labour_tracker.domain.labour.decide import MAX_CLOCK_SKEW, UNDO_WINDOW, decide, new_id
 from labour_tracker.domain.labour.events import (
     EVENT_TYPES,
     PERSONAL_EVENT_TYPES,
     BirthingPersonErased,
     BirthingPersonEvent,
     BirthingPersonRegistered,
+    ContractionAdded,
+    ContractionDeleted,
+    ContractionEdited,
     ContractionEnded,
     ContractionStarted,
     HospitalRecommended,
@@ -34,7 +41,15 @@ from labour_tracker.domain.labour.events import (
     UrgentAttentionAdvised,
 )
 from labour_tracker.domain.labour.evolve import evolve, replay
-from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, PastLabour, Phase
+from labour_tracker.domain.labour.model import (
+    Alert,
+    BirthingPerson,
+    Contraction,
+    ContractionChange,
+    Labour,
+    PastLabour,
+    Phase,
+)
 from labour_tracker.domain.labour.pattern import ContractionPattern, LabourPattern, RunningPattern, pattern
 from labour_tracker.domain.labour.rules import (
     UrgentReason,
@@ -48,6 +63,8 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_CLOCK_SKEW",
     "PERSONAL_EVENT_TYPES",
+    "UNDO_WINDOW",
+    "AddContraction",
     "AddSubscriber",
     "Alert",
     "AuthoriseSubscriber",
@@ -59,9 +76,15 @@ __all__ = [
     "BirthingPersonRegistered",
     "CompleteLabour",
     "Contraction",
+    "ContractionAdded",
+    "ContractionChange",
+    "ContractionDeleted",
+    "ContractionEdited",
     "ContractionEnded",
     "ContractionPattern",
     "ContractionStarted",
+    "DeleteContraction",
+    "EditContraction",
     "EndContraction",
     "EraseBirthingPerson",
     "HospitalRecommended",
@@ -81,6 +104,7 @@ __all__ = [
     "SubscriberRemoved",
     "SubscriberTurnedAway",
     "SubscriptionTokenRotated",
+    "UndoContractionChange",
     "UrgentAttentionAdvised",
     "UrgentReason",
     "decide",

@@ -39,6 +39,42 @@ class EndContraction:
 
 
 @dataclass(frozen=True, slots=True)
+class EditContraction:
+    """Correct a contraction of the latest labour: each field given replaces it (notes "" clears them)."""
+
+    TYPE: ClassVar[str] = "contraction.edit"
+    contraction_id: str
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    intensity: int | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteContraction:
+    TYPE: ClassVar[str] = "contraction.delete"
+    contraction_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddContraction:
+    """Add a contraction that was missed, ended, between the others."""
+
+    TYPE: ClassVar[str] = "contraction.add"
+    start_time: datetime
+    end_time: datetime
+    intensity: int
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UndoContractionChange:
+    """Take back the latest edit, addition or deletion of a contraction, within UNDO_WINDOW of it."""
+
+    TYPE: ClassVar[str] = "contraction.undo"
+
+
+@dataclass(frozen=True, slots=True)
 class CompleteLabour:
     TYPE: ClassVar[str] = "labour.complete"
     end_time: datetime | None = None
@@ -89,6 +125,10 @@ BirthingPersonCommand = (
     | BeginLabour
     | StartContraction
     | EndContraction
+    | EditContraction
+    | DeleteContraction
+    | AddContraction
+    | UndoContractionChange
     | CompleteLabour
     | RotateSubscriptionToken
     | AddSubscriber
@@ -104,6 +144,10 @@ COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
         BeginLabour,
         StartContraction,
         EndContraction,
+        EditContraction,
+        DeleteContraction,
+        AddContraction,
+        UndoContractionChange,
         CompleteLabour,
         RotateSubscriptionToken,
         AddSubscriber,

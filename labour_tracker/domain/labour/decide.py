@@ -4,28 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from operator import attrgetter
 from typing import assert_never
 from uuid import UUID, uuid5
 
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.labour.commands import (
+    AddContraction,
     AddSubscriber,
     AuthoriseSubscriber,
     BeginLabour,
     BirthingPersonCommand,
     CompleteLabour,
+    DeleteContraction,
+    EditContraction,
     EndContraction,
     EraseBirthingPerson,
     RegisterBirthingPerson,
     RemoveSubscriber,
     RotateSubscriptionToken,
     StartContraction,
+    UndoContractionChange,
 )
 from labour_tracker.domain.labour.events import (
     BirthingPersonErased,
     BirthingPersonEvent,
     BirthingPersonRegistered,
+    ContractionAdded,
+    ContractionDeleted,
+    ContractionEdited,
     ContractionEnded,
     ContractionStarted,
     HospitalRecommended,
@@ -39,7 +47,7 @@ from labour_tracker.domain.labour.events import (
     UrgentAttentionAdvised,
 )
 from labour_tracker.domain.labour.evolve import evolve
-from labour_tracker.domain.labour.model import Alert, BirthingPerson, Labour
+from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour
 from labour_tracker.domain.labour.rules import hospital_recommended, next_phase, urgent_attention_reason
 from labour_tracker.domain.limits import (
     CONTRACTIONS_PER_LABOUR,
@@ -54,6 +62,7 @@ from labour_tracker.domain.limits import (
 from labour_tracker.domain.subscription_token import token_is_valid
 
 MAX_CLOCK_SKEW = timedelta(seconds=60)  # how far ahead of our clock a client's clock may run
+UNDO_WINDOW = timedelta(minutes=10)  # how long the latest correction of a contraction may be taken back
 MIN_INTENSITY = 1
 MAX_INTENSITY = 10
 
@@ -95,6 +104,14 @@ def decide(
             return _end_contraction(_registered(state), command, now)
         case CompleteLabour():
             return _complete_labour(_registered(state), command, now)
+        case EditContraction():
+            return _edit_contraction(_registered(state), command, now)
+        case DeleteContraction():
+            return _delete_contraction(_registered(state), command, now)
+        case AddContraction():
+            return _add_contraction(_registered(state), command, now, command_id)
+        case UndoContractionChange():
+            return _undo_contraction_change(_registered(state), now)
         case RotateSubscriptionToken():
             return _rotate_subscription_token(_registered(state))
         case AddSubscriber():
@@ -196,6 +213,123 @@ def _end_contraction(person: BirthingPerson, command: EndContraction, now: datet
         *_hospital_recommendation(person.id, after),
         *_urgent_attention(person.id, after),
     ]
+
+
+def _edit_contraction(person: BirthingPerson, command: EditContraction, now: datetime) -> list[BirthingPersonEvent]:
+    labour = _latest_labour(person)
+    before = _contraction(labour, command.contraction_id)
+    if command.end_time is not None and before.is_active:
+        raise DomainError(
+            ErrorKind.INVALID, "contraction_not_ended", "End the contraction under way before changing its end."
+        )
+    notes = before.notes if command.notes is None else command.notes or None  # "" clears them
+    after = Contraction(
+        before.id,
+        _client_time(command.start_time, now) if command.start_time is not None else before.start_time,
+        _client_time(command.end_time, now) if command.end_time is not None else before.end_time,
+        command.intensity if command.intensity is not None else before.intensity,
+        notes,
+    )
+    if after == before:
+        return []
+    edited = ContractionEdited(
+        person.id, labour.id, after.id, after.start_time, after.end_time, after.intensity, after.notes, now
+    )
+    return _corrected(person, labour, before, after, edited)
+
+
+def _delete_contraction(person: BirthingPerson, command: DeleteContraction, now: datetime) -> list[BirthingPersonEvent]:
+    labour = _latest_labour(person)
+    before = _contraction(labour, command.contraction_id)
+    return _corrected(person, labour, before, None, ContractionDeleted(person.id, labour.id, before.id, now))
+
+
+def _add_contraction(
+    person: BirthingPerson, command: AddContraction, now: datetime, command_id: str
+) -> list[BirthingPersonEvent]:
+    labour = _latest_labour(person)
+    CONTRACTIONS_PER_LABOUR.check(len(labour.contractions) + 1)
+    contraction_id = _unused_id(new_id(person.id, command_id), map(_id, labour.contractions))
+    start, end = _client_time(command.start_time, now), _client_time(command.end_time, now)
+    after = Contraction(contraction_id, start, end, command.intensity, command.notes or None)
+    added = ContractionAdded(person.id, labour.id, after.id, start, end, after.intensity, after.notes, now)
+    return _corrected(person, labour, None, after, added)
+
+
+def _undo_contraction_change(person: BirthingPerson, now: datetime) -> list[BirthingPersonEvent]:
+    labour = _latest_labour(person)
+    change = labour.last_change
+    if change is None or now - change.at > UNDO_WINDOW:
+        raise DomainError(
+            ErrorKind.INVALID,
+            "nothing_to_undo",
+            f"There is no change to a contraction in the last {UNDO_WINDOW.seconds // 60} minutes to undo.",
+        )
+    restored = change.before  # what the change found, back as it was
+    if restored is None:  # it was added: taken away again
+        assert change.after is not None
+        gone = ContractionDeleted(person.id, labour.id, change.after.id, now, undo=True)
+        return _corrected(person, labour, _contraction_or_none(labour, change.after.id), None, gone)
+    back = ContractionEdited(
+        person.id, labour.id, restored.id, restored.start_time, restored.end_time, restored.intensity, restored.notes,
+        now, undo=True,
+    )  # fmt: skip
+    return _corrected(person, labour, _contraction_or_none(labour, restored.id), restored, back)
+
+
+def _corrected(
+    person: BirthingPerson,
+    labour: Labour,
+    before: Contraction | None,
+    after: Contraction | None,
+    event: ContractionEdited | ContractionAdded | ContractionDeleted,
+) -> list[BirthingPersonEvent]:
+    """The correction's event once the labour it leaves keeps every rule, then what the rules say of it now: a phase
+    only moves on, and an alert raised before is never raised again."""
+    if after is not None:
+        _check_correction(labour, before, after)
+    corrected = evolve(person, event)
+    assert corrected is not None and corrected.latest_labour is not None
+    _check_sequence(corrected.latest_labour)
+    if not corrected.latest_labour.is_active:
+        return [event]  # a completed labour's phase and alerts stay as they were
+    return [
+        event,
+        *_phase_change(person.id, corrected.latest_labour),
+        *_hospital_recommendation(person.id, corrected.latest_labour),
+        *_urgent_attention(person.id, corrected.latest_labour),
+    ]
+
+
+def _check_correction(labour: Labour, before: Contraction | None, after: Contraction) -> None:
+    """The corrected contraction on its own: its intensity, its note, and its times within the labour."""
+    _check_intensity(after.intensity)
+    notes_size = check_note(after.notes)
+    if notes_size:
+        NOTES_BYTES_PER_LABOUR.check(_notes_bytes(labour) - note_bytes(before.notes if before else None) + notes_size)
+    if after.start_time < labour.start_time:
+        raise DomainError(
+            ErrorKind.INVALID, "contraction_starts_before_labour", "A contraction cannot start before the labour began."
+        )
+    if after.end_time is not None and after.end_time <= after.start_time:
+        raise DomainError(
+            ErrorKind.INVALID, "contraction_ends_before_start", "A contraction must end after it started."
+        )
+    if labour.end_time is not None and (after.end_time or after.start_time) > labour.end_time:
+        raise DomainError(
+            ErrorKind.INVALID, "contraction_after_labour", "A contraction cannot end after the labour was completed."
+        )
+
+
+def _check_sequence(labour: Labour) -> None:
+    """Contractions one after another: each ends before the next starts, and only the latest may be under way."""
+    for earlier, later in pairwise(labour.contractions):
+        if earlier.end_time is None or earlier.end_time > later.start_time:
+            raise DomainError(
+                ErrorKind.INVALID,
+                "contractions_overlap",
+                "Contractions cannot overlap: each must end before the next one starts.",
+            )
 
 
 def _complete_labour(person: BirthingPerson, command: CompleteLabour, now: datetime) -> list[BirthingPersonEvent]:
@@ -300,6 +434,24 @@ def _labour_ids(person: BirthingPerson) -> Iterator[str]:
 def _notes_bytes(labour: Labour) -> int:
     """The UTF-8 bytes of every note a labour holds, its own and its contractions'."""
     return note_bytes(labour.notes) + sum(map(note_bytes, map(_notes, labour.contractions)))
+
+
+def _latest_labour(person: BirthingPerson) -> Labour:
+    """The labour under way or, once completed, until the next begins: the one whose contractions may be corrected."""
+    if person.latest_labour is None:
+        raise DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "There is no labour to correct.")
+    return person.latest_labour
+
+
+def _contraction(labour: Labour, contraction_id: str) -> Contraction:
+    found = _contraction_or_none(labour, contraction_id)
+    if found is None:
+        raise DomainError(ErrorKind.NOT_FOUND, "contraction_not_found", "The labour has no contraction with this id.")
+    return found
+
+
+def _contraction_or_none(labour: Labour, contraction_id: str) -> Contraction | None:
+    return next((each for each in labour.contractions if each.id == contraction_id), None)
 
 
 def _active_labour(person: BirthingPerson) -> Labour:

@@ -52,6 +52,48 @@ class ContractionEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class ContractionEdited:
+    """A contraction corrected: its values as they are now. `undo`: it takes back the latest change."""
+
+    TYPE: ClassVar[str] = "contraction.edited"
+    birthing_person_id: str
+    labour_id: str
+    contraction_id: str
+    start_time: datetime
+    end_time: datetime | None
+    intensity: int | None
+    notes: str | None
+    changed_at: datetime
+    undo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ContractionAdded:
+    """A missed contraction added between the others (or a deleted one restored by an undo)."""
+
+    TYPE: ClassVar[str] = "contraction.added"
+    birthing_person_id: str
+    labour_id: str
+    contraction_id: str
+    start_time: datetime
+    end_time: datetime
+    intensity: int | None
+    notes: str | None
+    changed_at: datetime
+    undo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ContractionDeleted:
+    TYPE: ClassVar[str] = "contraction.deleted"
+    birthing_person_id: str
+    labour_id: str
+    contraction_id: str
+    changed_at: datetime
+    undo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class LabourPhaseChanged:
     TYPE: ClassVar[str] = "labour.phase_changed"
     birthing_person_id: str
@@ -130,6 +172,9 @@ BirthingPersonEvent = (
     | LabourBegun
     | ContractionStarted
     | ContractionEnded
+    | ContractionEdited
+    | ContractionAdded
+    | ContractionDeleted
     | LabourPhaseChanged
     | HospitalRecommended
     | UrgentAttentionAdvised
@@ -148,6 +193,9 @@ EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
         LabourBegun,
         ContractionStarted,
         ContractionEnded,
+        ContractionEdited,
+        ContractionAdded,
+        ContractionDeleted,
         LabourPhaseChanged,
         HospitalRecommended,
         UrgentAttentionAdvised,
@@ -168,6 +216,9 @@ PERSONAL_EVENT_TYPES: frozenset[str] = frozenset(
         LabourBegun,
         ContractionStarted,
         ContractionEnded,
+        ContractionEdited,
+        ContractionAdded,
+        ContractionDeleted,
         LabourPhaseChanged,
         HospitalRecommended,
         UrgentAttentionAdvised,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 from typing import assert_never
 
 from labour_tracker.domain.labour.events import (
     BirthingPersonErased,
     BirthingPersonEvent,
     BirthingPersonRegistered,
+    ContractionAdded,
+    ContractionDeleted,
+    ContractionEdited,
     ContractionEnded,
     ContractionStarted,
     HospitalRecommended,
@@ -22,7 +26,15 @@ from labour_tracker.domain.labour.events import (
     SubscriptionTokenRotated,
     UrgentAttentionAdvised,
 )
-from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, PastLabour, Phase
+from labour_tracker.domain.labour.model import (
+    Alert,
+    BirthingPerson,
+    Contraction,
+    ContractionChange,
+    Labour,
+    PastLabour,
+    Phase,
+)
 from labour_tracker.domain.limits import LABOURS_BEGUN_KEPT, PAST_LABOURS_KEPT
 
 
@@ -71,6 +83,13 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
             )
         case ContractionEnded():
             return _change_labour(state, event.labour_id, lambda labour: _end_contraction(labour, event))
+        case ContractionEdited() | ContractionAdded():
+            corrected = Contraction(
+                event.contraction_id, event.start_time, event.end_time, event.intensity, event.notes
+            )
+            return _change_labour(state, event.labour_id, lambda labour: _corrected(labour, event, corrected))
+        case ContractionDeleted():
+            return _change_labour(state, event.labour_id, lambda labour: _corrected(labour, event, None))
         case LabourPhaseChanged():
             return _change_labour(state, event.labour_id, lambda labour: replace(labour, phase=event.to_phase))
         case HospitalRecommended():
@@ -130,6 +149,22 @@ def _end_contraction(labour: Labour, event: ContractionEnded) -> Labour:
         return labour
     ended = replace(contractions[index], end_time=event.end_time, intensity=event.intensity, notes=event.notes)
     return replace(labour, contractions=(*contractions[:index], ended, *contractions[index + 1 :]))
+
+
+def _corrected(
+    labour: Labour, event: ContractionEdited | ContractionAdded | ContractionDeleted, after: Contraction | None
+) -> Labour:
+    """The labour with one contraction replaced, added or deleted (`after` None), kept in start order; the change
+    is remembered for an undo, unless it is one."""
+    before = next((each for each in labour.contractions if each.id == event.contraction_id), None)
+    others = [each for each in labour.contractions if each.id != event.contraction_id]
+    contractions = tuple(sorted([*others, after] if after else others, key=_start))
+    change = None if event.undo else ContractionChange(before, after, event.changed_at)
+    return replace(labour, contractions=contractions, last_change=change)
+
+
+def _start(contraction: Contraction) -> datetime:
+    return contraction.start_time
 
 
 def _with_alert(labour: Labour, alert: Alert) -> Labour:

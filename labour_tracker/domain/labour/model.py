@@ -50,6 +50,16 @@ class Contraction:
 
 
 @dataclass(frozen=True, slots=True)
+class ContractionChange:
+    """The latest correction of a labour's contractions (an edit, an addition or a deletion), which may be undone
+    for a short while."""
+
+    before: Contraction | None  # None: the contraction was added
+    after: Contraction | None  # None: the contraction was deleted
+    at: datetime  # by the service's clock
+
+
+@dataclass(frozen=True, slots=True)
 class Labour:
     id: str
     first_labour: bool
@@ -59,6 +69,7 @@ class Labour:
     notes: str | None
     contractions: tuple[Contraction, ...]  # in the order they started
     alerts: frozenset[Alert]
+    last_change: ContractionChange | None = None  # the correction an undo would take back
 
     @property
     def is_active(self) -> bool:

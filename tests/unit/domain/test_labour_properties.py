@@ -11,12 +11,15 @@ from hypothesis import strategies as st
 
 from labour_tracker.domain.errors import DomainError
 from labour_tracker.domain.labour import (
+    AddContraction,
     AddSubscriber,
     BeginLabour,
     BirthingPerson,
     BirthingPersonCommand,
     BirthingPersonEvent,
     CompleteLabour,
+    DeleteContraction,
+    EditContraction,
     EndContraction,
     HospitalRecommended,
     Labour,
@@ -26,6 +29,7 @@ from labour_tracker.domain.labour import (
     RotateSubscriptionToken,
     StartContraction,
     SubscriptionTokenRotated,
+    UndoContractionChange,
     UrgentAttentionAdvised,
     decide,
     evolve,
@@ -37,7 +41,8 @@ PERSON = "pat-sub"
 START = datetime(2025, 6, 1, 0, 0, tzinfo=UTC)
 SECRET = b"server-secret-for-tests-only-32b!"  # the server's subscription-token secret
 # Repeats weight the draw towards contractions, so labours get far enough for the rules to fire.
-KINDS = ["register", *["begin"] * 2, *["start"] * 4, *["end"] * 4, "complete", "rotate", "add", "remove"]
+KINDS = ["register", *["begin"] * 2, *["start"] * 4, *["end"] * 4, "complete", "rotate", "add", "remove",
+         "edit", "delete", "add_missed", "undo"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,10 @@ class Step:
     intensity: int
     notes: str | None
     subscriber: str
+    pick: int  # which contraction a correction is about, counted among the latest labour's
+    lasting: timedelta
 
-    def command(self, now: datetime) -> BirthingPersonCommand:
+    def command(self, now: datetime, state: BirthingPerson | None = None) -> BirthingPersonCommand:
         time = None if self.offset is None else now + self.offset
         if time is not None and self.naive:
             time = time.replace(tzinfo=None)
@@ -73,8 +80,24 @@ class Step:
                 return RotateSubscriptionToken()
             case "add":
                 return AddSubscriber(self.subscriber)
-            case _:
+            case "remove":
                 return RemoveSubscriber(self.subscriber)
+            case "edit":
+                end = None if time is None else time + self.lasting
+                return EditContraction(self.contraction_id(state), time, end, self.intensity, self.notes)
+            case "delete":
+                return DeleteContraction(self.contraction_id(state))
+            case "add_missed":
+                start = time or now - self.lasting * 3
+                return AddContraction(start, start + self.lasting, self.intensity, self.notes)
+            case _:
+                return UndoContractionChange()
+
+    def contraction_id(self, state: BirthingPerson | None) -> str:
+        labour = state.latest_labour if state else None
+        if labour is None or not labour.contractions:
+            return "none-such"
+        return labour.contractions[self.pick % len(labour.contractions)].id
 
 
 steps = st.builds(
@@ -89,6 +112,8 @@ steps = st.builds(
     intensity=st.integers(0, 11),
     notes=st.none() | st.sampled_from(["calm", "sharp"]),
     subscriber=st.sampled_from(["sam-sub", "bea-sub"]),
+    pick=st.integers(0, 50),
+    lasting=st.integers(-10, 150).map(lambda seconds: timedelta(seconds=seconds)),
 )
 
 
@@ -142,7 +167,7 @@ def test_any_sequence_of_commands_keeps_the_rules_and_replays_to_the_same_state(
     now = START
     for number, step in enumerate(plan):
         now += step.wait
-        command = step.command(now)
+        command = step.command(now, state)
         try:
             new_events = decide(state, command, now=now, command_id=f"c{number}", subscription_secret=SECRET)
         except DomainError:

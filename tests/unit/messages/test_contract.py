@@ -153,6 +153,14 @@ async def birthing_person_story() -> Wire:
     start = T0 + 64 * MINUTE
     await wire.command(ALICE, "contraction.start", {"intensity": 8, "start_time": start.isoformat()}, at=start)
     await wire.command(ALICE, "contraction.end", {"intensity": 9}, at=start + 2.5 * MINUTE)  # over 2 min: urgent
+    first = wire.table[ALICE].state.latest_labour.contractions[0].id
+    fixed = start + 10 * MINUTE
+    await wire.command(ALICE, "contraction.edit", {"contraction_id": first, "intensity": 6, "notes": ""}, at=fixed)
+    await wire.command(ALICE, "contraction.delete", {"contraction_id": first}, at=fixed)
+    await wire.command(ALICE, "contraction.undo", at=fixed)
+    gap = T0 + 1.5 * MINUTE  # between the first two
+    missed = {"start_time": gap.isoformat(), "end_time": (gap + MINUTE).isoformat(), "intensity": 4}
+    await wire.command(ALICE, "contraction.add", missed, at=fixed)
     await wire.command(ALICE, "labour.complete", {"notes": "Welcome, baby"}, at=start + 30 * MINUTE)
     await wire.command(ALICE, "birthing_person.rotate_subscription_token")  # no `data`: none of it is required
     wrong_token = {"subscriber_id": BOB, "token": "x" * 22}
