@@ -34,6 +34,7 @@ from labour_tracker.domain.labour.events import (
     LabourBegun,
     LabourCompleted,
     LabourPhaseChanged,
+    PrepareForHospitalRecommended,
     SubscriberAdded,
     SubscriberRemoved,
     SubscriberTurnedAway,
@@ -55,6 +56,7 @@ from labour_tracker.domain.labour.rules import (
     UrgentReason,
     hospital_recommended,
     next_phase,
+    prepare_for_hospital_recommended,
     urgent_attention_reason,
 )
 
@@ -95,6 +97,7 @@ __all__ = [
     "LabourPhaseChanged",
     "PastLabour",
     "Phase",
+    "PrepareForHospitalRecommended",
     "RegisterBirthingPerson",
     "RemoveSubscriber",
     "RotateSubscriptionToken",
@@ -113,6 +116,7 @@ __all__ = [
     "new_id",
     "next_phase",
     "pattern",
+    "prepare_for_hospital_recommended",
     "replay",
     "urgent_attention_reason",
 ]

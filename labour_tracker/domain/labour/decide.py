@@ -40,6 +40,7 @@ from labour_tracker.domain.labour.events import (
     LabourBegun,
     LabourCompleted,
     LabourPhaseChanged,
+    PrepareForHospitalRecommended,
     SubscriberAdded,
     SubscriberRemoved,
     SubscriberTurnedAway,
@@ -48,7 +49,12 @@ from labour_tracker.domain.labour.events import (
 )
 from labour_tracker.domain.labour.evolve import evolve
 from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour
-from labour_tracker.domain.labour.rules import hospital_recommended, next_phase, urgent_attention_reason
+from labour_tracker.domain.labour.rules import (
+    hospital_recommended,
+    next_phase,
+    prepare_for_hospital_recommended,
+    urgent_attention_reason,
+)
 from labour_tracker.domain.limits import (
     CONTRACTIONS_PER_LABOUR,
     DAY,
@@ -407,9 +413,14 @@ def _phase_change(person_id: str, labour: Labour) -> list[BirthingPersonEvent]:
 
 
 def _hospital_recommendation(person_id: str, labour: Labour) -> list[BirthingPersonEvent]:
-    if Alert.HOSPITAL in labour.alerts or not hospital_recommended(labour):
+    """Go to hospital once the rule holds; before it, get ready once half of it has (not both at once)."""
+    if Alert.HOSPITAL in labour.alerts:
         return []
-    return [HospitalRecommended(person_id, labour.id)]
+    if hospital_recommended(labour):
+        return [HospitalRecommended(person_id, labour.id)]
+    if Alert.PREPARE_FOR_HOSPITAL in labour.alerts or not prepare_for_hospital_recommended(labour):
+        return []
+    return [PrepareForHospitalRecommended(person_id, labour.id)]
 
 
 def _urgent_attention(person_id: str, labour: Labour) -> list[BirthingPersonEvent]:

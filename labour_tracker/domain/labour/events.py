@@ -103,6 +103,15 @@ class LabourPhaseChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class PrepareForHospitalRecommended:
+    """Contractions have kept the hospital rule's pattern for half its hour: time to get ready to go."""
+
+    TYPE: ClassVar[str] = "labour.prepare_for_hospital_recommended"
+    birthing_person_id: str
+    labour_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class HospitalRecommended:
     TYPE: ClassVar[str] = "labour.hospital_recommended"
     birthing_person_id: str
@@ -176,6 +185,7 @@ BirthingPersonEvent = (
     | ContractionAdded
     | ContractionDeleted
     | LabourPhaseChanged
+    | PrepareForHospitalRecommended
     | HospitalRecommended
     | UrgentAttentionAdvised
     | LabourCompleted
@@ -197,6 +207,7 @@ EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
         ContractionAdded,
         ContractionDeleted,
         LabourPhaseChanged,
+        PrepareForHospitalRecommended,
         HospitalRecommended,
         UrgentAttentionAdvised,
         LabourCompleted,
@@ -220,6 +231,7 @@ PERSONAL_EVENT_TYPES: frozenset[str] = frozenset(
         ContractionAdded,
         ContractionDeleted,
         LabourPhaseChanged,
+        PrepareForHospitalRecommended,
         HospitalRecommended,
         UrgentAttentionAdvised,
         LabourCompleted,

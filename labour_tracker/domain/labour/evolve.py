@@ -20,6 +20,7 @@ from labour_tracker.domain.labour.events import (
     LabourBegun,
     LabourCompleted,
     LabourPhaseChanged,
+    PrepareForHospitalRecommended,
     SubscriberAdded,
     SubscriberRemoved,
     SubscriberTurnedAway,
@@ -92,6 +93,10 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
             return _change_labour(state, event.labour_id, lambda labour: _corrected(labour, event, None))
         case LabourPhaseChanged():
             return _change_labour(state, event.labour_id, lambda labour: replace(labour, phase=event.to_phase))
+        case PrepareForHospitalRecommended():
+            return _change_labour(
+                state, event.labour_id, lambda labour: _with_alert(labour, Alert.PREPARE_FOR_HOSPITAL)
+            )
         case HospitalRecommended():
             return _change_labour(state, event.labour_id, lambda labour: _with_alert(labour, Alert.HOSPITAL))
         case UrgentAttentionAdvised():

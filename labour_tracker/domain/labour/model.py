@@ -27,6 +27,7 @@ class Phase(StrEnum):
 class Alert(StrEnum):
     """An alert subscribers are told about; each is raised at most once per labour."""
 
+    PREPARE_FOR_HOSPITAL = "prepare_for_hospital"
     HOSPITAL = "hospital"
     URGENT_ATTENTION = "urgent_attention"
 

@@ -19,6 +19,7 @@ HOSPITAL_MIN_DURATION = timedelta(minutes=1)
 HOSPITAL_MAX_INTERVAL_FIRST_LABOUR = timedelta(minutes=3)
 HOSPITAL_MAX_INTERVAL_LATER_LABOUR = timedelta(minutes=5)
 HOSPITAL_MIN_SPAN = timedelta(hours=1)
+PREPARE_MIN_SPAN = timedelta(minutes=30)  # half the hospital rule's hour: time to get the bag and the car ready
 
 URGENT_MAX_DURATION = timedelta(minutes=2)
 URGENT_FREQUENT_COUNT = 6
@@ -54,11 +55,20 @@ def next_phase(labour: Labour) -> Phase:
 
 def hospital_recommended(labour: Labour) -> bool:
     """3-1-1 (first labour) or 5-1-1: each ≥ 1 min long, ≤ 3 (or 5) min start to start, for ≥ 1 hour."""
+    return _regular_for(labour, HOSPITAL_MIN_SPAN)
+
+
+def prepare_for_hospital_recommended(labour: Labour) -> bool:
+    """The hospital rule's contractions for half its hour: time to get ready to go."""
+    return _regular_for(labour, PREPARE_MIN_SPAN)
+
+
+def _regular_for(labour: Labour, span: timedelta) -> bool:
     max_interval = HOSPITAL_MAX_INTERVAL_FIRST_LABOUR if labour.first_labour else HOSPITAL_MAX_INTERVAL_LATER_LABOUR
     run = _trailing_regular_run(labour.ended_contractions, max_interval)
     if not run or run[-1].end_time is None:
         return False
-    return run[-1].end_time - run[0].start_time >= HOSPITAL_MIN_SPAN
+    return run[-1].end_time - run[0].start_time >= span
 
 
 def urgent_attention_reason(labour: Labour) -> UrgentReason | None:

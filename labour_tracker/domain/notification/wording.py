@@ -10,6 +10,7 @@ from labour_tracker.domain.labour.events import (
     HospitalRecommended,
     LabourBegun,
     LabourCompleted,
+    PrepareForHospitalRecommended,
     UrgentAttentionAdvised,
 )
 from labour_tracker.domain.notification.segments import sms_segments
@@ -39,6 +40,16 @@ WORDINGS: Final[dict[str, Wording]] = {
             lambda n: f"{n.subscriber}, {n.first} {n.last} is going into labour",
             lambda n: f"{n.first} {n.last} is going into labour",
             lambda n: f"{n.first} is going into labour",
+        ),
+    ),
+    PrepareForHospitalRecommended.TYPE: Wording(
+        subject=lambda n: f"Get ready: {n.first} {n.last} may need the hospital soon",
+        texts=(
+            lambda n: (
+                f"{n.subscriber}, get ready: {n.first} {n.last}'s contractions are regular and the hospital may be next"
+            ),
+            lambda n: f"Get ready: {n.first} {n.last}'s contractions are regular and the hospital may be next",
+            lambda n: f"Get ready: {n.first} may need the hospital soon",
         ),
     ),
     HospitalRecommended.TYPE: Wording(

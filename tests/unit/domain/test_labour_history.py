@@ -86,6 +86,7 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "contraction.added",
         "contraction.deleted",
         "labour.phase_changed",
+        "labour.prepare_for_hospital_recommended",
         "labour.hospital_recommended",
         "labour.urgent_attention_advised",
         "labour.completed",

@@ -9,6 +9,7 @@ from labour_tracker.domain.labour import (
     BirthingPersonEvent,
     CompleteLabour,
     HospitalRecommended,
+    PrepareForHospitalRecommended,
     hospital_recommended,
 )
 from tests.unit.domain.labour_story import ALICE, Story, at, in_labour
@@ -30,12 +31,31 @@ def nearly_an_hour_of_3_1_1(story: Story) -> None:
 def test_a_first_labour_is_told_to_go_to_hospital_after_an_hour_of_3_1_1() -> None:
     story = in_labour(first_labour=True)
     nearly_an_hour_of_3_1_1(story)
-    assert story.labour.alerts == frozenset()
+    assert story.labour.alerts == {"prepare_for_hospital"}  # told to get ready half an hour in
 
     events = story.contraction(at(minutes=59), ONE_MINUTE)  # ends exactly an hour after the first began
 
     assert recommendations(events) == [HospitalRecommended(ALICE, story.labour.id)]
-    assert story.labour.alerts == {"hospital"}
+    assert story.labour.alerts == {"prepare_for_hospital", "hospital"}
+
+
+def test_half_an_hour_of_3_1_1_says_get_ready_once_before_the_hospital_alert() -> None:
+    story = in_labour(first_labour=True)
+    story.regular_contractions(10, first_start=at(minutes=0), every=THREE_MINUTES, lasting=ONE_MINUTE)  # to 0:28
+    assert story.labour.alerts == frozenset()
+
+    events = story.contraction(at(minutes=29), ONE_MINUTE)  # ends half an hour after the first began
+    later = story.contraction(at(minutes=32), ONE_MINUTE)
+
+    assert [type(each) for each in events if "hospital" in each.TYPE] == [PrepareForHospitalRecommended]
+    assert not [each for each in later if "hospital" in each.TYPE]
+
+
+def test_an_hour_of_3_1_1_says_get_ready_then_go_half_an_hour_apart() -> None:
+    story = in_labour(first_labour=True)
+    events = story.regular_contractions(21, first_start=at(minutes=0), every=THREE_MINUTES, lasting=ONE_MINUTE)
+    kinds = [type(each) for each in events if "hospital" in each.TYPE]
+    assert kinds == [PrepareForHospitalRecommended, HospitalRecommended]  # half an hour apart, in order
 
 
 def test_a_run_one_second_short_of_an_hour_is_not_enough() -> None:

@@ -30,12 +30,16 @@ def test_the_texts_say_what_the_spec_says_with_the_names_filled_in() -> None:
     assert n.sms_text("labour.begun", SAM) == "Sam, Bea Moyo is going into labour"
     assert n.sms_text("labour.hospital_recommended", SAM) == "Sam, it's time to take Bea Moyo to the hospital"
     assert n.sms_text("labour.completed", SAM) == "Hey Sam, Bea Moyo has completed labour"
+    assert n.sms_text("labour.prepare_for_hospital_recommended", SAM) == (
+        "Sam, get ready: Bea Moyo's contractions are regular and the hospital may be next"
+    )
     urgent = n.sms_text("labour.urgent_attention_advised", SAM)
     assert urgent.startswith("Sam, Bea Moyo's labour may need urgent attention. Please check on them now")
     assert "!" not in urgent and urgent.upper() != urgent, "calm: no exclamation, no shouting"
     assert n.subject("labour.begun", SAM) == "Bea Moyo is going into labour"
     assert {
         "labour.begun",
+        "labour.prepare_for_hospital_recommended",
         "labour.hospital_recommended",
         "labour.urgent_attention_advised",
         "labour.completed",
