@@ -9,6 +9,7 @@ from typing import Any
 from labour_tracker import metrics
 from labour_tracker.agents.api_ports import AgentCommandBus, TableReader
 from labour_tracker.agents.birthing_person import birthing_person_agent
+from labour_tracker.agents.notification_destinations import notification_destinations
 from labour_tracker.agents.notification_fanout import notification_fan_out
 from labour_tracker.agents.notification_sender import notification_sender
 from labour_tracker.agents.subscriber import subscriber_agent
@@ -45,6 +46,7 @@ def build_worker(settings: Settings) -> Worker:
     }
     subscriptions(app, topics)
     notification_fan_out(app, topics, tables)
+    notification_destinations(app, topics, tables)
     notification_sender(app, topics, tables)
     if settings.mirror_in_worker:  # else processes of its own mirror (`labour-tracker mirror follow`)
         app.service(MirrorService(settings, app.conf.id, topics.dead_letters))  # type: ignore[arg-type]

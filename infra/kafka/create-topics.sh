@@ -31,14 +31,17 @@ create "${prefix}.subscriber.commands"
 create "${prefix}.subscriber.events" retention.ms=-1
 create "${prefix}.subscriber.outcomes"
 create "${prefix}.dead_letters" retention.ms=-1
-# Notifications: requests per subscriber, deliveries per notification id, and what became of each.
+# Notifications: requests per subscriber, deliveries per destination (counted against its cap) and then per
+# notification id, and what became of each.
 create "${prefix}.notifications.requests"
+create "${prefix}.notifications.destinations"
 create "${prefix}.notifications.deliveries"
 create "${prefix}.notification.events" retention.ms=-1
 # The changelogs of the Faust tables (compacted: the latest record per key is the state).
 create "${app_id}-birthing_persons-changelog" cleanup.policy=compact
 create "${app_id}-subscribers-changelog" cleanup.policy=compact
 create "${app_id}-notifications-changelog" cleanup.policy=compact
+create "${app_id}-destinations-changelog" cleanup.policy=compact
 
 described=$("$kafka_topics" --bootstrap-server "$bootstrap" --describe --topic "${prefix}\..*|${app_id}-.*-changelog")
 status=0
