@@ -53,7 +53,11 @@ def build_worker(settings: Settings) -> Worker:
     commands = AgentCommandBus(app, agents, {BIRTHING_PERSON: BirthingPerson, SUBSCRIBER: Subscriber})
     aggregates = TableReader(app, {BIRTHING_PERSON: tables.birthing_persons, SUBSCRIBER: tables.subscribers})
     records = TableReader(
-        app, {each.name: each for each in (tables.birthing_persons, tables.subscribers, tables.notifications)}
+        app,
+        {
+            each.name: each
+            for each in (tables.birthing_persons, tables.subscribers, tables.notifications, tables.destinations)
+        },
     )
 
     def serve(web_app: Any) -> None:
