@@ -472,6 +472,7 @@ async def test_messages_to_one_number_past_its_cap_are_recorded_failed_and_never
         state = notifier.statuses[each["data"]["notification_id"]].state
         assert (state.status, state.reason) == (notification.NotificationStatus.FAILED, each["data"]["reason"])
     assert notifier.dead_letters.sent == [], "a cap is no fault of the message"
+    assert not {each["data"]["notification_id"] for each in withheld} & set(notifier.sms.settled), "nothing to settle"
 
 
 async def test_the_number_is_sent_to_again_once_its_oldest_message_is_an_hour_old(notifier: Notifier) -> None:
