@@ -99,7 +99,8 @@ class Notifier:
         """Each delivery on its way counted against its destination's cap, at the next offset, and handed on."""
         for key, value in self.destinations.sent:
             consumed = message(timestamp=self.now.timestamp(), topic="d", offset=self.counted)
-            await self.destination_cap().handle(key, value, consumed)
+            for written in await self.destination_cap().handle(key, value, consumed):
+                await written  # the broker's acknowledgements, awaited before the message is
             self.counted += 1
         self.destinations.sent.clear()
 
