@@ -153,6 +153,7 @@ def bench_worker(kafka: KafkaBroker, postgres: PostgresCluster, key_file: Path, 
             # The benchmarks drive one person far faster than a person can: they measure the pipeline, not the caps.
             "LABOUR_TRACKER_COMMANDS_PER_MINUTE": "0",
             "LABOUR_TRACKER_LABOURS_PER_DAY": "0",
+            "LABOUR_TRACKER_MESSAGES_PER_DESTINATION_PER_HOUR": "0",
             **env,
         },
         data_dir=directory / "data",

@@ -162,6 +162,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=SUBSCRIBERS_PER_PERSON.maximum, help="at most the limit")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--messages-per-destination",
+        type=int,
+        default=0,
+        help="LABOUR_TRACKER_MESSAGES_PER_DESTINATION_PER_HOUR of the worker: 0 (no cap, as the other caps are here), "
+        "or a cap, to time the counting too (each destination gets two messages a round, well under any cap)",
+    )
     args = parser.parse_args()
     with servers() as (kafka, postgres):
         assert postgres is not None
@@ -170,7 +177,8 @@ def main() -> None:
         twilio = FakeTwilio()
         sftp.start()
         twilio.start()
-        worker = bench_worker(kafka, postgres, key_file, **twilio.env(), **sftp.worker_env())
+        cap = {"LABOUR_TRACKER_MESSAGES_PER_DESTINATION_PER_HOUR": str(args.messages_per_destination)}
+        worker = bench_worker(kafka, postgres, key_file, **twilio.env(), **sftp.worker_env(), **cap)
         try:
             worker.start()
             load_or_create_local_key(key_file)
@@ -188,6 +196,7 @@ def main() -> None:
         {
             "subscribers": args.subscribers,
             "channels": 2,
+            "messages_per_destination_per_hour": args.messages_per_destination,
             "pipeline_begin_to_last_delivered": pipeline,
             "baseline_sftp_uploads_alone": baseline,
             "ratios": {

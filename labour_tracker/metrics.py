@@ -95,6 +95,16 @@ notifications_total = Counter(
 """Count each notification once, when its final status is recorded:
 `notifications_total.labels(channel="sms" | "email", status="sent" | "failed").inc()`."""
 
+notifications_withheld_total = Counter(
+    "labour_tracker_notifications_withheld",
+    "Notifications not sent because their destination had its messages an hour already (each is also counted as "
+    "failed), by channel: a rise is someone asking for messages to one number or address over and over.",
+    ["channel"],
+    registry=REGISTRY,
+)
+"""Count each notification withheld by the destination cap, as it is withheld:
+`notifications_withheld_total.labels(channel="sms" | "email").inc()`."""
+
 mirror_lag_seconds = Histogram(
     "labour_tracker_mirror_lag_seconds",
     "Seconds from a change entering its table changelog to its row being committed in PostgreSQL.",

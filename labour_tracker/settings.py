@@ -11,6 +11,10 @@ from pydantic import Field, PostgresDsn, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from labour_tracker.domain.limits import LABOURS_BEGUN_KEPT, LABOURS_PER_DAY
+from labour_tracker.domain.notification.destination import (
+    MESSAGES_PER_DESTINATION_KEPT,
+    MESSAGES_PER_DESTINATION_PER_HOUR,
+)
 from labour_tracker.messages.envelopes import RECENT_COMMANDS
 
 ENV_PREFIX = "LABOUR_TRACKER_"
@@ -104,6 +108,15 @@ class Settings(BaseSettings):
         description="Commands one user may send to their own record (as a person, and as a subscriber) in a "
         "minute; more are refused with 429 `too_many_commands` until the oldest is a minute old. Counted by the "
         "worker that owns the record, so it holds across workers. 0: no cap.",
+    )
+    messages_per_destination_per_hour: int = Field(
+        MESSAGES_PER_DESTINATION_PER_HOUR,
+        ge=0,
+        le=MESSAGES_PER_DESTINATION_KEPT,
+        description="Messages (news and confirmation codes, by SMS or email) one phone number or email address may "
+        "be sent in any hour, whichever subscriber accounts carry it; one more is not sent, and its notification is "
+        "recorded as failed with the reason `destination_cap_reached`. Counted on the partition of a keyed digest "
+        "of the destination, so it holds across workers. 0: no cap.",
     )
     twilio_account_sid: str | None = Field(None, description="Twilio account SID; unset: SMS go to the local outbox.")
     twilio_auth_token: SecretStr | None = Field(None, description="Twilio auth token.")

@@ -42,6 +42,7 @@ class Topics:
     subscriber_outcomes: faust.TopicT
     dead_letters: faust.TopicT
     notification_requests: faust.TopicT  # keyed by subscriber id
+    notification_destinations: faust.TopicT  # keyed by the destination's keyed digest, like its count
     notification_deliveries: faust.TopicT  # keyed by notification id, like its status
     notification_events: faust.TopicT  # keyed by notification id
 
@@ -56,6 +57,7 @@ class Topics:
             topic(app, "subscriber.outcomes", config=WORK_IN_FLIGHT),
             topic(app, "dead_letters", config=KEEP_FOREVER),
             topic(app, "notifications.requests", config=WORK_IN_FLIGHT),
+            topic(app, "notifications.destinations", config=WORK_IN_FLIGHT),
             topic(app, "notifications.deliveries", config=WORK_IN_FLIGHT),
             topic(app, "notification.events", config=KEEP_FOREVER),
         )

@@ -9,6 +9,7 @@ from typing import Any
 from labour_tracker import metrics
 from labour_tracker.agents.api_ports import AgentCommandBus, TableReader
 from labour_tracker.agents.birthing_person import birthing_person_agent
+from labour_tracker.agents.notification_destinations import notification_destinations
 from labour_tracker.agents.notification_fanout import notification_fan_out
 from labour_tracker.agents.notification_sender import notification_sender
 from labour_tracker.agents.subscriber import subscriber_agent
@@ -45,13 +46,18 @@ def build_worker(settings: Settings) -> Worker:
     }
     subscriptions(app, topics)
     notification_fan_out(app, topics, tables)
+    notification_destinations(app, topics, tables)
     notification_sender(app, topics, tables)
     if settings.mirror_in_worker:  # else processes of its own mirror (`labour-tracker mirror follow`)
         app.service(MirrorService(settings, app.conf.id, topics.dead_letters))  # type: ignore[arg-type]
     commands = AgentCommandBus(app, agents, {BIRTHING_PERSON: BirthingPerson, SUBSCRIBER: Subscriber})
     aggregates = TableReader(app, {BIRTHING_PERSON: tables.birthing_persons, SUBSCRIBER: tables.subscribers})
     records = TableReader(
-        app, {each.name: each for each in (tables.birthing_persons, tables.subscribers, tables.notifications)}
+        app,
+        {
+            each.name: each
+            for each in (tables.birthing_persons, tables.subscribers, tables.notifications, tables.destinations)
+        },
     )
 
     def serve(web_app: Any) -> None:

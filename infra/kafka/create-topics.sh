@@ -37,14 +37,17 @@ create "${prefix}.subscriber.commands" "${in_flight[@]}"
 create "${prefix}.subscriber.events" "${forever[@]}"
 create "${prefix}.subscriber.outcomes" "${in_flight[@]}"
 create "${prefix}.dead_letters" "${forever[@]}"
-# Notifications: requests per subscriber, deliveries per notification id, and what became of each.
+# Notifications: requests per subscriber, deliveries per destination (counted against its cap) and then per
+# notification id, and what became of each.
 create "${prefix}.notifications.requests" "${in_flight[@]}"
+create "${prefix}.notifications.destinations" "${in_flight[@]}"
 create "${prefix}.notifications.deliveries" "${in_flight[@]}"
 create "${prefix}.notification.events" "${forever[@]}"
 # The changelogs of the Faust tables (compacted: the latest record per key is the state).
 create "${app_id}-birthing_persons-changelog" "${compacted[@]}"
 create "${app_id}-subscribers-changelog" "${compacted[@]}"
 create "${app_id}-notifications-changelog" "${compacted[@]}"
+create "${app_id}-destinations-changelog" "${compacted[@]}"
 
 described=$("$kafka_topics" --bootstrap-server "$bootstrap" --describe --topic "${prefix}\..*|${app_id}-.*-changelog")
 status=0

@@ -5,7 +5,9 @@ Two steps, each on the partition that holds what it reads:
    per subscriber the person has (`notification_requests`) on `notifications.requests`, keyed by subscriber id.
    The broker has them before the command's record is stored, as it has the events.
 2. A request (co-partitioned with the subscriber table) becomes one delivery per contact method the subscriber has
-   now, on `notifications.deliveries`, keyed by the notification's deterministic id.
+   now, with the notification's deterministic id, on `notifications.destinations`, keyed by a keyed digest of its
+   destination: counted there against the cap on messages to one destination (`notification_destinations`), it
+   goes on to the sender.
 
 Both are idempotent: a command decided again publishes the same requests, a redelivered request makes the same
 deliveries with the same ids, and the sender sends each id once. A request the agent cannot read is parked on the
@@ -22,6 +24,7 @@ from typing import Any
 import faust
 from pydantic import ValidationError
 
+from labour_tracker.agents.notification_destinations import to_destination
 from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour
 from labour_tracker.domain.notification import CONFIRMATION_CODE, TRIGGERS, notification_id
@@ -86,10 +89,10 @@ def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list
 
 
 def confirmation_codes(
-    deliveries_topic: faust.TopicT, secret: bytes, state: Subscriber | None, events: Sequence[EventEnvelope]
+    destinations_topic: faust.TopicT, secret: bytes, state: Subscriber | None, events: Sequence[EventEnvelope]
 ) -> list[Publication]:
-    """The subscriber's follow-ups: each code the command asked for, to its destination (the code is made again
-    from the command's id; the event holds only its digest)."""
+    """The subscriber's follow-ups: each code the command asked for, to its destination, by way of the cap on
+    messages to one destination (the code is made again from the command's id; the event holds only its digest)."""
     messages = []
     for event in events:
         if event.type != CONFIRMATION_CODE or event.causation_id is None or state is None:
@@ -110,23 +113,25 @@ def confirmation_codes(
             destination=destination,
             code=confirmation_code(secret, state.id, event.causation_id),
         )
-        messages.append((deliveries_topic, delivery.notification_id, delivery.model_dump_json().encode()))
+        messages.append(to_destination(destinations_topic, secret, delivery))
     return messages
 
 
 class NotificationFanOut:
-    """Step 2: a request becomes one delivery per contact method."""
+    """Step 2: a request becomes one delivery per contact method, sent by way of its destination's cap."""
 
     def __init__(
         self,
         subscribers: faust.types.tables.TableT,  # type: ignore[type-arg]
-        deliveries: faust.TopicT,
+        destinations: faust.TopicT,
         dead_letters: faust.TopicT,
+        secret: bytes,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.subscribers = subscribers
-        self.deliveries = deliveries
+        self.destinations = destinations
         self.dead_letters = dead_letters
+        self.secret = secret  # keys each destination's digest
         self.clock = clock
 
     async def on_request(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
@@ -146,14 +151,17 @@ class NotificationFanOut:
             raise Unusable("no such subscriber on this partition: erased since, or never registered")
         # Sent, then awaited: the request is only committed once the broker has every delivery.
         sent = [
-            await self.deliveries.send(key=each.notification_id, value=each.model_dump_json().encode())
-            for each in deliveries_for(request, record.state)
+            await topic.send(key=key, value=value)
+            for topic, key, value in (
+                to_destination(self.destinations, self.secret, each) for each in deliveries_for(request, record.state)
+            )
         ]
         await asyncio.gather(*sent)
 
 
 def notification_fan_out(app: LabourTrackerApp, topics: Topics, tables: Tables) -> Any:
-    fan_out = NotificationFanOut(tables.subscribers, topics.notification_deliveries, topics.dead_letters)
+    secret = app.settings.subscription_token_secret.encode()
+    fan_out = NotificationFanOut(tables.subscribers, topics.notification_destinations, topics.dead_letters, secret)
 
     # Concurrency 1: a subscriber's requests are handled in the order they were made.
     async def notification_deliveries_agent(stream: faust.StreamT[bytes]) -> None:

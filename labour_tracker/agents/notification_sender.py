@@ -5,6 +5,8 @@ For each delivery (keyed by notification id, co-partitioned with the table):
   rebalance sends nothing more. The very delivery that recorded the outcome, delivered again (after a crash or a
   rebalance), announces the outcome again under the same event id: the worker may have stopped between storing it
   and announcing it;
+- withheld by the cap on messages to one destination (`notification_destinations`): recorded as failed with the
+  cap's reason, and announced, without calling the provider;
 - otherwise the status is written `pending` and made durable in Kafka *before* the provider is called, then the
   provider is called, and the final status (`sent` with the provider's id, or `failed` with the reason) and its
   `notification.sent` / `notification.failed` event are written and made durable at once;
@@ -50,15 +52,22 @@ from labour_tracker.topics import Topics
 log = logging.getLogger(__name__)
 
 
-def read_delivery(key: str | None, value: bytes | None) -> NotificationDelivery:
+def valid_delivery(value: bytes | None) -> NotificationDelivery:
+    """A delivery read from its JSON, of a type a message goes out for, with the id its content derives."""
     try:
         delivery = NotificationDelivery.model_validate_json(value or b"")
     except ValidationError:
         raise Unusable("not a valid notification delivery") from None
     if delivery.event_type not in n.MESSAGE_TYPES:
         raise Unusable(f"subscribers are not told about {delivery.event_type}")
-    expected = n.notification_id(delivery.event_id, delivery.subscriber_id, delivery.channel)
-    if delivery.notification_id != expected or key != expected:  # its status is written on the key's partition
+    if delivery.notification_id != n.notification_id(delivery.event_id, delivery.subscriber_id, delivery.channel):
+        raise Unusable("the notification_id must be the id derived from event, subscriber and channel")
+    return delivery
+
+
+def read_delivery(key: str | None, value: bytes | None) -> NotificationDelivery:
+    delivery = valid_delivery(value)
+    if key != delivery.notification_id:  # its status is written on the key's partition
         raise Unusable("the key and notification_id must be the id derived from event, subscriber and channel")
     return delivery
 
@@ -120,7 +129,12 @@ class NotificationSender:
             if record.has_taken(message.partition, message.offset):  # the delivery that recorded it, again
                 await (await self._announce(record))
             return  # sent or failed before: a repeat
-        final = await self._deliver(record, delivery, (message.partition, message.offset))
+        place = (message.partition, message.offset)
+        if delivery.withheld is not None and record.state is None:  # a cap withheld it: no provider is called
+            withheld = n.failed(self._pending(delivery), reason=delivery.withheld, now=self.clock())
+            await self._finish(record, withheld, place, settle=False)
+            return
+        final = await self._deliver(record, delivery, place)
         if final.status is n.NotificationStatus.FAILED and final.reason and final.reason.startswith(GAVE_UP):
             await dead_letter(self.dead_letters, key, value, message, final.reason, self.clock())
 
@@ -132,17 +146,7 @@ class NotificationSender:
         channel = self.channels[delivery.channel]
         message = outgoing(delivery)
         interrupted = record.state is not None  # pending: an earlier send stopped before its outcome was recorded
-        notification = record.state or n.pending(
-            id=delivery.notification_id,
-            event_id=delivery.event_id,
-            event_type=delivery.event_type,
-            birthing_person_id=delivery.birthing_person_id,
-            labour_id=delivery.labour_id,
-            subscriber_id=delivery.subscriber_id,
-            channel=delivery.channel,
-            destination=delivery.destination,
-            now=self.clock(),
-        )
+        notification = record.state or self._pending(delivery)
         while True:
             notification = n.attempted(notification, now=self.clock())
             record, stored = self._store(record, notification, partition)
@@ -170,6 +174,19 @@ class NotificationSender:
             sent = n.sent(notification, provider_id=provider_id, now=self.clock())
             return await self._finish(record, sent, place)
 
+    def _pending(self, delivery: NotificationDelivery) -> n.Notification:
+        return n.pending(
+            id=delivery.notification_id,
+            event_id=delivery.event_id,
+            event_type=delivery.event_type,
+            birthing_person_id=delivery.birthing_person_id,
+            labour_id=delivery.labour_id,
+            subscriber_id=delivery.subscriber_id,
+            channel=delivery.channel,
+            destination=delivery.destination,
+            now=self.clock(),
+        )
+
     def _store(
         self, record: AggregateRecord[n.Notification], notification: n.Notification, partition: int
     ) -> tuple[AggregateRecord[n.Notification], Awaitable[Any]]:
@@ -181,14 +198,21 @@ class NotificationSender:
         return changed, stored
 
     async def _finish(
-        self, record: AggregateRecord[n.Notification], notification: n.Notification, place: tuple[int, int]
+        self,
+        record: AggregateRecord[n.Notification],
+        notification: n.Notification,
+        place: tuple[int, int],
+        *,
+        settle: bool = True,
     ) -> n.Notification:
-        """Record the outcome, with the place of the delivery that decided it, and announce it; both durable."""
+        """Record the outcome, with the place of the delivery that decided it, and announce it; both durable. With
+        `settle`, the channel then lets go of what it kept to finish an interrupted send."""
         record, stored = self._store(record.taken_at(*place), notification, place[0])
         announced = await self._announce(record)
         await stored
         await announced
-        await self.channels[notification.channel].settled(notification.id)
+        if settle:
+            await self.channels[notification.channel].settled(notification.id)
         notifications_total.labels(channel=notification.channel.value, status=notification.status.value).inc()
         if notification.status is n.NotificationStatus.FAILED:
             log.warning("notification %s failed: %s", notification.id, notification.reason)

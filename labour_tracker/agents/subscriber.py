@@ -39,7 +39,7 @@ def subscriber_agent(app: LabourTrackerApp, topics: Topics, tables: Tables, repl
         events=topics.subscriber_events,
         outcomes=topics.subscriber_outcomes,
         dead_letters=topics.dead_letters,
-        follow_ups=lambda state, events: confirmation_codes(topics.notification_deliveries, secret, state, events),
+        follow_ups=lambda state, events: confirmation_codes(topics.notification_destinations, secret, state, events),
         max_message_bytes=app.settings.max_message_bytes,
         commands_per_minute=app.settings.commands_per_minute,
     )

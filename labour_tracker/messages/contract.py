@@ -76,10 +76,18 @@ INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
         "Internal: tell one subscriber about one labour event (the notifier's first step).",
     ),
     (
+        "notifications.destinations",
+        NotificationDelivery,
+        "a keyed digest (HMAC-SHA256 with the service's secret) of the phone number or email address",
+        "Internal: one notification to count against the cap on messages to its destination an hour, before it is "
+        "sent; only Labour Tracker writes here.",
+    ),
+    (
         "notifications.deliveries",
         NotificationDelivery,
         "the notification id",
-        "Internal: one notification to send (the notifier's second step); only Labour Tracker writes here.",
+        "Internal: one notification to send (the notifier's last step), or `withheld` by a cap and recorded as "
+        "failed; only Labour Tracker writes here.",
     ),
 )
 DEAD_LETTERS = "dead_letters"
@@ -233,8 +241,10 @@ def asyncapi_document(prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
     operations[f"receive_{channel_id}"] = _operation("receive", channel_id, event_ids, NOTIFICATION_SUMMARY)
     for suffix, model, key, summary in INTERNAL_TOPICS:
         channel_id = suffix.replace(".", "_")
-        messages[model.__name__] = _message(model.__name__, summary, key=_key(f"Keyed by {key}."))
-        channels[channel_id] = _channel(topic(prefix, suffix), summary, [model.__name__], kept=WORK_IN_FLIGHT)
+        shared = sum(each is model for _, each, _, _ in INTERNAL_TOPICS) > 1  # keyed otherwise on each topic
+        internal_id = f"{model.__name__}.{channel_id}" if shared else model.__name__
+        messages[internal_id] = _message(model.__name__, summary, key=_key(f"Keyed by {key}."))
+        channels[channel_id] = _channel(topic(prefix, suffix), summary, [internal_id], kept=WORK_IN_FLIGHT)
     summary = "Messages any agent could not take, with the reason; the agent goes on."
     channels[DEAD_LETTERS] = _channel(topic(prefix, DEAD_LETTERS), summary, ["dead_letter"], kept=KEEP_FOREVER)
     operations[f"receive_{DEAD_LETTERS}"] = _operation("receive", DEAD_LETTERS, ["dead_letter"], summary)

@@ -31,7 +31,9 @@ class NotificationRequest(Inbound):
 
 
 class NotificationDelivery(Inbound):
-    """One notification to send, to one destination; keyed by its id, to reach the partition of its status."""
+    """One notification to send, to one destination: keyed by the destination's keyed digest on
+    `notifications.destinations`, to be counted against its cap, then by its id on `notifications.deliveries`, to
+    reach the partition of its status."""
 
     notification_id: str = Field(description="Derived from event id, subscriber id and channel.")
     event_id: str = Field(min_length=1, max_length=128)
@@ -47,6 +49,13 @@ class NotificationDelivery(Inbound):
     channel: ContactMethod
     destination: str = Field(min_length=1, max_length=320, description="The phone number or email address.")
     code: str | None = Field(None, pattern=r"^[0-9]{4,12}$", description="A confirmation code, for that type only.")
+    withheld: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description="Set where a cap stopped it (`destination_cap_reached: …`): it is not sent, and its notification "
+        "is recorded as failed with this reason.",
+    )
 
     @model_validator(mode="after")
     def _about_a_labour_or_a_code(self) -> NotificationDelivery:

@@ -10,9 +10,10 @@ from faust.serializers import codecs
 
 from labour_tracker.domain.labour import BirthingPerson
 from labour_tracker.domain.notification import Notification
+from labour_tracker.domain.notification.destination import DestinationLog
 from labour_tracker.domain.subscriber import Subscriber
 from labour_tracker.messages.retention import COMPACTED_WITHIN_A_DAY
-from labour_tracker.tables.names import BIRTHING_PERSONS, NOTIFICATIONS, SUBSCRIBERS
+from labour_tracker.tables.names import BIRTHING_PERSONS, DESTINATIONS, NOTIFICATIONS, SUBSCRIBERS
 from labour_tracker.tables.records import RecordCodec
 
 Table = faust.Table[str, Any]
@@ -41,6 +42,7 @@ class Tables:
     birthing_persons: Table  # the birthing-person command topic's agent writes it
     subscribers: Table  # the subscriber command topic's agent writes it
     notifications: Table  # each notification's delivery status, written by the sender: it is sent once
+    destinations: Table  # the messages lately sent to each destination (by keyed digest), for the cap on them
 
     @classmethod
     def of(cls, app: faust.App) -> Tables:
@@ -59,5 +61,11 @@ class Tables:
                 NOTIFICATIONS,
                 Notification,
                 help="Each notification's delivery status: the record that it is sent once.",
+            ),
+            aggregate_table(
+                app,
+                DESTINATIONS,
+                DestinationLog,
+                help="The messages lately sent to each destination, under a keyed digest of it: the cap's count.",
             ),
         )

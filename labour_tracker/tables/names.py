@@ -5,6 +5,7 @@ from __future__ import annotations
 BIRTHING_PERSONS = "birthing_persons"
 SUBSCRIBERS = "subscribers"
 NOTIFICATIONS = "notifications"
+DESTINATIONS = "destinations"  # messages lately sent to each destination, by its keyed digest: not mirrored
 MIRRORED = (BIRTHING_PERSONS, SUBSCRIBERS, NOTIFICATIONS)  # every table the mirror copies into PostgreSQL
 
 

@@ -14,7 +14,7 @@ import json
 import urllib.request
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,12 +22,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from labour_tracker.domain.notification import notification_id
+from labour_tracker.domain.notification.destination import destination_digest
 from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.messages.envelopes import MAX_PARKED_KEY
 from tests.support.kafka import create_topic
-from tests.support.stack import Deployment
+from tests.support.stack import Deployment, new_stack
 
 # The broker keeps Kafka's default message.max.bytes (1,048,588) and a producer's requests are at most 1 MiB: with
 # its key and the record's overhead, a value this size is about as large as any producer can put on a topic.
@@ -38,6 +40,7 @@ LONG_ID = 10_000
 PAD = "<pad>"  # grown to make the value HUGE
 NOW = "2025-03-14T06:00:00Z"
 RUN = uuid.uuid4().hex[:6]
+SECRET = f"hostile-{uuid.uuid4().hex}"  # the deployment's: keys of the destinations topic are digests made with it
 
 DEAD_LETTER = "dead letter"  # parked with a reason (and, on a command topic, answered as rejected)
 SKIPPED = "skipped"  # read and ignored as the agent's contract says: nothing parked
@@ -144,6 +147,12 @@ def delivery(subscriber: str) -> tuple[str, dict[str, Any]]:
     return body["notification_id"], body
 
 
+def counted_delivery(subscriber: str) -> tuple[str, dict[str, Any]]:
+    """A notification on its way to its destination's cap, keyed by the destination's keyed digest."""
+    _, body = delivery(subscriber)
+    return destination_digest(SECRET.encode(), ContactMethod.EMAIL, body["destination"]), body
+
+
 REPLY_CASES = ("reply_to_missing_topic", "reply_to_same_topic", "reply_to_dead_letters", "reply_to_invalid_name",
                "reply_to_not_utf8", "correlation_not_utf8")  # fmt: skip
 COMMAND_CODES = {
@@ -164,6 +173,7 @@ CONSUMED = [
     Consumed("subscriber.events", subscribed, {"type": "subscriber.teleported"},
              {"unknown_type": SKIPPED, "huge_type": SKIPPED, "missing_key": FORWARDED}),
     Consumed("notifications.requests", keyed_request, {"event_type": "labour.teleported"}),
+    Consumed("notifications.destinations", counted_delivery, {"event_type": "labour.teleported"}),
     Consumed("notifications.deliveries", delivery, {"event_type": "labour.teleported"}),
 ]  # fmt: skip
 
@@ -299,6 +309,15 @@ class Barrage:
             for letter in self.reader.records[f"{self.prefix}.dead_letters"]
             if (letter["topic"], letter["partition"], letter["offset"]) == (topic, partition, offset)
         ]
+
+
+@pytest.fixture(scope="module")
+def own_deployment(kafka: KafkaBroker, postgres: PostgresCluster) -> Iterator[Deployment]:
+    """This module's deployment, with a secret the samples know (and the caps of a real one)."""
+    caps = {"LABOUR_TRACKER_MESSAGES_PER_DESTINATION_PER_HOUR": "20"}
+    stack = new_stack(kafka, postgres, LABOUR_TRACKER_SUBSCRIPTION_TOKEN_SECRET=SECRET, **caps)
+    with Deployment.running(stack, "hostile-messages") as deployed:
+        yield deployed
 
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,7 @@ def new_stack(kafka: KafkaBroker, postgres: PostgresCluster, **env: str) -> Stac
             # Stories are told faster than a person lives them: tests/e2e/test_caps.py has a worker with the caps.
             "LABOUR_TRACKER_COMMANDS_PER_MINUTE": "0",
             "LABOUR_TRACKER_LABOURS_PER_DAY": "0",
+            "LABOUR_TRACKER_MESSAGES_PER_DESTINATION_PER_HOUR": "0",
             **env,
         },
         signing_key=key,

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from labour_tracker.agents.notification_destinations import DestinationCap
 from labour_tracker.agents.notification_fanout import NotificationFanOut, confirmation_codes, notification_requests
 from labour_tracker.agents.notification_sender import NotificationSender
 from labour_tracker.domain import labour, notification
 from labour_tracker.domain import subscriber as subscriber_domain
+from labour_tracker.domain.limits import Rate
+from labour_tracker.domain.notification.destination import MESSAGES_PER_DESTINATION_PER_HOUR, messages_per_destination
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
 from labour_tracker.messages import contract
 from labour_tracker.messages.envelopes import EventEnvelope
@@ -25,9 +28,10 @@ from labour_tracker.notifications.channel import DeliveryUnknown, Outgoing, Perm
 from labour_tracker.notifications.retry import RetryPolicy
 from labour_tracker.notifications.sms import sms_body
 from labour_tracker.tables.records import AggregateRecord
-from tests.fakes.faust_parts import MemoryTable, MemoryTopic
+from tests.fakes.faust_parts import MemoryTable, MemoryTopic, message
 
 T0 = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
+SECRET = b"the-servers-secret-of-32-bytes-or-more"
 
 
 @dataclass
@@ -70,6 +74,8 @@ class Notifier:
     subscribers: dict[str, Any] = field(default_factory=dict)
     statuses: MemoryTable = field(default_factory=MemoryTable)
     requests: MemoryTopic = field(default_factory=MemoryTopic)
+    destinations: MemoryTopic = field(default_factory=MemoryTopic)  # deliveries on their way to the cap
+    counts: MemoryTable = field(default_factory=MemoryTable)  # messages lately sent to each destination
     deliveries: MemoryTopic = field(default_factory=MemoryTopic)
     events: MemoryTopic = field(default_factory=MemoryTopic)
     dead_letters: MemoryTopic = field(default_factory=MemoryTopic)
@@ -77,10 +83,26 @@ class Notifier:
     email: FakeChannel = field(default_factory=FakeChannel)
     waits: list[float] = field(default_factory=list)
     delivered: int = 0  # deliveries handed to the sender so far: the next one's offset
+    cap: Rate = field(default_factory=lambda: messages_per_destination(MESSAGES_PER_DESTINATION_PER_HOUR))
+    now: datetime = T0  # when the next message reaches the cap
+    counted: int = 0  # messages the cap has taken so far: the next one's offset
 
     def fan_out(self) -> NotificationFanOut:
-        fakes: Any = (self.subscribers, self.deliveries, self.dead_letters)
-        return NotificationFanOut(*fakes, clock=lambda: T0)
+        fakes: Any = (self.subscribers, self.destinations, self.dead_letters)
+        return NotificationFanOut(*fakes, SECRET, clock=lambda: T0)
+
+    def destination_cap(self) -> DestinationCap:
+        fakes: Any = (self.counts, self.deliveries, self.dead_letters)
+        return DestinationCap(*fakes, SECRET, self.cap, clock=lambda: self.now)
+
+    async def count_all(self) -> None:
+        """Each delivery on its way counted against its destination's cap, at the next offset, and handed on."""
+        for key, value in self.destinations.sent:
+            consumed = message(timestamp=self.now.timestamp(), topic="d", offset=self.counted)
+            for written in await self.destination_cap().handle(key, value, consumed):
+                await written  # the broker's acknowledgements, awaited before the message is
+            self.counted += 1
+        self.destinations.sent.clear()
 
     def requested(self, envelope: EventEnvelope) -> None:
         """Step 1, as the person's agent takes it when it publishes the event."""
@@ -105,6 +127,7 @@ class Notifier:
         for offset, (key, value) in enumerate(self.requests.sent):
             await self.fan_out().on_request(key, value, message_at(offset))
         self.requests.sent.clear()
+        await self.count_all()
         await self.deliver_all()
 
     async def deliver_all(self) -> None:
@@ -287,6 +310,7 @@ async def test_a_pending_found_on_redelivery_is_never_sent_blindly(notifier: Not
     notifier.requested(trigger())
     for key, value in notifier.requests.sent:
         await notifier.fan_out().on_request(key, value, message_at(0))
+    await notifier.count_all()
     for key, value in notifier.deliveries.sent:  # as if a worker died after pending and the send
         record = json.loads(value)
         notifier.statuses[key] = AggregateRecord(
@@ -333,6 +357,7 @@ def replace_status(state: notification.Notification) -> notification.Notificatio
     ("topic", "key", "value", "reason"),
     [
         ("request", "sam", b"{}", "not a valid notification request"),
+        ("destination", "x", b"[]", "not a valid notification delivery"),
         ("delivery", "x", b"[]", "not a valid notification delivery"),
     ],
 )
@@ -341,9 +366,10 @@ async def test_unreadable_messages_are_parked_and_the_agents_go_on(
 ) -> None:
     handle = {
         "request": notifier.fan_out().on_request,
+        "destination": notifier.destination_cap().handle,
         "delivery": notifier.sender().handle,
     }[topic]
-    await handle(key, value, message_at(7))
+    await handle(key, value, message(timestamp=T0.timestamp(), topic="t", offset=7))
     (letter,) = notifier.dead_letters.values()
     assert (letter["reason"], letter["offset"]) == (reason, 7)
     assert fit("DeadLetter", letter) == []
@@ -353,6 +379,7 @@ async def test_a_delivery_whose_id_is_not_derived_from_its_event_is_parked_not_s
     notifier.persons["bea"] = person("sam")
     notifier.requested(trigger())
     await notifier.fan_out().on_request(*notifier.requests.sent[0], message_at(0))
+    await notifier.count_all()
     _, value = notifier.deliveries.sent[0]
     forged = json.loads(value) | {"notification_id": "../../etc/passwd"}
     await notifier.sender().handle("../../etc/passwd", json.dumps(forged).encode(), message_at(1))
@@ -404,11 +431,12 @@ async def test_a_confirmation_code_goes_to_its_destination_through_the_sender(no
         causation_id="c-ask", data={"subscriber_id": "sam", "channel": "sms", "code_digest": "d",
                                     "expires_at": T0.isoformat(), "sent_at": T0.isoformat()},
     )  # fmt: skip
-    secret = b"the-servers-secret-of-32-bytes-or-more"
-    notifier.deliveries.sent += [
+    secret = SECRET
+    notifier.destinations.sent += [
         (key, value)
         for _, key, value in confirmation_codes(MemoryTopic(), secret, sam, [asked])  # type: ignore[arg-type]
     ]
+    await notifier.count_all()
     await notifier.deliver_all()
 
     [sent] = notifier.sms.sent
@@ -419,3 +447,94 @@ async def test_a_confirmation_code_goes_to_its_destination_through_the_sender(no
     )
     assert outcomes(notifier) == {("sam", "sms"): "notification.sent"}
     assert code not in json.dumps([json.loads(value) for _, value in notifier.events.sent]), "outcomes omit the code"
+
+
+def withheld_reason(event: dict[str, Any]) -> bool:
+    return event["type"] == "notification.failed" and event["data"]["reason"].startswith("destination_cap_reached: ")
+
+
+async def test_messages_to_one_number_past_its_cap_are_recorded_failed_and_never_reach_the_provider(
+    notifier: Notifier,
+) -> None:
+    """Sam and Ola have one number between their accounts: two messages an hour reach it, whoever they are for."""
+    notifier.cap = messages_per_destination(2)
+    await notifier.event(trigger("labour.begun", "e-1"))
+    await notifier.event(trigger("labour.hospital_recommended", "e-2"))
+
+    assert len(notifier.sms.sent) == 2, "the number had its two messages this hour"
+    assert len(notifier.email.sent) == 4, "each address had two"
+    withheld = [each for each in notifier.events.values() if withheld_reason(each)]
+    assert sorted((each["data"]["subscriber_id"], each["data"]["event_id"]) for each in withheld) == [
+        ("ola", "e-2"),
+        ("sam", "e-2"),
+    ]
+    assert all(each["data"]["attempts"] == 0 and "2 messages an hour" in each["data"]["reason"] for each in withheld)
+    for each in withheld:  # recorded as failed, so the record of what was sent is complete
+        state = notifier.statuses[each["data"]["notification_id"]].state
+        assert (state.status, state.reason) == (notification.NotificationStatus.FAILED, each["data"]["reason"])
+    assert notifier.dead_letters.sent == [], "a cap is no fault of the message"
+    assert not {each["data"]["notification_id"] for each in withheld} & set(notifier.sms.settled), "nothing to settle"
+
+
+async def test_the_number_is_sent_to_again_once_its_oldest_message_is_an_hour_old(notifier: Notifier) -> None:
+    notifier.cap = messages_per_destination(2)
+    await notifier.event(trigger("labour.begun", "e-1"))
+    notifier.now = T0 + timedelta(hours=1, seconds=1)
+
+    await notifier.event(trigger("labour.completed", "e-2"))
+
+    assert len(notifier.sms.sent) == 4
+    assert not any(withheld_reason(each) for each in notifier.events.values())
+
+
+async def test_a_delivery_that_comes_again_to_the_cap_is_counted_once_and_sent_once(notifier: Notifier) -> None:
+    notifier.cap = messages_per_destination(2)
+    notifier.persons["bea"] = person("sam")
+    notifier.requested(trigger())
+    await notifier.fan_out().on_request(*notifier.requests.sent[0], message_at(0))
+    repeated = list(notifier.destinations.sent) * 3  # delivered again after a crash, and again
+    notifier.destinations.sent[:] = repeated
+
+    await notifier.count_all()
+    await notifier.deliver_all()
+
+    assert len(notifier.deliveries.sent) == 3 and len(notifier.sms.sent) == 1
+    [(_, record)] = notifier.counts.items()
+    assert len(record.state.counted) == 1
+    assert not any(withheld_reason(each) for each in notifier.events.values())
+
+
+async def test_the_count_is_kept_under_a_keyed_digest_that_holds_no_contact_details(notifier: Notifier) -> None:
+    await notifier.event(trigger())
+
+    keys = {key for _, key, _ in notifier.counts.changelog}
+    assert len(keys) == 3, "Sam's and Ola's number, Kim's and Ola's addresses"
+    assert all(len(key) == 32 and int(key, 16) >= 0 for key in keys)
+    stored = json.dumps([[key, notifier.counts.value_serializer.dumps(value).decode()] for key, value in
+                         notifier.counts.items()])  # fmt: skip
+    for secret in ("447700900123", "kim@example.org", "ola@example.org", "Ola", "Kim"):
+        assert secret not in stored
+
+
+async def test_without_a_cap_every_message_is_sent_and_nothing_is_counted(notifier: Notifier) -> None:
+    notifier.cap = messages_per_destination(0)
+    for index in range(5):
+        await notifier.event(trigger(event_id=f"e-{index}"))
+
+    assert len(notifier.sms.sent) == 10
+    assert notifier.counts.changelog == []
+
+
+async def test_a_delivery_under_another_key_than_its_destinations_digest_is_parked_not_counted(
+    notifier: Notifier,
+) -> None:
+    notifier.persons["bea"] = person("sam")
+    notifier.requested(trigger())
+    await notifier.fan_out().on_request(*notifier.requests.sent[0], message_at(0))
+    [(_, value)] = notifier.destinations.sent
+    notifier.destinations.sent[:] = [(json.loads(value)["notification_id"], value)]
+
+    await notifier.count_all()
+
+    assert notifier.deliveries.sent == [] and notifier.counts == {}
+    assert "digest" in notifier.dead_letters.values()[0]["reason"]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from labour_tracker.domain.labour import Alert, BirthingPerson, Contraction, Labour, PastLabour, Phase
 from labour_tracker.domain.notification import Notification, NotificationStatus
+from labour_tracker.domain.notification.destination import DestinationLog, MessageCounted
 from labour_tracker.domain.subscriber import ContactMethod, Subscriber
 from labour_tracker.messages.envelopes import ErrorBody, Outcome
 from labour_tracker.tables.records import AggregateRecord, RecordCodec
@@ -127,3 +128,11 @@ def test_a_record_is_read_back_whatever_part_it_shares_with_the_one_written_befo
     codec = RecordCodec(BirthingPerson)
     codec.dumps(before)
     assert codec.loads(codec.dumps(after)) == after  # the ended contraction is a new object: encoded anew
+
+
+def test_a_destinations_count_reads_back_from_its_changelog_as_it_was() -> None:
+    codec = RecordCodec(DestinationLog)
+    counted = tuple(MessageCounted(f"n-{index}", datetime(2025, 3, 14, 6, index, tzinfo=UTC)) for index in range(3))
+    record = AggregateRecord(DestinationLog("0f" * 16, counted), version=3)
+
+    assert codec.loads(codec.dumps(record)) == record
