@@ -70,9 +70,16 @@ def _person_command(event: EventEnvelope, command_type: str, person_id: str, dat
         raise Unusable("the event id or birthing_person_id cannot make a birthing-person command") from None
 
 
-def forget_erased_person(subscriber_commands: faust.TopicT, events: Sequence[EventEnvelope]) -> list[Publication]:
-    """The birthing person's follow-ups: once they are erased, a `forget_birthing_person` to each of their
-    subscribers (its id is the event's, so a command decided again sends the same ones)."""
+# The person's events after which a subscriber no longer follows them, and the subscribers each names.
+LET_GO: dict[str, Callable[[EventEnvelope], list[str]]] = {
+    labour.BirthingPersonErased.TYPE: lambda event: list(event.data["subscriber_ids"]),
+    labour.FollowerRemoved.TYPE: lambda event: [event.data["subscriber_id"]],
+}
+
+
+def let_go(subscriber_commands: faust.TopicT, events: Sequence[EventEnvelope]) -> list[Publication]:
+    """The birthing person's follow-ups: a `forget_birthing_person` to each subscriber they erased themselves from or
+    removed (its id is the event's, so a command decided again sends the same ones)."""
     return [
         (
             subscriber_commands,
@@ -87,8 +94,8 @@ def forget_erased_person(subscriber_commands: faust.TopicT, events: Sequence[Eve
             .encode(),
         )
         for event in events
-        if event.type == labour.BirthingPersonErased.TYPE
-        for subscriber_id in event.data["subscriber_ids"]
+        if event.type in LET_GO
+        for subscriber_id in LET_GO[event.type](event)
     ]
 
 

@@ -64,6 +64,7 @@ NOTE_BYTES = Limit("note_too_long", 2_000, "bytes of text (UTF-8) in one note", 
 NOTES_BYTES_PER_LABOUR = Limit("notes_limit_reached", 32 * 1024, "bytes of notes (UTF-8) in one labour")
 SUBSCRIBERS_PER_PERSON = Limit("subscriber_limit_reached", 50, "subscribers of one birthing person")
 SUBSCRIPTIONS_PER_SUBSCRIBER = Limit("subscription_limit_reached", 50, "birthing persons one subscriber follows")
+BLOCKED_PER_PERSON = Limit("blocked_limit_reached", 50, "subscribers one birthing person has blocked")
 
 LIMITS = (
     CONTRACTIONS_PER_LABOUR,
@@ -71,6 +72,7 @@ LIMITS = (
     NOTES_BYTES_PER_LABOUR,
     SUBSCRIBERS_PER_PERSON,
     SUBSCRIPTIONS_PER_SUBSCRIBER,
+    BLOCKED_PER_PERSON,
 )
 
 PAST_LABOURS_KEPT = 10  # completed labours summarised in a person's record; all of them are in the mirror
@@ -80,7 +82,7 @@ DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
 # Bytes of a person's encoded record with every limit reached and every id and name as long as it may be, in
 # four-byte characters; with ids as issuers make them (36-character UUIDs) the same record takes some 250 KB.
-RECORD_BUDGET = 384 * 1024
+RECORD_BUDGET = 416 * 1024
 
 # Control characters other than tab and line breaks are no text a person writes; refused, they also keep a note's
 # JSON at most twice its UTF-8 size.

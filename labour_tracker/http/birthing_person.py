@@ -13,7 +13,7 @@ from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.domain.subscription_token import subscription_token
 from labour_tracker.http.authentication import current_user
-from labour_tracker.http.commands import send_command
+from labour_tracker.http.commands import command_id, parse_body, send_command
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.keys import SETTINGS
 from labour_tracker.http.reads import read_state
@@ -30,6 +30,7 @@ BIRTHING_PERSON = "birthing_person"  # the aggregate
 PERSON_NOT_REGISTERED = DomainError(
     ErrorKind.NOT_FOUND, "birthing_person_not_found", "No birthing person is registered for you."
 )
+SUBSCRIBER_NOT_FOUND = DomainError(ErrorKind.NOT_FOUND, "subscriber_not_found", "This subscriber does not follow you.")
 PERSON_NOT_FOUND = DomainError(
     ErrorKind.NOT_FOUND, "birthing_person_not_found", "No birthing person is registered with this id."
 )
@@ -102,9 +103,37 @@ async def without_body(request: web.Request) -> None:
 
 
 async def rotate_subscription_token(request: web.Request) -> web.Response:
-    await without_body(request)
-    person = await command(request, commands.ROTATE_SUBSCRIPTION_TOKEN, commands.RotateSubscriptionTokenData())
+    body = await parse_body(request, commands.RotateSubscriptionTokenRequest)
+    person = await command(request, commands.ROTATE_SUBSCRIPTION_TOKEN, body)
     return respond(token_for(request, person))
+
+
+async def remove_follower(request: web.Request) -> web.Response:
+    await without_body(request)
+    return await _about_subscriber(request, commands.REMOVE_FOLLOWER, block=False)
+
+
+async def block_subscriber(request: web.Request) -> web.Response:
+    await without_body(request)
+    return await _about_subscriber(request, commands.REMOVE_FOLLOWER, block=True)
+
+
+async def unblock_subscriber(request: web.Request) -> web.Response:
+    await without_body(request)
+    return await _about_subscriber(request, commands.UNBLOCK_SUBSCRIBER)
+
+
+async def _about_subscriber(request: web.Request, kind: CommandType[Any], **data: Any) -> web.Response:
+    """A command about one subscriber (in the path) to the caller's own record; answers with the record."""
+    subscriber_id = request.match_info["subscriber_id"]
+    try:
+        payload = kind.payload(subscriber_id=subscriber_id, **data)
+    except ValidationError:
+        raise SUBSCRIBER_NOT_FOUND from None
+    person = await send_command(
+        request, BIRTHING_PERSON, current_user(request).id, kind, payload, chosen_id=command_id(request, None)
+    )
+    return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(person)))
 
 
 async def erase_birthing_person(request: web.Request) -> web.Response:

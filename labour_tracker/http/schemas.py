@@ -130,6 +130,7 @@ class BirthingPersonView(View):
         "`/birthing-person/labours` has them all)."
     )
     subscribers: list[str] = Field(description="Ids of the subscribers following this person.")
+    blocked: list[str] = Field(description="Ids of the subscribers this person stopped from following again.")
 
     @classmethod
     def of(cls, person: labour.BirthingPerson) -> BirthingPersonView:
@@ -144,6 +145,7 @@ class BirthingPersonView(View):
                 for each in (*person.past_labours, *([latest] if latest else []))
             ],
             subscribers=sorted(person.subscribers),
+            blocked=sorted(person.blocked),
         )
 
 

@@ -85,7 +85,7 @@ class UndoContractionChangeData(Inbound):
 
 
 class RotateSubscriptionTokenData(Inbound):
-    pass
+    remove_followers: bool = Field(False, description="Also stop everyone who follows now (they are told nothing).")
 
 
 class EraseData(Inbound):
@@ -102,11 +102,23 @@ class AddSubscriberData(SubscriberData):
     )
 
 
+class RemoveFollowerData(SubscriberData):
+    block: bool = Field(False, description="Also keep them from following again, whatever link they hold.")
+
+
 class AuthoriseSubscriberData(SubscriberData):
     token: str = Field(max_length=256, description="The subscription token the birthing person shared.")
 
 
 # REST request bodies: the payload, then an optional command id.
+class RotateSubscriptionTokenRequest(WithCommandId, RotateSubscriptionTokenData):
+    pass
+
+
+class RemoveFollowerRequest(WithCommandId):
+    block: bool = Field(False, description="Also keep them from following again, whatever link they hold.")
+
+
 class BeginLabourRequest(WithCommandId, BeginLabourData):
     pass
 
@@ -168,7 +180,18 @@ UNDO_CONTRACTION_CHANGE = CommandType(
 ROTATE_SUBSCRIPTION_TOKEN = CommandType(
     labour.RotateSubscriptionToken,
     RotateSubscriptionTokenData,
-    "Rotate the subscription token: every earlier token stops working.",
+    "Rotate the subscription token: every earlier token stops working; with `remove_followers`, everyone who "
+    "follows now stops too.",
+    RotateSubscriptionTokenRequest,
+)
+REMOVE_FOLLOWER = CommandType(
+    labour.RemoveFollower,
+    RemoveFollowerData,
+    "Stop a subscriber following the person (their side lets go too); with `block`, they cannot follow again.",
+    RemoveFollowerRequest,
+)
+UNBLOCK_SUBSCRIBER = CommandType(
+    labour.UnblockSubscriber, SubscriberData, "Let a blocked subscriber follow again (with a current link)."
 )
 ADD_SUBSCRIBER = CommandType(
     labour.AddSubscriber,
@@ -208,6 +231,8 @@ COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
     ADD_CONTRACTION,
     UNDO_CONTRACTION_CHANGE,
     ROTATE_SUBSCRIPTION_TOKEN,
+    REMOVE_FOLLOWER,
+    UNBLOCK_SUBSCRIBER,
     ADD_SUBSCRIBER,
     REMOVE_SUBSCRIBER,
     AUTHORISE_SUBSCRIBER,

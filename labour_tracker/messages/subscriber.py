@@ -146,7 +146,8 @@ ERASE = CommandType(
 FORGET_BIRTHING_PERSON = CommandType(
     subscriber.ForgetBirthingPerson,
     ForgetBirthingPersonData,
-    "Let go of a birthing person who deleted their account (sent by the service on `birthing_person.erased`).",
+    "Let go of a birthing person who deleted their account or stopped the subscriber following them (sent by the "
+    "service on `birthing_person.erased` and `birthing_person.follower_removed`).",
     by_owner=False,
 )
 

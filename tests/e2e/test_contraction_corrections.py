@@ -37,22 +37,22 @@ async def test_contractions_are_edited_deleted_restored_and_added_and_the_mirror
         assert ended.status == 200, ended.body
     first, second, third = (each["id"] for each in ended.body["labour"]["contractions"])
 
-    edited = await bea.put(f"/labour/contraction/{second}", {"intensity": 8, "notes": "back pain"})
+    edited = await bea.put(f"/labour/contractions/{second}", {"intensity": 8, "notes": "back pain"})
     assert edited.status == 200, edited.body
     assert [(c["intensity"], c["notes"]) for c in edited.body["labour"]["contractions"]] == [
         (5, None), (8, "back pain"), (5, None)
     ]  # fmt: skip
 
-    deleted = await bea.delete(f"/labour/contraction/{first}")
+    deleted = await bea.delete(f"/labour/contractions/{first}")
     assert [c["id"] for c in deleted.body["labour"]["contractions"]] == [second, third]
-    restored = await bea.post("/labour/contraction/undo")
+    restored = await bea.post("/labour/contractions/undo")
     assert [c["id"] for c in restored.body["labour"]["contractions"]] == [first, second, third]
-    again = await bea.post("/labour/contraction/undo")
+    again = await bea.post("/labour/contractions/undo")
     assert (again.status, again.body["code"]) == (400, "nothing_to_undo")
 
     missed = began + timedelta(minutes=15)
     added = await bea.post(
-        "/labour/contraction",
+        "/labour/contractions",
         {"start_time": iso(missed), "end_time": iso(missed + timedelta(minutes=1)), "intensity": 4},
     )
     assert added.status == 200, added.body
@@ -60,10 +60,10 @@ async def test_contractions_are_edited_deleted_restored_and_added_and_the_mirror
     assert len(ids) == 4 and ids[0] == first and ids[2:] == [second, third]
 
     overlap = await bea.put(
-        f"/labour/contraction/{third}", {"start_time": iso(began + timedelta(minutes=20, seconds=30))}
+        f"/labour/contractions/{third}", {"start_time": iso(began + timedelta(minutes=20, seconds=30))}
     )
     assert (overlap.status, overlap.body["code"]) == (400, "contractions_overlap")
-    unknown = await bea.delete("/labour/contraction/no-such-contraction")
+    unknown = await bea.delete("/labour/contractions/no-such-contraction")
     assert (unknown.status, unknown.body["code"]) == (404, "contraction_not_found")
 
     assert (await bea.put("/labour/complete", {})).status == 200
@@ -71,5 +71,5 @@ async def test_contractions_are_edited_deleted_restored_and_added_and_the_mirror
     assert [(c["id"], c["intensity"], c["notes"]) for c in mirrored] == [
         (first, 5, None), (ids[1], 4, None), (second, 8, "back pain"), (third, 5, None)
     ]  # fmt: skip
-    assert (await bea.delete(f"/labour/contraction/{ids[1]}")).status == 200  # a completed labour is fixed too
+    assert (await bea.delete(f"/labour/contractions/{ids[1]}")).status == 200  # a completed labour is fixed too
     assert [c["id"] for c in await history(bea, 3)] == [first, second, third]

@@ -384,8 +384,10 @@ async def test_a_hostile_message_is_answered_or_parked_as_its_topic_promises(bar
     if message.expect in (SKIPPED, FORWARDED):
         assert letters == []
     else:
-        assert len(letters) == 1, letters
-        (letter,) = letters
+        # Delivery is at least once: a message taken again after a rebalance is parked again, with the same letter.
+        (letter,) = {
+            json.dumps({k: v for k, v in each.items() if k != "time"}, sort_keys=True): each for each in letters
+        }.values()
         assert letter["reason"]
         received = message.value or b""
         assert letter["truncated"] is (len(message.text_key or "") > MAX_PARKED_KEY)

@@ -84,6 +84,22 @@ class CompleteLabour:
 @dataclass(frozen=True, slots=True)
 class RotateSubscriptionToken:
     TYPE: ClassVar[str] = "birthing_person.rotate_subscription_token"
+    remove_followers: bool = False  # everyone who follows now stops, as well as the old link
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveFollower:
+    """The person stops a subscriber following them; blocked, they cannot follow again until unblocked."""
+
+    TYPE: ClassVar[str] = "birthing_person.remove_follower"
+    subscriber_id: str
+    block: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnblockSubscriber:
+    TYPE: ClassVar[str] = "birthing_person.unblock_subscriber"
+    subscriber_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +147,8 @@ BirthingPersonCommand = (
     | UndoContractionChange
     | CompleteLabour
     | RotateSubscriptionToken
+    | RemoveFollower
+    | UnblockSubscriber
     | AddSubscriber
     | RemoveSubscriber
     | AuthoriseSubscriber
@@ -150,6 +168,8 @@ COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
         UndoContractionChange,
         CompleteLabour,
         RotateSubscriptionToken,
+        RemoveFollower,
+        UnblockSubscriber,
         AddSubscriber,
         RemoveSubscriber,
         AuthoriseSubscriber,

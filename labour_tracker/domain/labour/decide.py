@@ -22,9 +22,11 @@ from labour_tracker.domain.labour.commands import (
     EndContraction,
     EraseBirthingPerson,
     RegisterBirthingPerson,
+    RemoveFollower,
     RemoveSubscriber,
     RotateSubscriptionToken,
     StartContraction,
+    UnblockSubscriber,
     UndoContractionChange,
 )
 from labour_tracker.domain.labour.events import (
@@ -36,14 +38,17 @@ from labour_tracker.domain.labour.events import (
     ContractionEdited,
     ContractionEnded,
     ContractionStarted,
+    FollowerRemoved,
     HospitalRecommended,
     LabourBegun,
     LabourCompleted,
     LabourPhaseChanged,
     PrepareForHospitalRecommended,
     SubscriberAdded,
+    SubscriberBlocked,
     SubscriberRemoved,
     SubscriberTurnedAway,
+    SubscriberUnblocked,
     SubscriptionTokenRotated,
     UrgentAttentionAdvised,
 )
@@ -56,6 +61,7 @@ from labour_tracker.domain.labour.rules import (
     urgent_attention_reason,
 )
 from labour_tracker.domain.limits import (
+    BLOCKED_PER_PERSON,
     CONTRACTIONS_PER_LABOUR,
     DAY,
     LABOURS_PER_DAY,
@@ -119,7 +125,11 @@ def decide(
         case UndoContractionChange():
             return _undo_contraction_change(_registered(state), now)
         case RotateSubscriptionToken():
-            return _rotate_subscription_token(_registered(state))
+            return _rotate_subscription_token(_registered(state), command)
+        case RemoveFollower():
+            return _remove_follower(_registered(state), command)
+        case UnblockSubscriber():
+            return _unblock(_registered(state), command)
         case AddSubscriber():
             return _add_subscriber(_registered(state), command)
         case RemoveSubscriber():
@@ -363,13 +373,35 @@ def _complete_labour(person: BirthingPerson, command: CompleteLabour, now: datet
     return [LabourCompleted(person.id, labour.id, end_time, notes)]
 
 
-def _rotate_subscription_token(person: BirthingPerson) -> list[BirthingPersonEvent]:
-    return [SubscriptionTokenRotated(person.id, person.subscription_token_version + 1)]
+def _rotate_subscription_token(person: BirthingPerson, command: RotateSubscriptionToken) -> list[BirthingPersonEvent]:
+    rotated: list[BirthingPersonEvent] = [SubscriptionTokenRotated(person.id, person.subscription_token_version + 1)]
+    if command.remove_followers:
+        rotated += [FollowerRemoved(person.id, each) for each in sorted(person.subscribers)]
+    return rotated
+
+
+def _remove_follower(person: BirthingPerson, command: RemoveFollower) -> list[BirthingPersonEvent]:
+    following = command.subscriber_id in person.subscribers
+    if not following and not command.block:
+        raise DomainError(ErrorKind.NOT_FOUND, "subscriber_not_found", "This subscriber does not follow you.")
+    removed: list[BirthingPersonEvent] = [FollowerRemoved(person.id, command.subscriber_id)] if following else []
+    if command.block and command.subscriber_id not in person.blocked:
+        BLOCKED_PER_PERSON.check(len(person.blocked) + 1)
+        removed.append(SubscriberBlocked(person.id, command.subscriber_id))
+    return removed
+
+
+def _unblock(person: BirthingPerson, command: UnblockSubscriber) -> list[BirthingPersonEvent]:
+    if command.subscriber_id not in person.blocked:
+        return []  # not blocked: as asked
+    return [SubscriberUnblocked(person.id, command.subscriber_id)]
 
 
 def _add_subscriber(person: BirthingPerson, command: AddSubscriber) -> list[BirthingPersonEvent]:
     if command.subscriber_id in person.subscribers:
         return []  # the subscribed_to event was redelivered
+    if command.subscriber_id in person.blocked:  # blocked since the check: their side is undone
+        return [SubscriberTurnedAway(person.id, command.subscriber_id)]
     if command.token_version is not None and command.token_version != person.subscription_token_version:
         # The token was rotated between the check and now: checked again here, where the subscription is made.
         return [SubscriberTurnedAway(person.id, command.subscriber_id)]
@@ -394,6 +426,10 @@ def _authorise_subscriber(
 ) -> list[BirthingPersonEvent]:
     if command.subscriber_id == person.id:
         raise DomainError(ErrorKind.INVALID, "cannot_subscribe_to_self", "You cannot subscribe to yourself.")
+    if command.subscriber_id in person.blocked:
+        raise DomainError(
+            ErrorKind.FORBIDDEN, "subscriber_blocked", "The birthing person has stopped you following them."
+        )
     if not token_is_valid(secret, person.id, person.subscription_token_version, command.token):
         raise DomainError(
             ErrorKind.FORBIDDEN,

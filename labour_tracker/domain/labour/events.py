@@ -161,6 +161,29 @@ class SubscriberTurnedAway:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowerRemoved:
+    """The person stopped a subscriber following them; the subscriber's side lets go of them too."""
+
+    TYPE: ClassVar[str] = "birthing_person.follower_removed"
+    birthing_person_id: str
+    subscriber_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberBlocked:
+    TYPE: ClassVar[str] = "birthing_person.subscriber_blocked"
+    birthing_person_id: str
+    subscriber_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberUnblocked:
+    TYPE: ClassVar[str] = "birthing_person.subscriber_unblocked"
+    birthing_person_id: str
+    subscriber_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriberRemoved:
     TYPE: ClassVar[str] = "birthing_person.subscriber_removed"
     birthing_person_id: str
@@ -193,6 +216,9 @@ BirthingPersonEvent = (
     | SubscriberAdded
     | SubscriberTurnedAway
     | SubscriberRemoved
+    | FollowerRemoved
+    | SubscriberBlocked
+    | SubscriberUnblocked
     | BirthingPersonErased
 )
 
@@ -215,6 +241,9 @@ EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
         SubscriberAdded,
         SubscriberTurnedAway,
         SubscriberRemoved,
+        FollowerRemoved,
+        SubscriberBlocked,
+        SubscriberUnblocked,
         BirthingPersonErased,
     )
 }

@@ -16,14 +16,17 @@ from labour_tracker.domain.labour.events import (
     ContractionEdited,
     ContractionEnded,
     ContractionStarted,
+    FollowerRemoved,
     HospitalRecommended,
     LabourBegun,
     LabourCompleted,
     LabourPhaseChanged,
     PrepareForHospitalRecommended,
     SubscriberAdded,
+    SubscriberBlocked,
     SubscriberRemoved,
     SubscriberTurnedAway,
+    SubscriberUnblocked,
     SubscriptionTokenRotated,
     UrgentAttentionAdvised,
 )
@@ -113,8 +116,12 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
             return replace(state, subscribers=state.subscribers | {event.subscriber_id})
         case SubscriberTurnedAway():
             return state  # the subscriber's side is undone by the follow-up the event calls for
-        case SubscriberRemoved():
+        case SubscriberRemoved() | FollowerRemoved():
             return replace(state, subscribers=state.subscribers - {event.subscriber_id})
+        case SubscriberBlocked():
+            return replace(state, blocked=state.blocked | {event.subscriber_id})
+        case SubscriberUnblocked():
+            return replace(state, blocked=state.blocked - {event.subscriber_id})
         case BirthingPersonErased():
             return None
         case _:

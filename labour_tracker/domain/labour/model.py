@@ -129,6 +129,7 @@ class BirthingPerson:
     subscription_token_version: int
     # When, by the service's clock, the latest LABOURS_BEGUN_KEPT labours were begun: the labours-per-day cap counts.
     labours_begun: tuple[datetime, ...] = ()
+    blocked: frozenset[str] = frozenset()  # subscribers who may not follow again, whatever token they hold
 
     @property
     def active_labour(self) -> Labour | None:

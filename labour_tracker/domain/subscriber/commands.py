@@ -71,7 +71,7 @@ class EraseSubscriber:
 
 @dataclass(frozen=True, slots=True)
 class ForgetBirthingPerson:
-    """Sent by the service when a person the subscriber follows deletes their account; idempotent."""
+    """Sent by the service when a person the subscriber follows deletes their account or removes them; idempotent."""
 
     TYPE: ClassVar[str] = "subscriber.forget_birthing_person"
 

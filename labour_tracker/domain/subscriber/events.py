@@ -76,7 +76,7 @@ class UnsubscribedFrom:
 
 @dataclass(frozen=True, slots=True)
 class BirthingPersonForgotten:
-    """A person the subscriber followed deleted their account: the subscription ends on this side too."""
+    """A person the subscriber followed deleted their account or removed them: the subscription ends here too."""
 
     TYPE: ClassVar[str] = "subscriber.birthing_person_forgotten"
 

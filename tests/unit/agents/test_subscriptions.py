@@ -13,7 +13,7 @@ import pytest
 
 from labour_tracker.agents.subscriptions import (
     SubscriptionProcessor,
-    forget_erased_person,
+    let_go,
     membership_commands,
     undo_turned_away,
 )
@@ -138,7 +138,7 @@ def test_an_erased_persons_subscribers_are_each_told_to_forget_them_by_the_perso
     )  # fmt: skip
     commands: Any = "subscriber commands"
 
-    sent = forget_erased_person(commands, [erased])
+    sent = let_go(commands, [erased])
 
     assert [(topic, key) for topic, key, _ in sent] == [(commands, SAM), (commands, "kim-sub")]
     assert [CommandEnvelope.model_validate_json(value) for _, _, value in sent] == [

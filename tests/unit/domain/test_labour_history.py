@@ -94,6 +94,9 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "birthing_person.subscriber_added",
         "birthing_person.subscriber_turned_away",
         "birthing_person.subscriber_removed",
+        "birthing_person.follower_removed",
+        "birthing_person.subscriber_blocked",
+        "birthing_person.subscriber_unblocked",
         "birthing_person.erased",
     }
     assert set(COMMAND_TYPES) == {
@@ -109,6 +112,8 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "birthing_person.rotate_subscription_token",
         "birthing_person.add_subscriber",
         "birthing_person.remove_subscriber",
+        "birthing_person.remove_follower",
+        "birthing_person.unblock_subscriber",
         "birthing_person.authorise_subscriber",
         "birthing_person.erase",
     }

@@ -168,6 +168,9 @@ async def birthing_person_story() -> Wire:
     await wire.command(ALICE, "birthing_person.add_subscriber", {"subscriber_id": BOB})
     await wire.command(ALICE, "birthing_person.add_subscriber", {"subscriber_id": "eve", "token_version": 0})  # rotated
     await wire.command(ALICE, "birthing_person.remove_subscriber", {"subscriber_id": BOB})
+    await wire.command(ALICE, "birthing_person.add_subscriber", {"subscriber_id": BOB})
+    await wire.command(ALICE, "birthing_person.remove_follower", {"subscriber_id": BOB, "block": True})
+    await wire.command(ALICE, "birthing_person.unblock_subscriber", {"subscriber_id": BOB})
     await wire.command("nobody", "labour.begin", {"first_labour": False})  # refused: nobody registered
     await wire.command("carol", "birthing_person.register", {"first_name": "Carol", "last_name": "Ade"})
     await wire.command("carol", "birthing_person.erase")

@@ -17,6 +17,7 @@ from labour_tracker.domain.labour import (
     BirthingPersonCommand,
     CompleteLabour,
     Contraction,
+    ContractionChange,
     EndContraction,
     Labour,
     PastLabour,
@@ -27,6 +28,7 @@ from labour_tracker.domain.labour import (
     evolve,
 )
 from labour_tracker.domain.limits import (
+    BLOCKED_PER_PERSON,
     CONTRACTIONS_PER_LABOUR,
     NOTE_BYTES,
     NOTES_BYTES_PER_LABOUR,
@@ -35,6 +37,7 @@ from labour_tracker.domain.limits import (
     SUBSCRIBERS_PER_PERSON,
 )
 from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, RECENT_COMMANDS, ErrorBody, Outcome
+from labour_tracker.messages.sealing import new_key
 from labour_tracker.tables.records import AggregateRecord, RecordCodec
 
 T0 = datetime(2026, 3, 1, 0, 0, 0, 123456, tzinfo=UTC)
@@ -54,7 +57,9 @@ def worst_labour() -> Labour:
         notes_left -= len(taken or "")
         start = T0 + timedelta(minutes=2 * number)
         contractions.append(Contraction(UUID, start, start + timedelta(seconds=59, microseconds=999999), 10, taken))
-    return Labour(UUID, True, T0, None, Phase.TRANSITION, None, tuple(contractions), frozenset(Alert))
+    noted = Contraction(UUID, T0, T0 + timedelta(seconds=59), 10, ESCAPED * NOTE_BYTES.maximum)  # an undo holds two
+    last_change = ContractionChange(noted, noted, T0)
+    return Labour(UUID, True, T0, None, Phase.TRANSITION, None, tuple(contractions), frozenset(Alert), last_change)
 
 
 def worst_outcome(number: int) -> Outcome:
@@ -79,9 +84,10 @@ def worst_record() -> AggregateRecord[BirthingPerson]:
         past_labours=tuple(PastLabour(UUID, True, T0, T0, 10_000) for _ in range(PAST_LABOURS_KEPT)),
         subscribers=frozenset(f"{number:03}" + WIDE * 252 for number in range(SUBSCRIBERS_PER_PERSON.maximum)),
         subscription_token_version=2**62,
+        blocked=frozenset(f"{number:03}" + WIDE * 252 for number in range(BLOCKED_PER_PERSON.maximum)),
     )
     outcomes = tuple(worst_outcome(number) for number in range(RECENT_COMMANDS))
-    return AggregateRecord(person, version=2**62, processed=outcomes, last_command=(1023, 2**62))
+    return AggregateRecord(person, version=2**62, processed=outcomes, last_command=(1023, 2**62), data_key=new_key())
 
 
 WORST_SIZE = len(RecordCodec(BirthingPerson).dumps(worst_record()))
