@@ -92,6 +92,11 @@ async def test_a_person_downloads_their_labour_as_json_and_as_csv_streamed(perso
     ]
     assert [c["notes"] for c in exported["contractions"]] == NOTES
 
+    url = f"{alice.base_url}/api/v1/birthing-person/labours/{answered['id']}/export?format=json"
+    async with alice.session.head(url, headers=authorization(alice.token)) as probed:  # the headers alone
+        assert probed.status == 200 and await probed.read() == b""
+        assert probed.headers["Content-Disposition"] == as_json.headers["Content-Disposition"]
+
     as_csv = await download(alice, answered["id"], "csv")
     assert as_csv.status == 200
     assert as_csv.headers["Content-Type"] == "text/csv; charset=utf-8"
