@@ -22,6 +22,7 @@ BENCHMARKS = (
     "long_history",
     "worker_memory",
     "cli_start",
+    "export",
 )
 
 

@@ -36,6 +36,11 @@ class AnsweredByOwner(Exception):
         self.response = response
 
 
+class ResponseBrokenOff(Exception):
+    """A streamed answer failed after its status and part of its body went out. It is not turned into an error
+    answer: the server drops the connection before the body's end, so the client sees it broken off, never short."""
+
+
 class ApiError(Exception):
     def __init__(
         self,
@@ -82,6 +87,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def error_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except ResponseBrokenOff:
+        raise
     except AnsweredByOwner as forwarded:
         return forwarded.response
     except ApiError as error:

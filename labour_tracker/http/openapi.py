@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from labour_tracker.http.export_formats import FORMATS
 from labour_tracker.http.routes import ROUTES, Route
 from labour_tracker.http.schemas import ErrorResponse
 
@@ -51,6 +52,19 @@ PAGE_PARAMETERS = [
 ]  # fmt: skip
 
 
+FORMAT_PARAMETER = {
+    "name": "format", "in": "query", "required": True, "description": "The file's format: "
+    + ", ".join(f"`{name}` ({each.media_type})" for name, each in FORMATS.items()) + ".",
+    "schema": {"type": "string", "enum": list(FORMATS)},
+}  # fmt: skip
+
+CONTENT_DISPOSITION = {
+    "description": "`attachment`, with a file name made of the record's id and the format's extension.",
+    "required": True,
+    "schema": {"type": "string", "pattern": '^attachment; filename="[A-Za-z0-9_.-]+"$'},
+}
+
+
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
@@ -61,6 +75,24 @@ def _json(model: type[BaseModel]) -> dict[str, Any]:
 
 def _path_parameter(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+
+
+def _download(model: type[BaseModel]) -> dict[str, Any]:
+    """A download's answer: each format's media type; JSON's has the model's schema, any other is text."""
+    return {
+        "content": {
+            each.media_type: {"schema": _ref(model) if each.media_type == "application/json" else {"type": "string"}}
+            for each in FORMATS.values()
+        },
+        "headers": {"Content-Disposition": CONTENT_DISPOSITION},
+    }
+
+
+def _success(route: Route) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": STATUS_TEXT[route.status]}
+    if route.response and route.download:
+        return answer | _download(route.response)
+    return answer | ({"content": _json(route.response)} if route.response else {})
 
 
 def _described(status: int, codes: list[tuple[str, str]]) -> str:
@@ -74,8 +106,7 @@ def _operation(route: Route) -> dict[str, Any]:
         "tags": [route.tag],
         "operationId": route.handler.__name__,
         "responses": {
-            str(route.status): {"description": STATUS_TEXT[route.status]}
-            | ({"content": _json(route.response)} if route.response else {}),
+            str(route.status): _success(route),
             **{
                 str(status): {
                     "description": _described(status, route.codes.get(status, [])),
@@ -91,6 +122,7 @@ def _operation(route: Route) -> dict[str, Any]:
     parameters = [_path_parameter(name) for name in re.findall(r"\{(\w+)\}", route.path)]
     parameters += [IDEMPOTENCY_KEY] if route.command else []
     parameters += PAGE_PARAMETERS if route.paged else []
+    parameters += [FORMAT_PARAMETER] if route.download else []
     if parameters:
         operation["parameters"] = parameters
     if route.body:

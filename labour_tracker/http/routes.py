@@ -12,11 +12,12 @@ from pydantic import BaseModel
 from labour_tracker import probes
 from labour_tracker.domain import limits
 from labour_tracker.domain.limits import Limit
-from labour_tracker.http import birthing_person, health, history, labour, subscriber
+from labour_tracker.http import birthing_person, export, health, history, labour, subscriber
 from labour_tracker.http.errors import STATUS
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
     HealthResponse,
+    LabourExportResponse,
     LabourResponse,
     LaboursResponse,
     LabourSummaryResponse,
@@ -48,6 +49,7 @@ class Route:
     sends: CommandType[Any] | None = None  # the command it sends: it takes Idempotency-Key, may answer 504
     paged: bool = False  # a list from the mirror: takes `limit` and `after`
     limits: tuple[Limit, ...] = ()  # the limits the request may meet, each refused with its own code
+    download: bool = False  # a file in the format `?format=` names (`response` is its JSON form), not a JSON answer
 
     @property
     def command(self) -> bool:
@@ -73,7 +75,7 @@ class Route:
     def statuses(self) -> tuple[int, ...]:
         implied: tuple[int, ...] = () if self.public else (401,)
         # 400: a body that is not JSON, a bad page cursor, or a command's Idempotency-Key that is no command id.
-        implied += (400, 413, 422) if self.body else (400,) if self.paged or self.command else ()
+        implied += (400, 413, 422) if self.body else (400,) if self.paged or self.command or self.download else ()
         # 409: a command whose Idempotency-Key was already used for a command of another type; 422: one used for
         # another body, or one whose record would not fit in a Kafka message; 429: past the cap on commands a minute.
         implied += (409, 422, 429, 503, 504) if self.command else (503,) if not self.public else ()
@@ -185,6 +187,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/birthing-person/labours", history.get_labours,
           "Your labours, latest first, each with its contractions (from the mirror).", "birthing person",
           response=LaboursResponse, errors=(404,), paged=True),
+    Route("GET", "/birthing-person/labours/{labour_id}/export", export.export_labour,
+          "Download one of your labours with all its contractions, as CSV (one row per contraction) or JSON "
+          "(from the mirror, streamed). Another person's labour is not found (404 `labour_not_found`).",
+          "birthing person", response=LabourExportResponse, errors=(404,), download=True),
     Route("GET", "/birthing-person/{birthing_person_id}/labour/active", labour.followed_active,
           "The active labour of a birthing person you follow (403 unless you are subscribed).", "subscriber",
           response=LabourResponse, errors=(403, 404)),

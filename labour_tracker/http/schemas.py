@@ -253,6 +253,12 @@ class LaboursResponse(Page):
     labours: list[LabourRecordView]
 
 
+class LabourExportResponse(View):
+    """A labour downloaded as JSON (`?format=json`): the labour and all its contractions in the order they started."""
+
+    labour: LabourRecordView
+
+
 class ErrorResponse(View):
     description: str
     code: str

@@ -6,6 +6,7 @@ deep it is and rows added meanwhile neither repeat nor vanish.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,20 @@ class LabourRow:
     notes: str | None
     alerts: tuple[str, ...]
     contractions: tuple[Contraction, ...]
+
+
+@dataclass(frozen=True)
+class LabourHeading:
+    """A labour without its contractions, with whose it is: what an export starts with."""
+
+    birthing_person_id: str
+    id: str
+    first_labour: bool
+    start_time: datetime
+    end_time: datetime | None
+    phase: str
+    notes: str | None
+    alerts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,35 @@ class MirrorReads:
             )
             for row in labours
         ]  # fmt: skip
+
+    async def labour(self, connection: asyncpg.Connection, labour_id: str) -> LabourHeading | None:
+        """One labour by its id, whoever's it is (the caller decides who may see it); None if there is none."""
+        row = await connection.fetchrow(
+            f"""SELECT birthing_person_id, id, first_labour, start_time, end_time, phase, notes, alerts
+                FROM {self.schema}.labours WHERE id = $1""",
+            labour_id,
+        )
+        if row is None:
+            return None
+        return LabourHeading(
+            row["birthing_person_id"], row["id"], row["first_labour"], row["start_time"], row["end_time"],
+            row["phase"], row["notes"], tuple(row["alerts"]),
+        )  # fmt: skip
+
+    async def contractions(
+        self, connection: asyncpg.Connection, labour_id: str, batch: int
+    ) -> AsyncIterator[list[Contraction]]:
+        """A labour's contractions in the order they started, `batch` rows at a time from a server-side cursor, so a
+        long labour is never held whole. Run it inside a transaction (a cursor lives in one)."""
+        cursor = await connection.cursor(
+            f"""SELECT id, start_time, end_time, intensity, notes FROM {self.schema}.contractions
+                WHERE labour_id = $1 ORDER BY start_time, id""",
+            labour_id,
+        )
+        while rows := await cursor.fetch(batch):
+            yield [Contraction(r["id"], r["start_time"], r["end_time"], r["intensity"], r["notes"]) for r in rows]
+            if len(rows) < batch:
+                return
 
     async def subscribers_of(
         self, connection: asyncpg.Connection, person_id: str, limit: int, after: str | None

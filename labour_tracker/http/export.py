@@ -1,0 +1,89 @@
+"""A labour downloaded as CSV or JSON, streamed from the PostgreSQL mirror.
+
+The labour and its contractions are read in one read-only snapshot, the contractions a batch at a time from a
+server-side cursor, and each batch is written to the client as it comes: however long the labour, the worker holds
+one batch of it. Like the other reads from the mirror, it trails the tables by moments.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from aiohttp import web
+
+from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
+from labour_tracker.domain.user import User
+from labour_tracker.http.authentication import current_user
+from labour_tracker.http.errors import ResponseBrokenOff
+from labour_tracker.http.export_formats import FORMATS, ExportFormat
+from labour_tracker.http.history import invalid_query, mirror
+from labour_tracker.mirror.reads import LabourHeading
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # contractions read from the cursor, and written to the client, at a time
+LABOUR_NOT_FOUND = DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "You have no labour with this id.")
+
+
+def may_export(reader: User, labour: LabourHeading) -> bool:
+    """Whether `reader` may download `labour`: the one place that decides it. Today only the birthing person whose
+    labour it is; a role given by the person (a birth partner) is to be checked here too."""
+    return reader.id == labour.birthing_person_id
+
+
+def export_format(request: web.Request) -> ExportFormat:
+    found = FORMATS.get(request.query.get("format", ""))
+    if found is None:
+        raise invalid_query(f"format must be one of: {', '.join(FORMATS)}.")
+    return found
+
+
+def labour_id_in_path(request: web.Request) -> str:
+    """The `{labour_id}` of the path; one that cannot be any labour's (too long, or with control characters or lone
+    surrogates, which PostgreSQL would refuse) is not found."""
+    labour_id = request.match_info["labour_id"]
+    if len(labour_id) > MAX_AGGREGATE_ID_LENGTH or not labour_id.isprintable():
+        raise LABOUR_NOT_FOUND
+    return labour_id
+
+
+def filename(labour: LabourHeading, chosen: ExportFormat) -> str:
+    """The file's name: the labour's id only (no names), in characters every file system and header takes."""
+    return f"labour-{re.sub(r'[^A-Za-z0-9_-]', '_', labour.id)[:100]}.{chosen.name}"
+
+
+async def export_labour(request: web.Request) -> web.StreamResponse:
+    chosen = export_format(request)
+    labour_id = labour_id_in_path(request)
+    reader = current_user(request)
+    response = web.StreamResponse(
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}  # health data: kept by no cache
+    )
+    try:
+        async with (
+            mirror(request) as (reads, connection),
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            labour = await reads.labour(connection, labour_id)
+            if labour is None or not may_export(reader, labour):
+                raise LABOUR_NOT_FOUND  # another person's labour answers as one that does not exist
+            response.content_type, response.charset = chosen.media_type, chosen.charset
+            response.headers["Content-Disposition"] = f'attachment; filename="{filename(labour, chosen)}"'
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            if request.method != "HEAD":
+                await response.write(chosen.heading(labour))
+                first = True
+                async for batch in reads.contractions(connection, labour.id, BATCH):
+                    await response.write(chosen.contractions(labour, batch, first=first))
+                    first = False
+                await response.write(chosen.end())
+        await response.write_eof()
+    except Exception as error:
+        if not response.prepared:
+            raise  # nothing has gone out: answered as any error is
+        log.warning("labour export broke off: labour %s, %s", labour_id, type(error).__name__)
+        raise ResponseBrokenOff from None
+    return response
