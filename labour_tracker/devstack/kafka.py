@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labour_tracker.devstack.process import cache_dir, free_port, port_open, spawn, stop, wait_until
+from labour_tracker.settings import KafkaConnection
 
 POM = Path(__file__).resolve().parents[2] / "infra" / "kafka" / "pom.xml"
 HEAP = "-Xms256m -Xmx512m"
@@ -129,7 +130,7 @@ class KafkaBroker:
         # A loop of its own that never becomes current: asyncio.run would unset the caller's (a test session's).
         loop = asyncio.new_event_loop()
         try:
-            return loop.run_until_complete(_answers_metadata(self.bootstrap))
+            return loop.run_until_complete(answers_metadata(KafkaConnection(self.bootstrap)))
         finally:
             loop.close()
 
@@ -139,11 +140,12 @@ class KafkaBroker:
             self.process = None
 
 
-async def _answers_metadata(bootstrap: str) -> bool:
+async def answers_metadata(kafka: KafkaConnection) -> bool:
+    """Whether the cluster answers a metadata request from a client signed in as `kafka` says."""
     from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.errors import KafkaError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=2000)
     try:
         await admin.start()
         await admin.describe_cluster()

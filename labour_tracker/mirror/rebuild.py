@@ -59,7 +59,7 @@ async def rebuild(settings: Settings, schema: str) -> Rebuilt:
             await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
             await migrate(connection, schema)
         mirror = ChangelogMirror(
-            bootstrap=settings.kafka_bootstrap,
+            kafka=settings.kafka,
             tables=changelogs(settings.app_id),
             database=database,
             writer=MirrorWriter(schema),
@@ -82,7 +82,7 @@ async def restore_labours(settings: Settings, connection: asyncpg.Connection, wr
     """Every labour of every mirrored person as their events last left it, each at the version that last held it,
     so a row the changelogs gave as new stays as it is. Returns the labours written."""
     persons = consistency.BIRTHING_PERSONS
-    events = await consistency.events_of(settings.kafka_bootstrap, settings.topic_prefix, persons, consistency.Report())
+    events = await consistency.events_of(settings.kafka, settings.topic_prefix, persons, consistency.Report())
     mirrored = {row["id"] for row in await connection.fetch(f"SELECT id FROM {writer.schema}.birthing_persons")}
     now = datetime.now(UTC)
     changes = [
