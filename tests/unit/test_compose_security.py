@@ -1,15 +1,18 @@
 """docker-compose.yml protects what it runs: Kafka takes no client that does not sign in, lets each user do only what
-its ACLs allow, and has no password compose does not get from .env. (tests/integration/test_kafka_sign_in.py runs
-this Kafka, with these scripts, and tries each user.)"""
+its ACLs allow, and has no password compose does not get from .env; Keycloak's admin console is served only on a
+port of its own. (tests/integration/test_kafka_sign_in.py runs this Kafka, with these scripts, and tries each user;
+tests/integration/test_keycloak_admin_address.py signs in to the console of a real Keycloak set up as here.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -210,3 +213,70 @@ def test_acls_give_the_workers_their_topics_and_groups_and_kafka_ui_nothing_that
     ui = granted[f"User:{setup['KAFKA_UI_USER']}"]
     assert set().union(*(values_of(args, "--operation") for args in ui)) <= {"Read", "Describe", "DescribeConfigs"}
     assert all(values_of(args, "--operation") <= {"Describe"} for args in ui if "--group" in args)
+
+
+def nginx_servers(text: str) -> dict[int, dict[str, str]]:
+    """infra/keycloak/proxy.conf: listen port -> {location: what it does (`proxy_pass URL` or `return …`)}."""
+    servers: dict[int, dict[str, str]] = {}
+    for block in re.findall(r"^server \{\n(.*?)^\}", text, re.M | re.S):
+        (port,) = re.findall(r"^\s*listen (\d+);", block, re.M)
+        servers[int(port)] = {
+            path: " ".join(body.split()).rstrip(";")
+            for path, body in re.findall(r"location (?:= )?(\S+) \{\s*(.*?)\s*\}", block, re.S)
+        }
+    return servers
+
+
+def proxy_published(compose: dict[str, Any]) -> dict[int, int]:
+    """keycloak-proxy's host port -> its container port."""
+    pairs = (str(port).split(":") for port in compose["services"]["keycloak-proxy"]["ports"])
+    return {int(host): int(container) for _, host, container in pairs}
+
+
+def proxy_server_at(compose: dict[str, Any], url: str) -> dict[str, str]:
+    """What infra/keycloak/proxy.conf serves at `url`'s port, as compose publishes it."""
+    servers = nginx_servers((ROOT / "infra" / "keycloak" / "proxy.conf").read_text())
+    port = urlsplit(url).port
+    assert port is not None, url
+    return servers[proxy_published(compose)[port]]
+
+
+def test_keycloak_is_published_only_through_its_proxy_each_port_on_127_0_0_1(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert "ports" not in services["keycloak"]
+    proxy = services["keycloak-proxy"]
+    assert "./infra/keycloak/proxy.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    assert all(str(port).startswith("127.0.0.1:") for port in proxy["ports"])
+    servers = nginx_servers((ROOT / "infra" / "keycloak" / "proxy.conf").read_text())
+    assert sorted(proxy_published(compose).values()) == sorted(servers)
+
+
+def test_the_public_port_serves_the_realms_sign_in_and_the_admin_port_the_console(compose: dict[str, Any]) -> None:
+    keycloak = service_env(compose, "keycloak")
+    public = proxy_server_at(compose, keycloak["KC_HOSTNAME"])
+    admin = proxy_server_at(compose, keycloak["KC_HOSTNAME_ADMIN"])
+    assert public is not admin
+    upstream = f"proxy_pass http://keycloak:{keycloak['KC_HTTP_PORT']}"
+    realm = json.loads((ROOT / "infra" / "keycloak" / "labour-tracker-realm.json").read_text())["realm"]
+    assert {path for path, does in public.items() if does == upstream} == {f"/realms/{realm}/", "/resources/"}
+    assert public["/"] == "return 404"  # everything else: the admin console and API, the master realm, metrics
+    assert {path for path, does in admin.items() if does == upstream} == {"/admin/", "/realms/master/", "/resources/"}
+    assert admin["/"] == "return 404"
+
+
+def test_the_master_realm_signs_in_at_the_admin_address(compose: dict[str, Any]) -> None:
+    """Keycloak moves only the console to hostname-admin; the one-shot keycloak-admin-address moves the master realm's
+    sign-in there too, with the script tests/integration/test_keycloak_admin_address.py runs."""
+    services = compose["services"]
+    keycloak, moving = service_env(compose, "keycloak"), service_env(compose, "keycloak-admin-address")
+    assert moving["KC_HOSTNAME_ADMIN"] == keycloak["KC_HOSTNAME_ADMIN"] != keycloak["KC_HOSTNAME"]
+    assert moving["KEYCLOAK_INTERNAL_URL"] == f"http://keycloak:{keycloak['KC_HTTP_PORT']}"
+    for name in ("KC_BOOTSTRAP_ADMIN_USERNAME", "KC_BOOTSTRAP_ADMIN_PASSWORD"):
+        assert moving[name] == keycloak[name]
+    assert not {"KC_DB_PASSWORD", "API_CLIENT_SECRET"} & set(moving), "only what it needs"
+    service = services["keycloak-admin-address"]
+    assert service["image"] == services["keycloak"]["image"] and service["restart"] == "no"
+    assert service["depends_on"]["keycloak"]["condition"] == "service_healthy"
+    mount = "./infra/keycloak/admin-address.sh:/opt/labour-tracker/admin-address.sh:ro"
+    assert mount in service["volumes"] and service["entrypoint"] == ["bash", "/opt/labour-tracker/admin-address.sh"]
+    assert dotenv(ROOT / ".env.example")["KEYCLOAK_ADMIN_URL"].startswith("http://localhost:")
