@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -24,8 +26,9 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
     for_code,
 )
+from pydantic import SecretStr
 
-from labour_tracker.devstack.kafka import answers_metadata
+from labour_tracker.devstack.kafka import answers_metadata, kafka_home
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.settings import KafkaConnection
 from tests.support.compose import fresh_env_file, load_compose, service_env
@@ -92,17 +95,28 @@ async def create(kafka: KafkaConnection, topic: str) -> None:
             raise for_code(code)(f"creating {topic}")
 
 
+async def partitions_of(kafka: KafkaConnection, topic: str) -> list[TopicPartition]:
+    client = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=5000)
+    await client.start()
+    try:
+        (described,) = await client.describe_topics([topic])
+    finally:
+        await client.close()
+    assert described["error_code"] == 0, described
+    return [TopicPartition(topic, each["partition"]) for each in described["partitions"]]
+
+
 async def read_all(kafka: KafkaConnection, topic: str, *, group: str | None = None) -> list[bytes]:
-    """Every record of the topic's first partition, read from its start; then, with a `group`, its offset committed
-    for the group (the group's worker joins it in test_a_worker_signed_in_as_compose_configures_it_serves_a_labour)."""
+    """Every record of the topic, read from its start; then, with a `group`, its offsets committed for the group
+    (the group's worker joins it in test_a_worker_signed_in_as_compose_configures_it_serves_a_labour)."""
     consumer = AIOKafkaConsumer(
         **kafka.client_options(), group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
-        partition = TopicPartition(topic, 0)
-        consumer.assign([partition])
-        end = (await consumer.end_offsets([partition]))[partition]
+        partitions = await partitions_of(kafka, topic)
+        consumer.assign(partitions)
+        end = sum((await consumer.end_offsets(partitions)).values())
         values: list[bytes] = []
         async with asyncio.timeout(30):
             while len(values) < end:
@@ -166,6 +180,37 @@ async def test_a_wrong_password_an_unknown_user_and_no_sign_in_are_all_turned_aw
     assert await answers_metadata(worker(secured))
 
 
+async def test_the_listener_published_on_the_host_takes_the_same_users_and_no_one_else(secured: ComposeKafka) -> None:
+    on_host = replace(worker(secured), bootstrap=f"127.0.0.1:{secured.host_port}")
+    assert await answers_metadata(on_host)
+    assert not await answers_metadata(KafkaConnection(on_host.bootstrap))
+    assert not await answers_metadata(replace(on_host, password=SecretStr("not-the-workers-password")))
+
+
+def test_the_brokers_health_check_signs_in_as_compose_runs_it(secured: ComposeKafka) -> None:
+    """The kafka service's health check, its paths and address those of the broker here."""
+    (kind, command) = secured.compose["services"]["kafka"]["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    here = (
+        command.replace("/opt/kafka/", f"{kafka_home()}/")
+        .replace("/tmp/kafka/", f"{secured.data_dir / 'run'}/")
+        .replace(secured.service["KAFKA_ADVERTISED_LISTENERS"].split(",")[0].split("://")[1], secured.bootstrap)
+    )
+    assert here != command
+    result = subprocess.run(["bash", "-c", here], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+async def test_the_setup_runs_again_on_the_next_up_and_changes_nothing(secured: ComposeKafka) -> None:
+    """compose runs kafka-setup on every `docker compose up`: users, ACLs and topics that exist stay as they are."""
+    output = await asyncio.to_thread(secured.set_up)
+    assert re.search(r"create-topics: \d+ topics with \d+ partitions each", output), output
+    assert await answers_metadata(worker(secured)) and await answers_metadata(kafka_ui(secured))
+    async with producing(kafka_ui(secured)) as producer:
+        with pytest.raises(TopicAuthorizationFailedError):
+            await producer.send_and_wait(topic_under(secured, "dead_letters"), b"forged", partition=0)
+
+
 def worker_settings(compose: dict[str, Any]) -> dict[str, str]:
     """A compose worker's Kafka settings: its sign-in, app id, topic prefix and partitions."""
     env = service_env(compose, "worker-1")
@@ -207,3 +252,36 @@ def test_labour_tracker_check_reads_the_topics_signed_in_as_the_workers(compose_
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["checked"]["birthing_person"] >= 1
+
+
+async def test_a_worker_replies_on_a_topic_under_the_prefix_and_nowhere_its_user_may_not_write(
+    secured: ComposeKafka, compose_worker: Deployment
+) -> None:
+    """A system integrating by commands (here as the admin) asks for replies: on a topic under the prefix it gets
+    one; on a topic elsewhere the worker sees no such topic, sends nothing, and parks the command with the reason."""
+    system = admin(secured)
+    allowed, elsewhere = compose_worker.topic(f"replies-{uuid.uuid4().hex[:6]}"), f"replies-{uuid.uuid4().hex[:6]}"
+    for topic in (allowed, elsewhere):
+        await create(system, topic)
+    person = f"person-{uuid.uuid4().hex[:8]}"
+    async with producing(system) as producer:
+        for reply_to, command_id in ((allowed, f"{person}-1"), (elsewhere, f"{person}-2")):
+            envelope = {"id": command_id, "type": "birthing_person.register", "aggregate_id": person,
+                        "data": {"first_name": "Rae", "last_name": "Ply"}}  # fmt: skip
+            headers = [("Faust-Ag-ReplyTo", reply_to.encode()), ("Faust-Ag-CorrelationId", command_id.encode())]
+            await producer.send_and_wait(
+                compose_worker.topic("birthing_person.commands"),
+                json.dumps(envelope).encode(),
+                key=person.encode(),
+                headers=headers,
+            )
+    refused = f"reply not sent: Faust-Ag-ReplyTo names {elsewhere}, which does not exist"
+    async with asyncio.timeout(60):
+        while True:
+            replies = [json.loads(each) for each in await read_all(system, allowed)]
+            letters = [json.loads(each) for each in await read_all(system, compose_worker.topic("dead_letters"))]
+            if replies and any(letter["reason"] == refused for letter in letters):
+                break
+            await asyncio.sleep(0.5)
+    assert [reply["correlation_id"] for reply in replies] == [f"{person}-1"]
+    assert await read_all(system, elsewhere) == []
