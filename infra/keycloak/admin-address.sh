@@ -8,7 +8,7 @@ set -euo pipefail
 kcadm=${KEYCLOAK_HOME:-/opt/keycloak}/bin/kcadm.sh
 server=${KEYCLOAK_INTERNAL_URL:?KEYCLOAK_INTERNAL_URL is required}
 admin_url=${KC_HOSTNAME_ADMIN:?KC_HOSTNAME_ADMIN is required}
-config=$(mktemp)
+config=$(mktemp 2>/dev/null || echo /tmp/kcadm.config)  # it holds the admin's tokens: removed on exit
 trap 'rm -f "$config"' EXIT
 
 # The password is on kcadm's command line (it reads it from nowhere else without a terminal), inside this container.

@@ -51,7 +51,8 @@ def proxied() -> Iterator[Proxied]:
             "KC_BOOTSTRAP_ADMIN_PASSWORD": keycloak.admin_password,
         }
         script = ROOT / "infra" / "keycloak" / "admin-address.sh"
-        subprocess.run(["bash", str(script)], env=env, check=True, capture_output=True, timeout=120)
+        for _ in range(2):  # compose runs it on every `docker compose up`: again, once the master realm has moved
+            subprocess.run(["bash", str(script)], env=env, check=True, capture_output=True, timeout=120)
         yield Proxied(keycloak, public, admin)
 
 
