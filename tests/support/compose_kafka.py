@@ -3,6 +3,7 @@ service's script (users, ACLs, topics), with the distribution's scripts from the
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,8 +80,8 @@ class ComposeKafka(KafkaBroker):
         )
 
     def set_up(self, *, timeout: float = 300.0) -> str:
-        """Run the `kafka-setup` service's script against this broker; its output."""
-        log = self.data_dir / "setup.log"
+        """Run the `kafka-setup` service's script against this broker; its output (this run's alone)."""
+        log = self.data_dir / f"setup-{len(list(self.data_dir.glob('setup-*.log'))) + 1}.log"
         here = {"LABOUR_TRACKER_KAFKA_BOOTSTRAP": self.bootstrap, "KAFKA_HOME": str(kafka_home())}
         env = _process_env(service_env(self.compose, "kafka-setup"), here)
         process = spawn(["bash", str(SCRIPTS / "setup.sh")], log=log, env=env)
@@ -99,8 +100,6 @@ class ComposeKafka(KafkaBroker):
 
 def _run(awaitable: Any) -> Any:
     """Run a coroutine on a loop of its own that never becomes current (a test session's loop stays as it is)."""
-    import asyncio
-
     loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(awaitable)
