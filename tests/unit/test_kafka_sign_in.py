@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
+from faust.types.enums import ProcessingGuarantee
 from pydantic import SecretStr, ValidationError
 
 from labour_tracker.app import LabourTrackerApp
@@ -64,6 +65,13 @@ def test_the_faust_apps_clients_sign_in_as_the_aiokafka_clients_do(
 def test_the_faust_apps_own_topics_are_under_its_app_id_where_its_user_may_create_them() -> None:
     app = LabourTrackerApp(Settings())
     assert app.conf.reply_to.startswith(f"{app.conf.id}-reply-")
+
+
+def test_the_worker_uses_no_kafka_transactions_so_its_user_needs_no_transactional_id_acls() -> None:
+    """Exactly-once would make Faust's producers transactional: infra/kafka/create-acls.sh would need to allow
+    their transactional ids."""
+    app = LabourTrackerApp(Settings())
+    assert app.conf.processing_guarantee == ProcessingGuarantee.AT_LEAST_ONCE
 
 
 @pytest.mark.parametrize(
