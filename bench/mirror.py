@@ -27,6 +27,7 @@ from labour_tracker.mirror.follower import ChangelogMirror
 from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import migrate
 from labour_tracker.mirror.writer import MirrorWriter
+from labour_tracker.settings import KafkaConnection
 from labour_tracker.tables.records import AggregateRecord, RecordCodec
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -108,8 +109,8 @@ def mirror_of(bootstrap: str, topic: str, database: Database, schema: str, batch
         raise AssertionError("nothing in the benchmark is unreadable or refused")
 
     return ChangelogMirror(
-        bootstrap=bootstrap, tables={topic: "birthing_persons"}, database=database, writer=MirrorWriter(schema),
-        unreadable=refuse, rejected=refuse, batch_size=batch_size,
+        kafka=KafkaConnection(bootstrap), tables={topic: "birthing_persons"}, database=database,
+        writer=MirrorWriter(schema), unreadable=refuse, rejected=refuse, batch_size=batch_size,
     )  # fmt: skip
 
 

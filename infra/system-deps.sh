@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What the machine must have beyond PyPI: Python 3.11, Java 17+ and Maven (Kafka), PostgreSQL's server binaries.
+# What the machine must have beyond PyPI: Python 3.11, Java 17+ and Maven (Kafka), PostgreSQL's server binaries, and
+# nginx (the tests run compose's Keycloak proxy).
 # As root, installs what is missing from Debian's packages; otherwise says what to install.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ command -v mvn >/dev/null || missing+=(maven)
 if ! command -v postgres >/dev/null && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -27,4 +29,8 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian's postgresql package starts a cluster of its own on 5432; this project runs private clusters instead.
 if command -v pg_lsclusters >/dev/null; then
   pg_lsclusters -h | while read -r version name _; do pg_ctlcluster "$version" "$name" stop || true; done
+fi
+# Debian's nginx package starts a server of its own on port 80; the tests run theirs on free ports instead.
+if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v service >/dev/null; then
+  service nginx stop >/dev/null 2>&1 || true
 fi

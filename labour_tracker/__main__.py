@@ -171,7 +171,7 @@ def check(as_json: bool) -> None:
     settings = load_settings()
     report = run_async(
         consistency.check(
-            settings.kafka_bootstrap,
+            settings.kafka,
             settings.topic_prefix,
             {table: topic for topic, table in changelogs(settings.app_id).items()},
             str(settings.database_url),

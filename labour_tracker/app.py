@@ -121,9 +121,15 @@ class LabourTrackerApp(MendedApp):
         self.mount_api: Callable[[Any], None] | None = None  # serves the REST API on the worker's web server
         self._serving_api: list[Any] = []
         self.topics_declared = asyncio.Event()  # commands wait for it: an undeclared topic would be mis-created
+        sasl = settings.kafka.sasl()
         super().__init__(
             settings.app_id,
             broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
+            broker_credentials=(
+                faust.SASLCredentials(mechanism=sasl["mechanism"], username=sasl["username"], password=sasl["password"])
+                if sasl
+                else None
+            ),
             store=FAUST_STORES[settings.store],
             datadir=str(settings.data_dir),
             topic_partitions=settings.topic_partitions,
@@ -134,6 +140,9 @@ class LabourTrackerApp(MendedApp):
             web_host=settings.web_host,
             web_port=settings.web_port,
             reply_create_topic=True,
+            # Under the app id, like the changelogs: Kafka's ACLs let the workers create topics there and nowhere else
+            # but under the topic prefix.
+            reply_to_prefix=f"{settings.app_id}-reply-",
             # Rebalances and shutdown need not wait for streams to drain: uncommitted commands are redelivered
             # and every handler is idempotent.
             stream_wait_empty=False,

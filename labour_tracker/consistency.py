@@ -25,6 +25,7 @@ from labour_tracker.messages.codec import from_data
 from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.messages.sealing import Unopenable, opened
 from labour_tracker.mirror.schema import check_schema_name
+from labour_tracker.settings import KafkaConnection
 from labour_tracker.tables.records import AggregateRecord, RecordCodec
 
 MirroredRows = dict[str, dict[str, Any]]  # aggregate id -> what the mirror holds of it
@@ -78,9 +79,9 @@ class Rebuilt:
     parts: dict[str, tuple[Any, int]] = field(default_factory=dict)  # every part it held, as last held, and when
 
 
-async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+async def read_topic(kafka: KafkaConnection, topic: str) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic` from its start to its end as it is now, partition by partition."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="labour-tracker-check")
+    admin = AIOKafkaAdminClient(**kafka.client_options(), client_id="labour-tracker-check")
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -89,7 +90,7 @@ async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ConsumerRecord
     if described["error_code"] != 0:
         return
     partitions = [TopicPartition(topic, each["partition"]) for each in described["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="labour-tracker-check", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.client_options(), client_id="labour-tracker-check", enable_auto_commit=False)
     await consumer.start()
     try:
         ends = await rewind(consumer, partitions)
@@ -129,11 +130,11 @@ def fold(kind: Kind, envelopes: Iterable[EventEnvelope]) -> dict[str, Rebuilt]:
 
 
 async def events_of(
-    bootstrap: str, prefix: str, kind: Kind, report: Report, keys: dict[str, str | None]
+    kafka: KafkaConnection, prefix: str, kind: Kind, report: Report, keys: dict[str, str | None]
 ) -> list[EventEnvelope]:
     """The kind's events, each opened with its aggregate's key in `keys` where it can be."""
     envelopes = []
-    async for record in read_topic(bootstrap, f"{prefix}.{kind.name}.events"):
+    async for record in read_topic(kafka, f"{prefix}.{kind.name}.events"):
         try:
             envelope = EventEnvelope.model_validate_json(record.value or b"")
         except ValidationError:
@@ -152,10 +153,10 @@ def keys_of(table: dict[str, AggregateRecord[Any]]) -> dict[str, str | None]:
     return {aggregate_id: record.data_key for aggregate_id, record in table.items()}
 
 
-async def table_of(bootstrap: str, changelog: str, kind: Kind) -> dict[str, AggregateRecord[Any]]:
+async def table_of(kafka: KafkaConnection, changelog: str, kind: Kind) -> dict[str, AggregateRecord[Any]]:
     """The table as its changelog holds it: the last record per key."""
     codec, records = RecordCodec(kind.state_type), {}
-    async for record in read_topic(bootstrap, changelog):
+    async for record in read_topic(kafka, changelog):
         if record.key is not None:
             records[record.key.decode()] = codec.loads(record.value) if record.value is not None else None
     return {key: value for key, value in records.items() if value is not None and value.state is not None}
@@ -258,7 +259,9 @@ def compare_mirror(kind: Kind, rebuilt: dict[str, Rebuilt], mirrored: MirroredRo
     return findings
 
 
-async def check(bootstrap: str, prefix: str, changelogs: dict[str, str], database_url: str, schema: str) -> Report:
+async def check(
+    kafka: KafkaConnection, prefix: str, changelogs: dict[str, str], database_url: str, schema: str
+) -> Report:
     """Rebuild every aggregate from its events and compare it with its table (changelog topic by table name in
     `changelogs`) and with the mirror in `schema`."""
     report = Report()
@@ -266,8 +269,8 @@ async def check(bootstrap: str, prefix: str, changelogs: dict[str, str], databas
     try:
         schema = check_schema_name(schema)
         for kind in KINDS:
-            table = await table_of(bootstrap, changelogs[kind.table], kind)
-            rebuilt = fold(kind, await events_of(bootstrap, prefix, kind, report, keys_of(table)))
+            table = await table_of(kafka, changelogs[kind.table], kind)
+            rebuilt = fold(kind, await events_of(kafka, prefix, kind, report, keys_of(table)))
             report.checked[kind.name] = len(rebuilt)
             report.findings += compare_table(kind, rebuilt, table)
             report.findings += compare_mirror(kind, rebuilt, await kind.read_mirror(connection, schema))

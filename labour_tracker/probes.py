@@ -11,13 +11,14 @@ from aiokafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from labour_tracker.metrics import REGISTRY
+from labour_tracker.settings import KafkaConnection
 
 
 class KafkaProbe:
     """One admin connection kept open; a metadata request proves the cluster answers."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+    def __init__(self, kafka: KafkaConnection) -> None:
+        self._admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=2000)
         self._started = False
 
     async def answers(self, *, within: float = 2.0) -> bool:
@@ -39,11 +40,11 @@ class KafkaProbe:
 KAFKA_PROBE = web.AppKey("kafka_probe", KafkaProbe)
 
 
-def kafka_probe(bootstrap: str) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A cleanup context that keeps a KafkaProbe of the cluster at `bootstrap` on the web app."""
+def kafka_probe(kafka: KafkaConnection) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context that keeps a KafkaProbe of the cluster `kafka` names on the web app."""
 
     async def probing(app: web.Application) -> AsyncIterator[None]:
-        app[KAFKA_PROBE] = KafkaProbe(bootstrap)
+        app[KAFKA_PROBE] = KafkaProbe(kafka)
         yield
         await app[KAFKA_PROBE].close()
 

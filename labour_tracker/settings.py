@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, PostgresDsn, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,41 @@ DEFAULT_MAX_MESSAGE_BYTES = 768 * 1024
 LOCAL_SUBSCRIPTION_TOKEN_SECRET = "local-development-secret-change-me-0000"  # public: refused with an issuer set
 
 
+@dataclass(frozen=True)
+class KafkaConnection:
+    """Where Kafka is and how to sign in to it: what every Kafka client of the service is given, the Faust app's
+    (`sasl()`) and every aiokafka consumer, producer and admin client (`client_options()`)."""
+
+    bootstrap: str
+    sasl_mechanism: str | None = None  # None: PLAINTEXT, no sign-in
+    username: str | None = None
+    password: SecretStr | None = field(default=None, repr=False)
+
+    def sasl(self) -> dict[str, str] | None:
+        """The SASL mechanism, user name and password; None without sign-in."""
+        if self.sasl_mechanism is None:
+            return None
+        assert self.username is not None and self.password is not None, "the settings check both are given"
+        return {
+            "mechanism": self.sasl_mechanism,
+            "username": self.username,
+            "password": self.password.get_secret_value(),
+        }
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments of an aiokafka client: the bootstrap servers and the sign-in."""
+        sasl = self.sasl()
+        if sasl is None:
+            return {"bootstrap_servers": self.bootstrap, "security_protocol": "PLAINTEXT"}
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": sasl["mechanism"],
+            "sasl_plain_username": sasl["username"],
+            "sasl_plain_password": sasl["password"],
+        }
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
@@ -32,6 +68,13 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of command, event and table topics.")
     topic_replication_factor: int = Field(1, ge=1, le=16, description="Replication factor of created topics.")
     kafka_session_timeout: float = Field(10.0, gt=0, description="Consumer group session timeout, seconds.")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] | None = Field(
+        None,
+        description="How every Kafka client of the service signs in (SASL over plaintext; SCRAM never sends the "
+        "password); unset: no sign-in, as the local stack runs.",
+    )
+    kafka_username: str | None = Field(None, min_length=1, description="The Kafka user it signs in as.")
+    kafka_password: SecretStr | None = Field(None, description="That user's password.")
     database_url: PostgresDsn = Field(
         PostgresDsn("postgresql://labour_tracker@127.0.0.1:5432/labour_tracker"),
         description="PostgreSQL DSN of the mirror.",
@@ -166,6 +209,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _complete_kafka_sign_in(self) -> Settings:
+        given = [self.kafka_username is not None, self.kafka_password is not None]
+        if self.kafka_sasl_mechanism and not all(given):
+            raise ValueError(f"{ENV_PREFIX}KAFKA_SASL_MECHANISM needs {ENV_PREFIX}KAFKA_USERNAME and _PASSWORD too")
+        if not self.kafka_sasl_mechanism and any(given):
+            raise ValueError(
+                f"{ENV_PREFIX}KAFKA_USERNAME and _PASSWORD are used only with {ENV_PREFIX}KAFKA_SASL_MECHANISM: set it"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _complete_channels(self) -> Settings:
         if self.twilio_account_sid and not (self.twilio_auth_token and self.twilio_from_number):
             raise ValueError(f"{ENV_PREFIX}TWILIO_ACCOUNT_SID needs {ENV_PREFIX}TWILIO_AUTH_TOKEN and _FROM_NUMBER too")
@@ -174,6 +228,12 @@ class Settings(BaseSettings):
         if self.sftp_host and not (self.sftp_password or self.sftp_client_key):
             raise ValueError(f"{ENV_PREFIX}SFTP_HOST needs {ENV_PREFIX}SFTP_PASSWORD or {ENV_PREFIX}SFTP_CLIENT_KEY")
         return self
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        return KafkaConnection(
+            self.kafka_bootstrap, self.kafka_sasl_mechanism, self.kafka_username, self.kafka_password
+        )
 
     @property
     def clients(self) -> frozenset[str]:

@@ -39,7 +39,7 @@ class Worker:
 def build_worker(settings: Settings) -> Worker:
     app = LabourTrackerApp(settings)
     topics, tables = Topics.of(app), Tables.of(app)
-    replies = Replies(app, topics.names, TopicDirectory(settings.kafka_bootstrap))  # shared by the command agents
+    replies = Replies(app, topics.names, TopicDirectory(settings.kafka))  # shared by the command agents
     agents = {
         BIRTHING_PERSON: birthing_person_agent(app, topics, tables, replies),
         SUBSCRIBER: subscriber_agent(app, topics, tables, replies),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates Labour Tracker's topics before any worker starts, with the partitions and replication the workers are
-# configured with (the same LABOUR_TRACKER_* variables). Idempotent: it runs on every `docker compose up`.
+# configured with (the same LABOUR_TRACKER_* variables). Idempotent: it runs on every `docker compose up`, from
+# setup.sh, signed in as the admin (KAFKA_CLIENT_CONFIG).
 # A topic that already exists with another partition count stops it: keys would move to other partitions and
 # tables would no longer match their command topics (see docs/operations.md, "Partitions").
 set -euo pipefail
@@ -11,6 +12,7 @@ app_id=${LABOUR_TRACKER_APP_ID:-labour-tracker}
 partitions=${LABOUR_TRACKER_TOPIC_PARTITIONS:-4}
 replication=${LABOUR_TRACKER_TOPIC_REPLICATION_FACTOR:-1}
 kafka_topics=${KAFKA_HOME:-/opt/kafka}/bin/kafka-topics.sh
+signed_in=(${KAFKA_CLIENT_CONFIG:+--command-config "$KAFKA_CLIENT_CONFIG"})
 
 names=()
 create() {  # create NAME [CONFIG=VALUE ...]
@@ -18,7 +20,7 @@ create() {  # create NAME [CONFIG=VALUE ...]
   shift
   local configs=()
   for config in "$@"; do configs+=(--config "$config"); done
-  "$kafka_topics" --bootstrap-server "$bootstrap" --create --if-not-exists --topic "$name" \
+  "$kafka_topics" --bootstrap-server "$bootstrap" "${signed_in[@]}" --create --if-not-exists --topic "$name" \
     --partitions "$partitions" --replication-factor "$replication" "${configs[@]}"
   names+=("$name")
 }
@@ -49,7 +51,7 @@ create "${app_id}-subscribers-changelog" "${compacted[@]}"
 create "${app_id}-notifications-changelog" "${compacted[@]}"
 create "${app_id}-destinations-changelog" "${compacted[@]}"
 
-described=$("$kafka_topics" --bootstrap-server "$bootstrap" --describe --topic "${prefix}\..*|${app_id}-.*-changelog")
+described=$("$kafka_topics" --bootstrap-server "$bootstrap" "${signed_in[@]}" --describe --topic "${prefix}\..*|${app_id}-.*-changelog")
 status=0
 for name in "${names[@]}"; do
   actual=$(printf '%s\n' "$described" | sed -nE "s/^Topic: ${name//./\\.}[[:space:]].*PartitionCount: ([0-9]+).*/\1/p")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import os
 import shutil
 import subprocess
 import time
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labour_tracker.devstack.process import cache_dir, free_port, port_open, spawn, stop, wait_until
+from labour_tracker.settings import KafkaConnection
 
 POM = Path(__file__).resolve().parents[2] / "infra" / "kafka" / "pom.xml"
 HEAP = "-Xms256m -Xmx512m"
@@ -27,13 +30,17 @@ def kafka_version() -> str:
 
 
 def ensure_kafka() -> Path:
-    """The directory of the broker's jars, resolved by Maven from Maven Central on first use."""
-    libs = cache_dir() / f"kafka-{kafka_version()}" / "libs"
+    """The directory of the broker's and its tools' jars, resolved by Maven from Maven Central on first use.
+
+    One directory per content of the pom, so a changed classpath is fetched anew beside the one a running broker uses.
+    """
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:12]
+    libs = cache_dir() / f"kafka-{kafka_version()}" / f"libs-{digest}"
     if (libs / f"kafka_2.13-{kafka_version()}.jar").exists():
         return libs
     if shutil.which("mvn") is None:
         raise RuntimeError("Maven (mvn) is needed to fetch Apache Kafka from Maven Central")
-    partial = libs.with_name("libs.partial")
+    partial = libs.with_name(libs.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     subprocess.run(
         ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", "-DincludeScope=runtime",
@@ -42,6 +49,49 @@ def ensure_kafka() -> Path:
     )  # fmt: skip
     partial.rename(libs)  # whole or not at all, so an interrupted fetch is retried
     return libs
+
+
+# The distribution's scripts that the scripts in infra/kafka run, and the class each starts.
+TOOLS = {
+    "kafka-server-start.sh": "kafka.Kafka",
+    "kafka-storage.sh": "kafka.tools.StorageTool",
+    "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
+    "kafka-acls.sh": "org.apache.kafka.tools.AclCommand",
+    "kafka-configs.sh": "kafka.admin.ConfigCommand",
+    "kafka-broker-api-versions.sh": "org.apache.kafka.tools.BrokerApiVersionsCommand",
+}
+TOOLS_HEAP = "-Xms32m -Xmx256m"
+
+
+def kafka_home() -> Path:
+    """A KAFKA_HOME whose bin/ has the distribution's scripts the scripts in infra/kafka run (as the image has them
+    in /opt/kafka/bin), each starting its class from the cached jars: those scripts run here as they run in compose.
+
+    The broker logs to its standard output at WARN (and its start at INFO); the tools log only their warnings."""
+    libs = ensure_kafka()
+    home = libs.with_name(libs.name.replace("libs-", "home-", 1))
+    files = {
+        Path("config/log4j2.properties"): LOG4J2,
+        Path("config/tools-log4j2.properties"): TOOLS_LOG4J2,
+    }
+    for name, main in TOOLS.items():
+        server = name == "kafka-server-start.sh"
+        heap, log4j2 = (HEAP, "log4j2.properties") if server else (TOOLS_HEAP, "tools-log4j2.properties")
+        files[Path("bin") / name] = (
+            "#!/usr/bin/env bash\n"
+            f'exec java {heap} -Djava.awt.headless=true -Dlog4j2.configurationFile="{home}/config/{log4j2}" '
+            f'-cp "{libs}/*" {main} "$@"\n'
+        )
+    for relative, text in files.items():
+        path = home / relative
+        if not path.exists() or path.read_text() != text:
+            # Written whole and renamed into place: another run may be starting the same script meanwhile.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.{os.getpid()}")
+            partial.write_text(text)
+            partial.chmod(0o755)
+            partial.replace(path)
+    return home
 
 
 LOG4J2 = """\
@@ -56,6 +106,17 @@ logger.server.name = kafka.server.KafkaRaftServer
 logger.server.level = INFO
 logger.version.name = org.apache.kafka.common.utils.AppInfoParser
 logger.version.level = INFO
+"""
+
+TOOLS_LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDERR
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stderr.ref = STDERR
 """
 
 
@@ -129,7 +190,7 @@ class KafkaBroker:
         # A loop of its own that never becomes current: asyncio.run would unset the caller's (a test session's).
         loop = asyncio.new_event_loop()
         try:
-            return loop.run_until_complete(_answers_metadata(self.bootstrap))
+            return loop.run_until_complete(answers_metadata(KafkaConnection(self.bootstrap)))
         finally:
             loop.close()
 
@@ -139,11 +200,12 @@ class KafkaBroker:
             self.process = None
 
 
-async def _answers_metadata(bootstrap: str) -> bool:
+async def answers_metadata(kafka: KafkaConnection) -> bool:
+    """Whether the cluster answers a metadata request from a client signed in as `kafka` says."""
     from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.errors import KafkaError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=2000)
     try:
         await admin.start()
         await admin.describe_cluster()

@@ -101,6 +101,8 @@ class KeycloakServer:
     port: int = field(default_factory=free_port)
     management_port: int = field(default_factory=free_port)
     web_app_url: str = "http://localhost:3000"
+    public_url: str | None = None  # its address as browsers reach it (through a proxy); None: its own address
+    admin_url: str | None = None  # the admin console's address (Keycloak's hostname-admin); None: the public one
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -109,7 +111,12 @@ class KeycloakServer:
 
     @property
     def issuer(self) -> str:
-        return f"{self.url}/realms/{REALM}"
+        return f"{self.public_url or self.url}/realms/{REALM}"
+
+    @property
+    def home(self) -> Path:
+        """This server's KEYCLOAK_HOME (its bin/ has kcadm.sh, the admin CLI)."""
+        return self._home()
 
     def _home(self) -> Path:
         """A home of this server's own (its database, its import folder) sharing the cached build's libraries."""
@@ -140,7 +147,9 @@ class KeycloakServer:
             [
                 str(home / "bin" / "kc.sh"), "start", "--optimized", "--import-realm",
                 "--http-enabled=true", "--http-host=127.0.0.1", f"--http-port={self.port}",
-                f"--http-management-port={self.management_port}", f"--hostname={self.url}",
+                f"--http-management-port={self.management_port}", f"--hostname={self.public_url or self.url}",
+                *([f"--hostname-admin={self.admin_url}"] if self.admin_url else []),
+                *(["--proxy-headers=xforwarded"] if self.public_url else []),  # as compose runs it, behind its proxy
             ],
             log=self.data_dir / "keycloak.log",
             env=env,
@@ -157,7 +166,7 @@ class KeycloakServer:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.management_port}/health/ready", timeout=1):
                 pass
             # Ready is reported before the realm import finishes; the realm's discovery document comes after it.
-            with urllib.request.urlopen(f"{self.issuer}/.well-known/openid-configuration", timeout=2):
+            with urllib.request.urlopen(f"{self.url}/realms/{REALM}/.well-known/openid-configuration", timeout=2):
                 return True
         except (OSError, urllib.error.HTTPError):
             return False

@@ -20,6 +20,7 @@ from faust.agents.models import ReqRepResponse
 
 from labour_tracker.app import LabourTrackerApp
 from labour_tracker.messages.reply import Reply
+from labour_tracker.settings import KafkaConnection
 
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")  # what Kafka accepts as a topic name
@@ -50,8 +51,8 @@ def reply_address(headers: Mapping[str, bytes] | None, own_topics: Collection[st
 class TopicDirectory:
     """Whether a topic exists: the broker is asked for any name not seen before; a topic seen stays known."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: KafkaConnection) -> None:
+        self.kafka = kafka
         self.admin: AIOKafkaAdminClient | None = None
         self.known: set[str] = set()
 
@@ -62,7 +63,7 @@ class TopicDirectory:
 
     async def _list_topics(self) -> list[str]:
         if self.admin is None:  # opened on first use, again after close()
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+            admin = AIOKafkaAdminClient(**self.kafka.client_options(), request_timeout_ms=5000)
             await admin.start()
             self.admin = admin
         names: list[str] = await self.admin.list_topics()

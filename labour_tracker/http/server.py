@@ -81,7 +81,7 @@ def create_api(
     api[AGGREGATES] = aggregates
     api[OPENAPI] = openapi.document(API_PREFIX)
     api[SUBSCRIBE_FAILURES] = FailedAttempts(settings.subscribe_failure_limit, settings.subscribe_failure_window)
-    api.cleanup_ctx.extend([_database, _http_client, kafka_probe(settings.kafka_bootstrap)])
+    api.cleanup_ctx.extend([_database, _http_client, kafka_probe(settings.kafka)])
     api.on_startup.append(verifier.start)
     api.on_cleanup.append(verifier.close)
     add_routes(api)

@@ -147,7 +147,8 @@ letters.
   topics are kept a day; events and dead letters forever.
 - **Synchronous reply**: a command with headers `{REPLY_TO}` (a topic the client consumes) and `{CORRELATION_ID}`
   is also answered on that topic, as Faust's request/reply does (`agent.ask`), if that topic exists and is not one
-  of Labour Tracker's own; otherwise the command is parked with the reason `reply not sent: …`.
+  of Labour Tracker's own; otherwise the command is parked with the reason `reply not sent: …`. Where Kafka has
+  ACLs, the workers write only under the prefix: the reply topic must be one there.
 
 The JSON Schemas (draft 2020-12) are generated from the service's pydantic models and domain event classes."""
 

@@ -21,6 +21,7 @@ from labour_tracker.kafka_history import batches_up_to, rewind
 from labour_tracker.mirror.database import Database
 from labour_tracker.mirror.rows import Change, Unreadable, read_change
 from labour_tracker.mirror.writer import MirrorWriter
+from labour_tracker.settings import KafkaConnection
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class ChangelogMirror:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        kafka: KafkaConnection,
         tables: Mapping[str, str],  # changelog topic -> mirrored table
         database: Database,
         writer: MirrorWriter,
@@ -79,7 +80,7 @@ class ChangelogMirror:
         batch_size: int = 1000,
         mirrored: Mirrored | None = None,
     ) -> None:
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.tables = dict(tables)
         self.database = database
         self.writer = writer
@@ -91,7 +92,7 @@ class ChangelogMirror:
 
     def consumer(self, group_id: str | None) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **self.kafka.client_options(),
             group_id=group_id,
             client_id="labour-tracker-mirror",
             enable_auto_commit=False,
@@ -137,7 +138,7 @@ class ChangelogMirror:
         return self.written
 
     async def _partitions(self) -> list[TopicPartition]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="labour-tracker-mirror")
+        admin = AIOKafkaAdminClient(**self.kafka.client_options(), client_id="labour-tracker-mirror")
         await admin.start()
         try:
             described = await admin.describe_topics(list(self.tables))

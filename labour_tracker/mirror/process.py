@@ -33,7 +33,7 @@ async def follow(settings: Settings) -> None:
     mirror = MirrorService(settings, app.conf.id, Topics.of(app).dead_letters)
     web_app = web.Application()
     web_app[MIRROR] = mirror
-    web_app.cleanup_ctx.append(probes.kafka_probe(settings.kafka_bootstrap))
+    web_app.cleanup_ctx.append(probes.kafka_probe(settings.kafka))
     web_app.router.add_get("/api/v1/health", probes.health)
     web_app.router.add_get("/api/v1/ready", ready)
     web_app.router.add_get("/api/v1/metrics", probes.metrics)

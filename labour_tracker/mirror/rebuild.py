@@ -59,7 +59,7 @@ async def rebuild(settings: Settings, schema: str) -> Rebuilt:
             await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
             await migrate(connection, schema)
         mirror = ChangelogMirror(
-            bootstrap=settings.kafka_bootstrap,
+            kafka=settings.kafka,
             tables=changelogs(settings.app_id),
             database=database,
             writer=MirrorWriter(schema),
@@ -83,11 +83,9 @@ async def restore_labours(settings: Settings, connection: asyncpg.Connection, wr
     so a row the changelogs gave as new stays as it is. Returns the labours written."""
     persons = consistency.BIRTHING_PERSONS
     changelog = changelog_topic(settings.app_id, persons.table)
-    table = await consistency.table_of(settings.kafka_bootstrap, changelog, persons)
+    table = await consistency.table_of(settings.kafka, changelog, persons)
     keys = consistency.keys_of(table)
-    events = await consistency.events_of(
-        settings.kafka_bootstrap, settings.topic_prefix, persons, consistency.Report(), keys
-    )
+    events = await consistency.events_of(settings.kafka, settings.topic_prefix, persons, consistency.Report(), keys)
     mirrored = {row["id"] for row in await connection.fetch(f"SELECT id FROM {writer.schema}.birthing_persons")}
     now = datetime.now(UTC)
     changes = [

@@ -45,7 +45,7 @@ class MirrorService(mode.Service):
         self.migrated = asyncio.Event()  # the schema is current: following
         self.database = Database(str(settings.database_url), max_size=2)
         self.mirror = ChangelogMirror(
-            bootstrap=settings.kafka_bootstrap,
+            kafka=settings.kafka,
             tables=changelogs(app_id),
             database=self.database,
             writer=MirrorWriter(settings.mirror_schema),

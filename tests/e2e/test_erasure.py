@@ -22,6 +22,7 @@ from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.domain import labour
 from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.messages.sealing import Unopenable, opened
+from labour_tracker.settings import KafkaConnection
 from labour_tracker.tables.names import BIRTHING_PERSONS, changelog_topic
 from labour_tracker.tables.records import RecordCodec
 from tests.support.api import Caller, MakeCaller
@@ -102,7 +103,9 @@ async def compact_quickly(bootstrap: str, topic: str) -> None:
 
 async def records_of(bootstrap: str, topic: str, key: str) -> list[bytes | None]:
     """Every value the topic holds under `key`, from its start to its end."""
-    return [record.value async for record in read_topic(bootstrap, topic) if record.key == key.encode()]
+    return [
+        record.value async for record in read_topic(KafkaConnection(bootstrap), topic) if record.key == key.encode()
+    ]
 
 
 async def test_a_person_who_deletes_their_account_is_gone_and_what_kafka_keeps_of_them_cannot_be_read(
@@ -210,6 +213,6 @@ async def _subscribers(caller: Caller, expected: list[str]) -> bool:
 
 
 async def _values(bootstrap: str, topic: str) -> Any:
-    async for record in read_topic(bootstrap, topic):
+    async for record in read_topic(KafkaConnection(bootstrap), topic):
         if record.value is not None:
             yield record.value

@@ -20,6 +20,7 @@ from labour_tracker.mirror.follower import ChangelogMirror
 from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import migrate
 from labour_tracker.mirror.writer import MirrorWriter
+from labour_tracker.settings import KafkaConnection
 from labour_tracker.tables.records import AggregateRecord, RecordCodec
 from tests.support.kafka import create_topic
 
@@ -67,7 +68,7 @@ async def schema(postgres: PostgresCluster) -> AsyncIterator[str]:
 
 def follower(kafka: KafkaBroker, topic: str, database: Database, schema: str, set_aside: SetAside) -> ChangelogMirror:
     return ChangelogMirror(
-        bootstrap=kafka.bootstrap,
+        kafka=KafkaConnection(kafka.bootstrap),
         tables={topic: "birthing_persons"},
         database=database,
         writer=MirrorWriter(schema),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from labour_tracker.http.server import API_PREFIX
 from labour_tracker.probes import metrics as metrics_view
 from labour_tracker.settings import ENV_PREFIX, Settings
 from tests.fakes.worker import built_worker
+from tests.support.compose import dotenv, fresh_env_file, interpolate, load_compose
 
 ROOT = Path(__file__).resolve().parents[2]
 # Without these a worker would quietly use its local defaults (loopback Kafka, local tokens, the development secret).
@@ -39,48 +39,16 @@ REQUIRED_IN_PRODUCTION = {
     "web_port",
 }
 
-_VARIABLE = re.compile(r"\$(?:\$|\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\})")
-
-
-def interpolate(text: str, env: dict[str, str]) -> str:
-    """Compose's variable syntax: ${X}, ${X:-default}, ${X-default}, ${X:?error}, ${X?error}, and $$ for $."""
-
-    def value(match: re.Match[str]) -> str:
-        name, op, arg = match["name"], match["op"], match["arg"]
-        if name is None:
-            return "$"
-        current = env.get(name)
-        if op in (":-", ":?") and current == "":
-            current = None
-        if current is not None:
-            return current
-        if op in (":?", "?"):
-            raise AssertionError(f"compose would refuse to start: {name} is required ({arg})")
-        return arg if op in (":-", "-") else ""
-
-    return _VARIABLE.sub(value, text)
-
-
-def dotenv(path: Path) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#"))
-    return {name: value for name, value in pairs}
-
 
 @pytest.fixture(scope="module")
 def env_file(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The .env that infra/compose-env.sh writes from .env.example on a fresh checkout."""
-    checkout = tmp_path_factory.mktemp("checkout")
-    (checkout / "infra").mkdir()
-    shutil.copy(ROOT / ".env.example", checkout)
-    shutil.copy(ROOT / "infra" / "compose-env.sh", checkout / "infra")
-    subprocess.run(["bash", str(checkout / "infra" / "compose-env.sh")], check=True, capture_output=True)
-    return dotenv(checkout / ".env")
+    return fresh_env_file(tmp_path_factory.mktemp("checkout"))
 
 
 @pytest.fixture(scope="module")
 def compose(env_file: dict[str, str]) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text(), env_file))
-    return loaded
+    return load_compose(env_file)
 
 
 @pytest.fixture(scope="module")
@@ -160,9 +128,10 @@ def test_workers_reach_kafka_postgres_sftp_and_keycloak_where_compose_runs_them(
         assert int(env["LABOUR_TRACKER_WEB_PORT"]) in published(service)
 
         kafka_host, kafka_port = env["LABOUR_TRACKER_KAFKA_BOOTSTRAP"].split(":")
-        assert f"PLAINTEXT://{kafka_host}:{kafka_port}" in services[kafka_host]["environment"][
-            "KAFKA_ADVERTISED_LISTENERS"
-        ].split(",")
+        kafka = services[kafka_host]["environment"]
+        advertised = dict(reversed(each.split("://")) for each in kafka["KAFKA_ADVERTISED_LISTENERS"].split(","))
+        protocols = dict(each.split(":") for each in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+        assert protocols[advertised[f"{kafka_host}:{kafka_port}"]] == "SASL_PLAINTEXT"
 
         database = urlsplit(env["LABOUR_TRACKER_DATABASE_URL"])
         postgres = services[database.hostname or ""]["environment"]
@@ -196,8 +165,8 @@ def test_tokens_of_the_realm_name_the_issuer_and_audience_the_workers_check(
     keycloak = compose["services"]["keycloak"]
     public_url = keycloak["environment"]["KC_HOSTNAME"]
     issuer = f"{public_url}/realms/{realm['realm']}"
-    # Keycloak serves its public address from the published port.
-    assert published(keycloak)[int(keycloak["environment"]["KC_HTTP_PORT"])] == urlsplit(public_url).port
+    # Keycloak's public address is served from its proxy's published public port (tests/unit/test_compose_security.py).
+    assert urlsplit(public_url).port in published(compose["services"]["keycloak-proxy"]).values()
     assert any(volume.endswith(f"/opt/keycloak/data/import/{REALM_FILE.name}:ro") for volume in keycloak["volumes"])
     assert "--import-realm" in keycloak["command"]
     for service in workers(compose).values():
@@ -240,16 +209,16 @@ def test_the_realm_has_a_confidential_backend_a_public_front_end_phone_numbers_a
 
 
 def test_the_topic_initialiser_shares_the_workers_kafka_settings(compose: dict[str, Any]) -> None:
-    init = compose["services"]["kafka-topics"]
+    init = compose["services"]["kafka-setup"]
     for service in workers(compose).values():
         env = worker_env(service)
         for variable, value in init["environment"].items():
-            assert env[variable] == str(value)
+            assert not variable.startswith(ENV_PREFIX) or env[variable] == str(value), variable
     assert {"LABOUR_TRACKER_TOPIC_PARTITIONS", "LABOUR_TRACKER_TOPIC_PREFIX", "LABOUR_TRACKER_APP_ID"} <= set(
         init["environment"]
     )
     for service in workers(compose).values():
-        assert service["depends_on"]["kafka-topics"]["condition"] == "service_completed_successfully"
+        assert service["depends_on"]["kafka-setup"]["condition"] == "service_completed_successfully"
 
 
 FAKE_KAFKA_TOPICS = r"""#!/usr/bin/env bash
@@ -271,13 +240,13 @@ fi
 def run_create_topics(
     compose: dict[str, Any], home: Path, *, partitions_reported: int | None = None
 ) -> tuple[subprocess.CompletedProcess[str], list[list[str]]]:
-    """infra/kafka/create-topics.sh with the kafka-topics service's environment, against a recording stand-in."""
+    """infra/kafka/create-topics.sh with the kafka-setup service's environment, against a recording stand-in."""
     script = home / "bin" / "kafka-topics.sh"
     script.parent.mkdir(parents=True)
     script.write_text(FAKE_KAFKA_TOPICS)
     script.chmod(0o755)
     calls = home / "calls"
-    env = {key: str(value) for key, value in compose["services"]["kafka-topics"]["environment"].items()}
+    env = {key: str(value) for key, value in compose["services"]["kafka-setup"]["environment"].items()}
     fake = {"KAFKA_HOME": str(home), "FAKE_CALLS": str(calls)}
     if partitions_reported is not None:
         fake["FAKE_PARTITIONS"] = str(partitions_reported)
@@ -320,7 +289,7 @@ def test_compose_creates_exactly_the_topics_the_worker_declares_with_its_partiti
 ) -> None:
     result, calls = run_create_topics(compose, tmp_path)
     assert result.returncode == 0, result.stderr
-    settings = compose["services"]["kafka-topics"]["environment"]
+    settings = compose["services"]["kafka-setup"]["environment"]
     created: dict[str, dict[str, str]] = {}
     for args in calls:
         if "--create" not in args:
@@ -358,7 +327,7 @@ def test_prometheus_scrapes_every_worker_at_its_metrics_route(compose: dict[str,
 def test_images_run_the_versions_the_local_stack_is_tested_with(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["kafka"]["image"] == f"apache/kafka:{kafka_version()}"
-    assert services["kafka-topics"]["image"] == services["kafka"]["image"]
+    assert services["kafka-setup"]["image"] == services["kafka"]["image"]
     assert services["keycloak"]["image"] == f"quay.io/keycloak/keycloak:{keycloak_version()}"
     dockerfile = (ROOT / "Dockerfile").read_text()
     makefile = (ROOT / "Makefile").read_text()
