@@ -184,7 +184,8 @@ async def test_alerts_are_mirrored_as_a_list(connection, schema):
 
     await MirrorWriter(schema).write(connection, [change(alerted, 2)], Rejections())
 
-    assert await connection.fetchval(f"SELECT alerts FROM {schema}.labours") == ["hospital", "urgent_attention"]
+    alerts = await connection.fetchval(f"SELECT alerts FROM {schema}.labours")
+    assert alerts == ["hospital", "prepare_for_hospital", "urgent_attention"]
 
 
 async def test_migrations_apply_once_however_often_they_run(connection, schema):
