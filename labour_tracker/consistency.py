@@ -46,6 +46,7 @@ class Kind:
     read_mirror: Callable[[asyncpg.Connection, str], Awaitable[MirroredRows]]
     # The parts of a state the mirror keeps after the state lets go of them, by id (a person's past labours).
     parts: Callable[[Any], Iterable[tuple[str, Any]]] = lambda state: ()
+    gone: Callable[[Any], Iterable[str]] = lambda state: ()  # parts the state says were deleted: not mirrored
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ def fold(kind: Kind, envelopes: Iterable[EventEnvelope]) -> dict[str, Rebuilt]:
         event = from_data(kind.event_types[envelope.type], envelope.data)
         aggregate.state, aggregate.version = kind.evolve(aggregate.state, event), envelope.version
         aggregate.parts.update((name, (part, envelope.version)) for name, part in kind.parts(aggregate.state))
+        for name in kind.gone(aggregate.state) if aggregate.state is not None else ():
+            aggregate.parts.pop(name, None)
     return {aggregate_id: each for aggregate_id, each in rebuilt.items() if each.version or each.gap is not None}
 
 
@@ -233,7 +236,7 @@ async def mirrored_subscribers(connection: asyncpg.Connection, schema: str) -> M
 
 BIRTHING_PERSONS = Kind("birthing_person", "birthing_persons", labour.BirthingPerson, labour.EVENT_TYPES,
                         labour.evolve, labour.BirthingPersonErased.TYPE, person_rows, mirrored_persons,
-                        person_labours)  # fmt: skip
+                        person_labours, lambda person: person.deleted_labours)  # fmt: skip
 KINDS = (
     BIRTHING_PERSONS,
     Kind("subscriber", "subscribers", subscriber.Subscriber, subscriber.EVENT_TYPES, subscriber.evolve,

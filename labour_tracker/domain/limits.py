@@ -75,6 +75,7 @@ LIMITS = (
     BLOCKED_PER_PERSON,
 )
 
+DELETED_LABOURS_KEPT = 10  # ids of deleted labours a record keeps until the mirror has seen them, and after
 PAST_LABOURS_KEPT = 10  # completed labours summarised in a person's record; all of them are in the mirror
 LABOURS_BEGUN_KEPT = 24  # times of the latest labours begun, which the labours-per-day cap counts
 LABOURS_PER_DAY = 3  # the cap's default (a setting): a false start and the real one, with one to spare

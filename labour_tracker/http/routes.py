@@ -191,6 +191,10 @@ ROUTES: tuple[Route, ...] = (
           "Download one of your labours with all its contractions, as CSV (one row per contraction) or JSON "
           "(from the mirror, streamed). Another person's labour is not found (404 `labour_not_found`).",
           "birthing person", response=LabourExportResponse, errors=(404,), download=True),
+    Route("DELETE", "/birthing-person/labours/{labour_id}", export.delete_labour,
+          "Delete one of your completed labours from your history, with its contractions and the notifications "
+          "about it (400 `labour_in_progress` for the one under way).", "birthing person",
+          response=BirthingPersonResponse, errors=(400, 404), sends=person_commands.DELETE_LABOUR),
     Route("GET", "/birthing-person/{birthing_person_id}/labour/active", labour.followed_active,
           "The active labour of a birthing person you follow (403 unless you are subscribed).", "subscriber",
           response=LabourResponse, errors=(403, 404)),

@@ -84,6 +84,10 @@ class UndoContractionChangeData(Inbound):
     pass
 
 
+class DeleteLabourData(Inbound):
+    labour_id: str = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of a completed labour.")
+
+
 class RotateSubscriptionTokenData(Inbound):
     remove_followers: bool = Field(False, description="Also stop everyone who follows now (they are told nothing).")
 
@@ -177,6 +181,12 @@ UNDO_CONTRACTION_CHANGE = CommandType(
     f"Take back the latest edit, addition or deletion of a contraction, within "
     f"{labour.UNDO_WINDOW.seconds // 60} minutes of it.",
 )
+DELETE_LABOUR = CommandType(
+    labour.DeleteLabour,
+    DeleteLabourData,
+    "Delete a completed labour from the person's history (and from the mirror, with its contractions and the "
+    "notifications about it).",
+)
 ROTATE_SUBSCRIPTION_TOKEN = CommandType(
     labour.RotateSubscriptionToken,
     RotateSubscriptionTokenData,
@@ -230,6 +240,7 @@ COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
     DELETE_CONTRACTION,
     ADD_CONTRACTION,
     UNDO_CONTRACTION_CHANGE,
+    DELETE_LABOUR,
     ROTATE_SUBSCRIPTION_TOKEN,
     REMOVE_FOLLOWER,
     UNBLOCK_SUBSCRIBER,

@@ -178,6 +178,11 @@ def contraction_rows(changes: list[Change], written: Callable[[str], BirthingPer
     )  # fmt: skip
 
 
+def deleted_labours(changes: list[Change]) -> list[list[Any]]:
+    """Each person's labours deleted lately, as their newest change holds them (labour ids are UUIDs: no comma)."""
+    return columns([(c.key, _set(c.state.deleted_labours)) for c in changes if c.state.deleted_labours], 2)
+
+
 def kept_contractions(changes: list[Change]) -> list[list[Any]]:
     """Each labour's contraction ids as its latest change holds them (ids are UUIDs: no comma in them)."""
     return columns(

@@ -75,6 +75,14 @@ class MirrorWriter:
             DELETE FROM {s}.contractions AS row
             USING unnest($1::text[], $2::text[]) AS kept (labour_id, ids)
             WHERE row.labour_id = kept.labour_id AND NOT (row.id = ANY (string_to_array(kept.ids, ',')))"""
+        # A labour the person deleted leaves the mirror with its contractions and the notifications about it.
+        deleted = f"""SELECT l.id FROM {s}.labours AS l, unnest($1::text[], $2::text[]) AS gone (person, ids)
+                      WHERE l.birthing_person_id = gone.person AND l.id = ANY (string_to_array(gone.ids, ','))"""
+        self._labours_deleted = [
+            f"DELETE FROM {s}.contractions WHERE labour_id IN ({deleted})",
+            f"DELETE FROM {s}.notifications WHERE labour_id IN ({deleted})",
+            f"DELETE FROM {s}.labours WHERE id IN ({deleted})",
+        ]
         self._subscribers = f"""
             INSERT INTO {s}.subscribers AS row
                 (id, first_name, last_name, phone_number, email, contact_methods, version, changed_at)
@@ -194,6 +202,8 @@ class MirrorWriter:
             await self._run(connection, self._labours, rows.labour_rows(labours))
             await self._run(connection, self._contractions, rows.contraction_rows(labours, self.written.get))
             await self._run(connection, self._contractions_gone, rows.kept_contractions(labours))
+            for sql in self._labours_deleted:
+                await self._run(connection, sql, rows.deleted_labours(rows.newest(advanced_persons)))
         if subscribers := by_table.get("subscribers"):
             advanced = await self._advanced(
                 connection, self._subscribers, rows.subscriber_rows(subscribers), subscribers

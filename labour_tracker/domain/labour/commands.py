@@ -82,6 +82,14 @@ class CompleteLabour:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteLabour:
+    """Delete a completed labour from the person's history."""
+
+    TYPE: ClassVar[str] = "labour.delete"
+    labour_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RotateSubscriptionToken:
     TYPE: ClassVar[str] = "birthing_person.rotate_subscription_token"
     remove_followers: bool = False  # everyone who follows now stops, as well as the old link
@@ -146,6 +154,7 @@ BirthingPersonCommand = (
     | AddContraction
     | UndoContractionChange
     | CompleteLabour
+    | DeleteLabour
     | RotateSubscriptionToken
     | RemoveFollower
     | UnblockSubscriber
@@ -167,6 +176,7 @@ COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
         AddContraction,
         UndoContractionChange,
         CompleteLabour,
+        DeleteLabour,
         RotateSubscriptionToken,
         RemoveFollower,
         UnblockSubscriber,

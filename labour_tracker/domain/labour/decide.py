@@ -18,6 +18,7 @@ from labour_tracker.domain.labour.commands import (
     BirthingPersonCommand,
     CompleteLabour,
     DeleteContraction,
+    DeleteLabour,
     EditContraction,
     EndContraction,
     EraseBirthingPerson,
@@ -42,6 +43,7 @@ from labour_tracker.domain.labour.events import (
     HospitalRecommended,
     LabourBegun,
     LabourCompleted,
+    LabourDeleted,
     LabourPhaseChanged,
     PrepareForHospitalRecommended,
     SubscriberAdded,
@@ -116,6 +118,8 @@ def decide(
             return _end_contraction(_registered(state), command, now)
         case CompleteLabour():
             return _complete_labour(_registered(state), command, now)
+        case DeleteLabour():
+            return _delete_labour(_registered(state), command)
         case EditContraction():
             return _edit_contraction(_registered(state), command, now)
         case DeleteContraction():
@@ -371,6 +375,18 @@ def _complete_labour(person: BirthingPerson, command: CompleteLabour, now: datet
         )
     notes = command.notes if command.notes is not None else labour.notes
     return [LabourCompleted(person.id, labour.id, end_time, notes)]
+
+
+def _delete_labour(person: BirthingPerson, command: DeleteLabour) -> list[BirthingPersonEvent]:
+    latest = person.latest_labour
+    if latest is not None and latest.id == command.labour_id and latest.is_active:
+        raise DomainError(
+            ErrorKind.INVALID, "labour_in_progress", "A labour under way cannot be deleted; complete it first."
+        )
+    if command.labour_id in person.deleted_labours:
+        return []  # deleted already
+    # A labour older than the record's summaries is known to the mirror only: whoever sends this checked it there.
+    return [LabourDeleted(person.id, command.labour_id)]
 
 
 def _rotate_subscription_token(person: BirthingPerson, command: RotateSubscriptionToken) -> list[BirthingPersonEvent]:

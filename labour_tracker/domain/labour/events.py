@@ -138,6 +138,15 @@ class LabourCompleted:
 
 
 @dataclass(frozen=True, slots=True)
+class LabourDeleted:
+    """A completed labour taken out of the person's history, and out of the mirror."""
+
+    TYPE: ClassVar[str] = "labour.deleted"
+    birthing_person_id: str
+    labour_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriptionTokenRotated:
     TYPE: ClassVar[str] = "birthing_person.subscription_token_rotated"
     birthing_person_id: str
@@ -212,6 +221,7 @@ BirthingPersonEvent = (
     | HospitalRecommended
     | UrgentAttentionAdvised
     | LabourCompleted
+    | LabourDeleted
     | SubscriptionTokenRotated
     | SubscriberAdded
     | SubscriberTurnedAway
@@ -237,6 +247,7 @@ EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
         HospitalRecommended,
         UrgentAttentionAdvised,
         LabourCompleted,
+        LabourDeleted,
         SubscriptionTokenRotated,
         SubscriberAdded,
         SubscriberTurnedAway,

@@ -20,6 +20,7 @@ from labour_tracker.domain.labour.events import (
     HospitalRecommended,
     LabourBegun,
     LabourCompleted,
+    LabourDeleted,
     LabourPhaseChanged,
     PrepareForHospitalRecommended,
     SubscriberAdded,
@@ -39,7 +40,7 @@ from labour_tracker.domain.labour.model import (
     PastLabour,
     Phase,
 )
-from labour_tracker.domain.limits import LABOURS_BEGUN_KEPT, PAST_LABOURS_KEPT
+from labour_tracker.domain.limits import DELETED_LABOURS_KEPT, LABOURS_BEGUN_KEPT, PAST_LABOURS_KEPT
 
 
 def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> BirthingPerson | None:
@@ -109,6 +110,14 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
                 state,
                 event.labour_id,
                 lambda labour: replace(labour, end_time=event.end_time, notes=event.notes, phase=Phase.COMPLETE),
+            )
+        case LabourDeleted():
+            latest = state.latest_labour
+            return replace(
+                state,
+                latest_labour=None if latest is not None and latest.id == event.labour_id else latest,
+                past_labours=tuple(each for each in state.past_labours if each.id != event.labour_id),
+                deleted_labours=(*state.deleted_labours, event.labour_id)[-DELETED_LABOURS_KEPT:],
             )
         case SubscriptionTokenRotated():
             return replace(state, subscription_token_version=event.subscription_token_version)

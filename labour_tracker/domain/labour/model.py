@@ -130,6 +130,8 @@ class BirthingPerson:
     # When, by the service's clock, the latest LABOURS_BEGUN_KEPT labours were begun: the labours-per-day cap counts.
     labours_begun: tuple[datetime, ...] = ()
     blocked: frozenset[str] = frozenset()  # subscribers who may not follow again, whatever token they hold
+    # The labours deleted lately, latest last: the mirror deletes them too (DELETED_LABOURS_KEPT at most).
+    deleted_labours: tuple[str, ...] = ()
 
     @property
     def active_labour(self) -> Labour | None:

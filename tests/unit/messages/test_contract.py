@@ -174,6 +174,7 @@ async def birthing_person_story() -> Wire:
     await wire.command("nobody", "labour.begin", {"first_labour": False})  # refused: nobody registered
     await wire.command("carol", "birthing_person.register", {"first_name": "Carol", "last_name": "Ade"})
     await wire.command("carol", "birthing_person.erase")
+    await wire.command(ALICE, "labour.delete", {"labour_id": "an-old-labour"})
     for key, value in BAD_COMMANDS.values():
         await wire.raw(key, value)
     broken: Decider[Any, Any, Any] = Decider("birthing_person", BIRTHING_PERSON.commands, buggy, labour.evolve)

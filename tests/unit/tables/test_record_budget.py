@@ -30,6 +30,7 @@ from labour_tracker.domain.labour import (
 from labour_tracker.domain.limits import (
     BLOCKED_PER_PERSON,
     CONTRACTIONS_PER_LABOUR,
+    DELETED_LABOURS_KEPT,
     NOTE_BYTES,
     NOTES_BYTES_PER_LABOUR,
     PAST_LABOURS_KEPT,
@@ -85,6 +86,7 @@ def worst_record() -> AggregateRecord[BirthingPerson]:
         subscribers=frozenset(f"{number:03}" + WIDE * 252 for number in range(SUBSCRIBERS_PER_PERSON.maximum)),
         subscription_token_version=2**62,
         blocked=frozenset(f"{number:03}" + WIDE * 252 for number in range(BLOCKED_PER_PERSON.maximum)),
+        deleted_labours=(LONGEST_ID,) * DELETED_LABOURS_KEPT,
     )
     outcomes = tuple(worst_outcome(number) for number in range(RECENT_COMMANDS))
     return AggregateRecord(person, version=2**62, processed=outcomes, last_command=(1023, 2**62), data_key=new_key())
