@@ -22,6 +22,7 @@ STATUS_TEXT = {
     409: "Conflict",
     413: "Body too large",
     422: "Invalid body or value",
+    415: "Unsupported media type",
     429: "Too many lately (commands, labours begun, failed attempts): wait for Retry-After",
     503: "Unavailable: try again shortly",
     504: "No reply in time: retry with the same Idempotency-Key",

@@ -31,6 +31,7 @@ from labour_tracker.settings import Settings
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
+FORM_TYPE = "application/x-www-form-urlencoded"
 NOT_SIGNED = ApiError(403, "invalid_signature", "The request does not carry Twilio's valid signature.")
 
 
@@ -45,7 +46,12 @@ def signed_by_twilio(settings: Settings, query_string: str, form: dict[str, str]
 
 async def twilio_status(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    posted = await request.post()
+    if request.content_type != FORM_TYPE:  # Twilio posts a plain form, and signs its fields
+        raise ApiError(415, "unsupported_media_type", f"A status callback is posted as {FORM_TYPE}.")
+    try:
+        posted = await request.post()
+    except ValueError:
+        raise ApiError(400, "bad_request", "The form could not be read.") from None
     form = {name: value for name, value in posted.items() if isinstance(value, str)}
     if not signed_by_twilio(settings, request.query_string, form, request.headers.get(SIGNATURE_HEADER, "")):
         log.warning("a status callback without Twilio's valid signature was refused")

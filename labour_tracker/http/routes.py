@@ -97,7 +97,7 @@ ROUTES: tuple[Route, ...] = (
           "Twilio's delivery status callback (form fields `MessageSid`, `MessageStatus`; the notification's id in the "
           "query): authenticated by `X-Twilio-Signature`, not a bearer token (403 without a valid one). A sent SMS "
           "moves on to delivered or undelivered, forward only; 204 once taken, known notification or not.",
-          "notifications", status=204, errors=(400, 403, 503), public=True, form=TwilioStatusForm,
+          "notifications", status=204, errors=(400, 403, 415, 503), public=True, form=TwilioStatusForm,
           parameters=(
               {"name": "notification", "in": "query", "required": True, "schema": {"type": "string"},
                "description": "The notification's id, as the service put it in the callback URL."},
