@@ -167,6 +167,14 @@ class Settings(BaseSettings):
     twilio_api_url: str = Field(
         "https://api.twilio.com", pattern=r"^https?://", description="Base URL of Twilio's REST API."
     )
+    twilio_status_callback_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^?#]+$",
+        description="The public URL at which Twilio reaches this service's delivery status callback, as Twilio calls "
+        "it through the proxy in front of the workers (e.g. `https://labour.example.org/api/v1/twilio/status`; no "
+        "query). Set, each SMS asks Twilio to report there, and a report's `X-Twilio-Signature` is checked against "
+        "it with the auth token. Unset, no reports are asked for, and any that come are refused (403).",
+    )
     sms_outbox: Path = Field(
         Path(".cache/sms-outbox.jsonl"), description="Where SMS go (JSON lines) when no Twilio credentials are set."
     )

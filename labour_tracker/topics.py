@@ -45,6 +45,7 @@ class Topics:
     notification_destinations: faust.TopicT  # keyed by the destination's keyed digest, like its count
     notification_deliveries: faust.TopicT  # keyed by notification id, like its status
     notification_events: faust.TopicT  # keyed by notification id
+    notification_reports: faust.TopicT  # keyed by notification id, like its status
 
     @classmethod
     def of(cls, app: LabourTrackerApp) -> Topics:
@@ -60,6 +61,7 @@ class Topics:
             topic(app, "notifications.destinations", config=WORK_IN_FLIGHT),
             topic(app, "notifications.deliveries", config=WORK_IN_FLIGHT),
             topic(app, "notification.events", config=KEEP_FOREVER),
+            topic(app, "notifications.reports", config=WORK_IN_FLIGHT),
         )
 
     @property

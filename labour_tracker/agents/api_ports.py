@@ -90,3 +90,16 @@ class TableReader:
     def state(self, aggregate: str, key: str) -> Any | None:
         record = self.tables[aggregate].get(key)
         return record.state if record is not None else None
+
+
+class TopicReports:
+    """Provider reports sent to the topic whose agent owns the notifications' records, keyed by notification id."""
+
+    def __init__(self, topic: Any) -> None:
+        self.topic = topic
+
+    async def report(self, notification_id: str, value: bytes) -> None:
+        try:
+            await (await self.topic.send(key=notification_id.encode(), value=value))
+        except KafkaError:
+            raise NotSent from None

@@ -19,6 +19,11 @@ provider's answer plus one Kafka round trip), the delivery comes again and finds
   either recorded as sent or uploaded again (it never was) - exactly once;
 - SMS is not sent again: Twilio offers no way to ask whether it took a message, so the notification is recorded
   as failed, "delivery unknown" - at most once. The subscriber may or may not have had that one text.
+
+The same agent takes the provider's reports on sent SMS (`notifications.reports`, keyed by notification id too,
+from Twilio's signed status callback), one message at a time with the deliveries, so a report never races the send
+it is about: a report about the message the record holds moves it forward to delivered or undelivered and is
+announced; any other (unknown id, another message's SID, a status already passed) changes nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.engine.parking import Unusable, dead_letter, parked_on_failure, readable_key
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import EventEnvelope
-from labour_tracker.messages.notifications import NotificationDelivery
+from labour_tracker.messages.notifications import NotificationDelivery, NotificationReport
+from labour_tracker.messages.retention import WORK_IN_FLIGHT
 from labour_tracker.metrics import notifications_total
 from labour_tracker.notifications.channel import Channel, DeliveryUnknown, Outgoing, Permanent, Transient
 from labour_tracker.notifications.channels import open_channels
@@ -121,6 +127,34 @@ class NotificationSender:
 
     async def handle(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
         await parked_on_failure(self._send(key, value, message), self.dead_letters, key, value, message, self.clock)
+
+    async def handle_report(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
+        applied = self._apply_report(key, value, message.partition)
+        await parked_on_failure(applied, self.dead_letters, key, value, message, self.clock)
+
+    async def _apply_report(self, key: str | None, value: bytes | None, partition: int) -> None:
+        """Apply a report on the partition it came on (co-partitioned with the table, like the deliveries)."""
+        try:
+            report = NotificationReport.model_validate_json(value or b"")
+        except ValidationError:
+            raise Unusable("not a valid notification report") from None
+        if key != report.notification_id:  # its status is written on the key's partition
+            raise Unusable("the key must be the report's notification_id")
+        record: AggregateRecord[n.Notification] = self.table.get(report.notification_id) or AggregateRecord()
+        if record.state is None:
+            log.info("report on notification %s ignored: no such notification here", report.notification_id)
+            return
+        now = self.clock()
+        changed = n.reported(
+            record.state, provider_id=report.provider_id, provider_status=report.provider_status, now=now
+        )
+        if changed is record.state:
+            return  # the same report again, one passed already, or one about another message: nothing moves
+        record, stored = self._store(record, changed, partition)
+        announced = await self._announce(record)
+        await stored
+        await announced
+        notifications_total.labels(channel=changed.channel.value, status=changed.status.value).inc()
 
     async def _send(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
         delivery = read_delivery(key, value)
@@ -243,11 +277,25 @@ def notification_sender(app: LabourTrackerApp, topics: Topics, tables: Tables) -
             channels,
             RetryPolicy(settings.notify_max_attempts, settings.notify_retry_delay),
         )
+        reports = topics.notification_reports.get_topic_name()
         try:
             async for event in stream.events():
-                await sender.handle(readable_key(event.key), event.value, event.message)
+                handle = sender.handle_report if event.message.topic == reports else sender.handle
+                await handle(readable_key(event.key), event.value, event.message)
         finally:
             for channel in channels.values():
                 await channel.close()
 
-    return app.agent(topics.notification_deliveries, name="notification_sender")(notification_sender_agent)
+    # Deliveries and reports, both keyed by notification id and co-partitioned with the table, in one stream.
+    both = app.topic(
+        topics.notification_deliveries.get_topic_name(),
+        topics.notification_reports.get_topic_name(),
+        key_type=bytes,
+        key_serializer="raw",
+        value_type=bytes,
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+        internal=True,
+        config=WORK_IN_FLIGHT,
+    )
+    return app.agent(both, name="notification_sender")(notification_sender_agent)

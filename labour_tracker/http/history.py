@@ -17,6 +17,8 @@ import asyncpg
 from aiohttp import web
 
 from labour_tracker.domain import labour
+from labour_tracker.domain import notification as n
+from labour_tracker.domain.notification.masking import NOTHING_SHOWN
 from labour_tracker.http.authentication import current_user
 from labour_tracker.http.birthing_person import read_person, respond
 from labour_tracker.http.errors import ApiError
@@ -26,13 +28,15 @@ from labour_tracker.http.schemas import (
     FollowedPersonView,
     LabourRecordView,
     LaboursResponse,
+    NotificationsResponse,
+    NotificationView,
     SubscribersResponse,
     SubscriberSummaryView,
     SubscriptionsResponse,
 )
 from labour_tracker.http.subscriber import read_subscriber
 from labour_tracker.mirror.database import UNAVAILABLE
-from labour_tracker.mirror.reads import LabourRow, MirrorReads
+from labour_tracker.mirror.reads import LabourRow, MirrorReads, NotificationRow
 
 DEFAULT_PAGE, LARGEST_PAGE = 20, 100
 
@@ -98,12 +102,61 @@ def labour_view(row: LabourRow) -> LabourRecordView:
     )
 
 
-async def get_labours(request: web.Request) -> web.Response:
-    limit, after = page_size(request), position_after(request, 2)
+def time_and_id_after(request: web.Request) -> tuple[datetime, str] | None:
+    """The (time, id) a page sorted by time and id starts after."""
+    after = position_after(request, 2)
     try:
-        start = (datetime.fromisoformat(after[0]), after[1]) if after else None
+        return (datetime.fromisoformat(after[0]), after[1]) if after else None
     except ValueError:
         raise invalid_query("after must be the `next` value of a previous page.") from None
+
+
+def _name(first: str | None, last: str | None) -> str | None:
+    return f"{first or ''} {last or ''}".strip() or None
+
+
+def notification_view(row: NotificationRow) -> NotificationView:
+    status = n.NotificationStatus(row.status)
+    return NotificationView(
+        id=row.id,
+        event_type=row.event_type,
+        birthing_person_id=row.birthing_person_id or None,
+        birthing_person_name=_name(row.birthing_person_first_name, row.birthing_person_last_name),
+        subscriber_id=row.subscriber_id,
+        subscriber_name=_name(row.subscriber_first_name, row.subscriber_last_name),
+        channel=row.channel,
+        status=status,
+        failure=n.failure_code(status, row.reason),
+        destination=row.masked_destination or NOTHING_SHOWN,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def notifications_page(rows: list[NotificationRow], limit: int) -> web.Response:
+    last = [rows[-1].created_at.isoformat(), rows[-1].id] if rows else []
+    views = [notification_view(row) for row in rows]
+    return respond(NotificationsResponse(notifications=views, next=next_page(rows, limit, last)))
+
+
+async def get_person_notifications(request: web.Request) -> web.Response:
+    limit, start = page_size(request), time_and_id_after(request)
+    person = await read_person(request, current_user(request).id)
+    async with mirror(request) as (reads, connection):
+        rows = await reads.notifications_about(connection, person.id, limit, start)
+    return notifications_page(rows, limit)
+
+
+async def get_subscriber_notifications(request: web.Request) -> web.Response:
+    limit, start = page_size(request), time_and_id_after(request)
+    found = await read_subscriber(request)
+    async with mirror(request) as (reads, connection):
+        rows = await reads.notifications_to(connection, found.id, limit, start)
+    return notifications_page(rows, limit)
+
+
+async def get_labours(request: web.Request) -> web.Response:
+    limit, start = page_size(request), time_and_id_after(request)
     person = await read_person(request, current_user(request).id)
     async with mirror(request) as (reads, connection):
         rows = await reads.labours(connection, person.id, limit, start)

@@ -23,6 +23,7 @@ STATUS_TEXT = {
     409: "Conflict",
     413: "Body too large",
     422: "Invalid body or value",
+    415: "Unsupported media type",
     429: "Too many lately (commands, labours begun, failed attempts): wait for Retry-After",
     503: "Unavailable: try again shortly",
     504: "No reply in time: retry with the same Idempotency-Key",
@@ -123,15 +124,20 @@ def _operation(route: Route) -> dict[str, Any]:
     parameters += [IDEMPOTENCY_KEY] if route.command else []
     parameters += PAGE_PARAMETERS if route.paged else []
     parameters += [FORMAT_PARAMETER] if route.download else []
+    parameters += list(route.parameters)
     if parameters:
         operation["parameters"] = parameters
     if route.body:
         operation["requestBody"] = {"required": True, "content": _json(route.body)}
+    if route.form:
+        form = {"schema": {"$ref": f"#/components/schemas/{route.form.__name__}"}}
+        operation["requestBody"] = {"required": True, "content": {"application/x-www-form-urlencoded": form}}
     return operation
 
 
 def document(server_prefix: str = "/api/v1") -> dict[str, Any]:
-    models = {model for route in ROUTES for model in (route.body, route.response) if model} | {ErrorResponse}
+    models = {model for route in ROUTES for model in (route.body, route.response, route.form) if model}
+    models |= {ErrorResponse}
     _, schemas = models_json_schema(
         [(model, "validation" if model is not None and any(model is r.body for r in ROUTES) else "serialization")
          for model in sorted(models, key=lambda m: m.__name__)],

@@ -48,5 +48,13 @@ class AggregateReader(Protocol):
         ...
 
 
+class NotificationReports(Protocol):
+    async def report(self, notification_id: str, value: bytes) -> None:
+        """Hand a provider's report to the agent owning the notification's record, once the broker has it; raises
+        NotSent when it cannot."""
+        ...
+
+
 COMMAND_BUS = web.AppKey("command_bus", CommandBus)
 AGGREGATES = web.AppKey("aggregates", AggregateReader)
+REPORTS = web.AppKey("reports", NotificationReports)

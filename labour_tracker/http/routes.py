@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from labour_tracker import probes
 from labour_tracker.domain import limits
 from labour_tracker.domain.limits import Limit
-from labour_tracker.http import birthing_person, export, health, history, labour, subscriber
+from labour_tracker.http import birthing_person, export, health, history, labour, provider_reports, subscriber
 from labour_tracker.http.errors import STATUS
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
@@ -21,11 +21,13 @@ from labour_tracker.http.schemas import (
     LabourResponse,
     LaboursResponse,
     LabourSummaryResponse,
+    NotificationsResponse,
     ReadinessResponse,
     SubscriberResponse,
     SubscribersResponse,
     SubscriptionsResponse,
     SubscriptionTokenResponse,
+    TwilioStatusForm,
 )
 from labour_tracker.messages import birthing_person as person_commands
 from labour_tracker.messages import subscriber as subscriber_commands
@@ -50,6 +52,8 @@ class Route:
     paged: bool = False  # a list from the mirror: takes `limit` and `after`
     limits: tuple[Limit, ...] = ()  # the limits the request may meet, each refused with its own code
     download: bool = False  # a file in the format `?format=` names (`response` is its JSON form), not a JSON answer
+    form: type[BaseModel] | None = None  # a form-encoded body (a provider's callback), documented but not parsed here
+    parameters: tuple[dict[str, Any], ...] = ()  # more parameters (query, header) for the OpenAPI document
 
     @property
     def command(self) -> bool:
@@ -91,6 +95,17 @@ ROUTES: tuple[Route, ...] = (
           response=ReadinessResponse, public=True),
     Route("GET", "/metrics", probes.metrics, "Prometheus metrics of this worker (text format).", "operations",
           public=True),
+    Route("POST", "/twilio/status", provider_reports.twilio_status,
+          "Twilio's delivery status callback (form fields `MessageSid`, `MessageStatus`; the notification's id in the "
+          "query): authenticated by `X-Twilio-Signature`, not a bearer token (403 without a valid one). A sent SMS "
+          "moves on to delivered or undelivered, forward only; 204 once taken, known notification or not.",
+          "notifications", status=204, errors=(400, 403, 415, 503), public=True, form=TwilioStatusForm,
+          parameters=(
+              {"name": "notification", "in": "query", "required": True, "schema": {"type": "string"},
+               "description": "The notification's id, as the service put it in the callback URL."},
+              {"name": "X-Twilio-Signature", "in": "header", "required": False, "schema": {"type": "string"},
+               "description": "Twilio's signature of the public URL and the form; without a valid one, 403."},
+          )),
     Route("POST", "/birthing-person/register", birthing_person.register,
           "Register yourself as a birthing person (names from your token).", "birthing person",
           response=BirthingPersonResponse, status=201, errors=(409, 422), sends=person_commands.REGISTER),
@@ -195,6 +210,13 @@ ROUTES: tuple[Route, ...] = (
           "Delete one of your completed labours from your history, with its contractions and the notifications "
           "about it (400 `labour_in_progress` for the one under way).", "birthing person",
           response=BirthingPersonResponse, errors=(400, 404), sends=person_commands.DELETE_LABOUR),
+    Route("GET", "/birthing-person/notifications", history.get_person_notifications,
+          "What was sent about your labours: to whom, by which channel, when, its status and where it went (masked), "
+          "newest first (from the mirror).", "birthing person", response=NotificationsResponse, errors=(404,),
+          paged=True),
+    Route("GET", "/subscriber/notifications", history.get_subscriber_notifications,
+          "What you were sent: about whom, by which channel, when, its status and where it went (masked), newest "
+          "first (from the mirror).", "subscriber", response=NotificationsResponse, errors=(404,), paged=True),
     Route("GET", "/birthing-person/{birthing_person_id}/labour/active", labour.followed_active,
           "The active labour of a birthing person you follow (403 unless you are subscribed).", "subscriber",
           response=LabourResponse, errors=(403, 404)),

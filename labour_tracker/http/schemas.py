@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from labour_tracker.domain import labour, subscriber
 from labour_tracker.domain.limits import PAST_LABOURS_KEPT
+from labour_tracker.domain.notification import FailureCode, NotificationStatus
 from labour_tracker.memo import LastUsed, SequenceJson
 
 
@@ -257,6 +258,34 @@ class LabourExportResponse(View):
     """A labour downloaded as JSON (`?format=json`): the labour and all its contractions in the order they started."""
 
     labour: LabourRecordView
+
+
+class NotificationView(View):
+    id: str = Field(description="The notification's id.")
+    event_type: str = Field(description="What it told: `labour.begun`, …, or `subscriber.confirmation_code_sent`.")
+    birthing_person_id: str | None = Field(description="Whom it was about; null for a confirmation code.")
+    birthing_person_name: str | None = Field(description="Their name, when the mirror knows it.")
+    subscriber_id: str = Field(description="To whom it was sent.")
+    subscriber_name: str | None = Field(description="Their name, when the mirror knows it.")
+    channel: subscriber.ContactMethod
+    status: NotificationStatus = Field(
+        description="pending, sent, failed; an SMS moves on from sent to delivered or undelivered as Twilio reports."
+    )
+    failure: FailureCode | None = Field(description="Why it failed or was undelivered, as a stable code.")
+    destination: str = Field(description="Where it went, masked: `+44•••••••123`, `s•••@example.org`.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class NotificationsResponse(Page):
+    notifications: list[NotificationView] = Field(description="Newest first.")
+
+
+class TwilioStatusForm(BaseModel):
+    """The form fields of Twilio's status callback this service reads (Twilio sends more; they are signed too)."""
+
+    MessageSid: str = Field(description="The message's SID, as Twilio answered when it was sent.")
+    MessageStatus: str = Field(description="`queued`, `sent`, `delivered`, `undelivered`, `failed`, …")
 
 
 class ErrorResponse(View):

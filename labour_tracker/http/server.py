@@ -15,7 +15,15 @@ from labour_tracker.http.docs import DOCS_PREFIX, add_docs
 from labour_tracker.http.errors import error_responses
 from labour_tracker.http.keys import DATABASE, HTTP_CLIENT, SETTINGS, SUBSCRIBE_FAILURES
 from labour_tracker.http.metrics import timed_requests
-from labour_tracker.http.ports import AGGREGATES, COMMAND_BUS, AggregateReader, CommandBus
+from labour_tracker.http.ports import (
+    AGGREGATES,
+    COMMAND_BUS,
+    REPORTS,
+    AggregateReader,
+    CommandBus,
+    NotificationReports,
+    NotSent,
+)
 from labour_tracker.http.routes import PUBLIC_PATHS, add_routes
 from labour_tracker.identity.configured import verifier_from_settings
 from labour_tracker.identity.tokens import TokenVerifier
@@ -62,11 +70,19 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
 
+class NoReports:
+    """Where reports go when the API runs without a worker's topics: nowhere, and said so."""
+
+    async def report(self, notification_id: str, value: bytes) -> None:
+        raise NotSent
+
+
 def create_api(
     settings: Settings,
     commands: CommandBus,
     aggregates: AggregateReader,
     verifier: VerifierMadeAtStart | None = None,
+    reports: NotificationReports | None = None,
 ) -> web.Application:
     verifier = verifier or VerifierMadeAtStart(settings)
     api = web.Application(
@@ -79,6 +95,7 @@ def create_api(
     api[SETTINGS] = settings
     api[COMMAND_BUS] = commands
     api[AGGREGATES] = aggregates
+    api[REPORTS] = reports or NoReports()
     api[OPENAPI] = openapi.document(API_PREFIX)
     api[SUBSCRIBE_FAILURES] = FailedAttempts(settings.subscribe_failure_limit, settings.subscribe_failure_window)
     api.cleanup_ctx.extend([_database, _http_client, kafka_probe(settings.kafka)])
@@ -89,10 +106,16 @@ def create_api(
     return api
 
 
-def mount(root: web.Application, settings: Settings, commands: CommandBus, aggregates: AggregateReader) -> None:
+def mount(
+    root: web.Application,
+    settings: Settings,
+    commands: CommandBus,
+    aggregates: AggregateReader,
+    reports: NotificationReports | None = None,
+) -> None:
     """Serve the API at /api/v1 and its docs at /docs on `root`, the worker's web server, whose other pages (Faust's
     introspection) answer operators only."""
     verifier = VerifierMadeAtStart(settings)
     root.middlewares.append(operators_only(verifier, (API_PREFIX, DOCS_PREFIX)))
-    root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier))
+    root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier, reports))
     add_docs(root)

@@ -22,7 +22,7 @@ from labour_tracker.messages import birthing_person
 from labour_tracker.messages import subscriber as subscriber_messages
 from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import RECENT_COMMANDS, CommandEnvelope, DeadLetter, EventEnvelope, Outcome
-from labour_tracker.messages.notifications import NotificationDelivery, NotificationRequest
+from labour_tracker.messages.notifications import NotificationDelivery, NotificationReport, NotificationRequest
 from labour_tracker.messages.retention import KEEP_FOREVER, WORK_IN_FLIGHT
 
 ROLES = ("commands", "events", "outcomes")  # each aggregate's topics: `{prefix}.{aggregate}.{role}`
@@ -88,6 +88,13 @@ INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
         "the notification id",
         "Internal: one notification to send (the notifier's last step), or `withheld` by a cap and recorded as "
         "failed; only Labour Tracker writes here.",
+    ),
+    (
+        "notifications.reports",
+        NotificationReport,
+        "the notification id",
+        "Internal: what Twilio's signed delivery status callback reported on a sent SMS, for the sender that owns the "
+        "notification's record to apply (delivered or undelivered, forward only); only Labour Tracker writes here.",
     ),
 )
 DEAD_LETTERS = "dead_letters"

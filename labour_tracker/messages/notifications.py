@@ -74,3 +74,17 @@ class NotificationDelivery(Inbound):
     @property
     def subscriber_full_name(self) -> str:
         return f"{self.subscriber_first_name} {self.subscriber_last_name}".strip()
+
+
+class NotificationReport(Inbound):
+    """What the provider reported on a sent SMS (Twilio's delivery status callback, its signature checked), for the
+    record's owner to apply; keyed by the notification id on `notifications.reports`, to reach the partition of its
+    status."""
+
+    notification_id: str = Field(min_length=1, max_length=128, description="From the status callback's query.")
+    provider_id: str = Field(
+        min_length=1, max_length=64, description="Twilio's `MessageSid`: must be the one the record holds."
+    )
+    provider_status: str = Field(
+        min_length=1, max_length=32, description="Twilio's `MessageStatus`: `delivered`, `undelivered`, `failed`, …"
+    )

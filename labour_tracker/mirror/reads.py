@@ -155,3 +155,65 @@ class MirrorReads:
             limit,
         )
         return [PersonRow(r["id"], r["first_name"], r["last_name"]) for r in rows]
+
+    async def notifications_about(
+        self, connection: asyncpg.Connection, person_id: str, limit: int, after: tuple[datetime, str] | None
+    ) -> list[NotificationRow]:
+        """The notifications about a person's labours, newest first."""
+        return await _notifications(connection, self.schema, "birthing_person_id", person_id, limit, after)
+
+    async def notifications_to(
+        self, connection: asyncpg.Connection, subscriber_id: str, limit: int, after: tuple[datetime, str] | None
+    ) -> list[NotificationRow]:
+        """The notifications sent to a subscriber (news and confirmation codes), newest first."""
+        return await _notifications(connection, self.schema, "subscriber_id", subscriber_id, limit, after)
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    """One notification as a list shows it: never its destination, only the masked form."""
+
+    id: str
+    event_type: str
+    birthing_person_id: str
+    birthing_person_first_name: str | None
+    birthing_person_last_name: str | None
+    subscriber_id: str
+    subscriber_first_name: str | None
+    subscriber_last_name: str | None
+    channel: str
+    status: str
+    reason: str | None
+    masked_destination: str
+    created_at: datetime
+    updated_at: datetime
+
+
+async def _notifications(
+    connection: asyncpg.Connection, schema: str, where: str, whose: str, limit: int, after: tuple[datetime, str] | None
+) -> list[NotificationRow]:
+    s = schema
+    created, notification_id = after if after is not None else (None, None)
+    rows = await connection.fetch(
+        f"""SELECT n.id, n.event_type, n.birthing_person_id, person.first_name AS person_first_name,
+                   person.last_name AS person_last_name, n.subscriber_id,
+                   subscriber.first_name AS subscriber_first_name, subscriber.last_name AS subscriber_last_name,
+                   n.channel, n.status, n.reason, n.masked_destination, n.created_at, n.updated_at
+            FROM {s}.notifications AS n
+                LEFT JOIN {s}.birthing_persons AS person ON person.id = n.birthing_person_id
+                LEFT JOIN {s}.subscribers AS subscriber ON subscriber.id = n.subscriber_id
+            WHERE n.{where} = $1 AND ($2::timestamptz IS NULL OR (n.created_at, n.id) < ($2, $3))
+            ORDER BY n.created_at DESC, n.id DESC LIMIT $4""",
+        whose,
+        created,
+        notification_id,
+        limit,
+    )
+    return [
+        NotificationRow(
+            r["id"], r["event_type"], r["birthing_person_id"], r["person_first_name"], r["person_last_name"],
+            r["subscriber_id"], r["subscriber_first_name"], r["subscriber_last_name"], r["channel"], r["status"],
+            r["reason"], r["masked_destination"], r["created_at"], r["updated_at"],
+        )
+        for r in rows
+    ]  # fmt: skip

@@ -25,6 +25,7 @@ def _sms(settings: Settings) -> Channel:
             settings.twilio_auth_token.get_secret_value(),
             settings.twilio_from_number,
             settings.twilio_api_url,
+            settings.twilio_status_callback_url,
         )
     log.info("no Twilio credentials: SMS go to %s", settings.sms_outbox)
     return SmsOutbox(settings.sms_outbox)

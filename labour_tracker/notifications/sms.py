@@ -11,6 +11,7 @@ import json
 import logging
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
@@ -50,8 +51,11 @@ def classify(status: int, code: int | None) -> SendFailed:
 class TwilioSms:
     """Sends through Twilio's Messages API; one HTTP connection pool for the worker's life."""
 
-    def __init__(self, account_sid: str, auth_token: str, from_number: str, api_url: str) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, from_number: str, api_url: str, status_callback_url: str | None = None
+    ) -> None:
         self._from = from_number
+        self._status_callback_url = status_callback_url
         self._http = AsyncTwilioHttpClient()
         self._client = Client(account_sid, auth_token, http_client=self._http)
         self._client.api.base_url = api_url.rstrip("/")  # the SDK's own domain object: tests point it elsewhere
@@ -60,7 +64,7 @@ class TwilioSms:
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT):
                 created = await self._client.messages.create_async(
-                    to=message.destination, from_=self._from, body=sms_body(message)
+                    to=message.destination, from_=self._from, body=sms_body(message), **self._reports(message)
                 )
         except (TwilioRestException, TwilioServiceException) as error:
             raise classify(error.status, error.code) from None
@@ -70,6 +74,13 @@ class TwilioSms:
             raise Transient(f"cannot reach Twilio: {type(error).__name__}") from None
         log.info("SMS %s accepted by Twilio as %s", message.notification_id, created.sid)
         return str(created.sid)
+
+    def _reports(self, message: Outgoing) -> dict[str, str]:
+        """Where Twilio is to report on the message: the status callback, with the notification's id in its query,
+        so that the report reaches the partition of the notification's record."""
+        if not self._status_callback_url:
+            return {}
+        return {"status_callback": status_callback(self._status_callback_url, message.notification_id)}
 
     async def delivered_before(self, message: Outgoing) -> str | None:
         # Twilio takes no idempotency key, so a message it may have accepted cannot be told from one it has not.
@@ -114,6 +125,13 @@ class SmsOutbox:
 
     async def close(self) -> None:
         return None
+
+
+NOTIFICATION_PARAMETER = "notification"  # the status callback's query parameter naming the notification
+
+
+def status_callback(base_url: str, notification_id: str) -> str:
+    return f"{base_url}?{urlencode({NOTIFICATION_PARAMETER: notification_id})}"
 
 
 def sms_body(message: Outgoing) -> str:

@@ -3,6 +3,10 @@
 `POST /2010-04-01/Accounts/{sid}/Messages.json` with basic auth and form fields `To`, `From`, `Body` answers 201
 with Twilio's JSON (a fresh `sid`). It records every request, and can be told to fail: the next N requests
 with 429 or 500, or every request to one number with Twilio's permanent error 21211 (invalid number).
+
+Like Twilio, it keeps each message's `StatusCallback` and can call it back with a status (`report`), the form signed
+with the auth token over the callback URL as given (`X-Twilio-Signature`), reaching the worker at its own address as a
+proxy in front of it would.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
+from twilio.request_validator import RequestValidator
 
 from labour_tracker.devstack.process import free_port
 
@@ -40,6 +47,7 @@ class Received:
     body: str
     status: int
     sid: str | None
+    status_callback: str = ""  # where Twilio is to report on it, as the sender gave it
     at: float = field(default_factory=time.time)  # when it arrived (wall clock, to compare across processes)
 
 
@@ -90,6 +98,26 @@ class FakeTwilio:
     def bodies_to(self, number: str) -> list[str]:
         return [each.body for each in self.delivered() if each.to == number]
 
+    def sent_to(self, number: str) -> list[Received]:
+        return [each for each in self.delivered() if each.to == number]
+
+    async def report(
+        self, sid: str, status: str, *, reach: str, signed: bool = True, signature: str | None = None
+    ) -> int:
+        """Call the message's status callback with `status`, as Twilio does, at `reach` (the worker's base URL): the
+        path and query of the callback URL, signed over that URL as given. Returns the HTTP status answered."""
+        (message,) = [each for each in self.received if each.sid == sid]
+        assert message.status_callback, "the message was sent without a status callback"
+        form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": ACCOUNT_SID, "To": message.to}
+        headers = {}
+        if signed:
+            computed = RequestValidator(AUTH_TOKEN).compute_signature(message.status_callback, form)
+            headers["X-Twilio-Signature"] = signature if signature is not None else computed
+        parts = urlsplit(message.status_callback)
+        target = f"{reach}{parts.path}?{parts.query}"
+        async with aiohttp.ClientSession() as session, session.post(target, data=form, headers=headers) as answer:
+            return answer.status
+
     def start(self) -> None:
         """Serve from a thread of its own, so it answers even while the test's event loop waits on something."""
         started = threading.Event()
@@ -139,7 +167,8 @@ class FakeTwilio:
         else:
             sid = f"SM{next(self._sids):032x}"
             answer = web.json_response(_message(sid, to, from_, body, request.match_info["sid"]), status=201)
-        self.received.append(Received(to, from_, body, answer.status, _sid_of(answer)))
+        callback = str(form.get("StatusCallback", ""))
+        self.received.append(Received(to, from_, body, answer.status, _sid_of(answer), callback))
         return answer
 
 

@@ -130,6 +130,11 @@ class Notifier:
         await self.count_all()
         await self.deliver_all()
 
+    async def report(self, notification_id: str, provider_id: str | None, status: str, offset: int = 0) -> None:
+        """A provider's report on the reports topic, as the status callback hands it on."""
+        report = {"notification_id": notification_id, "provider_id": provider_id, "provider_status": status}
+        await self.sender().handle_report(notification_id, json.dumps(report).encode(), message_at(offset))
+
     async def deliver_all(self) -> None:
         """Each delivery sent, at the next offset: fanned out again, it is a new message further on."""
         for key, value in self.deliveries.sent:
@@ -401,6 +406,9 @@ async def test_what_the_notifier_sends_fits_the_committed_contract(notifier: Not
     notifier.requested(trigger())
     requests = [json.loads(value) for _, value in notifier.requests.sent]
     await notifier.event(trigger("labour.completed", "e-9"))
+    for record in [each for each in notifier.statuses.values() if each.state.status == "sent"]:
+        for status in ("undelivered", "delivered"):
+            await notifier.report(record.state.id, record.state.provider_id, status)
     assert requests and all(fit("NotificationRequest", each) == [] for each in requests)
     assert all(fit("NotificationDelivery", json.loads(value)) == [] for _, value in notifier.deliveries.sent)
     kinds = set()
@@ -538,3 +546,35 @@ async def test_a_delivery_under_another_key_than_its_destinations_digest_is_park
 
     assert notifier.deliveries.sent == [] and notifier.counts == {}
     assert "digest" in notifier.dead_letters.values()[0]["reason"]
+
+
+async def test_a_report_moves_the_sent_sms_it_is_about_forward_only_and_is_announced_once(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("sam")
+    notifier.subscribers["sam"] = subscriber("sam", ContactMethod.SMS)
+    await notifier.event(trigger())
+    [(sms_id, record)] = list(notifier.statuses.items())
+    assert record.state.masked_destination == "+44•••••••123" and record.state.destination == ""
+    notifier.events.sent.clear()
+    await notifier.report(sms_id, "P-other", "delivered")  # another message's SID: nothing moves
+    assert notifier.statuses[sms_id].state.status == "sent" and notifier.events.sent == []
+    await notifier.report(sms_id, "P-0", "sent")
+    assert notifier.statuses[sms_id].state.status == "sent" and notifier.events.sent == []
+    await notifier.report(sms_id, "P-0", "delivered")
+    await notifier.report(sms_id, "P-0", "delivered")  # Twilio calls again: nothing more
+    await notifier.report(sms_id, "P-0", "undelivered")  # late and out of order: delivered is final
+    assert notifier.statuses[sms_id].state.status == "delivered"
+    assert [json.loads(value)["type"] for _, value in notifier.events.sent] == ["notification.delivered"]
+    assert notifier.sms.sent and len(notifier.sms.sent) == 1, "a report never sends anything"
+
+
+async def test_a_report_on_an_unknown_notification_is_ignored_and_an_unreadable_one_parked(notifier: Notifier) -> None:
+    await notifier.report("no-such-notification", "SM1", "delivered")
+    assert notifier.statuses == {} and notifier.events.sent == [] and notifier.dead_letters.sent == []
+    await notifier.sender().handle_report("n-1", b"not json", message_at(3))
+    await notifier.sender().handle_report(
+        "n-2",
+        json.dumps({"notification_id": "n-1", "provider_id": "S", "provider_status": "delivered"}).encode(),
+        message_at(4),
+    )
+    reasons = [letter["reason"] for letter in notifier.dead_letters.values()]
+    assert reasons == ["not a valid notification report", "the key must be the report's notification_id"]

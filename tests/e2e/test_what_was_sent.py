@@ -1,0 +1,134 @@
+"""What was sent, through a real worker, the Twilio stand-in and the real SFTP server: the person lists every
+notification about their labour and a subscriber what they were sent, destinations masked; Twilio's signed delivery
+status callback moves a sent SMS to delivered, forward only, and an unsigned one is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.sftp import SftpServer
+from tests.fakes.twilio_api import FakeTwilio
+from tests.support.api import Caller, MakeCaller
+from tests.support.notifications import NotifyingDeployment, follower, labour_with_followers, ok
+
+# Twilio calls the service through the proxy in front of it: the URL it signs is the public one, not the worker's.
+PUBLIC_CALLBACK = "https://labour.example.org/api/v1/twilio/status"
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    kafka: KafkaBroker, postgres: PostgresCluster, sftp: SftpServer, twilio_api: FakeTwilio
+) -> Iterator[NotifyingDeployment]:
+    with NotifyingDeployment.running_on(
+        kafka,
+        postgres,
+        twilio_api,
+        sftp,
+        "what-was-sent",
+        LABOUR_TRACKER_TWILIO_STATUS_CALLBACK_URL=PUBLIC_CALLBACK,
+        LABOUR_TRACKER_NOTIFY_RETRY_DELAY="0.2",
+    ) as deployed:
+        yield deployed
+
+
+async def listed(caller: Caller, path: str, count: int) -> list[dict[str, Any]]:
+    """The caller's list once the mirror holds `count` final notifications."""
+    found: list[dict[str, Any]] = []
+
+    async def fetch() -> None:
+        nonlocal found
+        found = (await ok(caller.get(path)))["notifications"]
+
+    for _ in range(300):
+        await fetch()
+        if len(found) == count and all(each["status"] != "pending" for each in found):
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} did not list {count} notifications: {found}")
+
+
+async def status_of(caller: Caller, notification_id: str) -> str:
+    found = (await ok(caller.get("/birthing-person/notifications")))["notifications"]
+    return str(next(each["status"] for each in found if each["id"] == notification_id))
+
+
+async def test_the_person_and_each_subscriber_list_what_was_sent_with_destinations_masked(
+    deployment: NotifyingDeployment, person: MakeCaller
+) -> None:
+    sam = await follower(person, "Sam", "sms")
+    kim = await follower(person, "Kim", "email")
+    bad = await follower(person, "Bad", "sms")
+    deployment.twilio.reject_number(bad.phone)
+    bea = await labour_with_followers(person, [sam, kim, bad])
+    await ok(bea.post("/labour/begin", {"first_labour": True}))
+
+    about = await listed(bea, "/birthing-person/notifications", 3)
+    by_subscriber = {each["subscriber_id"]: each for each in about}
+    assert by_subscriber[sam.caller.id] | {"id": "", "created_at": "", "updated_at": ""} == {
+        "id": "", "created_at": "", "updated_at": "",
+        "event_type": "labour.begun", "birthing_person_id": bea.id, "birthing_person_name": "Bea Moyo",
+        "subscriber_id": sam.caller.id, "subscriber_name": "Sam Lee", "channel": "sms", "status": "sent",
+        "failure": None, "destination": f"+44•••••••{sam.phone[-3:]}",
+    }  # fmt: skip
+    assert by_subscriber[kim.caller.id]["destination"] == "k•••@example.org"
+    assert by_subscriber[kim.caller.id]["channel"] == "email"
+    refused = by_subscriber[bad.caller.id]
+    assert (refused["status"], refused["failure"]) == ("failed", "refused")
+    text = json.dumps(about)
+    for each in (sam, kim, bad):
+        assert each.phone not in text and each.email not in text, "never the full destination"
+
+    mine = await listed(sam.caller, "/subscriber/notifications", 1)
+    assert [(each["id"], each["birthing_person_name"]) for each in mine] == [
+        (by_subscriber[sam.caller.id]["id"], "Bea Moyo")
+    ]
+    assert (await ok(kim.caller.get("/subscriber/notifications")))["notifications"][0]["subscriber_id"] == kim.caller.id
+
+    first = await ok(bea.get("/birthing-person/notifications?limit=2"))
+    rest = await ok(bea.get(f"/birthing-person/notifications?limit=2&after={first['next']}"))
+    assert len(first["notifications"]) == 2 and len(rest["notifications"]) == 1 and rest["next"] is None
+    assert {each["id"] for each in first["notifications"] + rest["notifications"]} == set(by_subscriber_ids(about))
+    assert (await bea.get("/subscriber/notifications")).status == 404, "a person who is no subscriber"
+
+
+def by_subscriber_ids(rows: list[dict[str, Any]]) -> list[str]:
+    return [each["id"] for each in rows]
+
+
+async def test_a_signed_delivery_report_moves_a_sent_sms_to_delivered_and_nothing_moves_it_back(
+    deployment: NotifyingDeployment, person: MakeCaller
+) -> None:
+    sam = await follower(person, "Sam", "sms")
+    bea = await labour_with_followers(person, [sam])
+    await ok(bea.post("/labour/begin", {"first_labour": True}))
+    [notification] = await listed(bea, "/birthing-person/notifications", 1)
+    twilio = deployment.twilio
+    [message] = twilio.sent_to(sam.phone)
+    assert message.status_callback == f"{PUBLIC_CALLBACK}?notification={notification['id']}"
+    assert message.sid is not None
+    worker = deployment.worker.url
+
+    assert await twilio.report(message.sid, "delivered", reach=worker, signed=False) == 403
+    assert await twilio.report(message.sid, "delivered", reach=worker, signature="bm90IGl0") == 403
+    assert await twilio.report(message.sid, "sent", reach=worker) == 204  # on the way: nothing moves
+    await asyncio.sleep(1.0)
+    assert await status_of(bea, notification["id"]) == "sent", "a refused or passing report changes nothing"
+
+    assert await twilio.report(message.sid, "delivered", reach=worker) == 204
+    for _ in range(300):
+        if await status_of(bea, notification["id"]) == "delivered":
+            break
+        await asyncio.sleep(0.1)
+    assert await status_of(bea, notification["id"]) == "delivered"
+    assert await twilio.report(message.sid, "delivered", reach=worker) == 204  # Twilio calls again
+    assert await twilio.report(message.sid, "undelivered", reach=worker) == 204  # late: delivered is final
+    await asyncio.sleep(1.0)
+    assert await status_of(bea, notification["id"]) == "delivered"
+    assert len(twilio.sent_to(sam.phone)) == 1, "a report sends nothing"
