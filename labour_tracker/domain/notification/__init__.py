@@ -23,6 +23,13 @@ from labour_tracker.domain.notification.model import (
     reported,
     sent,
 )
+from labour_tracker.domain.notification.resend import (
+    MAX_RESENDS,
+    ResendRefused,
+    next_resend,
+    resend_id,
+    resent,
+)
 from labour_tracker.domain.notification.segments import GSM_BASIC, GSM_EXTENDED, sms_segments
 from labour_tracker.domain.notification.wording import (
     CODE_SUBJECT,
@@ -44,6 +51,7 @@ __all__ = [
     "EVENT_TYPES",
     "GSM_BASIC",
     "GSM_EXTENDED",
+    "MAX_RESENDS",
     "MESSAGE_TYPES",
     "TRIGGERS",
     "WORDINGS",
@@ -57,6 +65,7 @@ __all__ = [
     "NotificationSent",
     "NotificationStatus",
     "NotificationUndelivered",
+    "ResendRefused",
     "Wording",
     "attempted",
     "code_text",
@@ -64,10 +73,13 @@ __all__ = [
     "failure_code",
     "full_text",
     "mask",
+    "next_resend",
     "notification_id",
     "outcome_event",
     "pending",
     "reported",
+    "resend_id",
+    "resent",
     "sent",
     "sms_segments",
     "sms_text",

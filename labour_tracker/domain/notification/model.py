@@ -36,6 +36,7 @@ class Notification:
     created_at: datetime
     updated_at: datetime
     masked_destination: str = ""  # where it went, told without giving it away (`+44•••••••123`); kept
+    resends: int = 0  # how many times the person it is about had it resent (each a notification of its own)
 
     @property
     def is_final(self) -> bool:
