@@ -46,6 +46,7 @@ class Topics:
     notification_deliveries: faust.TopicT  # keyed by notification id, like its status
     notification_events: faust.TopicT  # keyed by notification id
     notification_reports: faust.TopicT  # keyed by notification id, like its status
+    notification_resends: faust.TopicT  # keyed by notification id, like its status
 
     @classmethod
     def of(cls, app: LabourTrackerApp) -> Topics:
@@ -62,6 +63,7 @@ class Topics:
             topic(app, "notifications.deliveries", config=WORK_IN_FLIGHT),
             topic(app, "notification.events", config=KEEP_FOREVER),
             topic(app, "notifications.reports", config=WORK_IN_FLIGHT),
+            topic(app, "notifications.resends", config=WORK_IN_FLIGHT),
         )
 
     @property

@@ -45,6 +45,7 @@ create "${prefix}.notifications.requests" "${in_flight[@]}"
 create "${prefix}.notifications.destinations" "${in_flight[@]}"
 create "${prefix}.notifications.deliveries" "${in_flight[@]}"
 create "${prefix}.notifications.reports" "${in_flight[@]}"
+create "${prefix}.notifications.resends" "${in_flight[@]}"
 create "${prefix}.notification.events" "${forever[@]}"
 # The changelogs of the Faust tables (compacted: the latest record per key is the state).
 create "${app_id}-birthing_persons-changelog" "${compacted[@]}"

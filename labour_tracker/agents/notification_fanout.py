@@ -7,7 +7,8 @@ Two steps, each on the partition that holds what it reads:
 2. A request (co-partitioned with the subscriber table) becomes one delivery per contact method the subscriber has
    now, with the notification's deterministic id, on `notifications.destinations`, keyed by a keyed digest of its
    destination: counted there against the cap on messages to one destination (`notification_destinations`), it
-   goes on to the sender.
+   goes on to the sender. A resend, asked by the sender for a failed notification, is a request naming one channel
+   and its number: the one delivery it makes, if that channel is still chosen and confirmed, carries the resend's id.
 
 Both are idempotent: a command decided again publishes the same requests, a redelivered request makes the same
 deliveries with the same ids, and the sender sends each id once. A request the agent cannot read is parked on the
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 from labour_tracker.agents.notification_destinations import to_destination
 from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour
-from labour_tracker.domain.notification import CONFIRMATION_CODE, TRIGGERS, notification_id
+from labour_tracker.domain.notification import CONFIRMATION_CODE, TRIGGERS, notification_id, resend_id
 from labour_tracker.domain.subscriber import confirmation_code
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
 from labour_tracker.engine.handler import Publication
@@ -62,14 +63,23 @@ def notification_requests(
     return requests
 
 
+def request_notification_id(request: NotificationRequest, subscriber_id: str, channel: ContactMethod) -> str:
+    """The id of the notification a request makes on a channel: the event's, or for a resend, that resend's."""
+    original = notification_id(request.event_id, subscriber_id, channel)
+    return resend_id(original, request.resend) if request.resend else original
+
+
 def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list[NotificationDelivery]:
     """One delivery per contact method the subscriber has chosen, confirmed and can be reached by; none if they
     unsubscribed. A destination not confirmed is never sent news: anyone could have typed it."""
     if request.birthing_person_id not in subscriber.subscribed_to:
         return []  # unsubscribed since the event: their side is the source of truth
+    channels = subscriber.contact_methods & subscriber.confirmed
+    if request.channel is not None:  # a resend: that channel only, if it is still chosen and confirmed
+        channels &= {request.channel}
     return [
         NotificationDelivery(
-            notification_id=notification_id(request.event_id, subscriber.id, channel),
+            notification_id=request_notification_id(request, subscriber.id, channel),
             event_id=request.event_id,
             event_type=request.event_type,
             event_time=request.event_time,
@@ -82,8 +92,9 @@ def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list
             subscriber_last_name=subscriber.last_name,
             channel=channel,
             destination=destination,
+            resend=request.resend,
         )
-        for channel in sorted(subscriber.contact_methods & subscriber.confirmed)
+        for channel in sorted(channels)
         if (destination := subscriber.destination(channel))
     ]
 

@@ -24,6 +24,11 @@ The same agent takes the provider's reports on sent SMS (`notifications.reports`
 from Twilio's signed status callback), one message at a time with the deliveries, so a report never races the send
 it is about: a report about the message the record holds moves it forward to delivered or undelivered and is
 announced; any other (unknown id, another message's SID, a status already passed) changes nothing.
+
+It takes, the same way, the person's requests to resend a failed notification (`notifications.resends`, keyed by
+the notification id): a resend that is the next one the record allows is counted on the record and asked of the
+fan-out again, for that channel only, under the resend's own id; any other (not theirs, not failed, failed by the
+destination cap, taken before, past the bound) changes nothing and asks nothing.
 """
 
 from __future__ import annotations
@@ -45,7 +50,12 @@ from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.engine.parking import Unusable, dead_letter, parked_on_failure, readable_key
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import EventEnvelope
-from labour_tracker.messages.notifications import NotificationDelivery, NotificationReport
+from labour_tracker.messages.notifications import (
+    NotificationDelivery,
+    NotificationReport,
+    NotificationRequest,
+    NotificationResend,
+)
 from labour_tracker.messages.retention import WORK_IN_FLIGHT
 from labour_tracker.metrics import notifications_total
 from labour_tracker.notifications.channel import Channel, DeliveryUnknown, Outgoing, Permanent, Transient
@@ -66,8 +76,11 @@ def valid_delivery(value: bytes | None) -> NotificationDelivery:
         raise Unusable("not a valid notification delivery") from None
     if delivery.event_type not in n.MESSAGE_TYPES:
         raise Unusable(f"subscribers are not told about {delivery.event_type}")
-    if delivery.notification_id != n.notification_id(delivery.event_id, delivery.subscriber_id, delivery.channel):
-        raise Unusable("the notification_id must be the id derived from event, subscriber and channel")
+    derived = n.notification_id(delivery.event_id, delivery.subscriber_id, delivery.channel)
+    if delivery.resend:
+        derived = n.resend_id(derived, delivery.resend)
+    if delivery.notification_id != derived:
+        raise Unusable("the notification_id must be the id derived from event, subscriber, channel and resend")
     return delivery
 
 
@@ -116,9 +129,11 @@ class NotificationSender:
         policy: RetryPolicy,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        requests: faust.TopicT | None = None,
     ) -> None:
         self.table = table
         self.events = events
+        self.requests = requests  # where a resend is asked of the fan-out
         self.dead_letters = dead_letters
         self.channels = channels
         self.policy = policy
@@ -131,6 +146,47 @@ class NotificationSender:
     async def handle_report(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
         applied = self._apply_report(key, value, message.partition)
         await parked_on_failure(applied, self.dead_letters, key, value, message, self.clock)
+
+    async def handle_resend(self, key: str | None, value: bytes | None, message: faust.types.tuples.Message) -> None:
+        taken = self._take_resend(key, value, message.partition)
+        await parked_on_failure(taken, self.dead_letters, key, value, message, self.clock)
+
+    async def _take_resend(self, key: str | None, value: bytes | None, partition: int) -> None:
+        """Take a resend on the partition it came on (co-partitioned with the table): count it on the original's record
+        and ask the fan-out for it, both durable before the message is done; a resend not taken asks nothing."""
+        try:
+            resend = NotificationResend.model_validate_json(value or b"")
+        except ValidationError:
+            raise Unusable("not a valid notification resend") from None
+        if key != resend.notification_id:  # its count is written on the key's partition
+            raise Unusable("the key must be the resend's notification_id")
+        record: AggregateRecord[n.Notification] = self.table.get(resend.notification_id) or AggregateRecord()
+        original = record.state
+        if original is None:
+            log.info("resend of notification %s ignored: no such notification here", resend.notification_id)
+            return
+        taken = n.resent(original, number=resend.resend, birthing_person_id=resend.birthing_person_id, now=self.clock())
+        if taken is None:
+            log.info("resend %d of notification %s not taken", resend.resend, original.id)
+            return
+        assert self.requests is not None, "a sender taking resends is given the requests topic"
+        request = NotificationRequest(
+            event_id=original.event_id,
+            event_type=original.event_type,
+            event_time=original.created_at,
+            birthing_person_id=original.birthing_person_id,
+            birthing_person_first_name=resend.birthing_person_first_name,
+            birthing_person_last_name=resend.birthing_person_last_name,
+            labour_id=original.labour_id,
+            subscriber_id=original.subscriber_id,
+            channel=original.channel,
+            resend=resend.resend,
+        )
+        asked = await self.requests.send(key=original.subscriber_id, value=request.model_dump_json().encode())
+        record, stored = self._store(record, taken, partition)
+        await asked
+        await stored
+        log.info("notification %s resent as %s", original.id, n.resend_id(original.id, resend.resend))
 
     async def _apply_report(self, key: str | None, value: bytes | None, partition: int) -> None:
         """Apply a report on the partition it came on (co-partitioned with the table, like the deliveries)."""
@@ -276,20 +332,25 @@ def notification_sender(app: LabourTrackerApp, topics: Topics, tables: Tables) -
             topics.dead_letters,
             channels,
             RetryPolicy(settings.notify_max_attempts, settings.notify_retry_delay),
+            requests=topics.notification_requests,
         )
-        reports = topics.notification_reports.get_topic_name()
+        handlers = {
+            topics.notification_reports.get_topic_name(): sender.handle_report,
+            topics.notification_resends.get_topic_name(): sender.handle_resend,
+        }
         try:
             async for event in stream.events():
-                handle = sender.handle_report if event.message.topic == reports else sender.handle
+                handle = handlers.get(event.message.topic, sender.handle)
                 await handle(readable_key(event.key), event.value, event.message)
         finally:
             for channel in channels.values():
                 await channel.close()
 
-    # Deliveries and reports, both keyed by notification id and co-partitioned with the table, in one stream.
-    both = app.topic(
+    # Deliveries, reports and resends, each keyed by notification id and co-partitioned with the table, in one stream.
+    all_three = app.topic(
         topics.notification_deliveries.get_topic_name(),
         topics.notification_reports.get_topic_name(),
+        topics.notification_resends.get_topic_name(),
         key_type=bytes,
         key_serializer="raw",
         value_type=bytes,
@@ -298,4 +359,4 @@ def notification_sender(app: LabourTrackerApp, topics: Topics, tables: Tables) -
         internal=True,
         config=WORK_IN_FLIGHT,
     )
-    return app.agent(both, name="notification_sender")(notification_sender_agent)
+    return app.agent(all_three, name="notification_sender")(notification_sender_agent)

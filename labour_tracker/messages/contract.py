@@ -22,7 +22,12 @@ from labour_tracker.messages import birthing_person
 from labour_tracker.messages import subscriber as subscriber_messages
 from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import RECENT_COMMANDS, CommandEnvelope, DeadLetter, EventEnvelope, Outcome
-from labour_tracker.messages.notifications import NotificationDelivery, NotificationReport, NotificationRequest
+from labour_tracker.messages.notifications import (
+    NotificationDelivery,
+    NotificationReport,
+    NotificationRequest,
+    NotificationResend,
+)
 from labour_tracker.messages.retention import KEEP_FOREVER, WORK_IN_FLIGHT
 
 ROLES = ("commands", "events", "outcomes")  # each aggregate's topics: `{prefix}.{aggregate}.{role}`
@@ -95,6 +100,14 @@ INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
         "the notification id",
         "Internal: what Twilio's signed delivery status callback reported on a sent SMS, for the sender that owns the "
         "notification's record to apply (delivered or undelivered, forward only); only Labour Tracker writes here.",
+    ),
+    (
+        "notifications.resends",
+        NotificationResend,
+        "the notification id",
+        "Internal: the person a failed notification is about asks for it to be sent again, for the sender that owns "
+        "its record to take (the next resend only, at most 3) and ask the fan-out again on that channel, under the "
+        "resend's own id; only Labour Tracker writes here.",
     ),
 )
 DEAD_LETTERS = "dead_letters"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, Field, model_validator
 
 from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
-from labour_tracker.domain.notification import CONFIRMATION_CODE, Names
+from labour_tracker.domain.notification import CONFIRMATION_CODE, MAX_RESENDS, Names
 from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.messages.envelopes import Inbound
 
@@ -28,6 +28,18 @@ class NotificationRequest(Inbound):
     birthing_person_last_name: str = NAME
     labour_id: str = ID
     subscriber_id: str = ID
+    channel: ContactMethod | None = Field(
+        None, description="Set for a resend: that channel only (else every channel the subscriber confirmed)."
+    )
+    resend: int = Field(
+        0, ge=0, le=MAX_RESENDS, description="Which resend of the channel's notification this is (0: not a resend)."
+    )
+
+    @model_validator(mode="after")
+    def _a_resend_names_its_channel(self) -> NotificationRequest:
+        if (self.resend > 0) != (self.channel is not None):
+            raise ValueError("a resend names its channel, and only a resend does")
+        return self
 
 
 class NotificationDelivery(Inbound):
@@ -35,7 +47,9 @@ class NotificationDelivery(Inbound):
     `notifications.destinations`, to be counted against its cap, then by its id on `notifications.deliveries`, to
     reach the partition of its status."""
 
-    notification_id: str = Field(description="Derived from event id, subscriber id and channel.")
+    notification_id: str = Field(
+        description="Derived from event id, subscriber id and channel; for a resend, from that id and `resend`."
+    )
     event_id: str = Field(min_length=1, max_length=128)
     event_type: str
     event_time: AwareDatetime
@@ -49,6 +63,7 @@ class NotificationDelivery(Inbound):
     channel: ContactMethod
     destination: str = Field(min_length=1, max_length=320, description="The phone number or email address.")
     code: str | None = Field(None, pattern=r"^[0-9]{4,12}$", description="A confirmation code, for that type only.")
+    resend: int = Field(0, ge=0, le=MAX_RESENDS, description="Which resend this is (0: not a resend).")
     withheld: str | None = Field(
         None,
         min_length=1,
@@ -88,3 +103,14 @@ class NotificationReport(Inbound):
     provider_status: str = Field(
         min_length=1, max_length=32, description="Twilio's `MessageStatus`: `delivered`, `undelivered`, `failed`, …"
     )
+
+
+class NotificationResend(Inbound):
+    """The person a failed notification is about asks for it to be sent again; keyed by the notification id on
+    `notifications.resends`, for the sender that owns its record to take (or not) and ask the fan-out again."""
+
+    notification_id: str = Field(min_length=1, max_length=128, description="The failed notification's id.")
+    resend: int = Field(ge=1, le=MAX_RESENDS, description="Which resend this asks for: the next one, from 1.")
+    birthing_person_id: str = ID  # who asks: the person the notification is about
+    birthing_person_first_name: str = NAME
+    birthing_person_last_name: str = NAME

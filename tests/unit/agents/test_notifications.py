@@ -120,7 +120,9 @@ class Notifier:
 
         policy = RetryPolicy(max_attempts=3, first_delay=0.5)
         fakes: Any = (self.events, self.dead_letters)
-        return NotificationSender(table, *fakes, channels, policy, clock=lambda: T0, sleep=sleep)
+        return NotificationSender(
+            table, *fakes, channels, policy, clock=lambda: T0, sleep=sleep, requests=self.requests
+        )
 
     async def event(self, envelope: EventEnvelope) -> None:
         self.requested(envelope)
@@ -578,3 +580,53 @@ async def test_a_report_on_an_unknown_notification_is_ignored_and_an_unreadable_
     )
     reasons = [letter["reason"] for letter in notifier.dead_letters.values()]
     assert reasons == ["not a valid notification report", "the key must be the report's notification_id"]
+
+
+async def resend(world: Notifier, notification_id: str, number: int, person_id: str = "bea") -> None:
+    """The person's resend taken by the sender, then fanned out, counted and delivered as any request."""
+    asked = {"notification_id": notification_id, "resend": number, "birthing_person_id": person_id,
+             "birthing_person_first_name": "Bea", "birthing_person_last_name": "Moyo"}  # fmt: skip
+    await world.sender().handle_resend(notification_id, json.dumps(asked).encode(), message_at(0))
+    for offset, (key, value) in enumerate(world.requests.sent):
+        await world.fan_out().on_request(key, value, message_at(offset))
+    world.requests.sent.clear()
+    world.deliveries.sent.clear()
+    await world.count_all()
+    await world.deliver_all()
+
+
+async def test_a_failed_sms_resent_goes_once_on_that_channel_only_under_its_own_id(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("ola")
+    notifier.sms.script = [Permanent("Twilio error 21211: invalid phone number (HTTP 400)")]
+    await notifier.event(trigger())
+    original = notification.notification_id("e-1", "ola", ContactMethod.SMS)
+    assert notifier.statuses[original].state.status is notification.NotificationStatus.FAILED
+    emails = len(notifier.email.sent)
+
+    await resend(notifier, original, 1)
+    again = notification.resend_id(original, 1)
+    assert [each.notification_id for each in notifier.sms.sent] == [again]
+    assert notifier.statuses[again].state.status is notification.NotificationStatus.SENT
+    assert notifier.statuses[original].state.resends == 1
+    assert len(notifier.email.sent) == emails, "the email, which was sent, is not sent again"
+
+    await resend(notifier, original, 1)  # the same request again
+    await resend(notifier, original, 3)  # out of turn
+    await resend(notifier, original, 2, person_id="someone-else")
+    assert len(notifier.sms.sent) == 1 and notifier.statuses[original].state.resends == 1
+    assert notifier.dead_letters.sent == []
+
+
+async def test_a_sent_notification_or_one_the_cap_stopped_is_not_resent(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("sam")
+    await notifier.event(trigger())
+    sent = notification.notification_id("e-1", "sam", ContactMethod.SMS)
+    await resend(notifier, sent, 1)
+    assert len(notifier.sms.sent) == 1 and notifier.statuses[sent].state.resends == 0
+    capped = notifier.statuses[sent].state
+    notifier.statuses[sent] = replace(
+        notifier.statuses[sent],
+        state=replace(capped, status=notification.NotificationStatus.FAILED, reason="destination_cap_reached: 20"),
+    )
+    await resend(notifier, sent, 1)
+    assert len(notifier.sms.sent) == 1 and notifier.statuses[sent].state.resends == 0
