@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labour_tracker import metrics
-from labour_tracker.agents.api_ports import AgentCommandBus, TableReader, TopicReports
+from labour_tracker.agents.api_ports import AgentCommandBus, SenderTopics, TableReader
 from labour_tracker.agents.birthing_person import birthing_person_agent
 from labour_tracker.agents.notification_destinations import notification_destinations
 from labour_tracker.agents.notification_fanout import notification_fan_out
@@ -62,7 +62,11 @@ def build_worker(settings: Settings) -> Worker:
 
     def serve(web_app: Any) -> None:
         mount(
-            web_app, settings, commands, aggregates, TopicReports(topics.notification_reports)
+            web_app,
+            settings,
+            commands,
+            aggregates,
+            SenderTopics(topics.notification_reports, topics.notification_resends),
         )  # the API, and Faust's pages for operators only
         web_app.middlewares.append(table_pages(records))  # inside the operators' check
 

@@ -92,14 +92,23 @@ class TableReader:
         return record.state if record is not None else None
 
 
-class TopicReports:
-    """Provider reports sent to the topic whose agent owns the notifications' records, keyed by notification id."""
+class SenderTopics:
+    """Provider reports and resend requests sent to the topics of the agent that owns the notifications' records,
+    keyed by notification id."""
 
-    def __init__(self, topic: Any) -> None:
-        self.topic = topic
+    def __init__(self, reports: Any, resends: Any) -> None:
+        self.reports = reports
+        self.resends = resends
 
     async def report(self, notification_id: str, value: bytes) -> None:
-        try:
-            await (await self.topic.send(key=notification_id.encode(), value=value))
-        except KafkaError:
-            raise NotSent from None
+        await _sent(self.reports, notification_id, value)
+
+    async def resend(self, notification_id: str, value: bytes) -> None:
+        await _sent(self.resends, notification_id, value)
+
+
+async def _sent(topic: Any, notification_id: str, value: bytes) -> None:
+    try:
+        await (await topic.send(key=notification_id.encode(), value=value))
+    except KafkaError:
+        raise NotSent from None

@@ -15,6 +15,7 @@ from labour_tracker.http.schemas import ErrorResponse
 STATUS_TEXT = {
     200: "OK",
     201: "Created",
+    202: "Accepted: it goes on in the background",
     204: "Done: nothing to return",
     400: "Bad request",
     401: "Not authenticated",

@@ -1,5 +1,5 @@
 """What the API needs of the worker it runs in, as two small interfaces the worker sets on the web app: send a
-command and get its reply; read an aggregate from the worker that owns it."""
+command and get its reply; read an aggregate from the worker that owns it; hand a message to a notification's owner."""
 
 from __future__ import annotations
 
@@ -48,13 +48,19 @@ class AggregateReader(Protocol):
         ...
 
 
-class NotificationReports(Protocol):
+class NotificationSender(Protocol):
+    """Messages for the agent owning a notification's record, handed over once the broker has them; each raises
+    NotSent when it cannot."""
+
     async def report(self, notification_id: str, value: bytes) -> None:
-        """Hand a provider's report to the agent owning the notification's record, once the broker has it; raises
-        NotSent when it cannot."""
+        """A provider's report on a sent notification."""
+        ...
+
+    async def resend(self, notification_id: str, value: bytes) -> None:
+        """The person's request to resend a failed notification."""
         ...
 
 
 COMMAND_BUS = web.AppKey("command_bus", CommandBus)
 AGGREGATES = web.AppKey("aggregates", AggregateReader)
-REPORTS = web.AppKey("reports", NotificationReports)
+SENDER = web.AppKey("sender", NotificationSender)

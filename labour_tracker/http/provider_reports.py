@@ -23,7 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.keys import SETTINGS
-from labour_tracker.http.ports import REPORTS, NotSent
+from labour_tracker.http.ports import SENDER, NotSent
 from labour_tracker.messages.notifications import NotificationReport
 from labour_tracker.notifications.sms import NOTIFICATION_PARAMETER
 from labour_tracker.settings import Settings
@@ -67,7 +67,7 @@ async def twilio_status(request: web.Request) -> web.Response:
             400, "invalid_status_callback", "A status callback names its notification, MessageSid and MessageStatus."
         ) from None
     try:
-        await request.app[REPORTS].report(report.notification_id, report.model_dump_json().encode())
+        await request.app[SENDER].report(report.notification_id, report.model_dump_json().encode())
     except NotSent:
         raise ApiError(503, "kafka_unavailable", "The report could not be taken; try again.") from None
     return web.Response(status=204)

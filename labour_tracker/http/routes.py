@@ -12,7 +12,16 @@ from pydantic import BaseModel
 from labour_tracker import probes
 from labour_tracker.domain import limits
 from labour_tracker.domain.limits import Limit
-from labour_tracker.http import birthing_person, export, health, history, labour, provider_reports, subscriber
+from labour_tracker.http import (
+    birthing_person,
+    export,
+    health,
+    history,
+    labour,
+    provider_reports,
+    resends,
+    subscriber,
+)
 from labour_tracker.http.errors import STATUS
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
@@ -23,6 +32,7 @@ from labour_tracker.http.schemas import (
     LabourSummaryResponse,
     NotificationsResponse,
     ReadinessResponse,
+    ResendResponse,
     SubscriberResponse,
     SubscribersResponse,
     SubscriptionsResponse,
@@ -214,6 +224,12 @@ ROUTES: tuple[Route, ...] = (
           "What was sent about your labours: to whom, by which channel, when, its status and where it went (masked), "
           "newest first (from the mirror).", "birthing person", response=NotificationsResponse, errors=(404,),
           paged=True),
+    Route("POST", "/birthing-person/notifications/{notification_id}/resend", resends.resend_notification,
+          "Send a failed notification about you again, on the same channel, to the same subscriber if they still "
+          "follow you and the channel is confirmed (at most 3 times; 409 `not_failed`, `destination_cap`, "
+          "`already_resent` while the latest resend has not failed, `resend_limit_reached`). 202 with the resend's "
+          "id; its status shows in the list a moment later. Another person's, or unknown: 404.", "birthing person",
+          response=ResendResponse, status=202, errors=(404, 409, 503)),
     Route("GET", "/subscriber/notifications", history.get_subscriber_notifications,
           "What you were sent: about whom, by which channel, when, its status and where it went (masked), newest "
           "first (from the mirror).", "subscriber", response=NotificationsResponse, errors=(404,), paged=True),

@@ -277,6 +277,12 @@ class NotificationView(View):
     updated_at: datetime
 
 
+class ResendResponse(View):
+    notification_id: str = Field(description="The resend's id: its status shows in the list a moment later.")
+    resend_of: str = Field(description="The failed notification it resends.")
+    resend: int = Field(description="Which resend of it this is, from 1.")
+
+
 class NotificationsResponse(Page):
     notifications: list[NotificationView] = Field(description="Newest first.")
 

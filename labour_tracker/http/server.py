@@ -18,10 +18,10 @@ from labour_tracker.http.metrics import timed_requests
 from labour_tracker.http.ports import (
     AGGREGATES,
     COMMAND_BUS,
-    REPORTS,
+    SENDER,
     AggregateReader,
     CommandBus,
-    NotificationReports,
+    NotificationSender,
     NotSent,
 )
 from labour_tracker.http.routes import PUBLIC_PATHS, add_routes
@@ -70,10 +70,13 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
 
-class NoReports:
-    """Where reports go when the API runs without a worker's topics: nowhere, and said so."""
+class NoSender:
+    """Where reports and resends go when the API runs without a worker's topics: nowhere, and said so."""
 
     async def report(self, notification_id: str, value: bytes) -> None:
+        raise NotSent
+
+    async def resend(self, notification_id: str, value: bytes) -> None:
         raise NotSent
 
 
@@ -82,7 +85,7 @@ def create_api(
     commands: CommandBus,
     aggregates: AggregateReader,
     verifier: VerifierMadeAtStart | None = None,
-    reports: NotificationReports | None = None,
+    sender: NotificationSender | None = None,
 ) -> web.Application:
     verifier = verifier or VerifierMadeAtStart(settings)
     api = web.Application(
@@ -95,7 +98,7 @@ def create_api(
     api[SETTINGS] = settings
     api[COMMAND_BUS] = commands
     api[AGGREGATES] = aggregates
-    api[REPORTS] = reports or NoReports()
+    api[SENDER] = sender or NoSender()
     api[OPENAPI] = openapi.document(API_PREFIX)
     api[SUBSCRIBE_FAILURES] = FailedAttempts(settings.subscribe_failure_limit, settings.subscribe_failure_window)
     api.cleanup_ctx.extend([_database, _http_client, kafka_probe(settings.kafka)])
@@ -111,11 +114,11 @@ def mount(
     settings: Settings,
     commands: CommandBus,
     aggregates: AggregateReader,
-    reports: NotificationReports | None = None,
+    sender: NotificationSender | None = None,
 ) -> None:
     """Serve the API at /api/v1 and its docs at /docs on `root`, the worker's web server, whose other pages (Faust's
     introspection) answer operators only."""
     verifier = VerifierMadeAtStart(settings)
     root.middlewares.append(operators_only(verifier, (API_PREFIX, DOCS_PREFIX)))
-    root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier, reports))
+    root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier, sender))
     add_docs(root)

@@ -168,6 +168,32 @@ class MirrorReads:
         """The notifications sent to a subscriber (news and confirmation codes), newest first."""
         return await _notifications(connection, self.schema, "subscriber_id", subscriber_id, limit, after)
 
+    async def notification_states(self, connection: asyncpg.Connection, ids: list[str]) -> dict[str, NotificationState]:
+        """Each of these notifications the mirror holds, by id."""
+        rows = await connection.fetch(
+            f"""SELECT id, event_id, birthing_person_id, subscriber_id, channel, status, reason
+                FROM {self.schema}.notifications WHERE id = ANY($1::text[])""",
+            ids,
+        )
+        return {
+            r["id"]: NotificationState(
+                r["event_id"], r["birthing_person_id"], r["subscriber_id"], r["channel"], r["status"], r["reason"]
+            )
+            for r in rows
+        }
+
+
+@dataclass(frozen=True)
+class NotificationState:
+    """What a resend is decided on: whose notification it is, what made it, and how it ended."""
+
+    event_id: str
+    birthing_person_id: str
+    subscriber_id: str
+    channel: str
+    status: str
+    reason: str | None
+
 
 @dataclass(frozen=True)
 class NotificationRow:

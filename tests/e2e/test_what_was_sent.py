@@ -132,3 +132,44 @@ async def test_a_signed_delivery_report_moves_a_sent_sms_to_delivered_and_nothin
     await asyncio.sleep(1.0)
     assert await status_of(bea, notification["id"]) == "delivered"
     assert len(twilio.sent_to(sam.phone)) == 1, "a report sends nothing"
+
+
+async def test_a_failed_sms_is_resent_once_after_the_number_is_accepted_again_and_only_by_the_person(
+    deployment: NotifyingDeployment, person: MakeCaller
+) -> None:
+    pat = await follower(person, "Pat", "sms")
+    twilio = deployment.twilio
+    twilio.reject_number(pat.phone)
+    bea = await labour_with_followers(person, [pat])
+    await ok(bea.post("/labour/begin", {"first_labour": True}))
+    [failed] = await listed(bea, "/birthing-person/notifications", 1)
+    assert (failed["status"], failed["failure"]) == ("failed", "refused")
+    assert twilio.bodies_to(pat.phone) == []
+    resend_path = f"/birthing-person/notifications/{failed['id']}/resend"
+
+    other = person("Ana")
+    await ok(other.post("/birthing-person/register"))
+    for path in (resend_path, "/birthing-person/notifications/not-an-id/resend"):
+        refused = await other.post(path)
+        assert (refused.status, refused.body["code"]) == (404, "notification_not_found"), path
+
+    twilio.accept_number(pat.phone)
+    first = await bea.post(resend_path, headers={"Idempotency-Key": "resend-1"})
+    assert first.status == 202, first.body
+    again = await bea.post(resend_path, headers={"Idempotency-Key": "resend-1"})  # retried at once
+    assert again.status in (202, 409), again.body
+    if again.status == 202:
+        assert again.body["notification_id"] == first.body["notification_id"], "the same resend, asked again"
+
+    listed_now = await listed(bea, "/birthing-person/notifications", 2)
+    resent = next(each for each in listed_now if each["id"] == first.body["notification_id"])
+    assert (resent["status"], resent["channel"], resent["subscriber_id"]) == ("sent", "sms", pat.caller.id)
+    assert twilio.bodies_to(pat.phone) == ["Pat, Bea Moyo is going into labour"]
+
+    later = await bea.post(resend_path)
+    assert (later.status, later.body["code"]) == (409, "already_resent")
+    of_the_resend = await bea.post(f"/birthing-person/notifications/{resent['id']}/resend")
+    assert (of_the_resend.status, of_the_resend.body["code"]) == (409, "is_a_resend")
+    await asyncio.sleep(1.0)
+    assert len(twilio.bodies_to(pat.phone)) == 1, "the SMS arrived once"
+    assert len((await ok(bea.get("/birthing-person/notifications")))["notifications"]) == 2

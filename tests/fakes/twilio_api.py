@@ -91,6 +91,10 @@ class FakeTwilio:
         """Answer every message to `number` with error 21211: a permanent refusal."""
         self._invalid_numbers.add(number)
 
+    def accept_number(self, number: str) -> None:
+        """Take messages to `number` again, as after the number was put right."""
+        self._invalid_numbers.discard(number)
+
     def delivered(self) -> list[Received]:
         """The messages accepted (answered 201)."""
         return [each for each in self.received if each.status == 201]
