@@ -95,16 +95,23 @@ def code_text(code: str) -> str:
     return f"Your Labour Tracker code is {code}. It expires in 10 minutes. Not you? Ignore this message."
 
 
-def sms_text(event_type: str, names: Names) -> str:
-    """The message for `event_type`, in one SMS segment where the names allow."""
+def sms_text(event_type: str, names: Names, note: str | None = None) -> str:
+    """The message for `event_type`, in one SMS segment where the names allow. A note (the person's completion
+    note) is added where the whole text still fits one segment; else the sentence goes alone."""
     texts = [each(names) for each in WORDINGS[event_type].texts]
-    return next((text for text in texts if sms_segments(text) == 1), texts[-1])
+    candidates = [with_note(text, note) for text in texts] if note else []
+    return next((text for text in (*candidates, *texts) if sms_segments(text) == 1), texts[-1])
+
+
+def with_note(sentence: str, note: str) -> str:
+    return f"{sentence}: {note}"
 
 
 def subject(event_type: str, names: Names) -> str:
     return WORDINGS[event_type].subject(names)
 
 
-def full_text(event_type: str, names: Names) -> str:
-    """The longest wording, for email, where length does not matter."""
-    return WORDINGS[event_type].texts[0](names)
+def full_text(event_type: str, names: Names, note: str | None = None) -> str:
+    """The longest wording, for email, where length does not matter, with the note in full under it."""
+    sentence = WORDINGS[event_type].texts[0](names)
+    return f"{sentence}\n\n{note}" if note else sentence
