@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from labour_tracker.agents.notification_destinations import to_destination
 from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour
+from labour_tracker.domain.labour.events import LabourCompleted
 from labour_tracker.domain.notification import CONFIRMATION_CODE, TRIGGERS, notification_id, resend_id
 from labour_tracker.domain.subscriber import confirmation_code
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
@@ -37,6 +38,8 @@ from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.messages.notifications import NotificationDelivery, NotificationRequest
 from labour_tracker.tables.aggregates import Tables
 from labour_tracker.topics import Topics
+
+LABOUR_COMPLETED = LabourCompleted.TYPE  # its news carries the person's completion note
 
 
 def notification_requests(
@@ -58,6 +61,7 @@ def notification_requests(
                 birthing_person_last_name=person.last_name,
                 labour_id=event.data["labour_id"],  # every trigger is about a labour
                 subscriber_id=subscriber_id,
+                note=event.data.get("notes") if event.type == LABOUR_COMPLETED else None,
             )
             requests.append((requests_topic, subscriber_id, request.model_dump_json().encode()))
     return requests
@@ -93,6 +97,7 @@ def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list
             channel=channel,
             destination=destination,
             resend=request.resend,
+            note=request.note,
         )
         for channel in sorted(channels)
         if (destination := subscriber.destination(channel))

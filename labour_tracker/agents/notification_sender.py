@@ -101,6 +101,7 @@ def outgoing(delivery: NotificationDelivery) -> Outgoing:
         names=delivery.names,
         subscriber_full_name=delivery.subscriber_full_name,
         code=delivery.code,
+        note=delivery.note,
     )
 
 

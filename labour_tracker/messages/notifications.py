@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from labour_tracker.domain.labour.events import LabourCompleted
 from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.domain.notification import CONFIRMATION_CODE, MAX_RESENDS, Names
 from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.messages.envelopes import Inbound
 
+COMPLETED = LabourCompleted.TYPE
 ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
 NAME = Field(max_length=200)
 
@@ -28,6 +30,11 @@ class NotificationRequest(Inbound):
     birthing_person_last_name: str = NAME
     labour_id: str = ID
     subscriber_id: str = ID
+    note: str | None = Field(
+        None,
+        max_length=2_000,
+        description="The person's completion note (`labour.completed` only): personal, never logged.",
+    )
     channel: ContactMethod | None = Field(
         None, description="Set for a resend: that channel only (else every channel the subscriber confirmed)."
     )
@@ -39,6 +46,8 @@ class NotificationRequest(Inbound):
     def _a_resend_names_its_channel(self) -> NotificationRequest:
         if (self.resend > 0) != (self.channel is not None):
             raise ValueError("a resend names its channel, and only a resend does")
+        if self.note is not None and self.event_type != COMPLETED:
+            raise ValueError("only news of a completed labour carries a note")
         return self
 
 
@@ -64,6 +73,11 @@ class NotificationDelivery(Inbound):
     destination: str = Field(min_length=1, max_length=320, description="The phone number or email address.")
     code: str | None = Field(None, pattern=r"^[0-9]{4,12}$", description="A confirmation code, for that type only.")
     resend: int = Field(0, ge=0, le=MAX_RESENDS, description="Which resend this is (0: not a resend).")
+    note: str | None = Field(
+        None,
+        max_length=2_000,
+        description="The person's completion note (`labour.completed` only): personal, never logged.",
+    )
     withheld: str | None = Field(
         None,
         min_length=1,
@@ -80,6 +94,8 @@ class NotificationDelivery(Inbound):
                 raise ValueError("a confirmation code message needs its code")
         elif self.code is not None or not (self.birthing_person_id and self.labour_id):
             raise ValueError("news of a labour names its person and labour, and carries no code")
+        if self.note is not None and self.event_type != COMPLETED:
+            raise ValueError("only news of a completed labour carries a note")
         return self
 
     @property

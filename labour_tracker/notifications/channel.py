@@ -22,6 +22,7 @@ class Outgoing:
     names: Names
     subscriber_full_name: str
     code: str | None = None  # a confirmation code: the message carries it instead of news of a labour
+    note: str | None = None  # the person's completion note, with news of a completed labour; never logged
 
 
 class SendFailed(Exception):

@@ -27,7 +27,7 @@ def build_email(message: Outgoing, *, sender: str, now: datetime) -> EmailMessag
     if message.code:
         text, title, footer = code_text(message.code), CODE_SUBJECT, CODE_FOOTER
     else:
-        text, title = full_text(message.event_type, names), subject(message.event_type, names)
+        text, title = full_text(message.event_type, names, message.note), subject(message.event_type, names)
         footer = FOOTER.format(first=names.first, last=names.last)
     email = EmailMessage(policy=SMTP)
     email["From"] = sender
@@ -37,9 +37,13 @@ def build_email(message: Outgoing, *, sender: str, now: datetime) -> EmailMessag
     email["Message-ID"] = message_id(message.notification_id, sender)
     email["Auto-Submitted"] = "auto-generated"  # tells mail servers not to answer it with an out-of-office
     email.set_content(f"{text}\n\n{footer}\n")
+    sentence, _, note = text.partition("\n\n")  # the note under the sentence, its line breaks kept
+    body = f'<p style="font-size:16px">{html.escape(sentence)}</p>\n'
+    if note:
+        body += f'<p style="font-size:16px;white-space:pre-line">{html.escape(note)}</p>\n'
     email.add_alternative(
         "<!DOCTYPE html>\n<html><body>\n"
-        f'<p style="font-size:16px">{html.escape(text)}</p>\n'
+        f"{body}"
         f'<p style="color:#666;font-size:12px">{html.escape(footer)}</p>\n'
         "</body></html>\n",
         subtype="html",

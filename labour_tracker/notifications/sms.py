@@ -135,4 +135,4 @@ def status_callback(base_url: str, notification_id: str) -> str:
 
 
 def sms_body(message: Outgoing) -> str:
-    return code_text(message.code) if message.code else sms_text(message.event_type, message.names)
+    return code_text(message.code) if message.code else sms_text(message.event_type, message.names, message.note)

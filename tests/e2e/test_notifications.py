@@ -138,7 +138,7 @@ async def test_every_trigger_reaches_each_subscriber_once_on_each_chosen_channel
     # are sent together.
     twilio, sftp = deployment.twilio, deployment.sftp
     assert sorted(twilio.bodies_to(sam.phone)) == [
-        "Hey Sam, Bea Moyo has completed labour",
+        "Hey Sam, Bea Moyo has completed labour: a girl",
         "Sam, Bea Moyo is going into labour",
         "Sam, Bea Moyo's labour may need urgent attention. Please check on them now and call their midwife or "
         "maternity unit.",
@@ -158,6 +158,11 @@ async def test_every_trigger_reaches_each_subscriber_once_on_each_chosen_channel
     begun = next(each for each in emails_to(sftp, kim.email) if each["Subject"] == "Bea Moyo is going into labour")
     body = begun.get_body(("plain",))
     assert body is not None and "Kim, Bea Moyo is going into labour" in body.get_content()
+    completed = next(each for each in emails_to(sftp, kim.email) if each["Subject"] == "Bea Moyo has completed labour")
+    completed_body = completed.get_body(("plain",))
+    assert completed_body is not None
+    in_full = completed_body.get_content().replace("\r\n", "\n")  # as the relay reads it: CRLF line ends
+    assert in_full.startswith("Hey Kim, Bea Moyo has completed labour\n\na girl\n"), "the note under the sentence"
     assert begun["Message-ID"].startswith("<") and begun["Date"] is not None
 
     refused = watch.of({bad.caller.id})

@@ -630,3 +630,17 @@ async def test_a_sent_notification_or_one_the_cap_stopped_is_not_resent(notifier
     )
     await resend(notifier, sent, 1)
     assert len(notifier.sms.sent) == 1 and notifier.statuses[sent].state.resends == 0
+
+
+async def test_the_completion_note_travels_from_the_event_to_every_channel_and_only_with_that_event(
+    notifier: Notifier,
+) -> None:
+    notifier.persons["bea"] = person("ola")
+    completed = trigger("labour.completed")
+    completed = completed.model_copy(update={"data": completed.data | {"notes": "a girl"}})
+    await notifier.event(completed)
+    assert [each.note for each in notifier.sms.sent + notifier.email.sent] == ["a girl", "a girl"]
+    assert sms_body(notifier.sms.sent[0]) == "Hey Ola, Bea Moyo has completed labour: a girl"
+
+    await notifier.event(trigger("labour.begun", event_id="e-2"))
+    assert [each.note for each in notifier.sms.sent[1:] + notifier.email.sent[1:]] == [None, None]
