@@ -66,7 +66,7 @@ class LabourRecordView(View):
 
     id: str
     first_labour: bool
-    name: str | None = Field(None, description="The name given when it was planned.")
+    name: str | None = Field(description="The name given when it was planned.")
     start_time: datetime
     end_time: datetime | None
     phase: labour.Phase
