@@ -225,8 +225,14 @@ async def test_the_documented_request_schemas_accept_and_refuse_what_the_worker_
     aware, naive = "2024-05-01T10:00:00+02:00", "2024-05-01T10:00:00"
     assert schemas.errors(begin, {"first_labour": True, "start_time": aware, "command_id": "tap-1"}) == []
     assert schemas.errors(begin, {"first_labour": True, "colour": "red"})
-    assert schemas.errors(begin, {"start_time": aware})
+    assert schemas.errors(begin, {"start_time": aware}) == []  # first_labour from the plan (or refused without one)
+    assert schemas.errors(begin, {"first_labour": "perhaps"})
     assert schemas.errors(begin, {"first_labour": True, "start_time": naive})
+    plan = pointer("paths", "/labour/plan", "post", "requestBody", "content", "application/json") + "/schema"
+    assert schemas.errors(plan, {"due_date": "2024-05-01", "first_labour": True, "name": "Pip"}) == []
+    assert schemas.errors(plan, {"first_labour": True})
+    assert schemas.errors(plan, {"due_date": "2024-05-01", "first_labour": True, "name": "x" * 101})
+    assert schemas.errors(plan, {"due_date": aware, "first_labour": True})
     start = pointer("paths", "/labour/contraction/start", "post", "requestBody", "content", "application/json")
     assert schemas.errors(start + "/schema", {"intensity": 10, "notes": "x"}) == []
     assert schemas.errors(start + "/schema", {"intensity": 11})
