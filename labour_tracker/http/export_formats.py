@@ -86,6 +86,7 @@ class JsonExport:
         view = LabourRecordView(
             id=labour.id,
             first_labour=labour.first_labour,
+            name=labour.name,
             start_time=labour.start_time,
             end_time=labour.end_time,
             phase=Phase(labour.phase),

@@ -93,6 +93,7 @@ def labour_view(row: LabourRow) -> LabourRecordView:
     return LabourRecordView(
         id=row.id,
         first_labour=row.first_labour,
+        name=row.name,
         start_time=row.start_time,
         end_time=row.end_time,
         phase=labour.Phase(row.phase),

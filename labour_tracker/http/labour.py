@@ -1,4 +1,4 @@
-"""Views of labour: begin, contractions, complete, and the active labour with its pattern and summary."""
+"""Views of labour: plan, begin, contractions, complete, and the active labour with its pattern and summary."""
 
 from __future__ import annotations
 
@@ -23,10 +23,17 @@ from labour_tracker.http.birthing_person import (
     without_body,
 )
 from labour_tracker.http.commands import command_id, parse_body, send_command
-from labour_tracker.http.schemas import LabourSummaryResponse, LabourSummaryView, labour_response_json
+from labour_tracker.http.schemas import (
+    LabourPlanResponse,
+    LabourPlanView,
+    LabourSummaryResponse,
+    LabourSummaryView,
+    labour_response_json,
+)
 from labour_tracker.messages import birthing_person as commands
 from labour_tracker.messages.commands import CommandType
 
+NO_PLANNED_LABOUR = DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "No labour is planned.")
 NO_ACTIVE_LABOUR = DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "There is no active labour.")
 CONTRACTION_NOT_FOUND = DomainError(
     ErrorKind.NOT_FOUND, "contraction_not_found", "The labour has no contraction with this id."
@@ -47,6 +54,36 @@ async def _labour_command(request: web.Request, kind: CommandType[Any]) -> web.R
     body = await parse_body(request, kind.request)
     person: labour.BirthingPerson = await send_command(request, BIRTHING_PERSON, current_user(request).id, kind, body)
     return respond_json(labour_response_json(latest_labour(person), now()))
+
+
+async def plan(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.PlanLabourRequest)
+    person: labour.BirthingPerson = await send_command(
+        request, BIRTHING_PERSON, current_user(request).id, commands.PLAN_LABOUR, body
+    )
+    assert person.plan is not None, "a plan that was accepted is kept"
+    return respond(LabourPlanResponse(plan=LabourPlanView.of(person.plan)))
+
+
+async def cancel_plan(request: web.Request) -> web.Response:
+    await without_body(request)
+    user = current_user(request).id
+    await send_command(
+        request,
+        BIRTHING_PERSON,
+        user,
+        commands.CANCEL_PLAN,
+        commands.CancelPlanData(),
+        chosen_id=command_id(request, None),
+    )
+    return web.Response(status=204)
+
+
+async def planned(request: web.Request) -> web.Response:
+    person = await read_person(request, current_user(request).id)
+    if person.plan is None:
+        raise NO_PLANNED_LABOUR
+    return respond(LabourPlanResponse(plan=LabourPlanView.of(person.plan)))
 
 
 async def begin(request: web.Request) -> web.Response:

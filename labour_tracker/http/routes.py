@@ -27,6 +27,7 @@ from labour_tracker.http.schemas import (
     BirthingPersonResponse,
     HealthResponse,
     LabourExportResponse,
+    LabourPlanResponse,
     LabourResponse,
     LaboursResponse,
     LabourSummaryResponse,
@@ -144,7 +145,17 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/birthing-person/blocked/{subscriber_id}", birthing_person.unblock_subscriber,
           "Unblock a subscriber: they may follow again with a current link.", "birthing person",
           response=BirthingPersonResponse, errors=(400, 404), sends=person_commands.UNBLOCK_SUBSCRIBER),
-    Route("POST", "/labour/begin", labour.begin, "Begin labour (back-dating allowed; 429 past the labours a day).",
+    Route("POST", "/labour/plan", labour.plan,
+          "Plan the labour to come, or replace its plan (it keeps its id): due date, first labour or not, a name. "
+          "400 `labour_already_active` while one is under way.", "labour",
+          response=LabourPlanResponse, errors=(404,), sends=person_commands.PLAN_LABOUR),
+    Route("DELETE", "/labour/plan", labour.cancel_plan, "Drop the plan of the labour to come (404 without one).",
+          "labour", status=204, errors=(404,), sends=person_commands.CANCEL_PLAN),
+    Route("GET", "/labour/planned", labour.planned, "The labour to come, as planned (404 `labour_not_found` "
+          "without a plan).", "labour", response=LabourPlanResponse, errors=(404,)),
+    Route("POST", "/labour/begin", labour.begin,
+          "Begin labour: the planned one, if any, with its id and name, and its `first_labour` unless given "
+          "(required without a plan: 422 `first_labour_required`). Back-dating allowed; 429 past the labours a day.",
           "labour",
           response=LabourResponse, errors=(404,), sends=person_commands.BEGIN_LABOUR),
     Route("POST", "/labour/contraction/start", labour.start_contraction, "Start a contraction.", "labour",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -66,6 +66,7 @@ class LabourRecordView(View):
 
     id: str
     first_labour: bool
+    name: str | None = Field(description="The name given when it was planned.")
     start_time: datetime
     end_time: datetime | None
     phase: labour.Phase
@@ -83,6 +84,7 @@ class LabourView(LabourRecordView):
 class LabourSummaryView(View):
     id: str
     first_labour: bool
+    name: str | None
     start_time: datetime
     end_time: datetime | None
     phase: labour.Phase
@@ -100,6 +102,7 @@ class LabourSummaryView(View):
         return cls(
             id=found.id,
             first_labour=found.first_labour,
+            name=found.name,
             start_time=found.start_time,
             end_time=found.end_time,
             phase=found.phase,
@@ -121,11 +124,32 @@ class PastLabourView(View):
     phase: labour.Phase
 
 
+class LabourPlanView(View):
+    """The labour to come, planned: it begins with this id."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    id: str
+    due_date: date
+    first_labour: bool
+    name: str | None
+    phase: labour.Phase = Field(description="Always `planned`.")
+
+    @classmethod
+    def of(cls, plan: labour.LabourPlan) -> LabourPlanView:
+        return cls.model_validate(plan)
+
+
+class LabourPlanResponse(View):
+    plan: LabourPlanView
+
+
 class BirthingPersonView(View):
     id: str
     first_name: str
     last_name: str
     active_labour_id: str | None
+    plan: LabourPlanView | None = Field(description="The labour to come, if one is planned.")
     labours: list[PastLabourView] = Field(
         description=f"The latest labours, in the order they began ({PAST_LABOURS_KEPT + 1} at most; "
         "`/birthing-person/labours` has them all)."
@@ -141,6 +165,7 @@ class BirthingPersonView(View):
             first_name=person.first_name,
             last_name=person.last_name,
             active_labour_id=active.id if active else None,
+            plan=LabourPlanView.of(person.plan) if person.plan else None,
             labours=[
                 PastLabourView.model_validate(each, from_attributes=True)
                 for each in (*person.past_labours, *([latest] if latest else []))
@@ -179,6 +204,7 @@ def labour_response_json(found: labour.Labour, now: datetime) -> bytes:
     view = {  # LabourView's fields, in its order
         "id": found.id,
         "first_labour": found.first_labour,
+        "name": found.name,
         "start_time": found.start_time,
         "end_time": found.end_time,
         "phase": found.phase,

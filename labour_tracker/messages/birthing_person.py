@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from pydantic import AwareDatetime, Field
@@ -27,8 +28,33 @@ class RegisterBirthingPersonData(Inbound):
     last_name: str = Field(max_length=200)
 
 
-class BeginLabourData(Inbound):
+LABOUR_NAME = Field(
+    None,
+    max_length=labour.LABOUR_NAME_LENGTH,
+    description=f"A name for the labour (or the baby): at most {labour.LABOUR_NAME_LENGTH} characters of one line "
+    "of text, no control characters (`name_not_text`); an empty one is no name.",
+)
+
+
+class PlanLabourData(Inbound):
+    due_date: date = Field(
+        description=f"At most {labour.DUE_DATE_AHEAD.days} days ahead and {labour.DUE_DATE_PAST.days // 7} weeks "
+        "past, by the service's day in UTC (`due_date_out_of_range`)."
+    )
     first_labour: bool = Field(description="A first labour uses the 3-1-1 hospital rule, later ones 5-1-1.")
+    name: str | None = LABOUR_NAME
+
+
+class CancelPlanData(Inbound):
+    pass
+
+
+class BeginLabourData(Inbound):
+    first_labour: bool | None = Field(
+        None,
+        description="A first labour uses the 3-1-1 hospital rule, later ones 5-1-1. Default: the plan's; required "
+        "without a plan (`first_labour_required`).",
+    )
     start_time: AwareDatetime | None = Field(None, description="Back-dating allowed; default: now.")
 
 
@@ -127,6 +153,10 @@ class BeginLabourRequest(WithCommandId, BeginLabourData):
     pass
 
 
+class PlanLabourRequest(WithCommandId, PlanLabourData):
+    pass
+
+
 class StartContractionRequest(WithCommandId, StartContractionData):
     pass
 
@@ -153,7 +183,19 @@ REGISTER = CommandType(
     "Register the birthing person.",
     build=lambda person_id, data: labour.RegisterBirthingPerson(person_id, data.first_name, data.last_name),
 )
-BEGIN_LABOUR = CommandType(labour.BeginLabour, BeginLabourData, "Begin labour.", BeginLabourRequest)
+PLAN_LABOUR = CommandType(
+    labour.PlanLabour,
+    PlanLabourData,
+    "Plan the labour to come (due date, first labour or not, a name), or replace its plan, while none is under way.",
+    PlanLabourRequest,
+)
+CANCEL_PLAN = CommandType(labour.CancelPlan, CancelPlanData, "Drop the plan of the labour to come.")
+BEGIN_LABOUR = CommandType(
+    labour.BeginLabour,
+    BeginLabourData,
+    "Begin labour: the planned one, if any, with its id and name.",
+    BeginLabourRequest,
+)
 START_CONTRACTION = CommandType(
     labour.StartContraction, StartContractionData, "Start a contraction.", StartContractionRequest
 )
@@ -232,6 +274,8 @@ ERASE = CommandType(
 
 COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
     REGISTER,
+    PLAN_LABOUR,
+    CANCEL_PLAN,
     BEGIN_LABOUR,
     START_CONTRACTION,
     END_CONTRACTION,

@@ -20,6 +20,7 @@ from labour_tracker.mirror.schema import check_schema_name
 class LabourRow:
     id: str
     first_labour: bool
+    name: str | None
     start_time: datetime
     end_time: datetime | None
     phase: str
@@ -35,6 +36,7 @@ class LabourHeading:
     birthing_person_id: str
     id: str
     first_labour: bool
+    name: str | None
     start_time: datetime
     end_time: datetime | None
     phase: str
@@ -68,7 +70,7 @@ class MirrorReads:
         s = self.schema
         start, labour_id = after if after is not None else (None, None)
         labours = await connection.fetch(
-            f"""SELECT id, first_labour, start_time, end_time, phase, notes, alerts FROM {s}.labours
+            f"""SELECT id, first_labour, name, start_time, end_time, phase, notes, alerts FROM {s}.labours
                 WHERE birthing_person_id = $1 AND ($2::timestamptz IS NULL OR (start_time, id) < ($2, $3))
                 ORDER BY start_time DESC, id DESC LIMIT $4""",
             person_id,
@@ -87,8 +89,8 @@ class MirrorReads:
             )
         return [
             LabourRow(
-                row["id"], row["first_labour"], row["start_time"], row["end_time"], row["phase"], row["notes"],
-                tuple(row["alerts"]), tuple(contractions[row["id"]]),
+                row["id"], row["first_labour"], row["name"], row["start_time"], row["end_time"], row["phase"],
+                row["notes"], tuple(row["alerts"]), tuple(contractions[row["id"]]),
             )
             for row in labours
         ]  # fmt: skip
@@ -96,15 +98,15 @@ class MirrorReads:
     async def labour(self, connection: asyncpg.Connection, labour_id: str) -> LabourHeading | None:
         """One labour by its id, whoever's it is (the caller decides who may see it); None if there is none."""
         row = await connection.fetchrow(
-            f"""SELECT birthing_person_id, id, first_labour, start_time, end_time, phase, notes, alerts
+            f"""SELECT birthing_person_id, id, first_labour, name, start_time, end_time, phase, notes, alerts
                 FROM {self.schema}.labours WHERE id = $1""",
             labour_id,
         )
         if row is None:
             return None
         return LabourHeading(
-            row["birthing_person_id"], row["id"], row["first_labour"], row["start_time"], row["end_time"],
-            row["phase"], row["notes"], tuple(row["alerts"]),
+            row["birthing_person_id"], row["id"], row["first_labour"], row["name"], row["start_time"],
+            row["end_time"], row["phase"], row["notes"], tuple(row["alerts"]),
         )  # fmt: skip
 
     async def contractions(

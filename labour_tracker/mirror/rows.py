@@ -156,11 +156,11 @@ def labour_rows(changes: list[Change]) -> list[list[Any]]:
     return columns(
         [
             (labour.id, c.key, labour.first_labour, labour.start_time, labour.end_time, labour.phase.value,
-             _text(labour.notes), _set(labour.alerts), c.version)
+             _text(labour.notes), _set(labour.alerts), c.version, _text(labour.name))
             for c in changes
             for labour in _latest(c.state)
         ],
-        9,
+        10,
     )  # fmt: skip
 
 

@@ -53,13 +53,14 @@ class MirrorWriter:
             RETURNING id"""
         self._labours = f"""
             INSERT INTO {s}.labours AS row
-                (id, birthing_person_id, first_labour, start_time, end_time, phase, notes, alerts, version)
-            SELECT id, person, first_labour, start_time, end_time, phase, notes, string_to_array(alerts, ','), version
+                (id, birthing_person_id, first_labour, start_time, end_time, phase, notes, alerts, version, name)
+            SELECT id, person, first_labour, start_time, end_time, phase, notes, string_to_array(alerts, ','), version,
+                name
             FROM unnest($1::text[], $2::text[], $3::boolean[], $4::timestamptz[], $5::timestamptz[], $6::text[],
-                        $7::text[], $8::text[], $9::bigint[])
-                AS given (id, person, first_labour, start_time, end_time, phase, notes, alerts, version)
+                        $7::text[], $8::text[], $9::bigint[], $10::text[])
+                AS given (id, person, first_labour, start_time, end_time, phase, notes, alerts, version, name)
             ON CONFLICT (id) DO UPDATE SET end_time = excluded.end_time, phase = excluded.phase,
-                notes = excluded.notes, alerts = excluded.alerts, version = excluded.version
+                notes = excluded.notes, alerts = excluded.alerts, version = excluded.version, name = excluded.name
             WHERE row.version < excluded.version"""
         self._contractions = f"""
             INSERT INTO {s}.contractions AS row (id, labour_id, start_time, end_time, intensity, notes, version)

@@ -72,7 +72,7 @@ async def test_every_route_of_the_router_is_documented_and_nothing_else(
             assert success["content"]["application/json"]["schema"] == {
                 "$ref": f"#/components/schemas/{route.response.__name__}"
             }
-        assert ("requestBody" in operation) is (route.body is not None), route.path
+        assert ("requestBody" in operation) is (route.body is not None or route.form is not None), route.path
         idempotency = [p for p in operation.get("parameters", []) if p["name"] == "Idempotency-Key"]
         assert bool(idempotency) is route.command, route.path
         for status in route.statuses:
@@ -91,7 +91,7 @@ async def test_every_documented_operation_exists_on_the_worker(
         assert answer.status < 500, (method, path, answer.body)
 
 
-async def test_a_bearer_scheme_secures_everything_but_health_readiness_metrics_and_the_document(
+async def test_a_bearer_scheme_secures_everything_but_health_readiness_metrics_the_document_and_signed_callbacks(
     http: aiohttp.ClientSession, worker: WorkerProcess
 ) -> None:
     document = await openapi_document(http, worker)
@@ -100,10 +100,14 @@ async def test_a_bearer_scheme_secures_everything_but_health_readiness_metrics_a
     assert len(bearer) == 1
     assert document["security"] == [{bearer[0]: []}]
     public = {route.path for route in ROUTES if route.public} | {"/openapi.json"}
-    assert public == {"/health", "/ready", "/metrics", "/openapi.json"}
+    signed = {"/twilio/status"}  # Twilio signs its callback (X-Twilio-Signature) instead of sending a token
+    assert public == {"/health", "/ready", "/metrics", "/openapi.json"} | signed
     for path, method, operation in operations(document):
         async with http.request(method.upper(), f"{worker.url}{PREFIX}{concrete(path)}") as answer:  # no token
-            if path in public:
+            if path in signed:
+                assert operation["security"] == []
+                assert answer.status in (403, 415), (method, path)  # unsigned: refused, never taken
+            elif path in public:
                 assert operation["security"] == []
                 assert answer.status == 200, (method, path)
             else:
@@ -225,8 +229,14 @@ async def test_the_documented_request_schemas_accept_and_refuse_what_the_worker_
     aware, naive = "2024-05-01T10:00:00+02:00", "2024-05-01T10:00:00"
     assert schemas.errors(begin, {"first_labour": True, "start_time": aware, "command_id": "tap-1"}) == []
     assert schemas.errors(begin, {"first_labour": True, "colour": "red"})
-    assert schemas.errors(begin, {"start_time": aware})
+    assert schemas.errors(begin, {"start_time": aware}) == []  # first_labour from the plan (or refused without one)
+    assert schemas.errors(begin, {"first_labour": "perhaps"})
     assert schemas.errors(begin, {"first_labour": True, "start_time": naive})
+    plan = pointer("paths", "/labour/plan", "post", "requestBody", "content", "application/json") + "/schema"
+    assert schemas.errors(plan, {"due_date": "2024-05-01", "first_labour": True, "name": "Pip"}) == []
+    assert schemas.errors(plan, {"first_labour": True})
+    assert schemas.errors(plan, {"due_date": "2024-05-01", "first_labour": True, "name": "x" * 101})
+    assert schemas.errors(plan, {"due_date": aware, "first_labour": True})
     start = pointer("paths", "/labour/contraction/start", "post", "requestBody", "content", "application/json")
     assert schemas.errors(start + "/schema", {"intensity": 10, "notes": "x"}) == []
     assert schemas.errors(start + "/schema", {"intensity": 11})

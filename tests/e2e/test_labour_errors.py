@@ -278,6 +278,7 @@ async def test_a_labour_cannot_end_before_it_began_or_before_its_last_contractio
 # --- Malformed requests --------------------------------------------------------------------------------------------
 
 BODY_ROUTES = [
+    ("POST", "/labour/plan"),
     ("POST", "/labour/begin"),
     ("POST", "/labour/contraction/start"),
     ("PUT", "/labour/contraction/end"),
@@ -301,7 +302,15 @@ async def test_a_body_that_is_not_json_is_400_invalid_json(
 @pytest.mark.parametrize(
     ("method", "path", "body", "loc", "kind"),
     [
-        ("POST", "/labour/begin", {}, ["first_labour"], "missing"),
+        ("POST", "/labour/plan", {"first_labour": True}, ["due_date"], "missing"),
+        ("POST", "/labour/plan", {"due_date": "soon", "first_labour": True}, ["due_date"], None),
+        (
+            "POST",
+            "/labour/plan",
+            {"due_date": "2026-12-24", "first_labour": True, "name": "x" * 101},
+            ["name"],
+            "string_too_long",
+        ),
         ("POST", "/labour/begin", {"first_labour": "maybe"}, ["first_labour"], "bool_parsing"),
         ("POST", "/labour/begin", {"first_labour": True, "start_time": "yesterday"}, ["start_time"], None),
         ("POST", "/labour/begin", None, [], "model_type"),
@@ -315,7 +324,9 @@ async def test_a_body_that_is_not_json_is_400_invalid_json(
         ("PUT", "/labour/complete", {"end_time": True}, ["end_time"], None),
     ],
     ids=[
-        "begin_missing_first_labour",
+        "plan_missing_due_date",
+        "plan_due_date_not_a_date",
+        "plan_name_too_long",
         "begin_first_labour_not_bool",
         "begin_start_time_not_a_time",
         "begin_null_body",

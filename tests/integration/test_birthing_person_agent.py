@@ -81,7 +81,7 @@ async def test_a_refused_command_is_answered_with_the_domain_error_and_changes_n
     [
         (b"\xff not json", "p", "malformed_command"),
         (b'{"id": "x1", "type": "labour.teleport", "aggregate_id": "p", "data": {}}', "p", "unknown_command_type"),
-        (b'{"id": "x2", "type": "labour.begin", "aggregate_id": "p", "data": {}}', "p", "invalid_command"),
+        (b'{"id": "x2", "type": "labour.plan", "aggregate_id": "p", "data": {}}', "p", "invalid_command"),
         (b'{"id": "x3", "type": "labour.begin", "aggregate_id": "q", "data": {}}', "p", "key_mismatch"),
     ],
 )  # fmt: skip

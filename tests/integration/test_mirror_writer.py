@@ -79,6 +79,23 @@ async def test_a_change_lands_with_its_labours_and_contractions(connection, sche
     assert [each[0] for each in await contraction_rows(connection, schema)] == ["c0", "c1", "c2"]
 
 
+async def test_a_labours_name_is_mirrored_and_a_labour_without_one_has_none(connection, schema):
+    named = person()
+    assert named.latest_labour is not None
+    named = replace(named, latest_labour=replace(named.latest_labour, name="Baby\x00 Lovelace"))
+    await MirrorWriter(schema).write(connection, [change(named, 1)], Rejections())
+    first = await connection.fetchval(f"SELECT name FROM {schema}.labours WHERE id = 'l1'")
+
+    unnamed = person()
+    assert unnamed.latest_labour is not None
+    unnamed = replace(unnamed, id="p2", latest_labour=replace(unnamed.latest_labour, id="l2"))
+    await MirrorWriter(schema).write(connection, [change(unnamed, 1)], Rejections())
+    second = await connection.fetchval(f"SELECT name FROM {schema}.labours WHERE id = 'l2'")
+
+    assert first == "Baby\ufffd Lovelace"  # PostgreSQL text holds no NUL
+    assert second is None
+
+
 async def test_a_redelivered_change_is_not_written_again(connection, schema):
     writer = MirrorWriter(schema)
     await writer.write(connection, [change(person(2), 4)], Rejections())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 
@@ -16,9 +16,26 @@ class RegisterBirthingPerson:
 
 
 @dataclass(frozen=True, slots=True)
-class BeginLabour:
-    TYPE: ClassVar[str] = "labour.begin"
+class PlanLabour:
+    """Make, or replace, the plan of the labour to come, while none is under way."""
+
+    TYPE: ClassVar[str] = "labour.plan"
+    due_date: date
     first_labour: bool
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPlan:
+    TYPE: ClassVar[str] = "labour.cancel_plan"
+
+
+@dataclass(frozen=True, slots=True)
+class BeginLabour:
+    """Begin labour: the planned one, if there is a plan (its `first_labour` unless given here)."""
+
+    TYPE: ClassVar[str] = "labour.begin"
+    first_labour: bool | None = None  # required without a plan
     start_time: datetime | None = None
 
 
@@ -146,6 +163,8 @@ class EraseBirthingPerson:
 
 BirthingPersonCommand = (
     RegisterBirthingPerson
+    | PlanLabour
+    | CancelPlan
     | BeginLabour
     | StartContraction
     | EndContraction
@@ -168,6 +187,8 @@ COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
     command.TYPE: command
     for command in (
         RegisterBirthingPerson,
+        PlanLabour,
+        CancelPlan,
         BeginLabour,
         StartContraction,
         EndContraction,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from operator import attrgetter
 from typing import assert_never
@@ -16,12 +16,14 @@ from labour_tracker.domain.labour.commands import (
     AuthoriseSubscriber,
     BeginLabour,
     BirthingPersonCommand,
+    CancelPlan,
     CompleteLabour,
     DeleteContraction,
     DeleteLabour,
     EditContraction,
     EndContraction,
     EraseBirthingPerson,
+    PlanLabour,
     RegisterBirthingPerson,
     RemoveFollower,
     RemoveSubscriber,
@@ -45,6 +47,8 @@ from labour_tracker.domain.labour.events import (
     LabourCompleted,
     LabourDeleted,
     LabourPhaseChanged,
+    LabourPlanCancelled,
+    LabourPlanned,
     PrepareForHospitalRecommended,
     SubscriberAdded,
     SubscriberBlocked,
@@ -55,7 +59,7 @@ from labour_tracker.domain.labour.events import (
     UrgentAttentionAdvised,
 )
 from labour_tracker.domain.labour.evolve import evolve
-from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour
+from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, LabourPlan
 from labour_tracker.domain.labour.rules import (
     hospital_recommended,
     next_phase,
@@ -77,11 +81,22 @@ from labour_tracker.domain.subscription_token import token_is_valid
 
 MAX_CLOCK_SKEW = timedelta(seconds=60)  # how far ahead of our clock a client's clock may run
 UNDO_WINDOW = timedelta(minutes=10)  # how long the latest correction of a contraction may be taken back
+# A due date is at most some ten months ahead (a pregnancy lasts about 40 weeks), and a plan outlives it by six
+# weeks at most: past 42 weeks a labour is induced.
+DUE_DATE_AHEAD = timedelta(days=300)
+DUE_DATE_PAST = timedelta(weeks=6)
+LABOUR_NAME_LENGTH = 100  # characters
 MIN_INTENSITY = 1
 MAX_INTENSITY = 10
 
 # Never change: ids already stored were derived from it.
 ID_NAMESPACE = UUID("6bde03fc-403a-4281-9fb7-9895133b00c4")
+
+# A name is one line of text: no control characters at all (C0, DEL and C1).
+_NAME_CONTROLS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0))))
+NAME_NOT_TEXT = DomainError(
+    ErrorKind.UNPROCESSABLE, "name_not_text", "A labour's name is one line of text, without control characters."
+)
 
 # Read by map(), not a loop of Python code: a labour may have hundreds of contractions.
 _id = attrgetter("id")
@@ -110,6 +125,10 @@ def decide(
     match command:
         case RegisterBirthingPerson():
             return _register(state, command)
+        case PlanLabour():
+            return _plan_labour(_registered(state), command, now, command_id)
+        case CancelPlan():
+            return _cancel_plan(_registered(state))
         case BeginLabour():
             return _begin_labour(_registered(state), command, now, command_id, labours_per_day)
         case StartContraction():
@@ -156,18 +175,80 @@ def _register(state: BirthingPerson | None, command: RegisterBirthingPerson) -> 
     return [BirthingPersonRegistered(command.birthing_person_id, command.first_name, command.last_name)]
 
 
-def _begin_labour(
-    person: BirthingPerson, command: BeginLabour, now: datetime, command_id: str, labours_per_day: int
+def _plan_labour(
+    person: BirthingPerson, command: PlanLabour, now: datetime, command_id: str
 ) -> list[BirthingPersonEvent]:
-    start_time = _client_time(command.start_time, now)
+    _check_due_date(command.due_date, now)
+    _check_labour_name(command.name)
+    _no_active_labour(person)
+    plan = person.plan
+    # A plan replaced is the same labour to come: it keeps its id.
+    labour_id = plan.id if plan is not None else _unused_id(new_id(person.id, command_id), _labour_ids(person))
+    planned = LabourPlanned(person.id, labour_id, command.due_date, command.first_labour, command.name or None)
+    if plan == LabourPlan(labour_id, planned.due_date, planned.first_labour, planned.name):
+        return []  # planned as it is already
+    return [planned]
+
+
+def _cancel_plan(person: BirthingPerson) -> list[BirthingPersonEvent]:
+    if person.plan is None:
+        raise DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "No labour is planned.")
+    return [LabourPlanCancelled(person.id, person.plan.id)]
+
+
+def _check_due_date(due_date: date, now: datetime) -> None:
+    today = now.date()
+    if not today - DUE_DATE_PAST <= due_date <= today + DUE_DATE_AHEAD:
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "due_date_out_of_range",
+            f"The due date must be at most {DUE_DATE_AHEAD.days} days ahead and at most "
+            f"{DUE_DATE_PAST.days // 7} weeks past.",
+        )
+
+
+def _check_labour_name(name: str | None) -> None:
+    if name is None:
+        return
+    if len(name) > LABOUR_NAME_LENGTH:
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE, "name_too_long", f"A labour's name is at most {LABOUR_NAME_LENGTH} characters."
+        )
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NAME_NOT_TEXT from None
+    if any(character in _NAME_CONTROLS for character in name):
+        raise NAME_NOT_TEXT
+
+
+def _no_active_labour(person: BirthingPerson) -> None:
     if person.active_labour is not None:
         raise DomainError(
             ErrorKind.INVALID, "labour_already_active", "A labour is already under way; complete it first."
         )
+
+
+def _begin_labour(
+    person: BirthingPerson, command: BeginLabour, now: datetime, command_id: str, labours_per_day: int
+) -> list[BirthingPersonEvent]:
+    start_time = _client_time(command.start_time, now)
+    _no_active_labour(person)
+    plan = person.plan
+    first_labour = command.first_labour
+    if first_labour is None and plan is not None:
+        first_labour = plan.first_labour
+    if first_labour is None:
+        raise DomainError(
+            ErrorKind.UNPROCESSABLE,
+            "first_labour_required",
+            "Say whether this is a first labour (`first_labour`): no labour is planned to take it from.",
+        )
     # Each labour begun (and completed) texts every subscriber: by the service's clock, as start times can be earlier.
     Rate("labours_per_day_reached", labours_per_day, DAY, "labours begun in a day").check(person.labours_begun, now)
-    labour_id = _unused_id(new_id(person.id, command_id), _labour_ids(person))
-    return [LabourBegun(person.id, labour_id, command.first_labour, start_time, begun_at=now)]
+    labour_id = _unused_id(plan.id if plan else new_id(person.id, command_id), _labour_ids(person))
+    name = plan.name if plan else None
+    return [LabourBegun(person.id, labour_id, first_labour, start_time, begun_at=now, name=name)]
 
 
 def _start_contraction(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from labour_tracker.domain.labour.model import Phase
@@ -18,6 +18,25 @@ class BirthingPersonRegistered:
 
 
 @dataclass(frozen=True, slots=True)
+class LabourPlanned:
+    """The labour to come, planned or its plan replaced (the same labour id on a replacement)."""
+
+    TYPE: ClassVar[str] = "labour.planned"
+    birthing_person_id: str
+    labour_id: str
+    due_date: date
+    first_labour: bool
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LabourPlanCancelled:
+    TYPE: ClassVar[str] = "labour.plan_cancelled"
+    birthing_person_id: str
+    labour_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class LabourBegun:
     TYPE: ClassVar[str] = "labour.begun"
     birthing_person_id: str
@@ -25,6 +44,7 @@ class LabourBegun:
     first_labour: bool
     start_time: datetime
     begun_at: datetime | None = None  # when the service took the command (start_time may be earlier); None before
+    name: str | None = None  # the planned labour's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +230,8 @@ class BirthingPersonErased:
 
 BirthingPersonEvent = (
     BirthingPersonRegistered
+    | LabourPlanned
+    | LabourPlanCancelled
     | LabourBegun
     | ContractionStarted
     | ContractionEnded
@@ -236,6 +258,8 @@ EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
     event.TYPE: event
     for event in (
         BirthingPersonRegistered,
+        LabourPlanned,
+        LabourPlanCancelled,
         LabourBegun,
         ContractionStarted,
         ContractionEnded,
@@ -264,6 +288,7 @@ PERSONAL_EVENT_TYPES: frozenset[str] = frozenset(
     event.TYPE
     for event in (
         BirthingPersonRegistered,
+        LabourPlanned,
         LabourBegun,
         ContractionStarted,
         ContractionEnded,

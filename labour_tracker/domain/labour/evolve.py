@@ -22,6 +22,8 @@ from labour_tracker.domain.labour.events import (
     LabourCompleted,
     LabourDeleted,
     LabourPhaseChanged,
+    LabourPlanCancelled,
+    LabourPlanned,
     PrepareForHospitalRecommended,
     SubscriberAdded,
     SubscriberBlocked,
@@ -37,6 +39,7 @@ from labour_tracker.domain.labour.model import (
     Contraction,
     ContractionChange,
     Labour,
+    LabourPlan,
     PastLabour,
     Phase,
 )
@@ -60,6 +63,11 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
     if state is None:
         raise ValueError(f"{event.TYPE} cannot apply to an unregistered birthing person")
     match event:
+        case LabourPlanned():
+            plan = LabourPlan(event.labour_id, event.due_date, event.first_labour, event.name)
+            return replace(state, plan=plan)
+        case LabourPlanCancelled():
+            return replace(state, plan=None)
         case LabourBegun():
             labour = Labour(
                 id=event.labour_id,
@@ -70,9 +78,12 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
                 notes=None,
                 contractions=(),
                 alerts=frozenset(),
+                name=event.name,
             )
             begun = (*state.labours_begun, event.begun_at or event.start_time)[-LABOURS_BEGUN_KEPT:]
-            return replace(state, latest_labour=labour, past_labours=_past_labours(state), labours_begun=begun)
+            return replace(
+                state, latest_labour=labour, past_labours=_past_labours(state), labours_begun=begun, plan=None
+            )
         case ContractionStarted():
             contraction = Contraction(
                 id=event.contraction_id,

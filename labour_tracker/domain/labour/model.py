@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 
 class Phase(StrEnum):
     """Stage of labour, declared in the only order it may move through."""
 
+    PLANNED = "planned"  # a plan only: no labour has begun
     EARLY = "early"
     ACTIVE = "active"
     TRANSITION = "transition"
@@ -17,7 +18,7 @@ class Phase(StrEnum):
 
     @property
     def rank(self) -> int:
-        """Position in the forward order: early 0 … complete 3."""
+        """Position in the forward order: planned 0 … complete 4."""
         return list(Phase).index(self)
 
     def is_before(self, other: Phase) -> bool:
@@ -61,6 +62,20 @@ class ContractionChange:
 
 
 @dataclass(frozen=True, slots=True)
+class LabourPlan:
+    """A labour to come: kept in the person's record until it begins (it has no start time, so it is no Labour)."""
+
+    id: str  # the labour's id once it begins
+    due_date: date
+    first_labour: bool
+    name: str | None
+
+    @property
+    def phase(self) -> Phase:
+        return Phase.PLANNED
+
+
+@dataclass(frozen=True, slots=True)
 class Labour:
     id: str
     first_labour: bool
@@ -71,6 +86,7 @@ class Labour:
     contractions: tuple[Contraction, ...]  # in the order they started
     alerts: frozenset[Alert]
     last_change: ContractionChange | None = None  # the correction an undo would take back
+    name: str | None = None  # the name given in its plan
 
     @property
     def is_active(self) -> bool:
@@ -132,6 +148,7 @@ class BirthingPerson:
     blocked: frozenset[str] = frozenset()  # subscribers who may not follow again, whatever token they hold
     # The labours deleted lately, latest last: the mirror deletes them too (DELETED_LABOURS_KEPT at most).
     deleted_labours: tuple[str, ...] = ()
+    plan: LabourPlan | None = None  # the labour to come, while none is under way
 
     @property
     def active_labour(self) -> Labour | None:

@@ -79,6 +79,8 @@ def test_registering_someone_already_registered_cannot_be_applied() -> None:
 def test_every_event_and_command_is_known_by_its_type() -> None:
     assert set(EVENT_TYPES) == {
         "birthing_person.registered",
+        "labour.planned",
+        "labour.plan_cancelled",
         "labour.begun",
         "contraction.started",
         "contraction.ended",
@@ -102,6 +104,8 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
     }
     assert set(COMMAND_TYPES) == {
         "birthing_person.register",
+        "labour.plan",
+        "labour.cancel_plan",
         "labour.begin",
         "contraction.start",
         "contraction.end",

@@ -160,8 +160,10 @@ def test_the_phase_rule_leaves_a_labour_with_too_few_contractions_where_it_is() 
     assert next_phase(in_labour().labour) is Phase.EARLY
 
 
-def test_phases_are_ordered_early_active_transition_complete() -> None:
-    assert [phase.rank for phase in Phase] == [0, 1, 2, 3]
+def test_phases_are_ordered_planned_early_active_transition_complete() -> None:
+    assert list(Phase) == [Phase.PLANNED, Phase.EARLY, Phase.ACTIVE, Phase.TRANSITION, Phase.COMPLETE]
+    assert [phase.rank for phase in Phase] == [0, 1, 2, 3, 4]
+    assert Phase.PLANNED.is_before(Phase.EARLY)
     assert Phase.EARLY.is_before(Phase.TRANSITION)
     assert not Phase.COMPLETE.is_before(Phase.TRANSITION)
     assert not Phase.ACTIVE.is_before(Phase.ACTIVE)

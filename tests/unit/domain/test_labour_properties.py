@@ -17,6 +17,7 @@ from labour_tracker.domain.labour import (
     BirthingPerson,
     BirthingPersonCommand,
     BirthingPersonEvent,
+    CancelPlan,
     CompleteLabour,
     DeleteContraction,
     EditContraction,
@@ -24,6 +25,7 @@ from labour_tracker.domain.labour import (
     HospitalRecommended,
     Labour,
     Phase,
+    PlanLabour,
     RegisterBirthingPerson,
     RemoveSubscriber,
     RotateSubscriptionToken,
@@ -42,7 +44,7 @@ START = datetime(2025, 6, 1, 0, 0, tzinfo=UTC)
 SECRET = b"server-secret-for-tests-only-32b!"  # the server's subscription-token secret
 # Repeats weight the draw towards contractions, so labours get far enough for the rules to fire.
 KINDS = ["register", *["begin"] * 2, *["start"] * 4, *["end"] * 4, "complete", "rotate", "add", "remove",
-         "edit", "delete", "add_missed", "undo"]  # fmt: skip
+         "edit", "delete", "add_missed", "undo", "plan", "cancel_plan"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class Step:
     subscriber: str
     pick: int  # which contraction a correction is about, counted among the latest labour's
     lasting: timedelta
+    due_in: timedelta  # a plan's due date, from the day of `now`
+    name: str | None
 
     def command(self, now: datetime, state: BirthingPerson | None = None) -> BirthingPersonCommand:
         time = None if self.offset is None else now + self.offset
@@ -68,8 +72,8 @@ class Step:
         match self.kind:
             case "register":
                 return RegisterBirthingPerson(PERSON, "Pat", "Lee")
-            case "begin":
-                return BeginLabour(self.first_labour, start_time=time)
+            case "begin":  # without `first_labour` at times: a plan's is taken, and without a plan it is refused
+                return BeginLabour(None if self.pick % 3 == 0 else self.first_labour, start_time=time)
             case "start":
                 return StartContraction(self.start_intensity, start_time=time, notes=self.notes)
             case "end":
@@ -87,6 +91,10 @@ class Step:
                 return EditContraction(self.contraction_id(state), time, end, self.intensity, self.notes)
             case "delete":
                 return DeleteContraction(self.contraction_id(state))
+            case "plan":
+                return PlanLabour((now + self.due_in).date(), self.first_labour, self.name)
+            case "cancel_plan":
+                return CancelPlan()
             case "add_missed":
                 start = time or now - self.lasting * 3
                 return AddContraction(start, start + self.lasting, self.intensity, self.notes)
@@ -114,6 +122,9 @@ steps = st.builds(
     subscriber=st.sampled_from(["sam-sub", "bea-sub"]),
     pick=st.integers(0, 50),
     lasting=st.integers(-10, 150).map(lambda seconds: timedelta(seconds=seconds)),
+    # Mostly within the bounds, some of it past them either way.
+    due_in=st.integers(-50, 310).map(lambda days: timedelta(days=days)),
+    name=st.none() | st.sampled_from(["", "Baby Lee", "x" * 101, "tab\there"]),
 )
 
 
@@ -124,6 +135,10 @@ def check_invariants(person: BirthingPerson) -> None:
     assert len(person.past_labours) <= PAST_LABOURS_KEPT
     if person.latest_labour is not None:
         check_labour(person.latest_labour)
+    if person.plan is not None:
+        assert person.active_labour is None, "a plan only while no labour is under way"
+        assert person.plan.id not in ids, "a plan's labour has not begun"
+        assert person.plan.name is None or 0 < len(person.plan.name) <= 100
 
 
 def check_labour(labour: Labour) -> None:

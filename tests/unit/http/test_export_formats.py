@@ -21,6 +21,7 @@ LABOUR = LabourHeading(
     birthing_person_id="alice",
     id="7f1c7a52-5b1e-5d43-9d2a-0c7e0f1e2a3b",
     first_labour=True,
+    name="Ada",
     start_time=BEGAN,
     end_time=BEGAN + timedelta(hours=9),
     phase="complete",
@@ -92,9 +93,10 @@ def test_the_json_is_the_labour_with_its_contractions_in_order_across_batches() 
     batches = [[contraction(0, "first, calm")], [contraction(1, 'with "quotes"\nand a line'), contraction(2)]]
     exported: dict[str, Any] = json.loads(written(FORMATS["json"], batches))
     labour = exported["labour"]
-    assert {key: labour[key] for key in ("id", "first_labour", "start_time", "end_time", "phase", "notes")} == {
+    assert {key: labour[key] for key in ("id", "first_labour", "name", "start_time", "end_time", "phase", "notes")} == {
         "id": LABOUR.id,
         "first_labour": True,
+        "name": "Ada",
         "start_time": "2025-03-14T09:00:00Z",
         "end_time": "2025-03-14T18:00:00Z",
         "phase": "complete",

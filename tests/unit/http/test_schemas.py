@@ -47,6 +47,7 @@ def by_pydantic(found: Labour, now: datetime) -> bytes:
     view = LabourView(
         id=found.id,
         first_labour=found.first_labour,
+        name=found.name,
         start_time=found.start_time,
         end_time=found.end_time,
         phase=found.phase,
@@ -80,6 +81,7 @@ def test_a_labour_answer_is_the_json_its_schema_describes_field_for_field() -> N
         "calme",
         contractions,
         frozenset({Alert.URGENT_ATTENTION, Alert.HOSPITAL}),
+        name="Baby \N{BABY}",
     )
     now = STARTED + timedelta(minutes=40)
 

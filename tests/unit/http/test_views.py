@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
-from labour_tracker.domain.labour import BirthingPerson
+from labour_tracker.domain.labour import BirthingPerson, LabourPlan
 from labour_tracker.http.server import create_api
 from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 from labour_tracker.messages.envelopes import ErrorBody
@@ -120,3 +122,72 @@ async def test_a_read_no_worker_holds_yet_asks_to_try_again(settings: Settings, 
     answer = await client.get("/birthing-person/", headers=bearer(settings))
 
     assert (answer.status, (await answer.json())["code"]) == (503, "not_ready")
+
+
+PLANNED = replace(ANN, plan=LabourPlan("labour-1", date(2025, 4, 2), True, "Baby Ash"))
+
+
+async def test_planning_sends_the_plan_and_answers_it_as_planned(settings: Settings, clients: Any) -> None:
+    bus = FakeCommandBus(states={"ann": PLANNED})
+    clients.append(client := await api(settings, bus, FakeAggregates()))
+
+    body = {"due_date": "2025-04-02", "first_labour": True, "name": "Baby Ash"}
+    answer = await client.post("/labour/plan", json=body, headers=bearer(settings))
+
+    assert answer.status == 200
+    assert (await answer.json())["plan"] == {
+        "id": "labour-1",
+        "due_date": "2025-04-02",
+        "first_labour": True,
+        "name": "Baby Ash",
+        "phase": "planned",
+    }
+    [(_, envelope)] = bus.sent
+    assert (envelope.type, envelope.data) == ("labour.plan", body)
+
+
+async def test_a_plan_with_a_name_too_long_or_no_date_sends_no_command(settings: Settings, clients: Any) -> None:
+    bus = FakeCommandBus()
+    clients.append(client := await api(settings, bus, FakeAggregates()))
+
+    too_long = {"due_date": "2025-04-02", "first_labour": True, "name": "x" * 101}
+    no_date = {"first_labour": True}
+    answers = [await client.post("/labour/plan", json=each, headers=bearer(settings)) for each in (too_long, no_date)]
+
+    assert [(each.status, (await each.json())["code"]) for each in answers] == [(422, "validation_error")] * 2
+    assert bus.sent == []
+
+
+async def test_the_plan_is_read_in_the_record_and_on_its_own(settings: Settings, clients: Any) -> None:
+    clients.append(client := await api(settings, FakeCommandBus(), FakeAggregates({"ann": PLANNED, "bob": ANN})))
+
+    record = await (await client.get("/birthing-person/", headers=bearer(settings))).json()
+    found = await client.get("/labour/planned", headers=bearer(settings))
+    missing = await client.get("/labour/planned", headers=bearer(settings, "bob"))
+
+    assert record["birthing_person"]["plan"]["phase"] == "planned"
+    assert (found.status, (await found.json())["plan"]["id"]) == (200, "labour-1")
+    assert (missing.status, (await missing.json())["code"]) == (404, "labour_not_found")
+
+
+async def test_cancelling_the_plan_sends_the_command_and_answers_no_content(settings: Settings, clients: Any) -> None:
+    bus = FakeCommandBus(states={"ann": ANN})
+    clients.append(client := await api(settings, bus, FakeAggregates()))
+
+    answer = await client.delete("/labour/plan", headers=bearer(settings))
+
+    assert answer.status == 204
+    [(_, envelope)] = bus.sent
+    assert envelope.type == "labour.cancel_plan"
+
+
+async def test_beginning_without_first_labour_is_sent_for_the_plan_to_say(settings: Settings, clients: Any) -> None:
+    refusal = ErrorBody(kind="unprocessable", code="first_labour_required", description="Say whether.")
+    bus = FakeCommandBus(rejection=refusal)
+    clients.append(client := await api(settings, bus, FakeAggregates()))
+
+    answer = await client.post("/labour/begin", json={}, headers=bearer(settings))
+
+    assert (answer.status, (await answer.json())["code"]) == (422, "first_labour_required")
+    [(_, envelope)] = bus.sent
+    assert envelope.data == {}  # nothing given: the plan says

@@ -123,7 +123,7 @@ BAD_COMMANDS: dict[str, tuple[str | None, bytes]] = {
         ALICE,
         b'{"id": "c-c", "type": "contraction.end", "aggregate_id": "alice", "data": {}}',
     ),
-    "no data where some is required": (ALICE, b'{"id": "c-d", "type": "labour.begin", "aggregate_id": "alice"}'),
+    "no data where some is required": (ALICE, b'{"id": "c-d", "type": "labour.plan", "aggregate_id": "alice"}'),
     "unknown data field": (
         ALICE,
         b'{"id": "c-e", "type": "labour.complete", "aggregate_id": "alice", "data": {"x": 1}}',
@@ -143,7 +143,11 @@ def buggy(*_: Any) -> Any:
 async def birthing_person_story() -> Wire:
     wire = Wire(BIRTHING_PERSON)
     await wire.command(ALICE, "birthing_person.register", {"first_name": "Alice", "last_name": "Moyo"})
-    await wire.command(ALICE, "labour.begin", {"first_labour": True})
+    due = (T0 + 30 * 24 * 60 * MINUTE).date().isoformat()
+    await wire.command(ALICE, "labour.plan", {"due_date": due, "first_labour": False, "name": "Little one"})
+    await wire.command(ALICE, "labour.cancel_plan")
+    await wire.command(ALICE, "labour.plan", {"due_date": due, "first_labour": True})
+    await wire.command(ALICE, "labour.begin", {})  # the planned labour, a first one
     await wire.raw(*wire.commands[-1])  # redelivered: answered again, not applied again
     # An hour of 3-1-1 at intensity 7: the phase turns active after five, hospital is advised at the end.
     for number in range(21):
@@ -359,7 +363,8 @@ def test_versions_rise_by_one_and_a_redelivered_command_is_answered_the_same_and
     events = [each for key, each in wire.events.json() if key == ALICE]
     distinct = list({each["id"]: each for each in events}.values())
     assert [each["version"] for each in distinct] == list(range(1, len(distinct) + 1))
-    redelivered = json.loads(wire.commands[1][1])["id"]
+    begin = next(value for _, value in wire.commands if json.loads(value).get("type") == "labour.begin")
+    redelivered = json.loads(begin)["id"]  # the first begin, sent twice
     answers = [each for _, each in wire.outcomes.json() if each["command_id"] == redelivered]
     assert len(answers) == 2 and answers[0] == answers[1]
     assert {each["id"] for each in events if each["causation_id"] == redelivered} == set(answers[0]["event_ids"])

@@ -3,7 +3,7 @@ reached, and any sequence of commands at the limits."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,13 +20,16 @@ from labour_tracker.domain.labour import (
     ContractionChange,
     EndContraction,
     Labour,
+    LabourPlan,
     PastLabour,
     Phase,
+    PlanLabour,
     RegisterBirthingPerson,
     StartContraction,
     decide,
     evolve,
 )
+from labour_tracker.domain.labour.decide import LABOUR_NAME_LENGTH
 from labour_tracker.domain.limits import (
     BLOCKED_PER_PERSON,
     CONTRACTIONS_PER_LABOUR,
@@ -45,6 +48,7 @@ T0 = datetime(2026, 3, 1, 0, 0, 0, 123456, tzinfo=UTC)
 WIDE = "\N{BABY}"  # the most bytes a character takes in UTF-8
 ESCAPED = '"'  # one byte of text, two in JSON: the most a note's allowed characters grow
 LONGEST_ID = WIDE * MAX_AGGREGATE_ID_LENGTH
+LONGEST_NAME = WIDE * LABOUR_NAME_LENGTH
 UUID = "6bde03fc-403a-4281-9fb7-9895133b00c4"
 
 
@@ -60,7 +64,9 @@ def worst_labour() -> Labour:
         contractions.append(Contraction(UUID, start, start + timedelta(seconds=59, microseconds=999999), 10, taken))
     noted = Contraction(UUID, T0, T0 + timedelta(seconds=59), 10, ESCAPED * NOTE_BYTES.maximum)  # an undo holds two
     last_change = ContractionChange(noted, noted, T0)
-    return Labour(UUID, True, T0, None, Phase.TRANSITION, None, tuple(contractions), frozenset(Alert), last_change)
+    return Labour(
+        UUID, True, T0, None, Phase.TRANSITION, None, tuple(contractions), frozenset(Alert), last_change, LONGEST_NAME
+    )
 
 
 def worst_outcome(number: int) -> Outcome:
@@ -87,6 +93,7 @@ def worst_record() -> AggregateRecord[BirthingPerson]:
         subscription_token_version=2**62,
         blocked=frozenset(f"{number:03}" + WIDE * 252 for number in range(BLOCKED_PER_PERSON.maximum)),
         deleted_labours=(LONGEST_ID,) * DELETED_LABOURS_KEPT,
+        plan=LabourPlan(UUID, date(2026, 12, 31), True, LONGEST_NAME),  # the next, planned while the latest ended
     )
     outcomes = tuple(worst_outcome(number) for number in range(RECENT_COMMANDS))
     return AggregateRecord(person, version=2**62, processed=outcomes, last_command=(1023, 2**62), data_key=new_key())
@@ -112,6 +119,7 @@ steps = st.one_of(
     st.tuples(st.just("complete"), notes),
     st.tuples(st.just("begin"), st.booleans()),
     st.tuples(st.just("subscribers"), st.integers(1, 80)),
+    st.tuples(st.just("plan"), st.booleans()),
 )
 
 
@@ -127,6 +135,8 @@ def commands(step: tuple[object, ...], number: int) -> list[BirthingPersonComman
             return [CompleteLabour(notes=closing_notes)]  # type: ignore[arg-type]
         case ("begin", bool(first)):
             return [BeginLabour(first_labour=first)]
+        case ("plan", bool(first)):
+            return [PlanLabour((T0 + timedelta(days=200)).date(), first, LONGEST_NAME)]
         case ("subscribers", int(count)):
             return [AddSubscriber(f"{number}-{n:03}" + WIDE * 248) for n in range(count)]
     raise AssertionError(step)
