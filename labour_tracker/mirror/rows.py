@@ -183,12 +183,18 @@ def deleted_labours(changes: list[Change]) -> list[list[Any]]:
     return columns([(c.key, _set(c.state.deleted_labours)) for c in changes if c.state.deleted_labours], 2)
 
 
-def kept_contractions(changes: list[Change]) -> list[list[Any]]:
-    """Each labour's contraction ids as its latest change holds them (ids are UUIDs: no comma in them)."""
-    return columns(
-        [(labour.id, _set(each.id for each in labour.contractions)) for c in changes for labour in _latest(c.state)],
-        2,
-    )
+def kept_contractions(changes: list[Change], written: Callable[[str], BirthingPerson | None]) -> list[list[Any]]:
+    """The contraction ids of each labour that may have lost one since `written` (the person as last written) held
+    it, as its latest change holds them (ids are UUIDs: no comma in them). A labour that only gained contractions,
+    as nearly every change does, is left out: nothing of it is to be deleted."""
+    kept = []
+    for change in changes:
+        before = written(change.key)
+        for labour in _latest(change.state):
+            ids = {each.id for each in labour.contractions}
+            if before is None or any(each.id not in ids for each in _contractions_of(before, labour.id)):
+                kept.append((labour.id, _set(ids)))
+    return columns(kept, 2)
 
 
 def contraction_count(person: BirthingPerson) -> int:

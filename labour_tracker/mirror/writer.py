@@ -75,7 +75,7 @@ class MirrorWriter:
         self._contractions_gone = f"""
             DELETE FROM {s}.contractions AS row
             USING unnest($1::text[], $2::text[]) AS kept (labour_id, ids)
-            WHERE row.labour_id = kept.labour_id AND NOT (row.id = ANY (string_to_array(kept.ids, ',')))"""
+            WHERE row.labour_id = kept.labour_id AND row.id NOT IN (SELECT unnest(string_to_array(kept.ids, ',')))"""
         # A labour the person deleted leaves the mirror with its contractions and the notifications about it.
         deleted = f"""SELECT l.id FROM {s}.labours AS l, unnest($1::text[], $2::text[]) AS gone (person, ids)
                       WHERE l.birthing_person_id = gone.person AND l.id = ANY (string_to_array(gone.ids, ','))"""
@@ -205,7 +205,7 @@ class MirrorWriter:
             labours = [change for change in persons if change.key in moved_on]
             await self._run(connection, self._labours, rows.labour_rows(labours))
             await self._run(connection, self._contractions, rows.contraction_rows(labours, self.written.get))
-            await self._run(connection, self._contractions_gone, rows.kept_contractions(labours))
+            await self._run(connection, self._contractions_gone, rows.kept_contractions(labours, self.written.get))
             for sql in self._labours_deleted:
                 await self._run(connection, sql, rows.deleted_labours(rows.newest(advanced_persons)))
         if subscribers := by_table.get("subscribers"):
