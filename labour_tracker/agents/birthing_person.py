@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from labour_tracker.agents.notification_fanout import notification_requests
-from labour_tracker.agents.subscriptions import let_go, undo_turned_away
+from labour_tracker.agents.subscriptions import subscriber_side
 from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour
 from labour_tracker.domain.limits import LABOURS_PER_DAY
@@ -46,8 +46,7 @@ def birthing_person_agent(app: LabourTrackerApp, topics: Topics, tables: Tables,
         dead_letters=topics.dead_letters,
         follow_ups=lambda person, events: [
             *notification_requests(topics.notification_requests, person, events),
-            *undo_turned_away(topics.subscriber_commands, events),
-            *let_go(topics.subscriber_commands, events),
+            *subscriber_side(topics.subscriber_commands, events),
         ],
         max_message_bytes=app.settings.max_message_bytes,
         commands_per_minute=app.settings.commands_per_minute,

@@ -70,54 +70,36 @@ def _person_command(event: EventEnvelope, command_type: str, person_id: str, dat
         raise Unusable("the event id or birthing_person_id cannot make a birthing-person command") from None
 
 
-# The person's events after which a subscriber no longer follows them, and the subscribers each names.
-LET_GO: dict[str, Callable[[EventEnvelope], list[str]]] = {
-    labour.BirthingPersonErased.TYPE: lambda event: list(event.data["subscriber_ids"]),
-    labour.FollowerRemoved.TYPE: lambda event: [event.data["subscriber_id"]],
+# The person's events that call for a command on a subscriber's side: the command's type, and the subscribers named.
+SUBSCRIBER_SIDE: dict[str, tuple[str, Callable[[EventEnvelope], list[str]]]] = {
+    # A subscribe checked against a token rotated since: undone on the subscriber's side.
+    labour.SubscriberTurnedAway.TYPE: (subscriber.UnsubscribeFrom.TYPE, lambda event: [event.data["subscriber_id"]]),
+    # The person erased themselves, or removed a follower: the subscribers let go of them.
+    labour.BirthingPersonErased.TYPE: (
+        subscriber.ForgetBirthingPerson.TYPE,
+        lambda event: list(event.data["subscriber_ids"]),
+    ),
+    labour.FollowerRemoved.TYPE: (subscriber.ForgetBirthingPerson.TYPE, lambda event: [event.data["subscriber_id"]]),
 }
 
 
-def let_go(subscriber_commands: faust.TopicT, events: Sequence[EventEnvelope]) -> list[Publication]:
-    """The birthing person's follow-ups: a `forget_birthing_person` to each subscriber they erased themselves from or
-    removed (its id is the event's, so a command decided again sends the same ones)."""
-    return [
-        (
-            subscriber_commands,
-            subscriber_id,
-            CommandEnvelope(
+def subscriber_side(subscriber_commands: faust.TopicT, events: Sequence[EventEnvelope]) -> list[Publication]:
+    """The birthing person's follow-ups on their subscribers' side (`SUBSCRIBER_SIDE`), each command named by the
+    event's id, so a command decided again sends the same ones."""
+    publications: list[Publication] = []
+    for event in events:
+        if event.type not in SUBSCRIBER_SIDE:
+            continue
+        command_type, named = SUBSCRIBER_SIDE[event.type]
+        for subscriber_id in named(event):
+            command = CommandEnvelope(
                 id=event.id,
-                type=subscriber.ForgetBirthingPerson.TYPE,
+                type=command_type,
                 aggregate_id=subscriber_id,
                 data={"birthing_person_id": event.aggregate_id},
             )
-            .model_dump_json()
-            .encode(),
-        )
-        for event in events
-        if event.type in LET_GO
-        for subscriber_id in LET_GO[event.type](event)
-    ]
-
-
-def undo_turned_away(subscriber_commands: faust.TopicT, events: Sequence[EventEnvelope]) -> list[Publication]:
-    """The birthing person's follow-ups: for each subscriber turned away, the `unsubscribe_from` that undoes their
-    side (its id is the event's, so a command decided again sends the same one)."""
-    return [
-        (
-            subscriber_commands,
-            event.data["subscriber_id"],
-            CommandEnvelope(
-                id=event.id,
-                type=subscriber.UnsubscribeFrom.TYPE,
-                aggregate_id=event.data["subscriber_id"],
-                data={"birthing_person_id": event.aggregate_id},
-            )
-            .model_dump_json()
-            .encode(),
-        )
-        for event in events
-        if event.type == labour.SubscriberTurnedAway.TYPE
-    ]
+            publications.append((subscriber_commands, subscriber_id, command.model_dump_json().encode()))
+    return publications
 
 
 def _membership_data(change: Membership) -> dict[str, Any]:

@@ -13,9 +13,8 @@ import pytest
 
 from labour_tracker.agents.subscriptions import (
     SubscriptionProcessor,
-    let_go,
     membership_commands,
-    undo_turned_away,
+    subscriber_side,
 )
 from labour_tracker.engine.parking import Unusable
 from labour_tracker.messages.envelopes import CommandEnvelope, DeadLetter, EventEnvelope
@@ -138,7 +137,7 @@ def test_an_erased_persons_subscribers_are_each_told_to_forget_them_by_the_perso
     )  # fmt: skip
     commands: Any = "subscriber commands"
 
-    sent = let_go(commands, [erased])
+    sent = subscriber_side(commands, [erased])
 
     assert [(topic, key) for topic, key, _ in sent] == [(commands, SAM), (commands, "kim-sub")]
     assert [CommandEnvelope.model_validate_json(value) for _, _, value in sent] == [
@@ -160,7 +159,7 @@ def test_a_subscriber_turned_away_is_unsubscribed_on_their_side_by_the_persons_f
     other = turned_away.model_copy(update={"type": "birthing_person.subscriber_added"})
     commands: Any = "subscriber commands"
 
-    [(topic, key, value)] = undo_turned_away(commands, [other, turned_away])
+    [(topic, key, value)] = subscriber_side(commands, [other, turned_away])
 
     assert (topic, key) == (commands, SAM)
     assert CommandEnvelope.model_validate_json(value) == CommandEnvelope(
