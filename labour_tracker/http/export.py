@@ -1,4 +1,4 @@
-"""A labour downloaded as CSV or JSON, streamed from the PostgreSQL mirror; and a completed one deleted.
+"""A labour downloaded as CSV or JSON, streamed from the PostgreSQL mirror.
 
 The labour and its contractions are read in one read-only snapshot, the contractions a batch at a time from a
 server-side cursor, and each batch is written to the client as it comes: however long the labour, the worker holds
@@ -12,23 +12,16 @@ import re
 
 from aiohttp import web
 
-from labour_tracker.domain.errors import DomainError, ErrorKind
-from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.domain.user import User
 from labour_tracker.http.authentication import current_user
-from labour_tracker.http.birthing_person import BIRTHING_PERSON, read_person, respond, without_body
-from labour_tracker.http.commands import command_id, send_command
 from labour_tracker.http.errors import ResponseBrokenOff
 from labour_tracker.http.export_formats import FORMATS, ExportFormat
-from labour_tracker.http.history import invalid_query, mirror
-from labour_tracker.http.schemas import BirthingPersonResponse, BirthingPersonView
-from labour_tracker.messages import birthing_person as commands
+from labour_tracker.http.history import LABOUR_NOT_FOUND, invalid_query, labour_id_in_path, mirror
 from labour_tracker.mirror.reads import LabourHeading
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # contractions read from the cursor, and written to the client, at a time
-LABOUR_NOT_FOUND = DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "You have no labour with this id.")
 
 
 def may_export(reader: User, labour: LabourHeading) -> bool:
@@ -42,22 +35,6 @@ def export_format(request: web.Request) -> ExportFormat:
     if found is None:
         raise invalid_query(f"format must be one of: {', '.join(FORMATS)}.")
     return found
-
-
-def labour_id_in_path(request: web.Request) -> str:
-    """The `{labour_id}` of the path; one that cannot be any labour's (too long, or with control characters or lone
-    surrogates, which PostgreSQL would refuse) is not found."""
-    labour_id = request.match_info["labour_id"]
-    if len(labour_id) > MAX_AGGREGATE_ID_LENGTH or not labour_id.isprintable():
-        raise LABOUR_NOT_FOUND
-    return labour_id
-
-
-async def held(request: web.Request, reader: User, labour_id: str) -> bool:
-    """Whether the mirror holds `labour_id` as one of `reader`'s labours."""
-    async with mirror(request) as (reads, connection):
-        labour = await reads.labour(connection, labour_id)
-    return labour is not None and labour.birthing_person_id == reader.id
 
 
 def filename(labour: LabourHeading, chosen: ExportFormat) -> str:
@@ -98,19 +75,3 @@ async def export_labour(request: web.Request) -> web.StreamResponse:
         log.warning("labour export broke off: labour %s, %s", labour_id, type(error).__name__)
         raise ResponseBrokenOff from None
     return response
-
-
-async def delete_labour(request: web.Request) -> web.Response:
-    """A completed labour deleted from the caller's history: one their record or the mirror knows as theirs."""
-    await without_body(request)
-    labour_id = labour_id_in_path(request)
-    reader = current_user(request)
-    person = await read_person(request, reader.id)
-    recent = {each.id for each in person.past_labours} | ({person.latest_labour.id} if person.latest_labour else set())
-    if labour_id not in recent and not await held(request, reader, labour_id):
-        raise LABOUR_NOT_FOUND
-    data = commands.DeleteLabourData(labour_id=labour_id)
-    after = await send_command(
-        request, BIRTHING_PERSON, reader.id, commands.DELETE_LABOUR, data, chosen_id=command_id(request, None)
-    )
-    return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(after)))

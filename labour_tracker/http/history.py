@@ -1,4 +1,5 @@
-"""Views served from the PostgreSQL mirror: a person's past labours and both sides' subscription lists, paged.
+"""Views served from the PostgreSQL mirror: a person's past labours (and deleting one of them), what was sent, and
+both sides' subscription lists, paged.
 
 The mirror trails the tables by moments: a change just made may take that long to appear here.
 """
@@ -18,12 +19,18 @@ from aiohttp import web
 
 from labour_tracker.domain import labour
 from labour_tracker.domain import notification as n
+from labour_tracker.domain.errors import DomainError, ErrorKind
+from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.domain.notification.masking import NOTHING_SHOWN
+from labour_tracker.domain.user import User
 from labour_tracker.http.authentication import current_user
-from labour_tracker.http.birthing_person import read_person, respond
+from labour_tracker.http.birthing_person import BIRTHING_PERSON, read_person, respond, without_body
+from labour_tracker.http.commands import command_id, send_command
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.keys import DATABASE, SETTINGS
 from labour_tracker.http.schemas import (
+    BirthingPersonResponse,
+    BirthingPersonView,
     ContractionView,
     FollowedPersonView,
     LabourRecordView,
@@ -35,10 +42,12 @@ from labour_tracker.http.schemas import (
     SubscriptionsResponse,
 )
 from labour_tracker.http.subscriber import read_subscriber
+from labour_tracker.messages import birthing_person as commands
 from labour_tracker.mirror.database import UNAVAILABLE
 from labour_tracker.mirror.reads import LabourRow, MirrorReads, NotificationRow
 
 DEFAULT_PAGE, LARGEST_PAGE = 20, 100
+LABOUR_NOT_FOUND = DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "You have no labour with this id.")
 
 
 def invalid_query(description: str) -> ApiError:
@@ -183,3 +192,35 @@ async def get_subscriptions(request: web.Request) -> web.Response:
     views = [FollowedPersonView.model_validate(row, from_attributes=True) for row in rows]
     last = [rows[-1].id] if rows else []
     return respond(SubscriptionsResponse(subscriptions=views, next=next_page(rows, limit, last)))
+
+
+def labour_id_in_path(request: web.Request) -> str:
+    """The `{labour_id}` of the path; one that cannot be any labour's (too long, or with control characters or lone
+    surrogates, which PostgreSQL would refuse) is not found."""
+    labour_id = request.match_info["labour_id"]
+    if len(labour_id) > MAX_AGGREGATE_ID_LENGTH or not labour_id.isprintable():
+        raise LABOUR_NOT_FOUND
+    return labour_id
+
+
+async def held(request: web.Request, reader: User, labour_id: str) -> bool:
+    """Whether the mirror holds `labour_id` as one of `reader`'s labours."""
+    async with mirror(request) as (reads, connection):
+        found = await reads.labour(connection, labour_id)
+    return found is not None and found.birthing_person_id == reader.id
+
+
+async def delete_labour(request: web.Request) -> web.Response:
+    """A completed labour deleted from the caller's history: one their record or the mirror knows as theirs."""
+    await without_body(request)
+    labour_id = labour_id_in_path(request)
+    reader = current_user(request)
+    person = await read_person(request, reader.id)
+    recent = {each.id for each in person.past_labours} | ({person.latest_labour.id} if person.latest_labour else set())
+    if labour_id not in recent and not await held(request, reader, labour_id):
+        raise LABOUR_NOT_FOUND
+    data = commands.DeleteLabourData(labour_id=labour_id)
+    after = await send_command(
+        request, BIRTHING_PERSON, reader.id, commands.DELETE_LABOUR, data, chosen_id=command_id(request, None)
+    )
+    return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(after)))

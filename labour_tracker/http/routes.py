@@ -227,7 +227,7 @@ ROUTES: tuple[Route, ...] = (
           "Download one of your labours with all its contractions, as CSV (one row per contraction) or JSON "
           "(from the mirror, streamed). Another person's labour is not found (404 `labour_not_found`).",
           "birthing person", response=LabourExportResponse, errors=(404,), download=True),
-    Route("DELETE", "/birthing-person/labours/{labour_id}", export.delete_labour,
+    Route("DELETE", "/birthing-person/labours/{labour_id}", history.delete_labour,
           "Delete one of your completed labours from your history, with its contractions and the notifications "
           "about it (400 `labour_in_progress` for the one under way).", "birthing person",
           response=BirthingPersonResponse, errors=(400, 404), sends=person_commands.DELETE_LABOUR),
