@@ -3,24 +3,22 @@ a missed one added; the mirror's history follows, a deleted contraction included
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.support.api import Caller, MakeCaller, iso
+from tests.support.waiting import eventually
 
 
-async def history(bea: Caller, count: int, *, within: float = 30.0) -> list[dict[str, Any]]:
+async def history(bea: Caller, count: int) -> list[dict[str, Any]]:
     """The contractions of the person's latest labour as the mirror serves them, once it holds `count`."""
-    deadline = time.monotonic() + within
-    while True:
+
+    async def held() -> list[dict[str, Any]] | None:
         labours = (await bea.get("/birthing-person/labours")).body["labours"]
-        if labours and len(labours[0]["contractions"]) == count:
-            contractions: list[dict[str, Any]] = labours[0]["contractions"]
-            return contractions
-        assert time.monotonic() < deadline, "the mirror did not catch up in time"
-        await asyncio.sleep(0.1)
+        found: list[dict[str, Any]] = labours[0]["contractions"] if labours else []
+        return found if len(found) == count else None
+
+    return await eventually(held, what="the mirror")
 
 
 async def test_contractions_are_edited_deleted_restored_and_added_and_the_mirror_follows(person: MakeCaller) -> None:

@@ -4,11 +4,8 @@ read by anyone, however they read it."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -27,17 +24,7 @@ from labour_tracker.tables.names import BIRTHING_PERSONS, changelog_topic
 from labour_tracker.tables.records import RecordCodec
 from tests.support.api import Caller, MakeCaller
 from tests.support.stack import Deployment
-
-T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 30.0) -> T:
-    """The first truthy result of `check`: the other side and the mirror follow through Kafka."""
-    deadline = time.monotonic() + within
-    while not (found := await check()):
-        assert time.monotonic() < deadline, "not in time"
-        await asyncio.sleep(0.2)
-    return found
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

@@ -3,19 +3,10 @@ link, a blocked one cannot until unblocked, and rotating with `remove_followers`
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 
 from tests.support.api import Caller, MakeCaller
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 15.0) -> None:
-    """The subscriber's side follows the person's through Kafka."""
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, "not in time"
-        await asyncio.sleep(0.05)
+from tests.support.waiting import eventually
 
 
 async def follows(caller: Caller, person_id: str) -> bool:
@@ -34,6 +25,7 @@ async def test_a_person_removes_blocks_and_unblocks_followers_and_lets_everyone_
     assert (await bea.post("/birthing-person/register")).status == 201
     token = (await bea.get("/birthing-person/subscription-token")).body["token"]
     sam, kim = await follower(person, "Sam", bea, token), await follower(person, "Kim", bea, token)
+    await eventually(lambda: _followed_by(bea, sorted([sam.id, kim.id])))  # the person's side follows through Kafka
 
     removed = await bea.delete(f"/birthing-person/subscribers/{sam.id}")
     assert removed.status == 200, removed.body
@@ -63,3 +55,7 @@ async def _not(check: Awaitable[bool]) -> bool:
 
 async def _neither(first: Awaitable[bool], second: Awaitable[bool]) -> bool:
     return not await first and not await second
+
+
+async def _followed_by(bea: Caller, expected: list[str]) -> bool:
+    return bool((await bea.get("/birthing-person/")).body["birthing_person"]["subscribers"] == expected)

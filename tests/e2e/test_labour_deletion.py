@@ -3,21 +3,20 @@ mirror's history and from the downloads; the labour under way cannot be deleted.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 
 from tests.support.api import Caller, MakeCaller, iso
+from tests.support.waiting import eventually
 
 
-async def labours_in_history(bea: Caller, count: int, *, within: float = 30.0) -> list[str]:
-    deadline = time.monotonic() + within
-    while True:
+async def labours_in_history(bea: Caller, count: int) -> list[str]:
+    """The ids of the person's labours as the mirror serves them, once it holds `count`."""
+
+    async def held() -> list[str] | None:
         labours = [each["id"] for each in (await bea.get("/birthing-person/labours")).body["labours"]]
-        if len(labours) == count:
-            return labours
-        assert time.monotonic() < deadline, "the mirror did not catch up in time"
-        await asyncio.sleep(0.1)
+        return labours if len(labours) == count else None
+
+    return await eventually(held, what="the mirror")
 
 
 async def labour(bea: Caller, began: datetime) -> str:

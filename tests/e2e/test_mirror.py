@@ -7,8 +7,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,15 +17,7 @@ from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from tests.support.api import Caller, MakeCaller, Response, caller_factory, iso
 from tests.support.stack import Deployment, new_stack
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 30.0) -> Any:
-    """The first truthy result of `check`: the mirror trails the tables."""
-    deadline = time.monotonic() + within
-    while not (result := await check()):
-        assert time.monotonic() < deadline, "the mirror did not catch up in time"
-        await asyncio.sleep(0.1)
-    return result
+from tests.support.waiting import eventually
 
 
 async def labour_with_contractions(alice: Caller, began: datetime, contractions: int) -> dict[str, Any]:
