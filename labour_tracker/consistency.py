@@ -198,7 +198,13 @@ def person_rows(rebuilt: Rebuilt) -> dict[str, Any]:
 
 
 def subscriber_rows(rebuilt: Rebuilt) -> dict[str, Any]:
-    return {"version": rebuilt.version, "subscribed_to": sorted(rebuilt.state.subscribed_to)}
+    state = rebuilt.state
+    return {
+        "version": rebuilt.version,
+        "subscribed_to": sorted(state.subscribed_to),
+        # each subscription's channels: those chosen for the person, or the account's
+        "contact_methods": [sorted(state.contact_methods_for(person)) for person in sorted(state.subscribed_to)],
+    }
 
 
 async def mirrored_persons(connection: asyncpg.Connection, schema: str) -> MirroredRows:
@@ -224,13 +230,16 @@ async def mirrored_persons(connection: asyncpg.Connection, schema: str) -> Mirro
 
 async def mirrored_subscribers(connection: asyncpg.Connection, schema: str) -> MirroredRows:
     rows: MirroredRows = {
-        r["id"]: {"version": r["version"], "subscribed_to": []}
+        r["id"]: {"version": r["version"], "subscribed_to": [], "contact_methods": []}
         for r in await connection.fetch(f"SELECT id, version FROM {schema}.subscribers")
     }
     for r in await connection.fetch(
-        f"SELECT subscriber_id, birthing_person_id FROM {schema}.subscriptions ORDER BY birthing_person_id"
+        f"SELECT subscriber_id, birthing_person_id, contact_methods FROM {schema}.subscriptions"
+        " ORDER BY birthing_person_id"
     ):
-        rows.setdefault(r["subscriber_id"], {"subscribed_to": []})["subscribed_to"].append(r["birthing_person_id"])
+        row = rows.setdefault(r["subscriber_id"], {"subscribed_to": [], "contact_methods": []})
+        row["subscribed_to"].append(r["birthing_person_id"])
+        row["contact_methods"].append(sorted(r["contact_methods"]))
     return rows
 
 

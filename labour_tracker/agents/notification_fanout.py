@@ -74,11 +74,12 @@ def request_notification_id(request: NotificationRequest, subscriber_id: str, ch
 
 
 def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list[NotificationDelivery]:
-    """One delivery per contact method the subscriber has chosen, confirmed and can be reached by; none if they
-    unsubscribed. A destination not confirmed is never sent news: anyone could have typed it."""
+    """One delivery per contact method the subscriber has chosen for the person (or, without a choice, for their
+    account), confirmed and can be reached by; none if they unsubscribed. A destination not confirmed is never sent
+    news: anyone could have typed it."""
     if request.birthing_person_id not in subscriber.subscribed_to:
         return []  # unsubscribed since the event: their side is the source of truth
-    channels = subscriber.contact_methods & subscriber.confirmed
+    channels = subscriber.contact_methods_for(request.birthing_person_id) & subscriber.confirmed
     if request.channel is not None:  # a resend: that channel only, if it is still chosen and confirmed
         channels &= {request.channel}
     return [

@@ -234,6 +234,10 @@ class SubscriberView(View):
         "`POST /subscriber/confirmation-code` and `POST /subscriber/confirm`."
     )
     subscribed_to: list[str] = Field(description="Ids of the birthing persons this subscriber follows.")
+    subscription_contact_methods: dict[str, list[subscriber.ContactMethod]] = Field(
+        description="The channels chosen for a person followed, by their id; news about the others goes by "
+        "`contact_methods`."
+    )
 
     @classmethod
     def of(cls, found: subscriber.Subscriber) -> SubscriberView:
@@ -244,6 +248,9 @@ class SubscriberView(View):
             contact_methods=sorted(found.contact_methods),
             confirmed=sorted(found.confirmed),
             subscribed_to=sorted(found.subscribed_to),
+            subscription_contact_methods={
+                person: sorted(methods) for person, methods in sorted(found.subscription_contact_methods.items())
+            },
         )
 
 
@@ -259,6 +266,9 @@ class FollowedPersonView(View):
     id: str = Field(description="Id of a birthing person you follow.")
     first_name: str | None = Field(description="Null until the person's record reaches the mirror.")
     last_name: str | None
+    contact_methods: list[subscriber.ContactMethod] = Field(
+        description="How you are told about them: the channels you chose for them, or your account's."
+    )
 
 
 class SubscriptionsResponse(Page):
@@ -269,7 +279,9 @@ class SubscriberSummaryView(View):
     id: str = Field(description="Id of a subscriber following you.")
     first_name: str
     last_name: str
-    contact_methods: list[subscriber.ContactMethod]
+    contact_methods: list[subscriber.ContactMethod] = Field(
+        description="How they are told about you: the channels they chose for you, or their account's."
+    )
 
 
 class SubscribersResponse(Page):

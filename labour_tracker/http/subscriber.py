@@ -159,8 +159,21 @@ async def subscribe_to(request: web.Request) -> web.Response:
     except TooManyAttempts as refused:
         raise too_many_attempts(refused) from None
     # The token's version goes with the subscription: a rotation landing in between turns it away at the person.
-    data = commands.SubscribeToData(birthing_person_id=person_id, token_version=person.subscription_token_version)
+    data = commands.SubscribeToData(
+        birthing_person_id=person_id,
+        token_version=person.subscription_token_version,
+        contact_methods=body.contact_methods,
+    )
     return respond_with(await command(request, commands.SUBSCRIBE_TO, data, chosen_id=chosen_id))
+
+
+async def set_subscription_contact_methods(request: web.Request) -> web.Response:
+    """The channels news about one person followed goes by; the path names the person."""
+    person_id = person_id_in_path(request)
+    body = await parse_body(request, commands.ContactMethodsRequest)
+    data = commands.SubscriptionContactMethodsData(birthing_person_id=person_id, contact_methods=body.contact_methods)
+    chosen_id = command_id(request, body)
+    return respond_with(await command(request, commands.SET_SUBSCRIPTION_CONTACT_METHODS, data, chosen_id=chosen_id))
 
 
 async def unsubscribe_from(request: web.Request) -> web.Response:

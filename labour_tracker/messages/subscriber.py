@@ -15,18 +15,19 @@ from labour_tracker.messages.envelopes import Inbound
 BIRTHING_PERSON_ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the birthing person.")
 
 
+def each_once(value: Any) -> Any:
+    """As documented (`uniqueItems`): a set would quietly drop a repeat the sender may not have meant."""
+    if isinstance(value, list) and len(value) != len({repr(each) for each in value}):
+        raise ValueError("each contact method at most once")
+    return value
+
+
 class ContactMethodsData(Inbound):
     contact_methods: frozenset[subscriber.ContactMethod] = Field(
         description="How to be told: `sms` needs a phone number, `email` an email address (both from your token)."
     )
 
-    @field_validator("contact_methods", mode="before")
-    @classmethod
-    def _each_once(cls, value: Any) -> Any:
-        """As documented (`uniqueItems`): a set would quietly drop a repeat the sender may not have meant."""
-        if isinstance(value, list) and len(value) != len({repr(each) for each in value}):
-            raise ValueError("each contact method at most once")
-        return value
+    _each_once = field_validator("contact_methods", mode="before")(each_once)
 
 
 class RegisterSubscriberData(ContactMethodsData):
@@ -47,11 +48,30 @@ class ConfirmContactData(ChannelData):
     code: str = Field(max_length=32, description="The code the service sent to that destination.")
 
 
+SUBSCRIPTION_CONTACT_METHODS = Field(
+    None,
+    description="How to be told about this person only (`sms`, `email`, each needing its destination); left out, "
+    "the account's contact methods apply.",
+)
+
+
 class SubscribeToData(Inbound):
     birthing_person_id: str = BIRTHING_PERSON_ID
     token_version: int | None = Field(
         None, ge=0, description="The version of the share token it was authorised with; the person checks it again."
     )
+    contact_methods: frozenset[subscriber.ContactMethod] | None = SUBSCRIPTION_CONTACT_METHODS
+
+    _each_once = field_validator("contact_methods", mode="before")(each_once)
+
+
+class SubscriptionContactMethodsData(Inbound):
+    birthing_person_id: str = BIRTHING_PERSON_ID
+    contact_methods: frozenset[subscriber.ContactMethod] = Field(
+        description="How to be told about this person: `sms` needs a phone number, `email` an email address."
+    )
+
+    _each_once = field_validator("contact_methods", mode="before")(each_once)
 
 
 class UnsubscribeFromData(Inbound):
@@ -75,6 +95,9 @@ class SubscriptionTokenData(Inbound):
     """A subscribe's body: the token the birthing person shared (the person's id is in the path)."""
 
     token: str = Field(max_length=256, description="The birthing person's current subscription token.")
+    contact_methods: frozenset[subscriber.ContactMethod] | None = SUBSCRIPTION_CONTACT_METHODS
+
+    _each_once = field_validator("contact_methods", mode="before")(each_once)
 
 
 class SubscriptionTokenRequest(WithCommandId, SubscriptionTokenData):
@@ -124,6 +147,13 @@ UNSUBSCRIBE_FROM = CommandType(
     subscriber.UnsubscribeFrom, UnsubscribeFromData, "Unsubscribe from a birthing person.", UnsubscribeFromRequest
 )
 
+SET_SUBSCRIPTION_CONTACT_METHODS = CommandType(
+    subscriber.SetSubscriptionContactMethods,
+    SubscriptionContactMethodsData,
+    "Choose the ways the subscriber wants to be told about one person they follow (the account's apply otherwise).",
+    ContactMethodsRequest,
+)
+
 REQUEST_CONFIRMATION_CODE = CommandType(
     subscriber.RequestConfirmationCode,
     ChannelData,
@@ -160,4 +190,5 @@ COMMANDS: Mapping[str, CommandType[subscriber.SubscriberCommand]] = catalogue(
     CONFIRM_CONTACT,
     ERASE,
     FORGET_BIRTHING_PERSON,
+    SET_SUBSCRIPTION_CONTACT_METHODS,
 )

@@ -49,6 +49,7 @@ class PersonRow:
     id: str
     first_name: str | None  # None while the person's own row has not reached the mirror
     last_name: str | None
+    contact_methods: tuple[str, ...] = ()  # how the subscriber is told about them
 
 
 @dataclass(frozen=True)
@@ -127,10 +128,10 @@ class MirrorReads:
     async def subscribers_of(
         self, connection: asyncpg.Connection, person_id: str, limit: int, after: str | None
     ) -> list[SubscriberRow]:
-        """The subscribers following a person, with their names and chosen channels, by id."""
+        """The subscribers following a person, with their names and the channels they chose for them, by id."""
         s = self.schema
         rows = await connection.fetch(
-            f"""SELECT subscriber.id, subscriber.first_name, subscriber.last_name, subscriber.contact_methods
+            f"""SELECT subscriber.id, subscriber.first_name, subscriber.last_name, subscription.contact_methods
                 FROM {s}.subscriptions AS subscription JOIN {s}.subscribers AS subscriber
                     ON subscriber.id = subscription.subscriber_id
                 WHERE subscription.birthing_person_id = $1 AND ($2::text IS NULL OR subscription.subscriber_id > $2)
@@ -144,10 +145,11 @@ class MirrorReads:
     async def followed_by(
         self, connection: asyncpg.Connection, subscriber_id: str, limit: int, after: str | None
     ) -> list[PersonRow]:
-        """The birthing persons a subscriber follows, with their names, by id."""
+        """The birthing persons a subscriber follows, with their names and the channels they are told by, by id."""
         s = self.schema
         rows = await connection.fetch(
-            f"""SELECT subscription.birthing_person_id AS id, person.first_name, person.last_name
+            f"""SELECT subscription.birthing_person_id AS id, person.first_name, person.last_name,
+                    subscription.contact_methods
                 FROM {s}.subscriptions AS subscription LEFT JOIN {s}.birthing_persons AS person
                     ON person.id = subscription.birthing_person_id
                 WHERE subscription.subscriber_id = $1 AND ($2::text IS NULL OR subscription.birthing_person_id > $2)
@@ -156,7 +158,7 @@ class MirrorReads:
             after,
             limit,
         )
-        return [PersonRow(r["id"], r["first_name"], r["last_name"]) for r in rows]
+        return [PersonRow(r["id"], r["first_name"], r["last_name"], tuple(r["contact_methods"])) for r in rows]
 
     async def notifications_about(
         self, connection: asyncpg.Connection, person_id: str, limit: int, after: tuple[datetime, str] | None

@@ -229,7 +229,16 @@ def subscriber_rows(changes: list[Change]) -> list[list[Any]]:
 
 
 def subscription_rows(changes: list[Change]) -> list[list[Any]]:
-    return columns([(c.key, person) for c in changes for person in sorted(c.state.subscribed_to)], 2)
+    """Each person a subscriber follows, with the channels news about them goes by (chosen for them, or the
+    account's)."""
+    return columns(
+        [
+            (c.key, person, _set(c.state.contact_methods_for(person)))
+            for c in changes
+            for person in sorted(c.state.subscribed_to)
+        ],
+        3,
+    )
 
 
 def notification_rows(changes: list[Change]) -> list[list[Any]]:

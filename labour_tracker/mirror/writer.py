@@ -99,8 +99,9 @@ class MirrorWriter:
             RETURNING id"""
         self._forget_subscriptions = f"DELETE FROM {s}.subscriptions WHERE subscriber_id = ANY($1::text[])"
         self._subscriptions = f"""
-            INSERT INTO {s}.subscriptions (subscriber_id, birthing_person_id)
-            SELECT * FROM unnest($1::text[], $2::text[])"""
+            INSERT INTO {s}.subscriptions (subscriber_id, birthing_person_id, contact_methods)
+            SELECT subscriber_id, birthing_person_id, string_to_array(methods, ',')
+            FROM unnest($1::text[], $2::text[], $3::text[]) AS given (subscriber_id, birthing_person_id, methods)"""
         # An erased aggregate's rows go, with everything of it: its labours and contractions, the notifications
         # about it or to it, the subscriptions on either side.
         self._erase = {

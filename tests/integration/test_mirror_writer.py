@@ -14,11 +14,13 @@ import pytest
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.domain.labour import Alert, BirthingPerson, Contraction, Labour, Phase
 from labour_tracker.domain.subscriber import ContactMethod, Subscriber
+from labour_tracker.mirror.reads import MirrorReads
 from labour_tracker.mirror.rows import Change
 from labour_tracker.mirror.schema import migrate, migrations
 from labour_tracker.mirror.writer import MirrorWriter
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+SUBSCRIPTION_CHANNELS = 6  # the migration that gives each subscription its channels
 
 
 @pytest.fixture
@@ -193,6 +195,55 @@ async def test_a_newer_subscriber_replaces_their_subscriptions(connection, schem
     assert [row[0] for row in followed] == ["b", "c"]
     methods = await connection.fetchval(f"SELECT contact_methods FROM {schema}.subscribers WHERE id = 's1'")
     assert methods == ["email", "sms"]
+
+
+async def test_each_subscription_keeps_the_channels_chosen_for_it_and_both_sides_read_them(connection, schema):
+    writer, reads = MirrorWriter(schema), MirrorReads(schema)
+    sam = Subscriber(
+        "s1", "Sam", "Lee", "+447700900001", "sam@example.org", frozenset(ContactMethod), frozenset({"a", "b"}),
+        subscription_contact_methods={"a": frozenset({ContactMethod.SMS})},
+    )  # fmt: skip
+    await writer.write(connection, [change(sam, 2, "subscribers")], Rejections())
+    assert [(row.id, row.contact_methods) for row in await reads.followed_by(connection, "s1", 10, None)] == [
+        ("a", ("sms",)),
+        ("b", ("email", "sms")),
+    ]
+
+    by_email = {**sam.subscription_contact_methods, "b": frozenset({ContactMethod.EMAIL})}
+    chose_email = replace(sam, subscription_contact_methods=by_email)
+    await writer.write(connection, [change(chose_email, 3, "subscribers")], Rejections())
+    await writer.write(connection, [change(sam, 2, "subscribers")], Rejections())  # redelivered, late
+
+    assert [row.contact_methods for row in await reads.subscribers_of(connection, "a", 10, None)] == [("sms",)]
+    assert [row.contact_methods for row in await reads.subscribers_of(connection, "b", 10, None)] == [("email",)]
+
+
+async def test_subscriptions_mirrored_before_their_channels_were_take_the_accounts(connection):
+    name = f"mirror_test_{uuid.uuid4().hex[:10]}"
+    before = [each for each in migrations() if each.version < SUBSCRIPTION_CHANNELS]
+    try:
+        async with connection.transaction():
+            await connection.execute(f"CREATE SCHEMA {name}")
+            await connection.execute(f"SET LOCAL search_path TO {name}")
+            for each in before:
+                await connection.execute(each.sql)
+            await connection.execute(
+                "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            await connection.executemany(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [(m.version, m.name) for m in before]
+            )
+            await connection.execute(
+                "INSERT INTO subscribers (id, first_name, last_name, contact_methods, version, changed_at)"
+                " VALUES ('s1', 'Sam', 'Lee', '{email}', 1, now())"
+            )
+            await connection.execute("INSERT INTO subscriptions VALUES ('s1', 'a')")
+
+        assert await migrate(connection, name) == [SUBSCRIPTION_CHANNELS]
+        assert await connection.fetchval(f"SELECT contact_methods FROM {name}.subscriptions") == ["email"]
+    finally:
+        await connection.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
 async def test_alerts_are_mirrored_as_a_list(connection, schema):

@@ -7,6 +7,7 @@ from typing import Any
 
 from labour_tracker.consistency import KINDS, compare_mirror, compare_table, fold
 from labour_tracker.domain.labour import BirthingPersonErased, BirthingPersonRegistered, LabourBegun
+from labour_tracker.domain.subscriber import ContactMethod, SubscribedTo, SubscriberRegistered
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.messages.sealing import new_key, seal
@@ -82,3 +83,24 @@ def test_a_copy_sealed_under_a_key_a_crash_lost_gives_way_to_the_copy_that_opens
     rebuilt = fold(PERSON, [REGISTERED, lost, BEGUN])["p1"]
 
     assert (rebuilt.version, rebuilt.gap, list(rebuilt.parts)) == (2, None, ["l1"])
+
+
+def test_a_mirror_whose_subscription_channels_are_not_the_ones_chosen_is_reported() -> None:
+    subscribers = KINDS[1]
+    both = frozenset(ContactMethod)
+    registered = envelope(SubscriberRegistered("p1", "Sam", "Lee", "+447700900123", "s@example.org", both, both), 1)
+    sister = envelope(SubscribedTo("p1", "sister", contact_methods=frozenset({ContactMethod.SMS})), 2)
+    friend = envelope(SubscribedTo("p1", "friend"), 3)
+    rebuilt = fold(subscribers, [registered, sister, friend])
+
+    expected = subscribers.mirror_rows(rebuilt["p1"])
+    assert expected == {
+        "version": 3,
+        "subscribed_to": ["friend", "sister"],
+        "contact_methods": [["email", "sms"], ["sms"]],
+    }
+    assert compare_mirror(subscribers, rebuilt, {"p1": expected}) == []
+    accounts = {"p1": {**expected, "contact_methods": [["email", "sms"], ["email", "sms"]]}}
+    assert [f.what for f in compare_mirror(subscribers, rebuilt, accounts)] == [
+        "differs from its events in contact_methods"
+    ]

@@ -7,6 +7,7 @@ from labour_tracker.domain.subscriber.commands import (
     ForgetBirthingPerson,
     RegisterSubscriber,
     RequestConfirmationCode,
+    SetSubscriptionContactMethods,
     SubscriberCommand,
     SubscribeTo,
     UnsubscribeFrom,
@@ -25,6 +26,7 @@ from labour_tracker.domain.subscriber.events import (
     SubscriberErased,
     SubscriberEvent,
     SubscriberRegistered,
+    SubscriptionContactMethodsSet,
     UnsubscribedFrom,
 )
 from labour_tracker.domain.subscriber.evolve import evolve, replay
@@ -47,6 +49,7 @@ __all__ = [
     "PendingConfirmation",
     "RegisterSubscriber",
     "RequestConfirmationCode",
+    "SetSubscriptionContactMethods",
     "SubscribeTo",
     "SubscribedTo",
     "Subscriber",
@@ -54,6 +57,7 @@ __all__ = [
     "SubscriberErased",
     "SubscriberEvent",
     "SubscriberRegistered",
+    "SubscriptionContactMethodsSet",
     "UnsubscribeFrom",
     "UnsubscribedFrom",
     "UpdateContactMethods",

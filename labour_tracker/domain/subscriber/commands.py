@@ -53,6 +53,7 @@ class SubscribeTo:
 
     birthing_person_id: str
     token_version: int | None = None  # of the person's share token it was checked with, checked again there
+    contact_methods: frozenset[ContactMethod] | None = None  # for this person only; None: the account's
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,16 @@ class UnsubscribeFrom:
     TYPE: ClassVar[str] = "subscriber.unsubscribe_from"
 
     birthing_person_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetSubscriptionContactMethods:
+    """Choose the channels news about one person followed goes by, whatever the account's contact methods."""
+
+    TYPE: ClassVar[str] = "subscriber.set_subscription_contact_methods"
+
+    birthing_person_id: str
+    contact_methods: frozenset[ContactMethod]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +98,7 @@ SubscriberCommand = (
     | ConfirmContact
     | EraseSubscriber
     | ForgetBirthingPerson
+    | SetSubscriptionContactMethods
 )
 
 COMMAND_TYPES: Final[dict[str, type[SubscriberCommand]]] = {
@@ -100,5 +112,6 @@ COMMAND_TYPES: Final[dict[str, type[SubscriberCommand]]] = {
         ConfirmContact,
         EraseSubscriber,
         ForgetBirthingPerson,
+        SetSubscriptionContactMethods,
     )
 }

@@ -14,6 +14,7 @@ from labour_tracker.domain.subscriber.commands import (
     ForgetBirthingPerson,
     RegisterSubscriber,
     RequestConfirmationCode,
+    SetSubscriptionContactMethods,
     SubscriberCommand,
     SubscribeTo,
     UnsubscribeFrom,
@@ -34,6 +35,7 @@ from labour_tracker.domain.subscriber.events import (
     SubscriberErased,
     SubscriberEvent,
     SubscriberRegistered,
+    SubscriptionContactMethodsSet,
     UnsubscribedFrom,
 )
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber, require_registered
@@ -59,6 +61,8 @@ def decide(
             return _unsubscribe_from(require_registered(state), command)
         case ForgetBirthingPerson():
             return _forget(state, command)
+        case SetSubscriptionContactMethods():
+            return _set_subscription_contact_methods(require_registered(state), command)
         case EraseSubscriber():
             return _erase(state)
         case _:
@@ -128,17 +132,36 @@ def _subscribe_to(state: Subscriber, command: SubscribeTo) -> list[SubscriberEve
             ErrorKind.INVALID, "already_subscribed", "You are already subscribed to this birthing person."
         )
     SUBSCRIPTIONS_PER_SUBSCRIBER.check(len(state.subscribed_to) + 1)
+    if command.contact_methods is not None:
+        _check_reachable(command.contact_methods, phone_number=state.phone_number, email=state.email)
     return [
         SubscribedTo(
-            subscriber_id=state.id, birthing_person_id=command.birthing_person_id, token_version=command.token_version
+            subscriber_id=state.id,
+            birthing_person_id=command.birthing_person_id,
+            token_version=command.token_version,
+            contact_methods=command.contact_methods,
         )
     ]
 
 
 def _unsubscribe_from(state: Subscriber, command: UnsubscribeFrom) -> list[SubscriberEvent]:
-    if command.birthing_person_id not in state.subscribed_to:
-        raise DomainError(ErrorKind.INVALID, "not_subscribed", "You are not subscribed to this birthing person.")
+    _require_subscribed(state, command.birthing_person_id)
     return [UnsubscribedFrom(subscriber_id=state.id, birthing_person_id=command.birthing_person_id)]
+
+
+def _set_subscription_contact_methods(
+    state: Subscriber, command: SetSubscriptionContactMethods
+) -> list[SubscriberEvent]:
+    _require_subscribed(state, command.birthing_person_id)
+    _check_reachable(command.contact_methods, phone_number=state.phone_number, email=state.email)
+    if state.subscription_contact_methods.get(command.birthing_person_id) == command.contact_methods:
+        return []
+    return [SubscriptionContactMethodsSet(state.id, command.birthing_person_id, command.contact_methods)]
+
+
+def _require_subscribed(state: Subscriber, birthing_person_id: str) -> None:
+    if birthing_person_id not in state.subscribed_to:
+        raise DomainError(ErrorKind.INVALID, "not_subscribed", "You are not subscribed to this birthing person.")
 
 
 def _forget(state: Subscriber | None, command: ForgetBirthingPerson) -> list[SubscriberEvent]:

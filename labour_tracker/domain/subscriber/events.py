@@ -62,6 +62,7 @@ class SubscribedTo:
     subscriber_id: str
     birthing_person_id: str
     token_version: int | None = None  # of the share token it was authorised with; None from before it was carried
+    contact_methods: frozenset[ContactMethod] | None = None  # chosen for this person; None: the account's
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,17 @@ class BirthingPersonForgotten:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionContactMethodsSet:
+    """News about this person goes by these channels from now on, whatever the account's contact methods."""
+
+    TYPE: ClassVar[str] = "subscriber.subscription_contact_methods_set"
+
+    subscriber_id: str
+    birthing_person_id: str
+    contact_methods: frozenset[ContactMethod]
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriberErased:
     """The subscriber deleted their account: the state is gone, and each person they followed lets go of them."""
 
@@ -103,6 +115,7 @@ SubscriberEvent = (
     | ContactConfirmed
     | BirthingPersonForgotten
     | SubscriberErased
+    | SubscriptionContactMethodsSet
 )
 
 EVENT_TYPES: Final[dict[str, type[SubscriberEvent]]] = {
@@ -116,6 +129,7 @@ EVENT_TYPES: Final[dict[str, type[SubscriberEvent]]] = {
         ContactConfirmed,
         BirthingPersonForgotten,
         SubscriberErased,
+        SubscriptionContactMethodsSet,
     )
 }
 

@@ -16,6 +16,7 @@ from labour_tracker.domain.subscriber.events import (
     SubscriberErased,
     SubscriberEvent,
     SubscriberRegistered,
+    SubscriptionContactMethodsSet,
     UnsubscribedFrom,
 )
 from labour_tracker.domain.subscriber.model import ContactMethod, PendingConfirmation, Subscriber, require_registered
@@ -47,14 +48,38 @@ def evolve(state: Subscriber | None, event: SubscriberEvent) -> Subscriber | Non
             return replace(require_registered(state), contact_methods=event.contact_methods)
         case SubscribedTo():
             subscriber = require_registered(state)
-            return replace(subscriber, subscribed_to=subscriber.subscribed_to | {event.birthing_person_id})
+            return replace(
+                subscriber,
+                subscribed_to=subscriber.subscribed_to | {event.birthing_person_id},
+                subscription_contact_methods=_chosen(subscriber, event.birthing_person_id, event.contact_methods),
+            )
         case UnsubscribedFrom() | BirthingPersonForgotten():
             subscriber = require_registered(state)
-            return replace(subscriber, subscribed_to=subscriber.subscribed_to - {event.birthing_person_id})
+            return replace(
+                subscriber,
+                subscribed_to=subscriber.subscribed_to - {event.birthing_person_id},
+                subscription_contact_methods=_chosen(subscriber, event.birthing_person_id, None),
+            )
+        case SubscriptionContactMethodsSet():
+            subscriber = require_registered(state)
+            return replace(
+                subscriber,
+                subscription_contact_methods=_chosen(subscriber, event.birthing_person_id, event.contact_methods),
+            )
         case SubscriberErased():
             return None
         case _:
             assert_never(event)
+
+
+def _chosen(
+    subscriber: Subscriber, birthing_person_id: str, contact_methods: frozenset[ContactMethod] | None
+) -> dict[str, frozenset[ContactMethod]]:
+    """The per-subscription choices with `birthing_person_id`'s set to `contact_methods` (None: no choice)."""
+    chosen = {key: value for key, value in subscriber.subscription_contact_methods.items() if key != birthing_person_id}
+    if contact_methods is not None:
+        chosen[birthing_person_id] = contact_methods
+    return chosen
 
 
 def replay(events: Iterable[SubscriberEvent]) -> Subscriber | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,11 +38,18 @@ class Subscriber:
     confirmed: frozenset[ContactMethod] = frozenset()
     confirmation: PendingConfirmation | None = None  # the code last sent, until it is entered or expires
     codes_sent: tuple[datetime, ...] = ()  # when the latest codes were sent, for the cap on codes an hour
+    # The channels chosen for one person followed, by their id; a person without a choice is told by contact_methods.
+    # Only persons in subscribed_to, so it is bounded by the cap on subscriptions.
+    subscription_contact_methods: Mapping[str, frozenset[ContactMethod]] = field(default_factory=dict)
 
     def destination(self, channel: ContactMethod) -> str | None:
         """Where `channel` reaches the subscriber; None if it does not."""
         found = self.phone_number if channel is ContactMethod.SMS else self.email
         return found.strip() if found and found.strip() else None
+
+    def contact_methods_for(self, birthing_person_id: str) -> frozenset[ContactMethod]:
+        """The channels news about `birthing_person_id` goes by: those chosen for them, or the account's."""
+        return self.subscription_contact_methods.get(birthing_person_id, self.contact_methods)
 
 
 def require_registered(state: Subscriber | None) -> Subscriber:

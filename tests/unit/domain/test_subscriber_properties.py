@@ -13,11 +13,13 @@ from labour_tracker.domain.errors import DomainError
 from labour_tracker.domain.subscriber import (
     ContactMethod,
     RegisterSubscriber,
+    SetSubscriptionContactMethods,
     SubscribedTo,
     Subscriber,
     SubscriberCommand,
     SubscriberEvent,
     SubscribeTo,
+    SubscriptionContactMethodsSet,
     UnsubscribedFrom,
     UnsubscribeFrom,
     UpdateContactMethods,
@@ -35,11 +37,18 @@ BIRTHING_PEOPLE = ("bea-bp", "rosa-bp", "ada-bp")
 def choices_of(subscriber_id: str) -> st.SearchStrategy[list[SubscriberCommand]]:
     """Random subscribe / unsubscribe / resubscribe choices, many of which decide must refuse."""
     person = st.sampled_from((*BIRTHING_PEOPLE, subscriber_id))
+    methods = st.frozensets(st.sampled_from(ContactMethod))
     return st.lists(
         st.one_of(
-            st.builds(SubscribeTo, person),
+            # A choice made when subscribing is never empty here, so a subscribe is refused only for oneself.
+            st.builds(
+                SubscribeTo,
+                person,
+                contact_methods=st.none() | st.frozensets(st.sampled_from(ContactMethod), min_size=1),
+            ),
             st.builds(UnsubscribeFrom, person),
-            st.builds(UpdateContactMethods, st.frozensets(st.sampled_from(ContactMethod))),
+            st.builds(UpdateContactMethods, methods),
+            st.builds(SetSubscriptionContactMethods, person, methods),
         ),
         max_size=40,
     )
@@ -124,6 +133,21 @@ def test_replaying_a_subscribers_events_rebuilds_exactly_the_state_the_agent_hol
     state, history = live(SAM, choices)
 
     assert replay(history) == state
+
+
+@given(choices_of(SAM))
+def test_news_about_each_person_followed_goes_by_the_channels_last_chosen_for_them_or_the_accounts(
+    choices: list[SubscriberCommand],
+) -> None:
+    state, history = live(SAM, choices)
+
+    assert state.subscription_contact_methods.keys() <= state.subscribed_to
+    for person in state.subscribed_to:
+        chosen: frozenset[ContactMethod] | None = None
+        for event in history:  # since the person was last subscribed to, the latest choice for them
+            if isinstance(event, SubscribedTo | SubscriptionContactMethodsSet) and event.birthing_person_id == person:
+                chosen = event.contact_methods
+        assert state.contact_methods_for(person) == (state.contact_methods if chosen is None else chosen)
 
 
 @given(choices_of(SAM))

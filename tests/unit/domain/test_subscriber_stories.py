@@ -21,6 +21,7 @@ from labour_tracker.domain.subscriber import (
     ForgetBirthingPerson,
     RegisterSubscriber,
     RequestConfirmationCode,
+    SetSubscriptionContactMethods,
     SubscribedTo,
     Subscriber,
     SubscriberCommand,
@@ -28,6 +29,7 @@ from labour_tracker.domain.subscriber import (
     SubscriberEvent,
     SubscriberRegistered,
     SubscribeTo,
+    SubscriptionContactMethodsSet,
     UnsubscribedFrom,
     UnsubscribeFrom,
     UpdateContactMethods,
@@ -248,7 +250,12 @@ def test_a_subscriber_can_resubscribe_after_unsubscribing() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [UpdateContactMethods(frozenset({SMS})), SubscribeTo(BEA), UnsubscribeFrom(BEA)],
+    [
+        UpdateContactMethods(frozenset({SMS})),
+        SubscribeTo(BEA),
+        UnsubscribeFrom(BEA),
+        SetSubscriptionContactMethods(BEA, frozenset({SMS})),
+    ],
     ids=lambda command: command.TYPE,
 )
 def test_anything_but_registering_on_an_unregistered_subscriber_is_not_found(
@@ -309,6 +316,7 @@ def test_every_command_is_found_by_its_type() -> None:
         "subscriber.confirm_contact": ConfirmContact,
         "subscriber.erase": EraseSubscriber,
         "subscriber.forget_birthing_person": ForgetBirthingPerson,
+        "subscriber.set_subscription_contact_methods": SetSubscriptionContactMethods,
     }
 
     assert expected == COMMAND_TYPES
@@ -324,6 +332,7 @@ def test_every_event_is_found_by_its_type() -> None:
         "subscriber.contact_confirmed": ContactConfirmed,
         "subscriber.birthing_person_forgotten": BirthingPersonForgotten,
         "subscriber.erased": SubscriberErased,
+        "subscriber.subscription_contact_methods_set": SubscriptionContactMethodsSet,
     }
 
     assert expected == EVENT_TYPES

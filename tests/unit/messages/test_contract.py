@@ -197,8 +197,10 @@ async def subscriber_story() -> Wire:
     code = subscriber.confirmation_code(Settings().subscription_token_secret.encode(), BOB, asked)
     await wire.command(BOB, "subscriber.confirm_contact", {"channel": "sms", "code": code})
     await wire.command(BOB, "subscriber.subscribe_to", {"birthing_person_id": ALICE})
+    by_email = {"birthing_person_id": ALICE, "contact_methods": ["email"]}
+    await wire.command(BOB, "subscriber.set_subscription_contact_methods", by_email)
     await wire.command(BOB, "subscriber.unsubscribe_from", {"birthing_person_id": ALICE})
-    await wire.command(BOB, "subscriber.subscribe_to", {"birthing_person_id": "carol"})
+    await wire.command(BOB, "subscriber.subscribe_to", {"birthing_person_id": "carol", "contact_methods": ["sms"]})
     await wire.command(BOB, "subscriber.forget_birthing_person", {"birthing_person_id": "carol"})  # carol erased
     await wire.command(BOB, "subscriber.update_contact_methods", {"contact_methods": []})  # refused: none
     await wire.command(BOB, "subscriber.erase")
