@@ -74,6 +74,7 @@ async def test_a_subscriber_follows_a_labour_with_the_shared_token_until_they_un
             "contact_methods": ["email", "sms"],
             "confirmed": ["email", "sms"],  # the issuer verified both
             "subscribed_to": [],
+            "subscription_contact_methods": {},
         }
     }
 
@@ -83,7 +84,9 @@ async def test_a_subscriber_follows_a_labour_with_the_shared_token_until_they_un
     # The lists come from the mirror, which follows the tables within moments.
     followed = await eventually(lambda: sam.get("/subscriber/subscriptions"), lambda a: bool(a.body["subscriptions"]))
     assert followed.body == {
-        "subscriptions": [{"id": bea.id, "first_name": "Bea", "last_name": "Moyo"}],
+        "subscriptions": [
+            {"id": bea.id, "first_name": "Bea", "last_name": "Moyo", "contact_methods": ["email", "sms"]}
+        ],
         "next": None,
     }
     followers = await eventually(lambda: bea.get("/birthing-person/subscribers"), lambda a: bool(a.body["subscribers"]))
