@@ -39,7 +39,9 @@ from labour_tracker.domain.limits import (
     PAST_LABOURS_KEPT,
     RECORD_BUDGET,
     SUBSCRIBERS_PER_PERSON,
+    SUBSCRIPTIONS_PER_SUBSCRIBER,
 )
+from labour_tracker.domain.subscriber import ContactMethod, Subscriber
 from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, RECENT_COMMANDS, ErrorBody, Outcome
 from labour_tracker.messages.sealing import new_key
 from labour_tracker.tables.records import AggregateRecord, RecordCodec
@@ -163,3 +165,27 @@ def test_any_commands_at_the_limits_keep_the_record_within_its_budget(drawn: lis
     size = len(RecordCodec(BirthingPerson).dumps(record))
     assert size <= RECORD_BUDGET
     assert size <= WORST_SIZE, "a record larger than the worst case above: that test misses a way to grow"
+
+
+def test_a_subscriber_following_the_most_persons_each_with_its_own_channels_fits_the_budget() -> None:
+    followed = [f"{number:03}" + WIDE * 252 for number in range(SUBSCRIPTIONS_PER_SUBSCRIBER.maximum)]
+    subscriber = Subscriber(
+        id=LONGEST_ID,
+        first_name=WIDE * 200,
+        last_name=WIDE * 200,
+        phone_number=WIDE * 64,
+        email=WIDE * 320,
+        contact_methods=frozenset(ContactMethod),
+        subscribed_to=frozenset(followed),
+        confirmed=frozenset(ContactMethod),
+        codes_sent=(T0,) * 3,
+        subscription_contact_methods={person: frozenset(ContactMethod) for person in followed},
+    )
+    outcomes = tuple(worst_outcome(number) for number in range(RECENT_COMMANDS))
+    record = AggregateRecord(
+        subscriber, version=2**62, processed=outcomes, last_command=(1023, 2**62), data_key=new_key()
+    )
+
+    size = len(RecordCodec(Subscriber).dumps(record))
+
+    assert size <= RECORD_BUDGET, f"{size:,} bytes, over the budget of {RECORD_BUDGET:,}"
