@@ -11,6 +11,7 @@ from labour_tracker.http.keys import HTTP_CLIENT
 from labour_tracker.http.ports import AGGREGATES, NoOwner
 
 FORWARDED_HEADER = "X-Labour-Tracker-Forwarded"  # marks a read another worker forwarded, so it is never bounced on
+FORWARDED_AS_THEY_CAME = ("Content-Type", "Idempotency-Key")
 
 
 async def read_state(request: web.Request, aggregate: str, key: str) -> Any | None:
@@ -26,9 +27,12 @@ async def read_state(request: web.Request, aggregate: str, key: str) -> Any | No
     if request.headers.get(FORWARDED_HEADER):
         raise ApiError(503, "rebalancing", "Partitions are moving between workers; try again shortly.")
     headers = {"Authorization": request.headers.get("Authorization", ""), FORWARDED_HEADER: "1"}
+    # The request as it came: a view that sends a command may read first (a resend, a labour deleted).
+    headers |= {name: request.headers[name] for name in FORWARDED_AS_THEY_CAME if name in request.headers}
+    body = await request.read() if request.can_read_body else None
     try:
-        async with request.app[HTTP_CLIENT].get(
-            owner.with_path(request.path).with_query(request.query), headers=headers
+        async with request.app[HTTP_CLIENT].request(
+            request.method, owner.with_path(request.path).with_query(request.query), headers=headers, data=body
         ) as answer:
             body = await answer.read()
     except (ClientError, TimeoutError):

@@ -116,6 +116,31 @@ async def test_a_read_held_by_another_worker_is_answered_by_it(settings: Setting
     assert asked == [("/birthing-person/", "1")]
 
 
+async def test_a_command_whose_view_reads_first_is_sent_on_to_the_owner_as_it_came(
+    settings: Settings, clients: Any
+) -> None:
+    asked: list[tuple[str, str, str | None, bytes]] = []
+
+    async def owner_answers(request: web.Request) -> web.Response:
+        asked.append((request.method, request.path, request.headers.get("Idempotency-Key"), await request.read()))
+        return web.json_response({"from": "the owner"}, status=202)
+
+    owner = web.Application()
+    owner.router.add_post("/birthing-person/notifications/{notification_id}/resend", owner_answers)
+    owner.router.add_delete("/birthing-person/labours/{labour_id}", owner_answers)
+    clients.append(owning := TestClient(TestServer(owner)))
+    await owning.start_server()
+    elsewhere = URL(str(owning.make_url("/")))
+    clients.append(client := await api(settings, FakeCommandBus(), FakeAggregates(elsewhere=elsewhere)))
+    resend = "/birthing-person/notifications/6bde03fc-403a-4281-9fb7-9895133b00c4/resend"
+
+    resent = await client.post(resend, headers={**bearer(settings), "Idempotency-Key": "r-1"})
+    deleted = await client.delete("/birthing-person/labours/l-1", headers=bearer(settings))
+
+    assert [(each.status, await each.json()) for each in (resent, deleted)] == [(202, {"from": "the owner"})] * 2
+    assert asked == [("POST", resend, "r-1", b""), ("DELETE", "/birthing-person/labours/l-1", None, b"")]
+
+
 async def test_a_read_no_worker_holds_yet_asks_to_try_again(settings: Settings, clients: Any) -> None:
     clients.append(client := await api(settings, FakeCommandBus(), FakeAggregates(owned=False)))
 
