@@ -303,10 +303,15 @@ class LaboursResponse(Page):
     labours: list[LabourRecordView]
 
 
-class LabourExportResponse(View):
-    """A labour downloaded as JSON (`?format=json`): the labour and all its contractions in the order they started."""
+class LabourExportView(LabourRecordView):
+    updates: list[LabourUpdateView] = Field(description="In the order they were posted, private notes too.")
 
-    labour: LabourRecordView
+
+class LabourExportResponse(View):
+    """A labour downloaded as JSON (`?format=json`): the labour and all its contractions in the order they started,
+    then its updates."""
+
+    labour: LabourExportView
 
 
 class NotificationView(View):

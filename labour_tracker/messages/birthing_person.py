@@ -282,8 +282,8 @@ UNDO_CONTRACTION_CHANGE = CommandType(
 DELETE_LABOUR = CommandType(
     labour.DeleteLabour,
     DeleteLabourData,
-    "Delete a completed labour from the person's history (and from the mirror, with its contractions and the "
-    "notifications about it).",
+    "Delete a completed labour from the person's history (and from the mirror, with its contractions, updates and "
+    "the notifications about it).",
 )
 POST_UPDATE = CommandType(
     labour.PostLabourUpdate,

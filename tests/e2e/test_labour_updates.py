@@ -186,6 +186,14 @@ async def test_edits_and_deletions_show_in_the_reads_and_in_the_mirror(
     not_under_way = await bea.post("/labour/updates", {"kind": "status_update", "message": "too late"})
     assert (not_under_way.status, not_under_way.body["code"]) == (404, "labour_not_found")
 
+    async def exported() -> list[Any] | None:
+        answer = await bea.get(f"/birthing-person/labours/{second['labour']['id']}/export?format=json")
+        updates = answer.body["labour"]["updates"] if answer.status == 200 else []
+        return updates if [each["message"] for each in updates] == ["she's here"] else None
+
+    (in_file,) = await eventually_found(exported, what="the edit in the download")
+    assert (in_file["id"], in_file["kind"], in_file["posted_by"]) == (kept_id, "status_update", bea.id)
+
     assert (await bea.delete("/birthing-person/")).status == 204
 
     async def erased() -> bool:
