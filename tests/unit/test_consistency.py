@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from labour_tracker.consistency import KINDS, compare_mirror, compare_table, fold
-from labour_tracker.domain.labour import BirthingPersonErased, BirthingPersonRegistered, LabourBegun
+from labour_tracker.domain.labour import (
+    BirthingPersonErased,
+    BirthingPersonRegistered,
+    LabourBegun,
+    LabourUpdateDeleted,
+    LabourUpdateEdited,
+    LabourUpdatePosted,
+    UpdateKind,
+)
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.messages.sealing import new_key, seal
@@ -82,3 +90,20 @@ def test_a_copy_sealed_under_a_key_a_crash_lost_gives_way_to_the_copy_that_opens
     rebuilt = fold(PERSON, [REGISTERED, lost, BEGUN])["p1"]
 
     assert (rebuilt.version, rebuilt.gap, list(rebuilt.parts)) == (2, None, ["l1"])
+
+
+def test_the_mirror_must_hold_each_update_as_last_edited_and_none_deleted() -> None:
+    posted = [
+        envelope(LabourUpdatePosted("p1", "l1", f"u{n}", UpdateKind.STATUS_UPDATE, "hi", None, "p1", BEGAN), 2 + n)
+        for n in (1, 2)
+    ]
+    edited = envelope(LabourUpdateEdited("p1", "l1", "u1", "hello", BEGAN), 5)
+    deleted = envelope(LabourUpdateDeleted("p1", "l1", "u2"), 6)
+    rebuilt = fold(PERSON, [REGISTERED, BEGUN, *posted, edited, deleted])
+    exact = PERSON.mirror_rows(rebuilt["p1"])
+
+    assert exact["updates"] == [("u1", "status_update", BEGAN)]
+    still_there = {**exact, "updates": [*exact["updates"], ("u2", "status_update", None)]}
+    assert [f.what for f in compare_mirror(PERSON, rebuilt, {"p1": still_there})] == [
+        "differs from its events in updates"
+    ]
