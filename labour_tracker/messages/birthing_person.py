@@ -218,16 +218,16 @@ class AddContractionRequest(WithCommandId, AddContractionData):
     pass
 
 
-class PostLabourUpdateRequest(WithCommandId):
+class PostLabourUpdateRequest(WithCommandId, Inbound):
     kind: labour.UpdateKind = UPDATE_KIND
     message: str = UPDATE_MESSAGE
 
 
-class QuickUpdateRequest(WithCommandId):
+class QuickUpdateRequest(WithCommandId, Inbound):
     moment: labour.Moment = Field(description="Which moment: announced to subscribers in the service's words.")
 
 
-class EditLabourUpdateRequest(WithCommandId):
+class EditLabourUpdateRequest(WithCommandId, Inbound):
     """The update's id is in the path."""
 
     message: str = UPDATE_MESSAGE
