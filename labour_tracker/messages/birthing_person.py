@@ -116,7 +116,7 @@ class DeleteLabourData(Inbound):
 
 UPDATE_MESSAGE = Field(
     min_length=1,
-    max_length=limits.UPDATE_MESSAGE_LENGTH.maximum,
+    max_length=limits.NOTE_BYTES.maximum,  # past the characters, refused by the domain with its code
     description=f"One or more lines of text: at most {limits.UPDATE_MESSAGE_LENGTH.maximum:,} characters "
     f"(`update_message_too_long`) and {limits.NOTE_BYTES.maximum:,} bytes of UTF-8 (`note_too_long`), tabs and line "
     "breaks the only control characters (`note_not_text`), not blank (`update_message_required`); counted with the "
@@ -136,7 +136,7 @@ class PostLabourUpdateData(Inbound):
     message: str | None = Field(
         None,
         min_length=1,
-        max_length=limits.UPDATE_MESSAGE_LENGTH.maximum,
+        max_length=limits.NOTE_BYTES.maximum,  # past the characters, refused by the domain with its code
         description="Required without `moment`; see `labour.edit_update` for its limits.",
     )
     moment: labour.Moment | None = Field(

@@ -152,8 +152,8 @@ letters.
   `accepted` with the aggregate's new `version` and the `event_ids` it caused, or `rejected` with an `error`.
   Correlate by `command_id`.
 - **Limits**: a command past one of a person's limits (contractions per labour, note size, notes per labour,
-  updates per labour, subscribers, subscriptions) is rejected with a code naming it; one whose record or events would not fit in a
-  Kafka message is rejected with `record_too_large` and parked on the dead-letter topic.
+  updates per labour, subscribers, subscriptions) is rejected with a code naming it; one whose record or events
+  would not fit in a Kafka message is rejected with `record_too_large` and parked on the dead-letter topic.
 - **Dead letters**: a message that is not a usable command (not a JSON envelope, key missing or not its
   `aggregate_id`, unknown type, invalid `data`), or that failed with an internal error, is rejected on the
   outcomes topic (error kind `malformed` or `internal`) and parked on `{{prefix}}.{DEAD_LETTERS}` with the reason;

@@ -179,6 +179,10 @@ async def test_edits_and_deletions_show_in_the_reads_and_in_the_mirror(
     assert (unknown.status, unknown.body["code"]) == (404, "labour_update_not_found")
     blank = await bea.put(f"/labour/updates/{kept_id}", {"message": "   "})
     assert (blank.status, blank.body["code"]) == (422, "update_message_required")
+    too_long = await bea.post("/labour/updates", {"kind": "status_update", "message": "x" * 1_001})
+    assert (too_long.status, too_long.body["code"]) == (422, "update_message_too_long")
+    junk = await bea.put(f"/labour/updates/{kept_id}", {"message": "bell \x07"})
+    assert (junk.status, junk.body["code"]) == (422, "note_not_text")
 
     await ok(bea.put("/labour/complete", {}))
     after = await ok(bea.put(f"/labour/updates/{kept_id}", {"message": "she's here"}))  # completed, still the latest
