@@ -1,4 +1,4 @@
-"""Views of labour: plan, begin, contractions, complete, and the active labour with its pattern and summary."""
+"""Views of labour: plan, begin, contractions, updates, complete, and the active labour with its pattern and summary."""
 
 from __future__ import annotations
 
