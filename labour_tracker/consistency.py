@@ -194,6 +194,7 @@ def person_rows(rebuilt: Rebuilt) -> dict[str, Any]:
         "version": rebuilt.version,
         "labours": sorted((each.id, each.phase.value, each.end_time) for each in labours),
         "contractions": sorted((c.id, c.end_time, c.intensity) for each in labours for c in each.contractions),
+        "updates": sorted((u.id, u.kind.value, u.edited_at) for each in labours for u in each.updates),
     }
 
 
@@ -209,21 +210,28 @@ def subscriber_rows(rebuilt: Rebuilt) -> dict[str, Any]:
 
 async def mirrored_persons(connection: asyncpg.Connection, schema: str) -> MirroredRows:
     rows: MirroredRows = {
-        r["id"]: {"version": r["version"], "labours": [], "contractions": []}
+        r["id"]: {"version": r["version"], "labours": [], "contractions": [], "updates": []}
         for r in await connection.fetch(f"SELECT id, version FROM {schema}.birthing_persons")
     }
     for r in await connection.fetch(
         f"SELECT id, birthing_person_id, phase, end_time FROM {schema}.labours ORDER BY id"
     ):
-        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": []})["labours"].append(
+        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": [], "updates": []})["labours"].append(
             (r["id"], r["phase"], r["end_time"])
         )
     for r in await connection.fetch(
         f"SELECT c.id, l.birthing_person_id, c.end_time, c.intensity FROM {schema}.contractions c"
         f" JOIN {schema}.labours l ON l.id = c.labour_id ORDER BY c.id"
     ):
-        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": []})["contractions"].append(
-            (r["id"], r["end_time"], r["intensity"])
+        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": [], "updates": []})[
+            "contractions"
+        ].append((r["id"], r["end_time"], r["intensity"]))
+    for r in await connection.fetch(
+        f"SELECT u.id, l.birthing_person_id, u.kind, u.edited_at FROM {schema}.labour_updates u"
+        f" JOIN {schema}.labours l ON l.id = u.labour_id ORDER BY u.id"
+    ):
+        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": [], "updates": []})["updates"].append(
+            (r["id"], r["kind"], r["edited_at"])
         )
     return rows
 

@@ -28,8 +28,8 @@ from pydantic import ValidationError
 from labour_tracker.agents.notification_destinations import to_destination
 from labour_tracker.app import LabourTrackerApp
 from labour_tracker.domain import labour
-from labour_tracker.domain.labour.events import LabourCompleted
-from labour_tracker.domain.notification import CONFIRMATION_CODE, TRIGGERS, notification_id, resend_id
+from labour_tracker.domain.labour.events import LabourCompleted, LabourUpdatePosted
+from labour_tracker.domain.notification import CONFIRMATION_CODE, TRIGGERS, is_news, notification_id, resend_id
 from labour_tracker.domain.subscriber import confirmation_code
 from labour_tracker.domain.subscriber.model import ContactMethod, Subscriber
 from labour_tracker.engine.handler import Publication
@@ -40,6 +40,7 @@ from labour_tracker.tables.aggregates import Tables
 from labour_tracker.topics import Topics
 
 LABOUR_COMPLETED = LabourCompleted.TYPE  # its news carries the person's completion note
+UPDATE_POSTED = LabourUpdatePosted.TYPE  # an announcement's news carries its message, a quick one its moment
 
 
 def notification_requests(
@@ -49,7 +50,7 @@ def notification_requests(
     are told about and each subscriber the person has, keyed by subscriber id, in a stable order."""
     requests = []
     for event in events:
-        if event.type not in TRIGGERS or person is None:
+        if not is_news(event.type, event.data.get("kind")) or person is None:
             continue
         for subscriber_id in sorted(person.subscribers):
             request = NotificationRequest(
@@ -61,10 +62,18 @@ def notification_requests(
                 birthing_person_last_name=person.last_name,
                 labour_id=event.data["labour_id"],  # every trigger is about a labour
                 subscriber_id=subscriber_id,
-                note=event.data.get("notes") if event.type == LABOUR_COMPLETED else None,
+                note=_note(event),
+                moment=event.data.get("moment") if event.type == UPDATE_POSTED else None,
             )
             requests.append((requests_topic, subscriber_id, request.model_dump_json().encode()))
     return requests
+
+
+def _note(event: EventEnvelope) -> str | None:
+    """The person's own words the news carries: a completion note, or an announcement's message."""
+    if event.type == LABOUR_COMPLETED:
+        return event.data.get("notes")
+    return event.data.get("message") if event.type == UPDATE_POSTED else None
 
 
 def request_notification_id(request: NotificationRequest, subscriber_id: str, channel: ContactMethod) -> str:
@@ -99,6 +108,7 @@ def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list
             destination=destination,
             resend=request.resend,
             note=request.note,
+            moment=request.moment,
         )
         for channel in sorted(channels)
         if (destination := subscriber.destination(channel))

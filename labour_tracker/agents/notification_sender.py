@@ -102,6 +102,7 @@ def outgoing(delivery: NotificationDelivery) -> Outgoing:
         subscriber_full_name=delivery.subscriber_full_name,
         code=delivery.code,
         note=delivery.note,
+        moment=delivery.moment,
     )
 
 

@@ -65,6 +65,11 @@ NOTES_BYTES_PER_LABOUR = Limit("notes_limit_reached", 32 * 1024, "bytes of notes
 SUBSCRIBERS_PER_PERSON = Limit("subscriber_limit_reached", 50, "subscribers of one birthing person")
 SUBSCRIPTIONS_PER_SUBSCRIBER = Limit("subscription_limit_reached", 50, "birthing persons one subscriber follows")
 BLOCKED_PER_PERSON = Limit("blocked_limit_reached", 50, "subscribers one birthing person has blocked")
+UPDATES_PER_LABOUR = Limit("update_limit_reached", 200, "updates in one labour")
+# Also a note in bytes (`check_note`), and counted with the labour's notes (NOTES_BYTES_PER_LABOUR).
+UPDATE_MESSAGE_LENGTH = Limit(
+    "update_message_too_long", 1_000, "characters in one update's message", ErrorKind.UNPROCESSABLE
+)
 
 LIMITS = (
     CONTRACTIONS_PER_LABOUR,
@@ -73,6 +78,8 @@ LIMITS = (
     SUBSCRIBERS_PER_PERSON,
     SUBSCRIPTIONS_PER_SUBSCRIBER,
     BLOCKED_PER_PERSON,
+    UPDATES_PER_LABOUR,
+    UPDATE_MESSAGE_LENGTH,
 )
 
 DELETED_LABOURS_KEPT = 10  # ids of deleted labours a record keeps until the mirror has seen them, and after
@@ -81,9 +88,11 @@ LABOURS_BEGUN_KEPT = 24  # times of the latest labours begun, which the labours-
 LABOURS_PER_DAY = 3  # the cap's default (a setting): a false start and the real one, with one to spare
 DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
+# Announcements text every subscriber: one at most in this long, by the service's clock, so family are not spammed.
+ANNOUNCEMENT_COOLDOWN = timedelta(minutes=10)
 # Bytes of a person's encoded record with every limit reached and every id and name as long as it may be, in
-# four-byte characters; with ids as issuers make them (36-character UUIDs) the same record takes some 250 KB.
-RECORD_BUDGET = 416 * 1024
+# four-byte characters; with ids as issuers make them (36-character UUIDs) the same record takes some 290 KB.
+RECORD_BUDGET = 672 * 1024
 
 # Control characters other than tab and line breaks are no text a person writes; refused, they also keep a note's
 # JSON at most twice its UTF-8 size.

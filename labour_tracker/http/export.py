@@ -67,7 +67,7 @@ async def export_labour(request: web.Request) -> web.StreamResponse:
                 async for batch in reads.contractions(connection, labour.id, BATCH):
                     await response.write(chosen.contractions(labour, batch, first=first))
                     first = False
-                await response.write(chosen.end())
+                await response.write(chosen.end(await reads.updates(connection, labour.id)))
         await response.write_eof()
     except Exception as error:
         if not response.prepared:

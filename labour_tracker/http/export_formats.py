@@ -3,7 +3,8 @@
 - CSV (RFC 4180, comma-separated, CRLF line ends, a header row): one row per contraction, in the order they started.
   A cell that a spreadsheet would take for a formula (starting with =, +, -, @, a tab, a carriage return or a line
   feed) is prefixed with a single quote, as OWASP advises against CSV injection; every other cell is as kept.
-- JSON: `{"labour": {...the labour..., "contractions": [...]}}`, the shape of a labour in the history list.
+- JSON: `{"labour": {...the labour..., "contractions": [...], "updates": [...]}}`, the shape of a labour in the
+  history list with its updates (private notes too: only the person downloads it).
 
 Times are ISO-8601 in UTC (`2025-03-14T09:26:53Z`), durations in seconds. Nothing here does I/O.
 """
@@ -16,8 +17,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from labour_tracker.domain.labour import Alert, Contraction, Phase
-from labour_tracker.http.schemas import ContractionView, LabourRecordView
+from labour_tracker.domain.labour import Alert, Contraction, LabourUpdate, Phase
+from labour_tracker.http.schemas import ContractionView, LabourRecordView, LabourUpdateView
 from labour_tracker.mirror.reads import LabourHeading
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -33,7 +34,7 @@ class ExportFormat(Protocol):
 
     def contractions(self, labour: LabourHeading, batch: list[Contraction], *, first: bool) -> bytes: ...
 
-    def end(self) -> bytes: ...
+    def end(self, updates: list[LabourUpdate]) -> bytes: ...
 
 
 def utc(moment: datetime | None) -> str:
@@ -73,8 +74,8 @@ class CsvExport:
             for each in batch
         )
 
-    def end(self) -> bytes:
-        return b""
+    def end(self, updates: list[LabourUpdate]) -> bytes:
+        return b""  # one row per contraction: the updates are in the JSON
 
 
 class JsonExport:
@@ -101,8 +102,8 @@ class JsonExport:
         items = b",".join(ContractionView.of(each).to_json() for each in batch)
         return items if first or not items else b"," + items
 
-    def end(self) -> bytes:
-        return b"]}}"
+    def end(self, updates: list[LabourUpdate]) -> bytes:
+        return b'],"updates":[' + b",".join(LabourUpdateView.of(each).to_json() for each in updates) + b"]}}"
 
 
 FORMATS: dict[str, ExportFormat] = {each.name: each for each in (CsvExport(), JsonExport())}

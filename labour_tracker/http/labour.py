@@ -1,4 +1,4 @@
-"""Views of labour: plan, begin, contractions, complete, and the active labour with its pattern and summary."""
+"""Views of labour: plan, begin, contractions, updates, complete, and the active labour with its pattern and summary."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ NO_ACTIVE_LABOUR = DomainError(ErrorKind.NOT_FOUND, "labour_not_found", "There i
 CONTRACTION_NOT_FOUND = DomainError(
     ErrorKind.NOT_FOUND, "contraction_not_found", "The labour has no contraction with this id."
 )
+UPDATE_NOT_FOUND = DomainError(ErrorKind.NOT_FOUND, "labour_update_not_found", "The labour has no update with this id.")
 NOT_SUBSCRIBED = DomainError(
     ErrorKind.FORBIDDEN, "not_subscribed", "Only the birthing person's subscribers can follow their labour."
 )
@@ -172,9 +173,39 @@ async def active_summary(request: web.Request) -> web.Response:
 
 async def followed_active(request: web.Request) -> web.Response:
     found = await _active_labour(request, person_id_in_path(request), reader=current_user(request).id)
-    return respond_json(labour_response_json(found, now()))
+    return respond_json(labour_response_json(found, now(), follower=True))
 
 
 async def followed_active_summary(request: web.Request) -> web.Response:
     found = await _active_labour(request, person_id_in_path(request), reader=current_user(request).id)
     return respond(LabourSummaryResponse(summary=LabourSummaryView.of(found, now())))
+
+
+async def post_update(request: web.Request) -> web.Response:
+    return await _labour_command(request, commands.POST_UPDATE)
+
+
+async def post_quick_update(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.QuickUpdateRequest)
+    data = commands.PostLabourUpdateData(moment=body.moment)
+    return await _correct(request, commands.POST_UPDATE, data, command_id(request, body))
+
+
+async def edit_update(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.EditLabourUpdateRequest)
+    data = commands.EditLabourUpdateData(update_id=update_id_in_path(request), message=body.message)
+    return await _correct(request, commands.EDIT_UPDATE, data, command_id(request, body))
+
+
+async def delete_update(request: web.Request) -> web.Response:
+    await without_body(request)
+    data = commands.LabourUpdateIdData(update_id=update_id_in_path(request))
+    return await _correct(request, commands.DELETE_UPDATE, data, command_id(request, None))
+
+
+def update_id_in_path(request: web.Request) -> str:
+    """The `{update_id}` of the path; one that cannot be any update's is not found."""
+    update_id = request.match_info["update_id"]
+    if not 0 < len(update_id) <= MAX_AGGREGATE_ID_LENGTH or "\x00" in update_id:
+        raise UPDATE_NOT_FOUND
+    return update_id

@@ -65,6 +65,7 @@ class Route:
     download: bool = False  # a file in the format `?format=` names (`response` is its JSON form), not a JSON answer
     form: type[BaseModel] | None = None  # a form-encoded body (a provider's callback), documented but not parsed here
     parameters: tuple[dict[str, Any], ...] = ()  # more parameters (query, header) for the OpenAPI document
+    request: type[BaseModel] | None = None  # its body, where it is not the body of the command it sends
 
     @property
     def command(self) -> bool:
@@ -72,6 +73,8 @@ class Route:
 
     @property
     def body(self) -> type[BaseModel] | None:
+        if self.request is not None:
+            return self.request
         return self.sends.request if self.sends else None
 
     @property
@@ -98,6 +101,8 @@ class Route:
 
 
 NOTE_LIMITS = (limits.NOTE_BYTES, limits.NOTES_BYTES_PER_LABOUR)
+UPDATE_LIMITS = (limits.UPDATE_MESSAGE_LENGTH, *NOTE_LIMITS)
+COOLDOWN = f"{limits.ANNOUNCEMENT_COOLDOWN.seconds // 60} minutes"
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", probes.health, "Liveness: the worker answers.", "operations",
@@ -179,10 +184,29 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/labour/contractions/{contraction_id}", labour.delete_contraction,
           "Delete a contraction of your latest labour, timed by mistake.", "labour",
           response=LabourResponse, errors=(400, 404), sends=person_commands.DELETE_CONTRACTION),
-    Route("GET", "/labour/active", labour.active, "The active labour, its contractions and pattern.", "labour",
+    Route("GET", "/labour/active", labour.active,
+          "The active labour, its contractions, pattern and updates (yours all, private notes too).", "labour",
           response=LabourResponse, errors=(404,)),
     Route("GET", "/labour/active/summary", labour.active_summary, "Phase, pattern and alerts of the active labour.",
           "labour", response=LabourSummaryResponse, errors=(404,)),
+    Route("POST", "/labour/updates", labour.post_update,
+          "Post an update of the labour under way: an `announcement` (sent to your subscribers by SMS and email; "
+          f"one every {COOLDOWN} at most: 429 `announcement_too_soon` with Retry-After), a `status_update` (shown to "
+          "them when they read your labour, never sent) or a `private_note` (yours alone).", "labour",
+          response=LabourResponse, errors=(404,), sends=person_commands.POST_UPDATE,
+          limits=(limits.UPDATES_PER_LABOUR, *UPDATE_LIMITS)),
+    Route("POST", "/labour/updates/quick", labour.post_quick_update,
+          "Announce a common moment with one tap, in the service's words (an announcement: the same "
+          f"{COOLDOWN} apart, 429 `announcement_too_soon`).", "labour",
+          response=LabourResponse, errors=(404,), sends=person_commands.POST_UPDATE,
+          limits=(limits.UPDATES_PER_LABOUR,), request=person_commands.QuickUpdateRequest),
+    Route("PUT", "/labour/updates/{update_id}", labour.edit_update,
+          "Replace the message of an update of your latest labour, under way or completed (an announcement is not "
+          "sent again; 404 `labour_update_not_found`).", "labour",
+          response=LabourResponse, errors=(404,), sends=person_commands.EDIT_UPDATE, limits=UPDATE_LIMITS),
+    Route("DELETE", "/labour/updates/{update_id}", labour.delete_update,
+          "Delete an update of your latest labour, under way or completed (404 `labour_update_not_found`).",
+          "labour", response=LabourResponse, errors=(404,), sends=person_commands.DELETE_UPDATE),
     # Subscriptions: a subscriber follows birthing persons who shared their token; the persons see who follows them.
     Route("POST", "/subscriber/register", subscriber.register_subscriber,
           "Register yourself as a subscriber with the ways to tell you (names, phone, email from your token).",
@@ -252,7 +276,8 @@ ROUTES: tuple[Route, ...] = (
           "What you were sent: about whom, by which channel, when, its status and where it went (masked), newest "
           "first (from the mirror).", "subscriber", response=NotificationsResponse, errors=(404,), paged=True),
     Route("GET", "/birthing-person/{birthing_person_id}/labour/active", labour.followed_active,
-          "The active labour of a birthing person you follow (403 unless you are subscribed).", "subscriber",
+          "The active labour of a birthing person you follow, with their announcements and status updates (never "
+          "their private notes; 403 unless you are subscribed).", "subscriber",
           response=LabourResponse, errors=(403, 404)),
     Route("GET", "/birthing-person/{birthing_person_id}/labour/active/summary", labour.followed_active_summary,
           "Phase, pattern and alerts of the active labour of a birthing person you follow (403 unless subscribed).",

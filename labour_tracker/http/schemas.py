@@ -75,10 +75,30 @@ class LabourRecordView(View):
     contractions: list[ContractionView]
 
 
+class LabourUpdateView(View):
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    # A domain LabourUpdate's fields, in its order: answers write the dataclass as it is.
+    id: str
+    kind: labour.UpdateKind = Field(description="`announcement`, `status_update` or `private_note` (yours alone).")
+    message: str | None = Field(description="Null for a quick update, until a message is edited in.")
+    posted_by: str = Field(description="The id of who posted it.")
+    posted_at: datetime
+    edited_at: datetime | None
+    moment: labour.Moment | None = Field(description="A quick update's moment, for an icon; null otherwise.")
+
+    @classmethod
+    def of(cls, update: labour.LabourUpdate) -> LabourUpdateView:
+        return cls.model_validate(update)
+
+
 class LabourView(LabourRecordView):
     """A labour with its live pattern."""
 
     pattern: PatternView
+    updates: list[LabourUpdateView] = Field(
+        description="In the order they were posted; a subscriber sees announcements and status updates only."
+    )
 
 
 class LabourSummaryView(View):
@@ -198,9 +218,11 @@ def _pattern(found: labour.Labour, now: datetime) -> labour.LabourPattern:
     return running.pattern(found, now)
 
 
-def labour_response_json(found: labour.Labour, now: datetime) -> bytes:
+def labour_response_json(found: labour.Labour, now: datetime, *, follower: bool = False) -> bytes:
     """The `LabourResponse` about `found` as pydantic writes it; only contractions new or changed since the last
-    answer about that labour are written again, and only those that ended since are added to its pattern."""
+    answer about that labour are written again, and only those that ended since are added to its pattern. A
+    `follower` (a subscriber) is answered without the person's private notes."""
+    updates = labour.updates_for_followers(found.updates) if follower else found.updates
     view = {  # LabourView's fields, in its order
         "id": found.id,
         "first_labour": found.first_labour,
@@ -212,6 +234,7 @@ def labour_response_json(found: labour.Labour, now: datetime) -> bytes:
         "alerts": sorted(found.alerts),
         "contractions": orjson.Fragment(_contractions_json.of(found.id, found.contractions)),
         "pattern": _pattern(found, now),  # a dataclass with PatternView's fields
+        "updates": updates,  # dataclasses with LabourUpdateView's fields
     }
     return orjson.dumps({"labour": view}, option=orjson.OPT_UTC_Z)
 
@@ -292,10 +315,15 @@ class LaboursResponse(Page):
     labours: list[LabourRecordView]
 
 
-class LabourExportResponse(View):
-    """A labour downloaded as JSON (`?format=json`): the labour and all its contractions in the order they started."""
+class LabourExportView(LabourRecordView):
+    updates: list[LabourUpdateView] = Field(description="In the order they were posted, private notes too.")
 
-    labour: LabourRecordView
+
+class LabourExportResponse(View):
+    """A labour downloaded as JSON (`?format=json`): the labour and all its contractions in the order they started,
+    then its updates."""
+
+    labour: LabourExportView
 
 
 class NotificationView(View):

@@ -114,6 +114,47 @@ class DeleteLabourData(Inbound):
     labour_id: str = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of a completed labour.")
 
 
+UPDATE_MESSAGE = Field(
+    min_length=1,
+    max_length=limits.NOTE_BYTES.maximum,  # past the characters, refused by the domain with its code
+    description=f"One or more lines of text: at most {limits.UPDATE_MESSAGE_LENGTH.maximum:,} characters "
+    f"(`update_message_too_long`) and {limits.NOTE_BYTES.maximum:,} bytes of UTF-8 (`note_too_long`), tabs and line "
+    "breaks the only control characters (`note_not_text`), not blank (`update_message_required`); counted with the "
+    f"labour's notes (at most {limits.NOTES_BYTES_PER_LABOUR.maximum:,} bytes together, `notes_limit_reached`).",
+)
+UPDATE_KIND = Field(
+    labour.UpdateKind.ANNOUNCEMENT,
+    description="`announcement`: sent to subscribers (one every "
+    f"{limits.ANNOUNCEMENT_COOLDOWN.seconds // 60} minutes at most, `announcement_too_soon`); `status_update`: shown "
+    "to subscribers, never sent; `private_note`: yours alone.",
+)
+UPDATE_ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the update.")
+
+
+class PostLabourUpdateData(Inbound):
+    kind: labour.UpdateKind = UPDATE_KIND
+    message: str | None = Field(
+        None,
+        min_length=1,
+        max_length=limits.NOTE_BYTES.maximum,  # past the characters, refused by the domain with its code
+        description="Required without `moment`; see `labour.edit_update` for its limits.",
+    )
+    moment: labour.Moment | None = Field(
+        None,
+        description="A quick update: an announcement in the service's words, without a message "
+        "(`invalid_quick_update` otherwise).",
+    )
+
+
+class EditLabourUpdateData(Inbound):
+    update_id: str = UPDATE_ID
+    message: str = UPDATE_MESSAGE
+
+
+class LabourUpdateIdData(Inbound):
+    update_id: str = UPDATE_ID
+
+
 class RotateSubscriptionTokenData(Inbound):
     remove_followers: bool = Field(False, description="Also stop everyone who follows now (they are told nothing).")
 
@@ -177,6 +218,21 @@ class AddContractionRequest(WithCommandId, AddContractionData):
     pass
 
 
+class PostLabourUpdateRequest(WithCommandId, Inbound):
+    kind: labour.UpdateKind = UPDATE_KIND
+    message: str = UPDATE_MESSAGE
+
+
+class QuickUpdateRequest(WithCommandId, Inbound):
+    moment: labour.Moment = Field(description="Which moment: announced to subscribers in the service's words.")
+
+
+class EditLabourUpdateRequest(WithCommandId, Inbound):
+    """The update's id is in the path."""
+
+    message: str = UPDATE_MESSAGE
+
+
 REGISTER = CommandType(
     labour.RegisterBirthingPerson,
     RegisterBirthingPersonData,
@@ -226,9 +282,24 @@ UNDO_CONTRACTION_CHANGE = CommandType(
 DELETE_LABOUR = CommandType(
     labour.DeleteLabour,
     DeleteLabourData,
-    "Delete a completed labour from the person's history (and from the mirror, with its contractions and the "
-    "notifications about it).",
+    "Delete a completed labour from the person's history (and from the mirror, with its contractions, updates and "
+    "the notifications about it).",
 )
+POST_UPDATE = CommandType(
+    labour.PostLabourUpdate,
+    PostLabourUpdateData,
+    "Post an update of the labour under way: an announcement (sent to subscribers, at most one every "
+    f"{limits.ANNOUNCEMENT_COOLDOWN.seconds // 60} minutes), a status update (shown to subscribers) or a private "
+    "note; or a quick update (`moment`), announced in the service's words.",
+    PostLabourUpdateRequest,
+)
+EDIT_UPDATE = CommandType(
+    labour.EditLabourUpdate,
+    EditLabourUpdateData,
+    "Replace the message of an update of the latest labour (an announcement is not sent again).",
+    EditLabourUpdateRequest,
+)
+DELETE_UPDATE = CommandType(labour.DeleteLabourUpdate, LabourUpdateIdData, "Delete an update of the latest labour.")
 ROTATE_SUBSCRIPTION_TOKEN = CommandType(
     labour.RotateSubscriptionToken,
     RotateSubscriptionTokenData,
@@ -292,4 +363,7 @@ COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
     REMOVE_SUBSCRIBER,
     AUTHORISE_SUBSCRIBER,
     ERASE,
+    POST_UPDATE,
+    EDIT_UPDATE,
+    DELETE_UPDATE,
 )

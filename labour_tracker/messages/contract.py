@@ -112,7 +112,8 @@ INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
 )
 DEAD_LETTERS = "dead_letters"
 DEFAULT_PREFIX = "labour_tracker"
-CONTRACT_VERSION = "2.1.0"  # bump the major version for any change an integrating system must adapt to
+# Bump the major version for any change an integrating system must adapt to, the minor one for additions.
+CONTRACT_VERSION = "2.1.0"
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 REPLIES = "replies"
 KAFKA_BINDING = "0.5.0"
@@ -151,8 +152,8 @@ letters.
   `accepted` with the aggregate's new `version` and the `event_ids` it caused, or `rejected` with an `error`.
   Correlate by `command_id`.
 - **Limits**: a command past one of a person's limits (contractions per labour, note size, notes per labour,
-  subscribers, subscriptions) is rejected with a code naming it; one whose record or events would not fit in a
-  Kafka message is rejected with `record_too_large` and parked on the dead-letter topic.
+  updates per labour, subscribers, subscriptions) is rejected with a code naming it; one whose record or events
+  would not fit in a Kafka message is rejected with `record_too_large` and parked on the dead-letter topic.
 - **Dead letters**: a message that is not a usable command (not a JSON envelope, key missing or not its
   `aggregate_id`, unknown type, invalid `data`), or that failed with an internal error, is rejected on the
   outcomes topic (error kind `malformed` or `internal`) and parked on `{{prefix}}.{DEAD_LETTERS}` with the reason;

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from labour_tracker.domain.labour.events import LabourCompleted
+from labour_tracker.domain.labour.events import LabourCompleted, LabourUpdatePosted
+from labour_tracker.domain.labour.model import Moment
 from labour_tracker.domain.limits import MAX_AGGREGATE_ID_LENGTH
 from labour_tracker.domain.notification import CONFIRMATION_CODE, MAX_RESENDS, Names
 from labour_tracker.domain.subscriber.model import ContactMethod
 from labour_tracker.messages.envelopes import Inbound
 
 COMPLETED = LabourCompleted.TYPE
+ANNOUNCED = LabourUpdatePosted.TYPE
+NOTED = frozenset({COMPLETED, ANNOUNCED})  # the news that carries the person's own words
 ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
 NAME = Field(max_length=200)
 
@@ -23,7 +26,7 @@ class NotificationRequest(Inbound):
     """Tell one subscriber about one event; keyed by the subscriber id, to reach the subscriber's partition."""
 
     event_id: str = Field(min_length=1, max_length=128, description="The id of the event to tell about.")
-    event_type: str = Field(description="One of the four that subscribers are told about.")
+    event_type: str = Field(description="One of those that subscribers are told about.")
     event_time: AwareDatetime
     birthing_person_id: str = ID
     birthing_person_first_name: str = NAME
@@ -33,7 +36,11 @@ class NotificationRequest(Inbound):
     note: str | None = Field(
         None,
         max_length=2_000,
-        description="The person's completion note (`labour.completed` only): personal, never logged.",
+        description="The person's completion note (`labour.completed`) or announcement's message "
+        "(`labour.update_posted`): personal, never logged.",
+    )
+    moment: Moment | None = Field(
+        None, description="A quick update's moment (`labour.update_posted` only): told in the service's words."
     )
     channel: ContactMethod | None = Field(
         None, description="Set for a resend: that channel only (else every channel the subscriber confirmed)."
@@ -46,8 +53,10 @@ class NotificationRequest(Inbound):
     def _a_resend_names_its_channel(self) -> NotificationRequest:
         if (self.resend > 0) != (self.channel is not None):
             raise ValueError("a resend names its channel, and only a resend does")
-        if self.note is not None and self.event_type != COMPLETED:
-            raise ValueError("only news of a completed labour carries a note")
+        if self.note is not None and self.event_type not in NOTED:
+            raise ValueError("only news of a completed labour or an announcement carries a note")
+        if self.moment is not None and (self.event_type != ANNOUNCED or self.note is not None):
+            raise ValueError("only a quick update carries a moment, and no note")
         return self
 
 
@@ -76,7 +85,11 @@ class NotificationDelivery(Inbound):
     note: str | None = Field(
         None,
         max_length=2_000,
-        description="The person's completion note (`labour.completed` only): personal, never logged.",
+        description="The person's completion note (`labour.completed`) or announcement's message "
+        "(`labour.update_posted`): personal, never logged.",
+    )
+    moment: Moment | None = Field(
+        None, description="A quick update's moment (`labour.update_posted` only): told in the service's words."
     )
     withheld: str | None = Field(
         None,
@@ -94,8 +107,10 @@ class NotificationDelivery(Inbound):
                 raise ValueError("a confirmation code message needs its code")
         elif self.code is not None or not (self.birthing_person_id and self.labour_id):
             raise ValueError("news of a labour names its person and labour, and carries no code")
-        if self.note is not None and self.event_type != COMPLETED:
-            raise ValueError("only news of a completed labour carries a note")
+        if self.note is not None and self.event_type not in NOTED:
+            raise ValueError("only news of a completed labour or an announcement carries a note")
+        if self.moment is not None and (self.event_type != ANNOUNCED or self.note is not None):
+            raise ValueError("only a quick update carries a moment, and no note")
         return self
 
     @property

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import asyncpg
 
-from labour_tracker.domain.labour import Contraction
+from labour_tracker.domain.labour import Contraction, LabourUpdate, Moment, UpdateKind
 from labour_tracker.mirror.schema import check_schema_name
 
 
@@ -124,6 +124,19 @@ class MirrorReads:
             yield [Contraction(r["id"], r["start_time"], r["end_time"], r["intensity"], r["notes"]) for r in rows]
             if len(rows) < batch:
                 return
+
+    async def updates(self, connection: asyncpg.Connection, labour_id: str) -> list[LabourUpdate]:
+        """A labour's updates in the order they were posted (at most a labour's limit of them)."""
+        rows = await connection.fetch(
+            f"""SELECT id, kind, message, posted_by, posted_at, edited_at, moment FROM {self.schema}.labour_updates
+                WHERE labour_id = $1 ORDER BY posted_at, id""",
+            labour_id,
+        )
+        return [
+            LabourUpdate(r["id"], UpdateKind(r["kind"]), r["message"], r["posted_by"], r["posted_at"], r["edited_at"],
+                         Moment(r["moment"]) if r["moment"] else None)
+            for r in rows
+        ]  # fmt: skip
 
     async def subscribers_of(
         self, connection: asyncpg.Connection, person_id: str, limit: int, after: str | None

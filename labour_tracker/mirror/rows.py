@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from labour_tracker.domain.labour import BirthingPerson, Contraction, Labour
+from labour_tracker.domain.labour import BirthingPerson, Contraction, Labour, LabourUpdate
 from labour_tracker.domain.notification import Notification
 from labour_tracker.domain.subscriber import Subscriber
 from labour_tracker.tables.upgrade import read_record
@@ -199,6 +199,48 @@ def kept_contractions(changes: list[Change], written: Callable[[str], BirthingPe
 
 def contraction_count(person: BirthingPerson) -> int:
     return len(person.latest_labour.contractions) if person.latest_labour is not None else 0
+
+
+def update_rows(changes: list[Change], written: Callable[[str], BirthingPerson | None]) -> list[list[Any]]:
+    """The updates of each change but those it holds as `written` (the person as last written) has them."""
+    return columns(
+        [
+            (update.id, labour.id, update.kind.value, _text(update.message),
+             update.moment.value if update.moment else None, _text(update.posted_by), update.posted_at,
+             update.edited_at, c.version)
+            for c in changes
+            for labour in _latest(c.state)
+            for update in _new_updates(labour, written(c.key))
+        ],
+        9,
+    )  # fmt: skip
+
+
+def _new_updates(labour: Labour, before: BirthingPerson | None) -> list[LabourUpdate]:
+    held = set(_updates_of(before, labour.id))
+    return [each for each in labour.updates if each not in held]
+
+
+def kept_updates(changes: list[Change], written: Callable[[str], BirthingPerson | None]) -> list[list[Any]]:
+    """The update ids of each labour that may have lost one since `written` held it, as its latest change holds them
+    (ids are UUIDs: no comma in them); a labour that lost none is left out."""
+    kept = []
+    for change in changes:
+        before = written(change.key)
+        for labour in _latest(change.state):
+            ids = {each.id for each in labour.updates}
+            if before is None or any(each.id not in ids for each in _updates_of(before, labour.id)):
+                kept.append((labour.id, _set(ids)))
+    return columns(kept, 2)
+
+
+def update_count(person: BirthingPerson) -> int:
+    return len(person.latest_labour.updates) if person.latest_labour is not None else 0
+
+
+def _updates_of(person: BirthingPerson | None, labour_id: str) -> tuple[LabourUpdate, ...]:
+    labour = person.latest_labour if person else None
+    return labour.updates if labour and labour.id == labour_id else ()
 
 
 def _latest(person: BirthingPerson) -> tuple[Labour, ...]:

@@ -31,7 +31,7 @@ def is_data_error(error: BaseException) -> bool:
 
 
 PERSONS_KEPT = 1_000  # birthing persons whose last written state the writer keeps
-CONTRACTIONS_KEPT = 100_000  # and the contractions of their latest labours, at most
+CONTRACTIONS_KEPT = 100_000  # and the contractions and updates of their latest labours, at most
 
 
 class MirrorWriter:
@@ -76,11 +76,25 @@ class MirrorWriter:
             DELETE FROM {s}.contractions AS row
             USING unnest($1::text[], $2::text[]) AS kept (labour_id, ids)
             WHERE row.labour_id = kept.labour_id AND row.id NOT IN (SELECT unnest(string_to_array(kept.ids, ',')))"""
+        self._updates = f"""
+            INSERT INTO {s}.labour_updates AS row
+                (id, labour_id, kind, message, moment, posted_by, posted_at, edited_at, version)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                 $7::timestamptz[], $8::timestamptz[], $9::bigint[])
+            ON CONFLICT (id) DO UPDATE SET message = excluded.message, edited_at = excluded.edited_at,
+                version = excluded.version
+            WHERE row.version < excluded.version"""
+        # A labour's updates as its record has them now: one deleted from it leaves the mirror too.
+        self._updates_gone = f"""
+            DELETE FROM {s}.labour_updates AS row
+            USING unnest($1::text[], $2::text[]) AS kept (labour_id, ids)
+            WHERE row.labour_id = kept.labour_id AND row.id NOT IN (SELECT unnest(string_to_array(kept.ids, ',')))"""
         # A labour the person deleted leaves the mirror with its contractions and the notifications about it.
         deleted = f"""SELECT l.id FROM {s}.labours AS l, unnest($1::text[], $2::text[]) AS gone (person, ids)
                       WHERE l.birthing_person_id = gone.person AND l.id = ANY (string_to_array(gone.ids, ','))"""
         self._labours_deleted = [
             f"DELETE FROM {s}.contractions WHERE labour_id IN ({deleted})",
+            f"DELETE FROM {s}.labour_updates WHERE labour_id IN ({deleted})",
             f"DELETE FROM {s}.notifications WHERE labour_id IN ({deleted})",
             f"DELETE FROM {s}.labours WHERE id IN ({deleted})",
         ]
@@ -107,6 +121,8 @@ class MirrorWriter:
         self._erase = {
             "birthing_persons": [
                 f"""DELETE FROM {s}.contractions WHERE labour_id IN
+                    (SELECT id FROM {s}.labours WHERE birthing_person_id = ANY($1::text[]))""",
+                f"""DELETE FROM {s}.labour_updates WHERE labour_id IN
                     (SELECT id FROM {s}.labours WHERE birthing_person_id = ANY($1::text[]))""",
                 f"DELETE FROM {s}.labours WHERE birthing_person_id = ANY($1::text[])",
                 f"DELETE FROM {s}.notifications WHERE birthing_person_id = ANY($1::text[])",
@@ -170,6 +186,7 @@ class MirrorWriter:
         async with connection.transaction():
             await self._run(connection, self._labours, rows.labour_rows(changes))
             await self._run(connection, self._contractions, rows.contraction_rows(changes, lambda key: None))
+            await self._run(connection, self._updates, rows.update_rows(changes, lambda key: None))
 
     async def _write_one_by_one(self, connection: asyncpg.Connection, batch: list[Change], rejected: Rejected) -> None:
         for change in batch:
@@ -186,7 +203,8 @@ class MirrorWriter:
 
     def _remember(self, persons: list[Change]) -> None:
         for change in persons:
-            self.written.keep(change.key, change.state, 1 + rows.contraction_count(change.state))
+            weight = 1 + rows.contraction_count(change.state) + rows.update_count(change.state)
+            self.written.keep(change.key, change.state, weight)
 
     def forget(self) -> None:
         """Forget what was written: call it when the changelogs' partitions move, as another worker may write them."""
@@ -207,6 +225,8 @@ class MirrorWriter:
             await self._run(connection, self._labours, rows.labour_rows(labours))
             await self._run(connection, self._contractions, rows.contraction_rows(labours, self.written.get))
             await self._run(connection, self._contractions_gone, rows.kept_contractions(labours, self.written.get))
+            await self._run(connection, self._updates, rows.update_rows(labours, self.written.get))
+            await self._run(connection, self._updates_gone, rows.kept_updates(labours, self.written.get))
             for sql in self._labours_deleted:
                 await self._run(connection, sql, rows.deleted_labours(rows.newest(advanced_persons)))
         if subscribers := by_table.get("subscribers"):

@@ -22,7 +22,8 @@ class Outgoing:
     names: Names
     subscriber_full_name: str
     code: str | None = None  # a confirmation code: the message carries it instead of news of a labour
-    note: str | None = None  # the person's completion note, with news of a completed labour; never logged
+    note: str | None = None  # the person's completion note or announcement's message; never logged
+    moment: str | None = None  # a quick update's moment, told in the service's words
 
 
 class SendFailed(Exception):

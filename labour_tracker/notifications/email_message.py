@@ -27,7 +27,8 @@ def build_email(message: Outgoing, *, sender: str, now: datetime) -> EmailMessag
     if message.code:
         text, title, footer = code_text(message.code), CODE_SUBJECT, CODE_FOOTER
     else:
-        text, title = full_text(message.event_type, names, message.note), subject(message.event_type, names)
+        text = full_text(message.event_type, names, message.note, message.moment)
+        title = subject(message.event_type, names, message.moment)
         footer = FOOTER.format(first=names.first, last=names.last)
     email = EmailMessage(policy=SMTP)
     email["From"] = sender

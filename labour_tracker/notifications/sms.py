@@ -135,4 +135,6 @@ def status_callback(base_url: str, notification_id: str) -> str:
 
 
 def sms_body(message: Outgoing) -> str:
-    return code_text(message.code) if message.code else sms_text(message.event_type, message.names, message.note)
+    if message.code:
+        return code_text(message.code)
+    return sms_text(message.event_type, message.names, message.note, message.moment)

@@ -1,5 +1,5 @@
 """Records as operators see them on the worker's introspection pages: ids, versions, statuses and times kept;
-names, contact details and notes masked."""
+names, contact details, notes and messages masked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from labour_tracker.messages.codec import to_data
 from labour_tracker.tables.records import AggregateRecord
 
 # Every field of a record that holds what a person wrote or who they are (`input`: what a refused command carried).
-PERSONAL = frozenset({"first_name", "last_name", "phone_number", "email", "notes", "destination", "input"})
+PERSONAL = frozenset({"first_name", "last_name", "phone_number", "email", "notes", "message", "destination", "input"})
 MASK = "***"
 
 

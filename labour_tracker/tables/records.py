@@ -19,7 +19,7 @@ import orjson
 from faust.serializers import codecs
 from pydantic import BaseModel, TypeAdapter
 
-from labour_tracker.domain.labour import Contraction
+from labour_tracker.domain.labour import Contraction, LabourUpdate
 from labour_tracker.memo import SequenceJson
 from labour_tracker.messages.envelopes import RECENT_COMMANDS, Outcome
 from labour_tracker.tables.upgrade import read_record
@@ -54,7 +54,7 @@ class AggregateRecord(Generic[S]):
         return replace(self, last_command=(partition, offset))
 
 
-KEPT = (Contraction, Outcome)  # the parts that one record of an aggregate shares with the next
+KEPT = (Contraction, LabourUpdate, Outcome)  # the parts that one record of an aggregate shares with the next
 SEQUENCES_KEPT = 4096  # the JSON of so many sequences of them kept per codec: some 20 KiB for a long labour
 SEQUENCES_BUDGET = 16 * 1024 * 1024  # and of at most so many bytes
 

@@ -58,6 +58,8 @@ async def rows_of(mirror: Any, person_id: str | None = None, subscriber_id: str 
             "labours": f"SELECT count(*) FROM {schema}.labours WHERE birthing_person_id = $1",
             "contractions": f"SELECT count(*) FROM {schema}.contractions c JOIN {schema}.labours l "
             f"ON l.id = c.labour_id WHERE l.birthing_person_id = $1",
+            "labour_updates": f"SELECT count(*) FROM {schema}.labour_updates u JOIN {schema}.labours l "
+            f"ON l.id = u.labour_id WHERE l.birthing_person_id = $1",
             "subscriptions": f"SELECT count(*) FROM {schema}.subscriptions WHERE birthing_person_id = $1",
             "notifications": f"SELECT count(*) FROM {schema}.notifications WHERE birthing_person_id = $1",
         }
@@ -106,6 +108,7 @@ async def test_a_person_who_deletes_their_account_is_gone_and_what_kafka_keeps_o
     sam = await following(make, bea)
     assert (await bea.post("/labour/begin", {"first_labour": True})).status == 200
     assert (await bea.post("/labour/contraction/start", {"intensity": 6, "notes": note})).status == 200
+    assert (await bea.post("/labour/updates", {"kind": "private_note", "message": note})).status == 200
     await eventually(lambda: _all_there(mirror, bea.id))
 
     erased = await bea.delete("/birthing-person/")
@@ -116,13 +119,16 @@ async def test_a_person_who_deletes_their_account_is_gone_and_what_kafka_keeps_o
     assert (await bea.delete("/birthing-person/")).status == 204  # again: nothing left to delete
     await eventually(lambda: _subscribed_to(sam, []))
     assert await eventually(lambda: _none_left(mirror, bea.id)) == {
-        "birthing_persons": 0, "labours": 0, "contractions": 0, "subscriptions": 0, "notifications": 0
+        "birthing_persons": 0, "labours": 0, "contractions": 0, "labour_updates": 0, "subscriptions": 0,
+        "notifications": 0,
     }  # fmt: skip
 
     # Kafka keeps the person's events forever: sealed, their data cannot be read without the key their record held.
     published = await records_of(bootstrap, own_deployment.topic("birthing_person.events"), bea.id)
     events = [EventEnvelope.model_validate_json(each or b"") for each in published]
-    assert {each.type for each in events} >= {"birthing_person.registered", "contraction.started", "labour.begun"}
+    assert {each.type for each in events} >= {
+        "birthing_person.registered", "contraction.started", "labour.begun", "labour.update_posted",
+    }  # fmt: skip
     assert all(each.sealed for each in events if each.type in labour.PERSONAL_EVENT_TYPES)
     raw = b"".join(each.model_dump_json().encode() for each in events)
     assert note.encode() not in raw and b"Quennell" not in raw
@@ -183,7 +189,9 @@ async def test_a_subscriber_who_deletes_their_account_leaves_every_person_they_f
 
 async def _all_there(mirror: Any, person_id: str) -> bool:
     rows = await rows_of(mirror, person_id)
-    return all(rows[table] for table in ("birthing_persons", "labours", "contractions", "subscriptions"))
+    return all(
+        rows[table] for table in ("birthing_persons", "labours", "contractions", "labour_updates", "subscriptions")
+    )
 
 
 async def _none_left(mirror: Any, person_id: str | None = None, subscriber_id: str | None = None) -> Any:

@@ -1,7 +1,7 @@
 """A worker's log holds no bearer token, no subscription token, no phone number, email address, family name or note,
 whatever the story: registrations with both in the token, subscriptions, a wrong share token, forged and malformed
 bearer tokens, bodies refused with the number or address in them, a rotation, a whole labour with its SMS and emails
-(through a fake Twilio and the real SFTP server), and an SMS Twilio refuses.
+(through a fake Twilio and the real SFTP server), an announcement and a private note, and an SMS Twilio refuses.
 
 One worker of its own, at INFO (the production level), so that its log file holds this story and nothing else.
 """
@@ -185,6 +185,10 @@ async def test_the_log_holds_no_token_contact_detail_name_or_note(deployment: No
         )
         assert (await bea.put("/labour/contraction/end", {"intensity": 11})).status == 422
         await ok(bea, "PUT", "/labour/contraction/end", {"intensity": 8})
+        await ok(bea, "POST", "/labour/updates", {"kind": "announcement", "message": f"{NOTE}, announced"})
+        await ok(bea, "POST", "/labour/updates", {"kind": "private_note", "message": f"{NOTE}, to myself"})
+        too_soon = await bea.post("/labour/updates", {"kind": "announcement", "message": f"{NOTE}, again"})
+        assert too_soon.status == 429
         rotated = (await ok(bea, "POST", "/birthing-person/subscription-token/rotate")).body["token"]
         secrets.append(rotated)
         await ok(bea, "PUT", "/labour/complete", {"notes": f"write to {bea_is.email}"})
@@ -193,9 +197,9 @@ async def test_the_log_holds_no_token_contact_detail_name_or_note(deployment: No
         texts = len(deployment.twilio.bodies_to(sam_is.phone))
         emails = [path for path in deployment.sftp.drop_directory.glob("*.eml") if sam_is.email in path.read_text()]
         refusals = deployment.log.read_text(errors="replace").count("invalid phone number")
-        return texts == 2 and len(emails) == 2 and refusals >= 2
+        return texts == 3 and len(emails) == 3 and refusals >= 3
 
-    await eventually(all_sent, what="Sam's two SMS and two emails, and Twilio's refusal of Rex's two SMS")
+    await eventually(all_sent, what="Sam's three SMS and three emails, and Twilio's refusal of Rex's three SMS")
     deployment.worker.stop()  # everything it would log, shutting down included, is in the file
 
     log = deployment.log.read_text(errors="replace")

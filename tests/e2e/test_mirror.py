@@ -31,6 +31,8 @@ async def labour_with_contractions(alice: Caller, began: datetime, contractions:
             "/labour/contraction/end", {"end_time": iso(start + timedelta(seconds=50)), "intensity": 5}
         )
         assert ended.status == 200, ended.body
+    for kind in ("status_update", "private_note"):
+        assert (await alice.post("/labour/updates", {"kind": kind, "message": f"a {kind}"})).status == 200
     completed = await alice.put("/labour/complete", {"notes": "a girl"})
     assert completed.status == 200, completed.body
     labour: dict[str, Any] = completed.body["labour"]
@@ -87,12 +89,15 @@ async def test_paging_through_the_mirror_refuses_what_it_cannot_read(person: Mak
 
 # Columns that say when a row was written rather than what it holds. A contraction row is written only when it
 # changes, at the person's version of that write, and a rebuild writes each person's latest version alone.
-BOOKKEEPING = {"mirrored_at", "contractions.version"}
+BOOKKEEPING = {"mirrored_at", "contractions.version", "labour_updates.version"}
 
 
 async def table_rows(connection: asyncpg.Connection, schema: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every mirrored row but its bookkeeping, by table."""
-    tables = ("birthing_persons", "labours", "contractions", "subscribers", "subscriptions", "notifications")
+    tables = (
+        "birthing_persons", "labours", "contractions", "labour_updates", "subscribers", "subscriptions",
+        "notifications",
+    )  # fmt: skip
     found = {}
     for table in tables:
         rows = await connection.fetch(f"SELECT * FROM {schema}.{table} ORDER BY 1, 2")
@@ -130,6 +135,12 @@ async def test_a_mirror_rebuilt_from_kafka_equals_the_live_one(
             )
 
         await eventually(settled)
+        updates = await connection.fetchval(
+            f"SELECT count(*) FROM {live}.labour_updates u JOIN {live}.labours l ON l.id = u.labour_id"
+            " WHERE l.birthing_person_id = $1",
+            bea.id,
+        )
+        assert updates == 2
 
         async def still() -> bool:  # notifications of the labour may still be changing
             before = await table_rows(connection, live)

@@ -15,11 +15,16 @@ from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.domain.labour import (
     BeginLabour,
     CompleteLabour,
+    DeleteLabourUpdate,
+    EditLabourUpdate,
     EndContraction,
+    PostLabourUpdate,
     RegisterBirthingPerson,
     StartContraction,
+    UpdateKind,
     decide,
     evolve,
+    new_id,
 )
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import EventEnvelope
@@ -34,7 +39,8 @@ SECRET = b"server-secret-for-tests-only-32b!"
 
 
 def two_labours() -> tuple[list[EventEnvelope], object]:
-    """A person's events: a first labour with two contractions, completed, then a second begun; and their state."""
+    """A person's events: a first labour with two contractions and updates (one edited, one deleted), completed,
+    then a second begun; and their state."""
     state, envelopes = None, []
     steps = [
         (RegisterBirthingPerson("p1", "Ada", "L"), T0),
@@ -43,7 +49,11 @@ def two_labours() -> tuple[list[EventEnvelope], object]:
         (EndContraction(6), T0 + timedelta(minutes=6)),
         (StartContraction(), T0 + timedelta(minutes=10)),
         (EndContraction(7, notes="second"), T0 + timedelta(minutes=11)),
+        (PostLabourUpdate(UpdateKind.STATUS_UPDATE, "going well"), T0 + timedelta(minutes=20)),
+        (PostLabourUpdate(UpdateKind.PRIVATE_NOTE, "scared"), T0 + timedelta(minutes=21)),
         (CompleteLabour(notes="a girl"), T0 + timedelta(hours=2)),
+        (EditLabourUpdate(new_id("p1", "c6"), "went well"), T0 + timedelta(hours=3)),  # the updates of steps 6, 7
+        (DeleteLabourUpdate(new_id("p1", "c7")), T0 + timedelta(hours=3)),
         (BeginLabour(first_labour=False), T0 + timedelta(days=400)),
     ]
     for number, (command, now) in enumerate(steps):
@@ -99,13 +109,15 @@ async def test_earlier_labours_come_back_from_the_events_beside_the_latest_from_
         contractions = await connection.fetch(
             f"SELECT c.intensity, c.notes FROM {schema}.contractions c ORDER BY c.start_time"
         )
+        updates = await connection.fetch(f"SELECT kind, message, edited_at FROM {schema}.labour_updates")
     finally:
         await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await connection.close()
     assert restored == 2
-    completed = next(each.version for each in envelopes if each.type == "labour.completed")  # last held the first
+    completed = next(each.version for each in envelopes if each.type == "labour.update_deleted")  # last held the first
     assert [tuple(row) for row in labours] == [
         (True, T0 + timedelta(hours=2), "complete", "a girl", completed),
         (False, None, "early", None, len(envelopes)),
     ]
     assert [tuple(row) for row in contractions] == [(6, "first"), (7, "second")]
+    assert [tuple(row) for row in updates] == [("status_update", "went well", T0 + timedelta(hours=3))]

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from labour_tracker.devstack.postgres import PostgresCluster
-from labour_tracker.domain.labour import Alert, BirthingPerson, Contraction, Labour, Phase
+from labour_tracker.domain.labour import Alert, BirthingPerson, Contraction, Labour, LabourUpdate, Phase, UpdateKind
 from labour_tracker.domain.subscriber import ContactMethod, Subscriber
 from labour_tracker.mirror.reads import MirrorReads
 from labour_tracker.mirror.rows import Change
@@ -272,3 +272,46 @@ async def test_workers_migrating_together_apply_each_migration_once(postgres: Po
         await first.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
         await first.close()
         await second.close()
+
+
+def with_updates(*messages: str | None) -> BirthingPerson:
+    """A labour with an update for each message given (`u<place>`); one ending in `!` was edited."""
+    updates = tuple(
+        LabourUpdate(f"u{i}", UpdateKind.STATUS_UPDATE, message, "p1", T0, T0 if message.endswith("!") else None)
+        for i, message in enumerate(messages)
+        if message is not None
+    )
+    found = person(1)
+    return replace(found, latest_labour=replace(found.latest_labour, updates=updates))
+
+
+async def update_rows(connection: asyncpg.Connection, schema: str) -> dict[str, tuple[str, int]]:
+    rows = await connection.fetch(f"SELECT id, message, version FROM {schema}.labour_updates")
+    return {row["id"]: (row["message"], row["version"]) for row in rows}
+
+
+async def test_a_labours_updates_are_mirrored_edited_and_deleted_as_its_record_has_them(connection, schema):
+    writer = MirrorWriter(schema)
+    await writer.write(connection, [change(with_updates("one", "two", "three"), 5)], Rejections())
+    assert await update_rows(connection, schema) == {"u0": ("one", 5), "u1": ("two", 5), "u2": ("three", 5)}
+
+    await writer.write(connection, [change(with_updates("one", None, "three!"), 6)], Rejections())
+
+    assert await update_rows(connection, schema) == {"u0": ("one", 5), "u2": ("three!", 6)}
+    writer.forget()  # another writer, knowing nothing of what was written: the same rows
+    await writer.write(connection, [change(with_updates(None, None, "three!"), 7)], Rejections())
+    assert await update_rows(connection, schema) == {"u2": ("three!", 7)}
+
+
+async def test_an_erased_person_and_a_deleted_labour_take_their_updates_with_them(connection, schema):
+    writer = MirrorWriter(schema)
+    await writer.write(connection, [change(with_updates("one"), 5)], Rejections())
+    completed = with_updates("one")
+    gone = replace(completed, latest_labour=None, deleted_labours=("l1",))
+    await writer.write(connection, [change(gone, 6)], Rejections())
+    assert await update_rows(connection, schema) == {}
+
+    await writer.write(connection, [change(with_updates("two"), 7)], Rejections())
+    erased = Change("birthing_persons", "p1", 0, None, T0, "birthing_persons-changelog", 0, 9, b"")
+    await writer.write(connection, [erased], Rejections())
+    assert await update_rows(connection, schema) == {}

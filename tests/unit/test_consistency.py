@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from labour_tracker.consistency import KINDS, compare_mirror, compare_table, fold
-from labour_tracker.domain.labour import BirthingPersonErased, BirthingPersonRegistered, LabourBegun
+from labour_tracker.domain.labour import (
+    BirthingPersonErased,
+    BirthingPersonRegistered,
+    LabourBegun,
+    LabourUpdateDeleted,
+    LabourUpdateEdited,
+    LabourUpdatePosted,
+    UpdateKind,
+)
 from labour_tracker.domain.subscriber import ContactMethod, SubscribedTo, SubscriberRegistered
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import EventEnvelope
@@ -103,4 +111,21 @@ def test_a_mirror_whose_subscription_channels_are_not_the_ones_chosen_is_reporte
     accounts = {"p1": {**expected, "contact_methods": [["email", "sms"], ["email", "sms"]]}}
     assert [f.what for f in compare_mirror(subscribers, rebuilt, accounts)] == [
         "differs from its events in contact_methods"
+    ]
+
+
+def test_the_mirror_must_hold_each_update_as_last_edited_and_none_deleted() -> None:
+    posted = [
+        envelope(LabourUpdatePosted("p1", "l1", f"u{n}", UpdateKind.STATUS_UPDATE, "hi", None, "p1", BEGAN), 2 + n)
+        for n in (1, 2)
+    ]
+    edited = envelope(LabourUpdateEdited("p1", "l1", "u1", "hello", BEGAN), 5)
+    deleted = envelope(LabourUpdateDeleted("p1", "l1", "u2"), 6)
+    rebuilt = fold(PERSON, [REGISTERED, BEGUN, *posted, edited, deleted])
+    exact = PERSON.mirror_rows(rebuilt["p1"])
+
+    assert exact["updates"] == [("u1", "status_update", BEGAN)]
+    still_there = {**exact, "updates": [*exact["updates"], ("u2", "status_update", None)]}
+    assert [f.what for f in compare_mirror(PERSON, rebuilt, {"p1": still_there})] == [
+        "differs from its events in updates"
     ]

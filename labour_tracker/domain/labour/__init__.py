@@ -11,10 +11,13 @@ from labour_tracker.domain.labour.commands import (
     CompleteLabour,
     DeleteContraction,
     DeleteLabour,
+    DeleteLabourUpdate,
     EditContraction,
+    EditLabourUpdate,
     EndContraction,
     EraseBirthingPerson,
     PlanLabour,
+    PostLabourUpdate,
     RegisterBirthingPerson,
     RemoveFollower,
     RemoveSubscriber,
@@ -24,6 +27,7 @@ from labour_tracker.domain.labour.commands import (
     UndoContractionChange,
 )
 from labour_tracker.domain.labour.decide import (
+    ANNOUNCEMENTS,
     DUE_DATE_AHEAD,
     DUE_DATE_PAST,
     LABOUR_NAME_LENGTH,
@@ -51,6 +55,9 @@ from labour_tracker.domain.labour.events import (
     LabourPhaseChanged,
     LabourPlanCancelled,
     LabourPlanned,
+    LabourUpdateDeleted,
+    LabourUpdateEdited,
+    LabourUpdatePosted,
     PrepareForHospitalRecommended,
     SubscriberAdded,
     SubscriberBlocked,
@@ -68,8 +75,12 @@ from labour_tracker.domain.labour.model import (
     ContractionChange,
     Labour,
     LabourPlan,
+    LabourUpdate,
+    Moment,
     PastLabour,
     Phase,
+    UpdateKind,
+    updates_for_followers,
 )
 from labour_tracker.domain.labour.pattern import ContractionPattern, LabourPattern, RunningPattern, pattern
 from labour_tracker.domain.labour.rules import (
@@ -81,6 +92,7 @@ from labour_tracker.domain.labour.rules import (
 )
 
 __all__ = [
+    "ANNOUNCEMENTS",
     "COMMAND_TYPES",
     "DUE_DATE_AHEAD",
     "DUE_DATE_PAST",
@@ -111,7 +123,9 @@ __all__ = [
     "ContractionStarted",
     "DeleteContraction",
     "DeleteLabour",
+    "DeleteLabourUpdate",
     "EditContraction",
+    "EditLabourUpdate",
     "EndContraction",
     "EraseBirthingPerson",
     "FollowerRemoved",
@@ -125,9 +139,15 @@ __all__ = [
     "LabourPlan",
     "LabourPlanCancelled",
     "LabourPlanned",
+    "LabourUpdate",
+    "LabourUpdateDeleted",
+    "LabourUpdateEdited",
+    "LabourUpdatePosted",
+    "Moment",
     "PastLabour",
     "Phase",
     "PlanLabour",
+    "PostLabourUpdate",
     "PrepareForHospitalRecommended",
     "RegisterBirthingPerson",
     "RemoveFollower",
@@ -143,6 +163,7 @@ __all__ = [
     "SubscriptionTokenRotated",
     "UnblockSubscriber",
     "UndoContractionChange",
+    "UpdateKind",
     "UrgentAttentionAdvised",
     "UrgentReason",
     "decide",
@@ -153,5 +174,6 @@ __all__ = [
     "pattern",
     "prepare_for_hospital_recommended",
     "replay",
+    "updates_for_followers",
     "urgent_attention_reason",
 ]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
+from labour_tracker.domain.labour.model import Moment, UpdateKind
+
 
 @dataclass(frozen=True, slots=True)
 class RegisterBirthingPerson:
@@ -107,6 +109,32 @@ class DeleteLabour:
 
 
 @dataclass(frozen=True, slots=True)
+class PostLabourUpdate:
+    """Post an update of the labour under way: a message, or a quick update's `moment` (an announcement, in the
+    service's words)."""
+
+    TYPE: ClassVar[str] = "labour.post_update"
+    kind: UpdateKind = UpdateKind.ANNOUNCEMENT
+    message: str | None = None
+    moment: Moment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditLabourUpdate:
+    """Replace the message of an update of the latest labour; an announcement is not sent again."""
+
+    TYPE: ClassVar[str] = "labour.edit_update"
+    update_id: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteLabourUpdate:
+    TYPE: ClassVar[str] = "labour.delete_update"
+    update_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RotateSubscriptionToken:
     TYPE: ClassVar[str] = "birthing_person.rotate_subscription_token"
     remove_followers: bool = False  # everyone who follows now stops, as well as the old link
@@ -181,6 +209,9 @@ BirthingPersonCommand = (
     | RemoveSubscriber
     | AuthoriseSubscriber
     | EraseBirthingPerson
+    | PostLabourUpdate
+    | EditLabourUpdate
+    | DeleteLabourUpdate
 )
 
 COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
@@ -205,5 +236,8 @@ COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
         RemoveSubscriber,
         AuthoriseSubscriber,
         EraseBirthingPerson,
+        PostLabourUpdate,
+        EditLabourUpdate,
+        DeleteLabourUpdate,
     )
 }

@@ -20,10 +20,13 @@ from labour_tracker.domain.labour.commands import (
     CompleteLabour,
     DeleteContraction,
     DeleteLabour,
+    DeleteLabourUpdate,
     EditContraction,
+    EditLabourUpdate,
     EndContraction,
     EraseBirthingPerson,
     PlanLabour,
+    PostLabourUpdate,
     RegisterBirthingPerson,
     RemoveFollower,
     RemoveSubscriber,
@@ -49,6 +52,9 @@ from labour_tracker.domain.labour.events import (
     LabourPhaseChanged,
     LabourPlanCancelled,
     LabourPlanned,
+    LabourUpdateDeleted,
+    LabourUpdateEdited,
+    LabourUpdatePosted,
     PrepareForHospitalRecommended,
     SubscriberAdded,
     SubscriberBlocked,
@@ -59,7 +65,15 @@ from labour_tracker.domain.labour.events import (
     UrgentAttentionAdvised,
 )
 from labour_tracker.domain.labour.evolve import evolve
-from labour_tracker.domain.labour.model import Alert, BirthingPerson, Contraction, Labour, LabourPlan
+from labour_tracker.domain.labour.model import (
+    Alert,
+    BirthingPerson,
+    Contraction,
+    Labour,
+    LabourPlan,
+    LabourUpdate,
+    UpdateKind,
+)
 from labour_tracker.domain.labour.rules import (
     hospital_recommended,
     next_phase,
@@ -67,12 +81,15 @@ from labour_tracker.domain.labour.rules import (
     urgent_attention_reason,
 )
 from labour_tracker.domain.limits import (
+    ANNOUNCEMENT_COOLDOWN,
     BLOCKED_PER_PERSON,
     CONTRACTIONS_PER_LABOUR,
     DAY,
     LABOURS_PER_DAY,
     NOTES_BYTES_PER_LABOUR,
     SUBSCRIBERS_PER_PERSON,
+    UPDATE_MESSAGE_LENGTH,
+    UPDATES_PER_LABOUR,
     Rate,
     check_note,
     note_bytes,
@@ -101,6 +118,18 @@ NAME_NOT_TEXT = DomainError(
 # Read by map(), not a loop of Python code: a labour may have hundreds of contractions.
 _id = attrgetter("id")
 _notes = attrgetter("notes")
+_message = attrgetter("message")
+
+ANNOUNCEMENTS = Rate(
+    "announcement_too_soon", 1, ANNOUNCEMENT_COOLDOWN, f"announcement in {ANNOUNCEMENT_COOLDOWN.seconds // 60} minutes"
+)
+UPDATE_NOT_FOUND = DomainError(ErrorKind.NOT_FOUND, "labour_update_not_found", "The labour has no update with this id.")
+MESSAGE_REQUIRED = DomainError(
+    ErrorKind.UNPROCESSABLE, "update_message_required", "An update needs a message of at least one character."
+)
+INVALID_QUICK_UPDATE = DomainError(
+    ErrorKind.UNPROCESSABLE, "invalid_quick_update", "A quick update is an announcement, in the service's words only."
+)
 
 
 def new_id(aggregate_id: str, command_id: str) -> str:
@@ -161,6 +190,12 @@ def decide(
             return _authorise_subscriber(_registered(state), command, subscription_secret)
         case EraseBirthingPerson():
             return _erase(state)
+        case PostLabourUpdate():
+            return _post_update(_registered(state), command, now, command_id)
+        case EditLabourUpdate():
+            return _edit_update(_registered(state), command, now)
+        case DeleteLabourUpdate():
+            return _delete_update(_registered(state), command)
         case _:
             assert_never(command)
 
@@ -470,6 +505,60 @@ def _delete_labour(person: BirthingPerson, command: DeleteLabour) -> list[Birthi
     return [LabourDeleted(person.id, command.labour_id)]
 
 
+def _post_update(
+    person: BirthingPerson, command: PostLabourUpdate, now: datetime, command_id: str
+) -> list[BirthingPersonEvent]:
+    if command.moment is not None:  # the service's words: no personal text to check
+        if command.message is not None or command.kind is not UpdateKind.ANNOUNCEMENT:
+            raise INVALID_QUICK_UPDATE
+        size = 0
+    else:
+        size = _check_update_message(command.message)
+    labour = _active_labour(person)
+    UPDATES_PER_LABOUR.check(len(labour.updates) + 1)
+    if size:
+        NOTES_BYTES_PER_LABOUR.check(_notes_bytes(labour) + size)
+    if command.kind is UpdateKind.ANNOUNCEMENT:
+        ANNOUNCEMENTS.check(() if labour.announced_at is None else (labour.announced_at,), now)
+    update_id = _unused_id(new_id(person.id, command_id), map(_id, labour.updates))
+    # Today only the person posts; one acting for them (a birth partner) will be named here.
+    return [
+        LabourUpdatePosted(
+            person.id, labour.id, update_id, command.kind, command.message, command.moment, person.id, now
+        )
+    ]
+
+
+def _edit_update(person: BirthingPerson, command: EditLabourUpdate, now: datetime) -> list[BirthingPersonEvent]:
+    labour = _latest_labour(person)
+    before = _update(labour, command.update_id)
+    size = _check_update_message(command.message)
+    if command.message == before.message:
+        return []
+    NOTES_BYTES_PER_LABOUR.check(_notes_bytes(labour) - note_bytes(before.message) + size)
+    return [LabourUpdateEdited(person.id, labour.id, before.id, command.message, now)]
+
+
+def _delete_update(person: BirthingPerson, command: DeleteLabourUpdate) -> list[BirthingPersonEvent]:
+    labour = _latest_labour(person)
+    return [LabourUpdateDeleted(person.id, labour.id, _update(labour, command.update_id).id)]
+
+
+def _check_update_message(message: str | None) -> int:
+    """Refuse a message that is blank, too long in characters, or no note (`check_note`); returns its size."""
+    if message is None or not message.strip():
+        raise MESSAGE_REQUIRED
+    UPDATE_MESSAGE_LENGTH.check(len(message))
+    return check_note(message)
+
+
+def _update(labour: Labour, update_id: str) -> LabourUpdate:
+    found = next((each for each in labour.updates if each.id == update_id), None)
+    if found is None:
+        raise UPDATE_NOT_FOUND
+    return found
+
+
 def _rotate_subscription_token(person: BirthingPerson, command: RotateSubscriptionToken) -> list[BirthingPersonEvent]:
     rotated: list[BirthingPersonEvent] = [SubscriptionTokenRotated(person.id, person.subscription_token_version + 1)]
     if command.remove_followers:
@@ -576,8 +665,12 @@ def _labour_ids(person: BirthingPerson) -> Iterator[str]:
 
 
 def _notes_bytes(labour: Labour) -> int:
-    """The UTF-8 bytes of every note a labour holds, its own and its contractions'."""
-    return note_bytes(labour.notes) + sum(map(note_bytes, map(_notes, labour.contractions)))
+    """The UTF-8 bytes of every note a labour holds: its own, its contractions' and its updates' messages."""
+    return (
+        note_bytes(labour.notes)
+        + sum(map(note_bytes, map(_notes, labour.contractions)))
+        + sum(map(note_bytes, map(_message, labour.updates)))
+    )
 
 
 def _latest_labour(person: BirthingPerson) -> Labour:

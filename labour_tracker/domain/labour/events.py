@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
-from labour_tracker.domain.labour.model import Phase
+from labour_tracker.domain.labour.model import Moment, Phase, UpdateKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +167,42 @@ class LabourDeleted:
 
 
 @dataclass(frozen=True, slots=True)
+class LabourUpdatePosted:
+    """An update of the labour under way; an announcement is sent to subscribers, a quick one (`moment`) in the
+    service's words."""
+
+    TYPE: ClassVar[str] = "labour.update_posted"
+    birthing_person_id: str
+    labour_id: str
+    update_id: str
+    kind: UpdateKind
+    message: str | None  # None for a quick update
+    moment: Moment | None
+    posted_by: str
+    posted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LabourUpdateEdited:
+    """An update's message replaced; an announcement is not sent again."""
+
+    TYPE: ClassVar[str] = "labour.update_edited"
+    birthing_person_id: str
+    labour_id: str
+    update_id: str
+    message: str
+    edited_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LabourUpdateDeleted:
+    TYPE: ClassVar[str] = "labour.update_deleted"
+    birthing_person_id: str
+    labour_id: str
+    update_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriptionTokenRotated:
     TYPE: ClassVar[str] = "birthing_person.subscription_token_rotated"
     birthing_person_id: str
@@ -252,6 +288,9 @@ BirthingPersonEvent = (
     | SubscriberBlocked
     | SubscriberUnblocked
     | BirthingPersonErased
+    | LabourUpdatePosted
+    | LabourUpdateEdited
+    | LabourUpdateDeleted
 )
 
 EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
@@ -280,6 +319,9 @@ EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
         SubscriberBlocked,
         SubscriberUnblocked,
         BirthingPersonErased,
+        LabourUpdatePosted,
+        LabourUpdateEdited,
+        LabourUpdateDeleted,
     )
 }
 
@@ -300,5 +342,8 @@ PERSONAL_EVENT_TYPES: frozenset[str] = frozenset(
         HospitalRecommended,
         UrgentAttentionAdvised,
         LabourCompleted,
+        LabourUpdatePosted,
+        LabourUpdateEdited,
+        LabourUpdateDeleted,
     )
 )

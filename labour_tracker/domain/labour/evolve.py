@@ -24,6 +24,9 @@ from labour_tracker.domain.labour.events import (
     LabourPhaseChanged,
     LabourPlanCancelled,
     LabourPlanned,
+    LabourUpdateDeleted,
+    LabourUpdateEdited,
+    LabourUpdatePosted,
     PrepareForHospitalRecommended,
     SubscriberAdded,
     SubscriberBlocked,
@@ -40,8 +43,10 @@ from labour_tracker.domain.labour.model import (
     ContractionChange,
     Labour,
     LabourPlan,
+    LabourUpdate,
     PastLabour,
     Phase,
+    UpdateKind,
 )
 from labour_tracker.domain.limits import DELETED_LABOURS_KEPT, LABOURS_BEGUN_KEPT, PAST_LABOURS_KEPT
 
@@ -142,6 +147,25 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
             return replace(state, blocked=state.blocked | {event.subscriber_id})
         case SubscriberUnblocked():
             return replace(state, blocked=state.blocked - {event.subscriber_id})
+        case LabourUpdatePosted():
+            posted = LabourUpdate(
+                event.update_id, event.kind, event.message, event.posted_by, event.posted_at, moment=event.moment
+            )
+            return _change_labour(state, event.labour_id, lambda labour: _posted(labour, posted))
+        case LabourUpdateEdited():
+            return _change_labour(
+                state,
+                event.labour_id,
+                lambda labour: _with_updates(
+                    labour,
+                    event.update_id,
+                    lambda update: replace(update, message=event.message, edited_at=event.edited_at),
+                ),
+            )
+        case LabourUpdateDeleted():
+            return _change_labour(
+                state, event.labour_id, lambda labour: _with_updates(labour, event.update_id, lambda update: None)
+            )
         case BirthingPersonErased():
             return None
         case _:
@@ -197,6 +221,17 @@ def _corrected(
 
 def _start(contraction: Contraction) -> datetime:
     return contraction.start_time
+
+
+def _posted(labour: Labour, update: LabourUpdate) -> Labour:
+    announced = update.posted_at if update.kind is UpdateKind.ANNOUNCEMENT else labour.announced_at
+    return replace(labour, updates=(*labour.updates, update), announced_at=announced)
+
+
+def _with_updates(labour: Labour, update_id: str, change: Callable[[LabourUpdate], LabourUpdate | None]) -> Labour:
+    """The labour with one update changed, or taken out (`change` gives None); the others as they were."""
+    updates = (change(each) if each.id == update_id else each for each in labour.updates)
+    return replace(labour, updates=tuple(each for each in updates if each is not None))
 
 
 def _with_alert(labour: Labour, alert: Alert) -> Labour:

@@ -61,6 +61,45 @@ class ContractionChange:
     at: datetime  # by the service's clock
 
 
+class UpdateKind(StrEnum):
+    """Who an update of a labour is for."""
+
+    ANNOUNCEMENT = "announcement"  # sent to subscribers by their channels, and shown to them
+    STATUS_UPDATE = "status_update"  # shown to subscribers when they read the labour, never sent
+    PRIVATE_NOTE = "private_note"  # the person's own: never shown to subscribers, never sent
+
+    @property
+    def followers_see(self) -> bool:
+        return self is not UpdateKind.PRIVATE_NOTE
+
+
+class Moment(StrEnum):
+    """A common moment of labour, announced with one tap in the service's own words."""
+
+    WATERS_BROKEN = "waters_broken"
+    ON_THE_WAY_TO_HOSPITAL = "on_the_way_to_hospital"
+    ARRIVED_AT_HOSPITAL = "arrived_at_hospital"
+    BABY_BORN = "baby_born"
+
+
+@dataclass(frozen=True, slots=True)
+class LabourUpdate:
+    """News of a labour in the person's words, or a quick update (`moment`, no message until one is edited in)."""
+
+    id: str
+    kind: UpdateKind
+    message: str | None
+    posted_by: str  # who posted it: the person, or one acting for them
+    posted_at: datetime  # by the service's clock
+    edited_at: datetime | None = None
+    moment: Moment | None = None
+
+
+def updates_for_followers(updates: tuple[LabourUpdate, ...]) -> tuple[LabourUpdate, ...]:
+    """The updates a subscriber may read: announcements and status updates, never the person's private notes."""
+    return tuple(each for each in updates if each.kind.followers_see)
+
+
 @dataclass(frozen=True, slots=True)
 class LabourPlan:
     """A labour to come: kept in the person's record until it begins (it has no start time, so it is no Labour)."""
@@ -87,6 +126,8 @@ class Labour:
     alerts: frozenset[Alert]
     last_change: ContractionChange | None = None  # the correction an undo would take back
     name: str | None = None  # the name given in its plan
+    updates: tuple[LabourUpdate, ...] = ()  # in the order they were posted
+    announced_at: datetime | None = None  # the latest announcement, by the service's clock: deleting it keeps this
 
     @property
     def is_active(self) -> bool:

@@ -32,20 +32,24 @@ from labour_tracker.domain.notification.resend import (
 )
 from labour_tracker.domain.notification.segments import GSM_BASIC, GSM_EXTENDED, sms_segments
 from labour_tracker.domain.notification.wording import (
+    ANNOUNCEMENT,
     CODE_SUBJECT,
     CONFIRMATION_CODE,
     MESSAGE_TYPES,
+    MOMENT_WORDINGS,
     TRIGGERS,
     WORDINGS,
     Names,
     Wording,
     code_text,
     full_text,
+    is_news,
     sms_text,
     subject,
 )
 
 __all__ = [
+    "ANNOUNCEMENT",
     "CODE_SUBJECT",
     "CONFIRMATION_CODE",
     "EVENT_TYPES",
@@ -53,6 +57,7 @@ __all__ = [
     "GSM_EXTENDED",
     "MAX_RESENDS",
     "MESSAGE_TYPES",
+    "MOMENT_WORDINGS",
     "TRIGGERS",
     "WORDINGS",
     "FailureCode",
@@ -72,6 +77,7 @@ __all__ = [
     "failed",
     "failure_code",
     "full_text",
+    "is_news",
     "mask",
     "next_resend",
     "notification_id",

@@ -10,9 +10,11 @@ from labour_tracker.domain.labour.events import (
     HospitalRecommended,
     LabourBegun,
     LabourCompleted,
+    LabourUpdatePosted,
     PrepareForHospitalRecommended,
     UrgentAttentionAdvised,
 )
+from labour_tracker.domain.labour.model import Moment, UpdateKind
 from labour_tracker.domain.notification.segments import sms_segments
 from labour_tracker.domain.subscriber.events import ConfirmationCodeSent
 
@@ -31,6 +33,8 @@ class Wording:
     subject: Callable[[Names], str]
     # Longest first: the first that fits one SMS segment is sent; the last if none does.
     texts: tuple[Callable[[Names], str], ...]
+    # The note is the news itself (an announcement's message): cut to fit one SMS segment rather than left out.
+    note_is_news: bool = False
 
 
 WORDINGS: Final[dict[str, Wording]] = {
@@ -82,8 +86,54 @@ WORDINGS: Final[dict[str, Wording]] = {
             lambda n: f"{n.first} has completed labour",
         ),
     ),
+    # An announcement: the person's first name and their message (`note`); a quick one has its moment's wording.
+    LabourUpdatePosted.TYPE: Wording(
+        subject=lambda n: f"News from {n.first} {n.last}",
+        texts=(
+            lambda n: f"{n.subscriber}, news from {n.first}",
+            lambda n: f"News from {n.first}",
+        ),
+        note_is_news=True,
+    ),
 }
 
+# The quick updates' own words: no personal text, the same for every subscriber but their names.
+MOMENT_WORDINGS: Final[dict[Moment, Wording]] = {
+    Moment.WATERS_BROKEN: Wording(
+        subject=lambda n: f"{n.first} {n.last}'s waters have broken",
+        texts=(
+            lambda n: f"{n.subscriber}, {n.first} {n.last}'s waters have broken",
+            lambda n: f"{n.first} {n.last}'s waters have broken",
+            lambda n: f"{n.first}'s waters have broken",
+        ),
+    ),
+    Moment.ON_THE_WAY_TO_HOSPITAL: Wording(
+        subject=lambda n: f"{n.first} {n.last} is on the way to the hospital",
+        texts=(
+            lambda n: f"{n.subscriber}, {n.first} {n.last} is on the way to the hospital",
+            lambda n: f"{n.first} {n.last} is on the way to the hospital",
+            lambda n: f"{n.first} is on the way to the hospital",
+        ),
+    ),
+    Moment.ARRIVED_AT_HOSPITAL: Wording(
+        subject=lambda n: f"{n.first} {n.last} has arrived at the hospital",
+        texts=(
+            lambda n: f"{n.subscriber}, {n.first} {n.last} has arrived at the hospital",
+            lambda n: f"{n.first} {n.last} has arrived at the hospital",
+            lambda n: f"{n.first} has arrived at the hospital",
+        ),
+    ),
+    Moment.BABY_BORN: Wording(
+        subject=lambda n: f"{n.first} {n.last}'s baby is born",
+        texts=(
+            lambda n: f"{n.subscriber}, {n.first} {n.last}'s baby is born!",
+            lambda n: f"{n.first} {n.last}'s baby is born!",
+            lambda n: f"{n.first}'s baby is born!",
+        ),
+    ),
+}
+
+ANNOUNCEMENT: Final = LabourUpdatePosted.TYPE  # news only when its kind is an announcement
 TRIGGERS: Final[frozenset[str]] = frozenset(WORDINGS)  # the event types subscribers are told about
 CONFIRMATION_CODE: Final = ConfirmationCodeSent.TYPE  # a code sent to confirm a destination
 MESSAGE_TYPES: Final[frozenset[str]] = TRIGGERS | {CONFIRMATION_CODE}  # every event type a message goes out for
@@ -95,23 +145,59 @@ def code_text(code: str) -> str:
     return f"Your Labour Tracker code is {code}. It expires in 10 minutes. Not you? Ignore this message."
 
 
-def sms_text(event_type: str, names: Names, note: str | None = None) -> str:
+def is_news(event_type: str, kind: str | None = None) -> bool:
+    """Whether subscribers are told of an event of `event_type`: every trigger but an update, which only when its
+    `kind` is an announcement."""
+    return event_type in TRIGGERS and (event_type != ANNOUNCEMENT or kind == UpdateKind.ANNOUNCEMENT)
+
+
+def wording(event_type: str, moment: str | None = None) -> Wording:
+    """The words for `event_type`, or for a quick update's `moment`."""
+    return MOMENT_WORDINGS[Moment(moment)] if moment else WORDINGS[event_type]
+
+
+def sms_text(event_type: str, names: Names, note: str | None = None, moment: str | None = None) -> str:
     """The message for `event_type`, in one SMS segment where the names allow. A note (the person's completion
-    note) is added where the whole text still fits one segment; else the sentence goes alone."""
-    texts = [each(names) for each in WORDINGS[event_type].texts]
+    note) is added where the whole text still fits one segment; else the sentence goes alone. A note that is the
+    news (an announcement's message) is cut to fit instead."""
+    chosen = wording(event_type, moment)
+    texts = [each(names) for each in chosen.texts]
     candidates = [with_note(text, note) for text in texts] if note else []
-    return next((text for text in (*candidates, *texts) if sms_segments(text) == 1), texts[-1])
+    fitting = next((text for text in (*candidates, *texts) if sms_segments(text) == 1), texts[-1])
+    if note and chosen.note_is_news and fitting in texts:
+        return shortened(with_note(texts[-1], note))
+    return fitting
+
+
+def shortened(text: str) -> str:
+    """`text` cut at a word, where it can be, to fit one SMS segment with `...` after it (GSM characters, so the
+    ending never makes the text Unicode)."""
+    if sms_segments(text) == 1:
+        return text
+    low, high = 0, len(text)  # the longest start of `text` that fits with the ending
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sms_segments(text[:middle] + CUT) == 1:
+            low = middle
+        else:
+            high = middle - 1
+    kept = text[:low]
+    at_word = kept.rsplit(" ", 1)[0] if " " in kept[len(kept) // 2 :] else kept
+    return at_word.rstrip() + CUT
+
+
+CUT: Final = "..."
 
 
 def with_note(sentence: str, note: str) -> str:
     return f"{sentence}: {note}"
 
 
-def subject(event_type: str, names: Names) -> str:
-    return WORDINGS[event_type].subject(names)
+def subject(event_type: str, names: Names, moment: str | None = None) -> str:
+    return wording(event_type, moment).subject(names)
 
 
-def full_text(event_type: str, names: Names, note: str | None = None) -> str:
+def full_text(event_type: str, names: Names, note: str | None = None, moment: str | None = None) -> str:
     """The longest wording, for email, where length does not matter, with the note in full under it."""
-    sentence = WORDINGS[event_type].texts[0](names)
+    sentence = wording(event_type, moment).texts[0](names)
     return f"{sentence}\n\n{note}" if note else sentence

@@ -194,6 +194,9 @@ def trigger(event_type: str = "labour.begun", event_id: str = "e-1") -> EventEnv
         data |= {"end_time": T0.isoformat(), "notes": None}
     if event_type == "labour.urgent_attention_advised":
         data |= {"reason": "long_contraction"}
+    if event_type == "labour.update_posted":
+        data |= {"update_id": "u-1", "kind": "announcement", "message": "We're off to the hospital", "moment": None,
+                 "posted_by": "bea", "posted_at": T0.isoformat()}  # fmt: skip
     return EventEnvelope(
         id=event_id, type=event_type, version=4, aggregate_id="bea", time=T0, causation_id="c-1", data=data
     )
@@ -644,3 +647,40 @@ async def test_the_completion_note_travels_from_the_event_to_every_channel_and_o
 
     await notifier.event(trigger("labour.begun", event_id="e-2"))
     assert [each.note for each in notifier.sms.sent[1:] + notifier.email.sent[1:]] == [None, None]
+
+
+async def test_an_announcement_carries_its_message_to_every_channel_with_the_persons_first_name(
+    notifier: Notifier,
+) -> None:
+    notifier.persons["bea"] = person("ola")
+    await notifier.event(trigger("labour.update_posted"))
+    assert [each.note for each in notifier.sms.sent + notifier.email.sent] == ["We're off to the hospital"] * 2
+    assert sms_body(notifier.sms.sent[0]) == "Ola, news from Bea: We're off to the hospital"
+    assert notifier.dead_letters.sent == []
+
+
+@pytest.mark.parametrize("kind", ["status_update", "private_note"])
+async def test_status_updates_and_private_notes_are_never_sent(notifier: Notifier, kind: str) -> None:
+    posted = trigger("labour.update_posted")
+    posted = posted.model_copy(update={"data": posted.data | {"kind": kind}})
+    assert notification_requests(MemoryTopic(), notifier.persons["bea"].state, [posted]) == []
+    await notifier.event(posted)
+    assert notifier.sms.sent == [] and notifier.email.sent == []
+
+
+async def test_a_quick_update_carries_its_moment_and_no_personal_text(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("ola")
+    quick = trigger("labour.update_posted")
+    quick = quick.model_copy(update={"data": quick.data | {"message": None, "moment": "baby_born"}})
+    await notifier.event(quick)
+    sent = notifier.sms.sent + notifier.email.sent
+    assert [(each.note, each.moment) for each in sent] == [(None, "baby_born")] * 2
+    assert sms_body(notifier.sms.sent[0]) == "Ola, Bea Moyo's baby is born!"
+
+
+async def test_the_requests_for_an_announcement_fit_the_contract(notifier: Notifier) -> None:
+    requests = notification_requests(MemoryTopic(), notifier.persons["bea"].state, [trigger("labour.update_posted")])
+    assert len(requests) == 4  # one per subscriber the person has
+    for _, _, value in requests:
+        assert fit("NotificationRequest", json.loads(value)) == []
+        assert json.loads(value)["note"] == "We're off to the hospital"

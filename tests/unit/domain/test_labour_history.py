@@ -101,6 +101,9 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "birthing_person.subscriber_blocked",
         "birthing_person.subscriber_unblocked",
         "birthing_person.erased",
+        "labour.update_posted",
+        "labour.update_edited",
+        "labour.update_deleted",
     }
     assert set(COMMAND_TYPES) == {
         "birthing_person.register",
@@ -122,5 +125,8 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "birthing_person.unblock_subscriber",
         "birthing_person.authorise_subscriber",
         "birthing_person.erase",
+        "labour.post_update",
+        "labour.edit_update",
+        "labour.delete_update",
     }
     assert all(name == cls.TYPE for name, cls in {**EVENT_TYPES, **COMMAND_TYPES}.items())

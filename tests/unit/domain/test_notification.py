@@ -43,6 +43,7 @@ def test_the_texts_say_what_the_spec_says_with_the_names_filled_in() -> None:
         "labour.hospital_recommended",
         "labour.urgent_attention_advised",
         "labour.completed",
+        "labour.update_posted",
     } == n.TRIGGERS
 
 

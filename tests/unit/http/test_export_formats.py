@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from labour_tracker.domain.labour import Contraction
+from labour_tracker.domain.labour import Contraction, LabourUpdate, Moment, UpdateKind
 from labour_tracker.http.export_formats import CSV_COLUMNS, FORMATS, ExportFormat, safe_cell
 from labour_tracker.http.openapi import document
 from labour_tracker.mirror.reads import LabourHeading
@@ -30,6 +30,12 @@ LABOUR = LabourHeading(
 )
 
 
+UPDATES = [
+    LabourUpdate("u1", UpdateKind.ANNOUNCEMENT, None, "alice", BEGAN, moment=Moment.WATERS_BROKEN),
+    LabourUpdate("u2", UpdateKind.PRIVATE_NOTE, 'so "tired",\nreally', "alice", BEGAN, BEGAN + timedelta(hours=1)),
+]
+
+
 def contraction(n: int, notes: str | None = None, *, ended: bool = True, intensity: int | None = 5) -> Contraction:
     start = BEGAN + timedelta(minutes=5 * n)
     return Contraction(f"c{n}", start, start + timedelta(seconds=62.5) if ended else None, intensity, notes)
@@ -39,7 +45,7 @@ def written(chosen: ExportFormat, batches: list[list[Contraction]], labour: Labo
     """The whole file, as the view streams it: heading, each batch, end."""
     pieces = [chosen.heading(labour)]
     pieces += [chosen.contractions(labour, batch, first=n == 0) for n, batch in enumerate(batches)]
-    return b"".join([*pieces, chosen.end()])
+    return b"".join([*pieces, chosen.end(UPDATES)])
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
@@ -112,6 +118,12 @@ def test_the_json_is_the_labour_with_its_contractions_in_order_across_batches() 
         "intensity": 5,
         "notes": 'with "quotes"\nand a line',
     }
+    assert labour["updates"] == [
+        {"id": "u1", "kind": "announcement", "message": None, "posted_by": "alice",
+         "posted_at": "2025-03-14T09:00:00Z", "edited_at": None, "moment": "waters_broken"},
+        {"id": "u2", "kind": "private_note", "message": 'so "tired",\nreally', "posted_by": "alice",
+         "posted_at": "2025-03-14T09:00:00Z", "edited_at": "2025-03-14T10:00:00Z", "moment": None},
+    ]  # fmt: skip
     schemas = document()["components"]
     jsonschema.validate(exported, {"$ref": "#/components/schemas/LabourExportResponse", "components": schemas})
 

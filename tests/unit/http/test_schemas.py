@@ -8,11 +8,21 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labour_tracker.domain.labour import Alert, Contraction, Labour, Phase, pattern
+from labour_tracker.domain.labour import (
+    Alert,
+    Contraction,
+    Labour,
+    LabourUpdate,
+    Moment,
+    Phase,
+    UpdateKind,
+    pattern,
+)
 from labour_tracker.http.schemas import (
     ContractionView,
     LabourResponse,
     LabourSummaryView,
+    LabourUpdateView,
     LabourView,
     PatternView,
     labour_response_json,
@@ -55,6 +65,7 @@ def by_pydantic(found: Labour, now: datetime) -> bytes:
         alerts=sorted(found.alerts),
         contractions=[ContractionView.of(each) for each in found.contractions],
         pattern=PatternView.of(pattern(found, now)),
+        updates=[LabourUpdateView.of(each) for each in found.updates],
     )
     return LabourResponse(labour=view).model_dump_json().encode()
 
@@ -82,10 +93,33 @@ def test_a_labour_answer_is_the_json_its_schema_describes_field_for_field() -> N
         contractions,
         frozenset({Alert.URGENT_ATTENTION, Alert.HOSPITAL}),
         name="Baby \N{BABY}",
+        updates=UPDATES,
     )
     now = STARTED + timedelta(minutes=40)
 
     assert labour_response_json(found, now) == by_pydantic(found, now)
+
+
+UPDATES = (
+    LabourUpdate(
+        "u-1", UpdateKind.ANNOUNCEMENT, 'On our way \u2014 "soon"', "alice", STARTED + timedelta(microseconds=7)
+    ),
+    LabourUpdate("u-2", UpdateKind.PRIVATE_NOTE, "scared", "alice", STARTED, STARTED + timedelta(minutes=1)),
+    LabourUpdate("u-3", UpdateKind.ANNOUNCEMENT, None, "alice", STARTED, moment=Moment.WATERS_BROKEN),
+    LabourUpdate("u-4", UpdateKind.STATUS_UPDATE, "resting", "alice", STARTED),
+)
+
+
+def test_a_follower_is_answered_without_the_private_notes_and_the_person_with_all() -> None:
+    found = Labour("l-9", True, STARTED, None, Phase.EARLY, None, (), frozenset(), updates=UPDATES)
+    now = STARTED + timedelta(minutes=5)
+
+    mine = LabourResponse.model_validate_json(labour_response_json(found, now)).labour.updates
+    theirs = LabourResponse.model_validate_json(labour_response_json(found, now, follower=True)).labour.updates
+
+    assert [each.id for each in mine] == ["u-1", "u-2", "u-3", "u-4"]
+    assert [each.id for each in theirs] == ["u-1", "u-3", "u-4"]
+    assert theirs[1].moment is Moment.WATERS_BROKEN and theirs[1].message is None
 
 
 # What a command does to a labour's contractions: start one, end the latest, amend the latest, or (another labour

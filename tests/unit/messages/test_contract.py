@@ -165,6 +165,13 @@ async def birthing_person_story() -> Wire:
     gap = T0 + 1.5 * MINUTE  # between the first two
     missed = {"start_time": gap.isoformat(), "end_time": (gap + MINUTE).isoformat(), "intensity": 4}
     await wire.command(ALICE, "contraction.add", missed, at=fixed)
+    news = {"kind": "announcement", "message": "Off to the hospital"}
+    await wire.command(ALICE, "labour.post_update", news, at=fixed)
+    await wire.command(ALICE, "labour.post_update", {"moment": "arrived_at_hospital"}, at=fixed)  # too soon
+    await wire.command(ALICE, "labour.post_update", {"kind": "private_note", "message": "scared"}, at=fixed)
+    note = wire.table[ALICE].state.latest_labour.updates[-1].id
+    await wire.command(ALICE, "labour.edit_update", {"update_id": note, "message": "calmer now"}, at=fixed)
+    await wire.command(ALICE, "labour.delete_update", {"update_id": note}, at=fixed)
     await wire.command(ALICE, "labour.complete", {"notes": "Welcome, baby"}, at=start + 30 * MINUTE)
     await wire.command(ALICE, "birthing_person.rotate_subscription_token")  # no `data`: none of it is required
     wrong_token = {"subscriber_id": BOB, "token": "x" * 22}

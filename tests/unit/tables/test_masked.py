@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from labour_tracker.domain.labour import BirthingPerson, Contraction, Labour, PastLabour, Phase
+from labour_tracker.domain.labour import (
+    BirthingPerson,
+    Contraction,
+    Labour,
+    LabourUpdate,
+    PastLabour,
+    Phase,
+    UpdateKind,
+)
 from labour_tracker.domain.notification import Notification, NotificationStatus
 from labour_tracker.domain.subscriber import ContactMethod, Subscriber
 from labour_tracker.messages.envelopes import ErrorBody, Outcome
@@ -16,12 +24,13 @@ from labour_tracker.tables.masked import MASK, operator_view
 from labour_tracker.tables.records import AggregateRecord
 
 T0 = datetime(2026, 12, 7, 9, tzinfo=UTC)
-SECRETS = ("Beatrice", "Okafor", "+447700900123", "bea@example.org", "waters broke", "back pain")
+SECRETS = ("Beatrice", "Okafor", "+447700900123", "bea@example.org", "waters broke", "back pain", "so scared")
 
 PERSON = BirthingPerson(
     "bea-1", "Beatrice", "Okafor",
     Labour("l-2", False, T0, None, Phase.EARLY, "waters broke",
-           (Contraction("c-1", T0, T0, 5, "back pain"),), frozenset()),
+           (Contraction("c-1", T0, T0, 5, "back pain"),), frozenset(),
+           updates=(LabourUpdate("u-1", UpdateKind.PRIVATE_NOTE, "so scared", "bea-1", T0),)),
     (PastLabour("l-1", True, T0, T0, 12),), frozenset({"sam-1"}), 3,
 )  # fmt: skip
 SUBSCRIBER = Subscriber(
@@ -37,7 +46,7 @@ OUTCOME = Outcome(command_id="c-9", command_type="labour.begin", aggregate_id="b
 
 
 @pytest.mark.parametrize(("state", "ids"), [
-    (PERSON, ("bea-1", "l-2", "c-1", "l-1", "sam-1")),
+    (PERSON, ("bea-1", "l-2", "c-1", "u-1", "l-1", "sam-1")),
     (SUBSCRIBER, ("sam-1", "bea-1")),
     (NOTIFICATION, ("n-1", "e-1", "sam-1", "SM123")),
 ])  # fmt: skip

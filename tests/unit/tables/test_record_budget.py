@@ -21,11 +21,15 @@ from labour_tracker.domain.labour import (
     EndContraction,
     Labour,
     LabourPlan,
+    LabourUpdate,
+    Moment,
     PastLabour,
     Phase,
     PlanLabour,
+    PostLabourUpdate,
     RegisterBirthingPerson,
     StartContraction,
+    UpdateKind,
     decide,
     evolve,
 )
@@ -40,6 +44,7 @@ from labour_tracker.domain.limits import (
     RECORD_BUDGET,
     SUBSCRIBERS_PER_PERSON,
     SUBSCRIPTIONS_PER_SUBSCRIBER,
+    UPDATES_PER_LABOUR,
 )
 from labour_tracker.domain.subscriber import ContactMethod, Subscriber
 from labour_tracker.messages.envelopes import MAX_AGGREGATE_ID_LENGTH, RECENT_COMMANDS, ErrorBody, Outcome
@@ -66,9 +71,12 @@ def worst_labour() -> Labour:
         contractions.append(Contraction(UUID, start, start + timedelta(seconds=59, microseconds=999999), 10, taken))
     noted = Contraction(UUID, T0, T0 + timedelta(seconds=59), 10, ESCAPED * NOTE_BYTES.maximum)  # an undo holds two
     last_change = ContractionChange(noted, noted, T0)
+    # The notes are full: every update is a quick one, posted by someone of the longest id, and edited.
+    update = LabourUpdate(UUID, UpdateKind.STATUS_UPDATE, None, LONGEST_ID, T0, T0, Moment.ON_THE_WAY_TO_HOSPITAL)
     return Labour(
-        UUID, True, T0, None, Phase.TRANSITION, None, tuple(contractions), frozenset(Alert), last_change, LONGEST_NAME
-    )
+        UUID, True, T0, None, Phase.TRANSITION, None, tuple(contractions), frozenset(Alert), last_change, LONGEST_NAME,
+        (update,) * UPDATES_PER_LABOUR.maximum, T0,
+    )  # fmt: skip
 
 
 def worst_outcome(number: int) -> Outcome:
@@ -122,6 +130,7 @@ steps = st.one_of(
     st.tuples(st.just("begin"), st.booleans()),
     st.tuples(st.just("subscribers"), st.integers(1, 80)),
     st.tuples(st.just("plan"), st.booleans()),
+    st.tuples(st.just("updates"), st.integers(1, 250), notes, st.sampled_from(UpdateKind)),
 )
 
 
@@ -139,6 +148,11 @@ def commands(step: tuple[object, ...], number: int) -> list[BirthingPersonComman
             return [BeginLabour(first_labour=first)]
         case ("plan", bool(first)):
             return [PlanLabour((T0 + timedelta(days=200)).date(), first, LONGEST_NAME)]
+        case ("updates", int(count), message, UpdateKind() as kind):
+            return [
+                PostLabourUpdate(kind, message) if message else PostLabourUpdate(moment=Moment.BABY_BORN)  # type: ignore[arg-type]
+                for _ in range(count)
+            ]
         case ("subscribers", int(count)):
             return [AddSubscriber(f"{number}-{n:03}" + WIDE * 248) for n in range(count)]
     raise AssertionError(step)

@@ -9,7 +9,17 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labour_tracker.domain.labour import Alert, BirthingPerson, Contraction, Labour, PastLabour, Phase
+from labour_tracker.domain.labour import (
+    Alert,
+    BirthingPerson,
+    Contraction,
+    Labour,
+    LabourUpdate,
+    Moment,
+    PastLabour,
+    Phase,
+    UpdateKind,
+)
 from labour_tracker.domain.notification import Notification, NotificationStatus
 from labour_tracker.domain.notification.destination import DestinationLog, MessageCounted
 from labour_tracker.domain.subscriber import ContactMethod, Subscriber
@@ -37,6 +47,10 @@ times = st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.ju
 contractions = st.builds(
     Contraction, texts, times, st.none() | times, st.none() | st.integers(1, 10), st.none() | texts
 )
+updates = st.builds(
+    LabourUpdate, texts, st.sampled_from(UpdateKind), st.none() | texts, texts, times, st.none() | times,
+    st.none() | st.sampled_from(Moment),
+)  # fmt: skip
 labours = st.builds(
     Labour,
     texts,
@@ -47,6 +61,8 @@ labours = st.builds(
     st.none() | texts,
     st.lists(contractions, max_size=6).map(tuple),
     st.frozensets(st.sampled_from(Alert)),
+    updates=st.lists(updates, max_size=4).map(tuple),
+    announced_at=st.none() | times,
 )
 past_labours = st.builds(PastLabour, texts, st.booleans(), times, times, st.integers(0, 1000))
 persons = st.builds(
