@@ -180,6 +180,16 @@ async def test_the_api_page_signs_in_at_the_realm_with_pkce_and_the_api_takes_th
         async with browser.get(page.redirect_uri) as answer:  # where the realm sends the browser back
             assert answer.status == 200 and "swaggerUIRedirectOauth2" in await answer.text()
 
+        # The page posts the code from its own origin: the browser asks first, with the headers Swagger UI sends.
+        preflight = {
+            "Origin": worker.url,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-requested-with",
+        }
+        async with browser.options(page.token_url, headers=preflight) as answer:
+            assert answer.status == 200
+            assert answer.headers.get("Access-Control-Allow-Origin") == worker.url
+
         code = await sign_in(browser, page, challenge, state, username, password)
         status, body, allowed_origin = await page.exchange(browser, code, verifier, origin=worker.url)
         assert status == 200, body
