@@ -1,4 +1,5 @@
-"""A real Keycloak with the realm compose imports: a user signs up for a token and the API takes it as it comes.
+"""A real Keycloak with the realm compose imports: a user signs up for a token and the API takes it as it comes; the
+API page signs in there as Swagger UI does, with the authorization code flow and PKCE.
 
 The worker is given only the issuer (its keys are found through discovery) and the default audience, as in
 docker-compose.yml; nothing is copied out of Keycloak.
