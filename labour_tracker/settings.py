@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         description="The issuer's clients (the `azp` claim), comma-separated, whose access tokens are accepted; "
         "empty: any client's.",
     )
+    docs_client_id: str = Field(
+        "labour-tracker-web",
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The issuer's public client that the API page (/docs) signs people in with (authorization code "
+        "with PKCE), one of `OIDC_CLIENTS`; the client must allow the page's redirect URI, "
+        "`<the workers' address>/docs/oauth2-redirect.html`, and its origin. Used only with an issuer.",
+    )
     oidc_jwks_url: str | None = Field(
         None, description="JWKS URL; unset: discovered from the issuer's /.well-known/openid-configuration."
     )
@@ -213,6 +220,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{ENV_PREFIX}SUBSCRIPTION_TOKEN_SECRET is the public default, for local use only: with "
                 f"{ENV_PREFIX}OIDC_ISSUER set, give it a secret of your own"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _docs_client_accepted(self) -> Settings:
+        if self.oidc_issuer and self.clients and self.docs_client_id not in self.clients:
+            raise ValueError(
+                f"{ENV_PREFIX}DOCS_CLIENT_ID {self.docs_client_id!r} is not among {ENV_PREFIX}OIDC_CLIENTS: the API "
+                "page would sign people in for tokens the service refuses"
             )
         return self
 

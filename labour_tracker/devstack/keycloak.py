@@ -101,6 +101,7 @@ class KeycloakServer:
     port: int = field(default_factory=free_port)
     management_port: int = field(default_factory=free_port)
     web_app_url: str = "http://localhost:3000"
+    api_url: str = "http://localhost:8000"  # the workers' address, whose API page signs in through the public client
     public_url: str | None = None  # its address as browsers reach it (through a proxy); None: its own address
     admin_url: str | None = None  # the admin console's address (Keycloak's hostname-admin); None: the public one
     process: subprocess.Popen[bytes] | None = None
@@ -142,6 +143,7 @@ class KeycloakServer:
             # The realm file's placeholders, as compose gives them.
             "API_CLIENT_SECRET": self.client_secret,
             "WEB_APP_URL": self.web_app_url,
+            "API_URL": self.api_url,
         }
         self.process = spawn(
             [

@@ -67,6 +67,40 @@ CONTENT_DISPOSITION = {
 }
 
 
+# What the API page asks the issuer for: the names and email address the API registers a person with.
+SIGN_IN_SCOPES = {"openid": "Sign in with OpenID Connect.", "profile": "Your names.", "email": "Your email address."}
+
+LOCAL_TOKEN_HELP = (
+    "No OpenID Connect issuer is configured (local use): the worker trusts its local signing key. Print a token "
+    "with `labour-tracker token --sub alice --given-name Alice --family-name Smith --phone +447700900123` "
+    "(`--operator` for an operator's), then paste it under *Authorize* → `bearerAuth`."
+)
+
+
+def _issuer_token_help(issuer: str) -> str:
+    return (
+        f"Tokens come from the issuer {issuer}: under *Authorize*, `signIn` signs you in (or up) there and back "
+        "(authorization code with PKCE); or paste an access token of one of the service's clients under `bearerAuth`."
+    )
+
+
+def security_schemes(issuer: str | None) -> dict[str, Any]:
+    """A pasted bearer token always; with an issuer, also sign-in at the issuer (Keycloak's endpoint paths)."""
+    bearer = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    if issuer is None:
+        return {"bearerAuth": bearer | {"description": LOCAL_TOKEN_HELP}}
+    endpoints = f"{issuer.rstrip('/')}/protocol/openid-connect"
+    flow = {"authorizationUrl": f"{endpoints}/auth", "tokenUrl": f"{endpoints}/token", "scopes": SIGN_IN_SCOPES}
+    return {
+        "bearerAuth": bearer | {"description": "An access token of the issuer, pasted as it is."},
+        "signIn": {
+            "type": "oauth2",
+            "description": "Sign in, or register, at the issuer: authorization code with PKCE, no client secret.",
+            "flows": {"authorizationCode": flow},
+        },
+    }
+
+
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
@@ -136,7 +170,8 @@ def _operation(route: Route) -> dict[str, Any]:
     return operation
 
 
-def document(server_prefix: str = "/api/v1") -> dict[str, Any]:
+def document(server_prefix: str = "/api/v1", issuer: str | None = None) -> dict[str, Any]:
+    """The document; `issuer` (the OpenID Connect issuer, None locally) decides how the API page gets tokens."""
     models = {model for route in ROUTES for model in (route.body, route.response, route.form) if model}
     models |= {ErrorResponse}
     _, schemas = models_json_schema(
@@ -156,13 +191,14 @@ def document(server_prefix: str = "/api/v1") -> dict[str, Any]:
         "info": {
             "title": "Labour Tracker API",
             "version": "1",
-            "description": "Track labour; tell the people who matter. Errors are `{description, code}`.",
+            "description": "Track labour; tell the people who matter. Errors are `{description, code}`.\n\n"
+            + (LOCAL_TOKEN_HELP if issuer is None else _issuer_token_help(issuer)),
         },
         "servers": [{"url": server_prefix}],
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": security_schemes(issuer),
         },
-        "security": [{"bearerAuth": []}],
+        "security": [{"bearerAuth": []}] + ([] if issuer is None else [{"signIn": []}]),
     }

@@ -99,7 +99,7 @@ def create_api(
     api[COMMAND_BUS] = commands
     api[AGGREGATES] = aggregates
     api[SENDER] = sender or NoSender()
-    api[OPENAPI] = openapi.document(API_PREFIX)
+    api[OPENAPI] = openapi.document(API_PREFIX, settings.oidc_issuer)
     api[SUBSCRIBE_FAILURES] = FailedAttempts(settings.subscribe_failure_limit, settings.subscribe_failure_window)
     api.cleanup_ctx.extend([_database, _http_client, kafka_probe(settings.kafka)])
     api.on_startup.append(verifier.start)
@@ -121,4 +121,4 @@ def mount(
     verifier = VerifierMadeAtStart(settings)
     root.middlewares.append(operators_only(verifier, (API_PREFIX, DOCS_PREFIX)))
     root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier, sender))
-    add_docs(root)
+    add_docs(root, settings.docs_client_id if settings.oidc_issuer else None)

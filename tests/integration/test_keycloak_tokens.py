@@ -1,4 +1,5 @@
-"""A real Keycloak with the realm compose imports: a user signs up for a token and the API takes it as it comes.
+"""A real Keycloak with the realm compose imports: a user signs up for a token and the API takes it as it comes; the
+API page signs in there as Swagger UI does, with the authorization code flow and PKCE.
 
 The worker is given only the issuer (its keys are found through discovery) and the default audience, as in
 docker-compose.yml; nothing is copied out of Keycloak.
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
+import jwt
 import pytest
 
 from labour_tracker.devstack.kafka import KafkaBroker
@@ -26,6 +28,7 @@ from labour_tracker.devstack.worker import WorkerProcess
 from labour_tracker.identity.claims import OPERATOR_ROLE
 from tests.support.api import Caller
 from tests.support.servers import new_dir
+from tests.support.sign_in import ApiPage, Page, browser_session, code_from, pkce_pair, sign_in, submit
 from tests.support.stack import new_stack
 from tests.support.tokens import authorization
 
@@ -38,6 +41,7 @@ def keycloak_and_worker(
     # A generous reply timeout: Keycloak starting beside the worker can hold up its first command on a busy machine.
     stack = new_stack(kafka, postgres, LABOUR_TRACKER_OIDC_ISSUER=keycloak.issuer, LABOUR_TRACKER_REPLY_TIMEOUT="30")
     worker = stack.worker("keycloak")
+    keycloak.api_url = worker.url  # the realm's public client lets this worker's API page sign in, as compose's
     try:
         keycloak.start(wait=False)  # both start at once: the worker asks Keycloak for keys only on a first token
         worker.start()
@@ -157,3 +161,122 @@ def test_anyone_can_sign_up_with_a_phone_number_from_the_front_end(
     assert status == 302 and "error=invalid_request" in location
     status, _, _ = registration(keycloak, "http://evil.example/signed-in")
     assert status == 400
+
+
+# --- Sign-in from the API page ------------------------------------------------------------------------------------
+
+
+async def test_the_api_page_signs_in_at_the_realm_with_pkce_and_the_api_takes_the_token_it_gets(
+    keycloak_and_worker: tuple[KeycloakServer, WorkerProcess],
+) -> None:
+    keycloak, worker = keycloak_and_worker
+    username, password = new_user(keycloak, phone_number=["+447700900123"])
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(16)
+    async with browser_session(keycloak.url) as browser:
+        page = await ApiPage.read(browser, worker.url)
+        assert page.client_id == "labour-tracker-web"
+        assert page.redirect_uri == f"{worker.url}/docs/oauth2-redirect.html"
+        assert page.authorization_url == f"{keycloak.issuer}/protocol/openid-connect/auth"
+        async with browser.get(page.redirect_uri) as answer:  # where the realm sends the browser back
+            assert answer.status == 200 and "swaggerUIRedirectOauth2" in await answer.text()
+
+        # The page posts the code from its own origin: the browser asks first, with the headers Swagger UI sends.
+        preflight = {
+            "Origin": worker.url,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-requested-with",
+        }
+        async with browser.options(page.token_url, headers=preflight) as answer:
+            assert answer.status == 200
+            assert answer.headers.get("Access-Control-Allow-Origin") == worker.url
+
+        code = await sign_in(browser, page, challenge, state, username, password)
+        status, body, allowed_origin = await page.exchange(browser, code, verifier, origin=worker.url)
+        assert status == 200, body
+        assert allowed_origin == worker.url  # the realm lets the page's own origin read the answer
+        token = body["access_token"]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert (claims["azp"], claims["iss"]) == (page.client_id, keycloak.issuer)
+
+        user = Caller(browser, worker.url, token, user_id="")
+        registered = await user.post("/birthing-person/register")
+        assert registered.status == 201, registered.body
+        read = await user.get("/birthing-person/")
+        assert read.status == 200, read.body
+        person = read.body["birthing_person"]
+        assert (person["id"], person["first_name"], person["last_name"]) == (claims["sub"], "Alice", "Smith")
+
+
+async def test_someone_new_signs_up_from_the_api_page_and_registers_with_the_names_they_gave(
+    keycloak_and_worker: tuple[KeycloakServer, WorkerProcess],
+) -> None:
+    keycloak, worker = keycloak_and_worker
+    username = f"new-{uuid.uuid4().hex[:10]}"
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(16)
+    async with browser_session(keycloak.url) as browser:
+        page = await ApiPage.read(browser, worker.url)
+        async with browser.get(page.authorization_request(challenge, state)) as answer:
+            assert answer.status == 200
+            (sign_up,) = [link for link in Page(await answer.text()).links if "/login-actions/registration" in link]
+        async with browser.get(urllib.parse.urljoin(keycloak.url, sign_up)) as answer:
+            assert answer.status == 200
+            form = Page(await answer.text()).forms["kc-register-form"]
+        password = uuid.uuid4().hex
+        status, location, text = await submit(
+            browser,
+            form,
+            {
+                "username": username,
+                "email": f"{username}@example.com",
+                "firstName": "Bea",
+                "lastName": "Jones",
+                "phone_number": "+447700900456",
+                "password": password,
+                "password-confirm": password,
+            },
+        )
+        assert status == 302, text
+        status, body, _ = await page.exchange(browser, code_from(location, page, state), verifier, origin=worker.url)
+        assert status == 200, body
+
+        user = Caller(browser, worker.url, body["access_token"], user_id="")
+        registered = await user.post("/subscriber/register", {"contact_methods": ["sms", "email"]})
+        assert registered.status == 201, registered.body
+        subscriber = registered.body["subscriber"]
+        assert (subscriber["first_name"], subscriber["last_name"]) == ("Bea", "Jones")
+
+
+async def test_the_realm_refuses_the_api_pages_sign_in_redirected_elsewhere_or_exchanged_without_its_verifier(
+    keycloak_and_worker: tuple[KeycloakServer, WorkerProcess],
+) -> None:
+    keycloak, worker = keycloak_and_worker
+    username, password = new_user(keycloak)
+    verifier, challenge = pkce_pair()
+    async with browser_session(keycloak.url) as browser:
+        page = await ApiPage.read(browser, worker.url)
+        # Only the page's own redirect: not another page of the worker, another port of its host, or another host.
+        for elsewhere in (
+            f"{worker.url}/docs/elsewhere.html",
+            f"http://127.0.0.1:{worker.port + 1}/docs/oauth2-redirect.html",
+            "http://evil.example/docs/oauth2-redirect.html",
+        ):
+            request = page.authorization_request(challenge, "s", redirect_uri=elsewhere)
+            async with browser.get(request, allow_redirects=False) as answer:
+                assert answer.status == 400, elsewhere
+                assert "Location" not in answer.headers
+        # A public client: no code without a PKCE challenge.
+        async with browser.get(page.authorization_request(None, "s"), allow_redirects=False) as answer:
+            location = answer.headers.get("Location", "")
+            assert answer.status == 302 and location.startswith(page.redirect_uri + "?"), location
+            assert "error=invalid_request" in location and "code=" not in location
+
+        # A code is exchanged only with the verifier of its challenge: not another, and not none.
+        for wrong in (pkce_pair()[0], None):
+            code = await sign_in(browser, page, challenge, "s", username, password)
+            status, body, _ = await page.exchange(browser, code, wrong, origin=worker.url)
+            assert (status, body["error"]) == (400, "invalid_grant"), body
+        code = await sign_in(browser, page, challenge, "s", username, password)
+        status, body, _ = await page.exchange(browser, code, verifier, origin=worker.url)
+        assert status == 200 and body["access_token"], body

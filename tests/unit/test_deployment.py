@@ -368,3 +368,33 @@ def test_kafka_ui_and_prometheus_have_no_login_and_are_not_published(compose: di
     operators = yaml.safe_load((ROOT / "infra" / "compose" / "operators.yml").read_text())
     published = [port for each in operators["services"].values() for port in each["ports"]]
     assert published and all(port.startswith("127.0.0.1:") for port in published)
+
+
+def test_the_api_page_of_a_published_worker_signs_in_through_the_public_client_redirecting_nowhere_else(
+    compose: dict[str, Any], realm: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api_url = compose["services"]["keycloak"]["environment"]["API_URL"]
+    page = urlsplit(api_url)
+    assert page.hostname == "localhost" and page.path == ""
+    assert any(page.port in published(service).values() for service in workers(compose).values())
+
+    clients = {client["clientId"]: client for client in realm["clients"]}
+    for service in workers(compose).values():
+        for variable in os.environ:
+            if variable.startswith(ENV_PREFIX):
+                monkeypatch.delenv(variable)
+        for variable, value in worker_env(service).items():
+            monkeypatch.setenv(variable, value)
+        settings = Settings()
+        page_client = clients[settings.docs_client_id]
+        assert page_client["publicClient"] is True and page_client["standardFlowEnabled"] is True
+        assert page_client["attributes"]["pkce.code.challenge.method"] == "S256"
+        assert settings.docs_client_id in settings.clients
+        assert f"{api_url}/docs/oauth2-redirect.html" in page_client["redirectUris"]
+        assert api_url in page_client["webOrigins"]
+    # Redirects and origins name their hosts: a wildcard only ends a path (the front end's), no origin is `*` or `+`.
+    for client in realm["clients"]:
+        for uri in client.get("redirectUris", []):
+            assert "*" not in uri.removesuffix("/*"), (client["clientId"], uri)
+        for origin in client.get("webOrigins", []):
+            assert urlsplit(origin).scheme in ("http", "https") and urlsplit(origin).path == "", origin
