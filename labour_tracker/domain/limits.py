@@ -65,6 +65,10 @@ NOTES_BYTES_PER_LABOUR = Limit("notes_limit_reached", 32 * 1024, "bytes of notes
 SUBSCRIBERS_PER_PERSON = Limit("subscriber_limit_reached", 50, "subscribers of one birthing person")
 SUBSCRIPTIONS_PER_SUBSCRIBER = Limit("subscription_limit_reached", 50, "birthing persons one subscriber follows")
 BLOCKED_PER_PERSON = Limit("blocked_limit_reached", 50, "subscribers one birthing person has blocked")
+# Waiting requests count against SUBSCRIBERS_PER_PERSON as well: followers and requests together stay within it.
+FOLLOW_REQUESTS_PER_PERSON = Limit(
+    "follow_request_limit_reached", 20, "follow requests waiting for one birthing person's answer"
+)
 
 LIMITS = (
     CONTRACTIONS_PER_LABOUR,
@@ -73,6 +77,7 @@ LIMITS = (
     SUBSCRIBERS_PER_PERSON,
     SUBSCRIPTIONS_PER_SUBSCRIBER,
     BLOCKED_PER_PERSON,
+    FOLLOW_REQUESTS_PER_PERSON,
 )
 
 DELETED_LABOURS_KEPT = 10  # ids of deleted labours a record keeps until the mirror has seen them, and after
@@ -83,7 +88,7 @@ DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
 # Bytes of a person's encoded record with every limit reached and every id and name as long as it may be, in
 # four-byte characters; with ids as issuers make them (36-character UUIDs) the same record takes some 250 KB.
-RECORD_BUDGET = 416 * 1024
+RECORD_BUDGET = 480 * 1024
 
 # Control characters other than tab and line breaks are no text a person writes; refused, they also keep a note's
 # JSON at most twice its UTF-8 size.

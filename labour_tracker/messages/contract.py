@@ -112,7 +112,7 @@ INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
 )
 DEAD_LETTERS = "dead_letters"
 DEFAULT_PREFIX = "labour_tracker"
-CONTRACT_VERSION = "2.0.0"  # bump the major version for any change an integrating system must adapt to
+CONTRACT_VERSION = "2.1.0"  # bump the major version for any change an integrating system must adapt to
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 REPLIES = "replies"
 KAFKA_BINDING = "0.5.0"

@@ -1,13 +1,17 @@
 """Labour tracking: a birthing person, their labours and contractions, and the rules that watch them."""
 
 from labour_tracker.domain.labour.commands import (
+    BIRTH_PARTNER_COMMANDS,
     COMMAND_TYPES,
     AddContraction,
     AddSubscriber,
+    ApproveFollowRequest,
     AuthoriseSubscriber,
     BeginLabour,
     BirthingPersonCommand,
     CancelPlan,
+    ChangeFollowerRole,
+    ChangeFollowerSettings,
     CompleteLabour,
     DeleteContraction,
     DeleteLabour,
@@ -16,6 +20,7 @@ from labour_tracker.domain.labour.commands import (
     EraseBirthingPerson,
     PlanLabour,
     RegisterBirthingPerson,
+    RejectFollowRequest,
     RemoveFollower,
     RemoveSubscriber,
     RotateSubscriptionToken,
@@ -44,6 +49,10 @@ from labour_tracker.domain.labour.events import (
     ContractionEnded,
     ContractionStarted,
     FollowerRemoved,
+    FollowerRoleChanged,
+    FollowerSettingsChanged,
+    FollowRequested,
+    FollowRequestRejected,
     HospitalRecommended,
     LabourBegun,
     LabourCompleted,
@@ -70,6 +79,7 @@ from labour_tracker.domain.labour.model import (
     LabourPlan,
     PastLabour,
     Phase,
+    Role,
 )
 from labour_tracker.domain.labour.pattern import ContractionPattern, LabourPattern, RunningPattern, pattern
 from labour_tracker.domain.labour.rules import (
@@ -81,6 +91,7 @@ from labour_tracker.domain.labour.rules import (
 )
 
 __all__ = [
+    "BIRTH_PARTNER_COMMANDS",
     "COMMAND_TYPES",
     "DUE_DATE_AHEAD",
     "DUE_DATE_PAST",
@@ -92,6 +103,7 @@ __all__ = [
     "AddContraction",
     "AddSubscriber",
     "Alert",
+    "ApproveFollowRequest",
     "AuthoriseSubscriber",
     "BeginLabour",
     "BirthingPerson",
@@ -100,6 +112,8 @@ __all__ = [
     "BirthingPersonEvent",
     "BirthingPersonRegistered",
     "CancelPlan",
+    "ChangeFollowerRole",
+    "ChangeFollowerSettings",
     "CompleteLabour",
     "Contraction",
     "ContractionAdded",
@@ -114,7 +128,11 @@ __all__ = [
     "EditContraction",
     "EndContraction",
     "EraseBirthingPerson",
+    "FollowRequestRejected",
+    "FollowRequested",
     "FollowerRemoved",
+    "FollowerRoleChanged",
+    "FollowerSettingsChanged",
     "HospitalRecommended",
     "Labour",
     "LabourBegun",
@@ -130,8 +148,10 @@ __all__ = [
     "PlanLabour",
     "PrepareForHospitalRecommended",
     "RegisterBirthingPerson",
+    "RejectFollowRequest",
     "RemoveFollower",
     "RemoveSubscriber",
+    "Role",
     "RotateSubscriptionToken",
     "RunningPattern",
     "StartContraction",

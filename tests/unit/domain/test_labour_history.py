@@ -10,7 +10,6 @@ import pytest
 from labour_tracker.domain.labour import (
     COMMAND_TYPES,
     EVENT_TYPES,
-    AddSubscriber,
     BirthingPersonRegistered,
     CompleteLabour,
     ContractionEnded,
@@ -25,7 +24,7 @@ from tests.unit.domain.labour_story import ALICE, T0, at, in_labour
 
 def test_replaying_every_event_rebuilds_the_birthing_person_exactly() -> None:
     story = in_labour(first_labour=True)
-    story.do(AddSubscriber("sam-sub"))
+    story.follows("sam-sub")
     story.regular_contractions(
         22, first_start=at(minutes=1), every=timedelta(minutes=3), lasting=timedelta(seconds=95), intensity=8
     )
@@ -101,6 +100,10 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "birthing_person.subscriber_blocked",
         "birthing_person.subscriber_unblocked",
         "birthing_person.erased",
+        "birthing_person.follow_requested",
+        "birthing_person.follow_request_rejected",
+        "birthing_person.follower_role_changed",
+        "birthing_person.follower_settings_changed",
     }
     assert set(COMMAND_TYPES) == {
         "birthing_person.register",
@@ -122,5 +125,9 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "birthing_person.unblock_subscriber",
         "birthing_person.authorise_subscriber",
         "birthing_person.erase",
+        "birthing_person.approve_follow_request",
+        "birthing_person.reject_follow_request",
+        "birthing_person.change_follower_role",
+        "birthing_person.change_follower_settings",
     }
     assert all(name == cls.TYPE for name, cls in {**EVENT_TYPES, **COMMAND_TYPES}.items())
