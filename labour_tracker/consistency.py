@@ -194,7 +194,14 @@ def person_rows(rebuilt: Rebuilt) -> dict[str, Any]:
         "version": rebuilt.version,
         "labours": sorted((each.id, each.phase.value, each.end_time) for each in labours),
         "contractions": sorted((c.id, c.end_time, c.intensity) for each in labours for c in each.contractions),
+        "followers": follower_rows(rebuilt.state),
     }
+
+
+def follower_rows(state: labour.BirthingPerson) -> list[tuple[str, str, str | None]]:
+    """Who follows the person, in which role, and who asks to: as the mirror's `followers` holds them."""
+    approved = [(each, "approved", role.value) for each in state.subscribers if (role := state.role_of(each))]
+    return sorted([*approved, *((each, "pending", None) for each in state.follow_requests)])
 
 
 def subscriber_rows(rebuilt: Rebuilt) -> dict[str, Any]:
@@ -203,7 +210,7 @@ def subscriber_rows(rebuilt: Rebuilt) -> dict[str, Any]:
 
 async def mirrored_persons(connection: asyncpg.Connection, schema: str) -> MirroredRows:
     rows: MirroredRows = {
-        r["id"]: {"version": r["version"], "labours": [], "contractions": []}
+        r["id"]: {"version": r["version"], "labours": [], "contractions": [], "followers": []}
         for r in await connection.fetch(f"SELECT id, version FROM {schema}.birthing_persons")
     }
     for r in await connection.fetch(
@@ -219,6 +226,13 @@ async def mirrored_persons(connection: asyncpg.Connection, schema: str) -> Mirro
         rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": []})["contractions"].append(
             (r["id"], r["end_time"], r["intensity"])
         )
+    for r in await connection.fetch(
+        f"SELECT birthing_person_id, subscriber_id, status, role FROM {schema}.followers"
+        ' ORDER BY subscriber_id COLLATE "C"'
+    ):
+        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": [], "followers": []})[
+            "followers"
+        ].append((r["subscriber_id"], r["status"], r["role"]))
     return rows
 
 
