@@ -245,6 +245,7 @@ async def test_every_way_a_subscribe_or_unsubscribe_is_refused(person: MakeCalle
         "birthing_person_not_found",
     )
     assert error(await stranger.get(f"/birthing-person/{bea.id}/labour/active/summary")) == (403, "not_subscribed")
+    await approved(bea, [sam.id])
     no_labour = await eventually(lambda: sam.get(f"/birthing-person/{bea.id}/labour/active"), lambda a: a.status != 403)
     assert error(no_labour) == (404, "labour_not_found")
 
