@@ -18,6 +18,7 @@ from typing import Any
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
+from labour_tracker.domain.limits import FOLLOW_REQUESTS_PER_PERSON
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.api import Caller, MakeCaller
 from tests.support.stack import Deployment, new_stack
@@ -78,9 +79,11 @@ async def labour_with_followers(person: MakeCaller, followers: list[Follower], f
     bea = person(first, "Moyo")
     await ok(bea.post("/birthing-person/register"))
     token = (await ok(bea.get("/birthing-person/subscription-token")))["token"]
-    for each in followers:
-        await ok(each.caller.post(f"/subscriber/subscribe_to/{bea.id}", {"token": token}))
-    await approved(bea, [each.caller.id for each in followers])
+    waiting = FOLLOW_REQUESTS_PER_PERSON.maximum  # requests at once: approved in turns of that many
+    for turn in range(0, len(followers), waiting):
+        for each in followers[turn : turn + waiting]:
+            await ok(each.caller.post(f"/subscriber/subscribe_to/{bea.id}", {"token": token}))
+        await approved(bea, [each.caller.id for each in followers[turn : turn + waiting]])
     return bea
 
 
