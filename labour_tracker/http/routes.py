@@ -66,6 +66,11 @@ class Route:
     download: bool = False  # a file in the format `?format=` names (`response` is its JSON form), not a JSON answer
     form: type[BaseModel] | None = None  # a form-encoded body (a provider's callback), documented but not parsed here
     parameters: tuple[dict[str, Any], ...] = ()  # more parameters (query, header) for the OpenAPI document
+    operation_id: str | None = None  # the OpenAPI operation's id when its view serves another route too
+
+    @property
+    def operation(self) -> str:
+        return self.operation_id or self.handler.__name__
 
     @property
     def command(self) -> bool:
@@ -276,32 +281,39 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/birthing-person/{birthing_person_id}/labour/contraction/start", labour.start_contraction,
           "Start a contraction for a birthing person whose birth partner you are.", "birth partner",
           response=LabourResponse, errors=(403, 404), sends=person_commands.START_CONTRACTION,
-          limits=(limits.CONTRACTIONS_PER_LABOUR, *NOTE_LIMITS)),
+          limits=(limits.CONTRACTIONS_PER_LABOUR, *NOTE_LIMITS),
+          operation_id="start_contraction_for_person"),
     Route("PUT", "/birthing-person/{birthing_person_id}/labour/contraction/end", labour.end_contraction,
           "End the active contraction of a birthing person whose birth partner you are.", "birth partner",
-          response=LabourResponse, errors=(403, 404), sends=person_commands.END_CONTRACTION, limits=NOTE_LIMITS),
+          response=LabourResponse, errors=(403, 404), sends=person_commands.END_CONTRACTION, limits=NOTE_LIMITS,
+          operation_id="end_contraction_for_person"),
     Route("POST", "/birthing-person/{birthing_person_id}/labour/contractions", labour.add_contraction,
           "Add a missed contraction for a birthing person whose birth partner you are.", "birth partner",
           response=LabourResponse, errors=(403, 404), sends=person_commands.ADD_CONTRACTION,
-          limits=(limits.CONTRACTIONS_PER_LABOUR, *NOTE_LIMITS)),
+          limits=(limits.CONTRACTIONS_PER_LABOUR, *NOTE_LIMITS),
+          operation_id="add_contraction_for_person"),
     Route("POST", "/birthing-person/{birthing_person_id}/labour/contractions/undo", labour.undo_contraction_change,
           "Undo the latest correction of a contraction, for a birthing person whose birth partner you are.",
           "birth partner", response=LabourResponse, errors=(400, 403, 404),
-          sends=person_commands.UNDO_CONTRACTION_CHANGE),
+          sends=person_commands.UNDO_CONTRACTION_CHANGE,
+          operation_id="undo_contraction_change_for_person"),
     Route("PUT", "/birthing-person/{birthing_person_id}/labour/contractions/{contraction_id}",
           labour.edit_contraction,
           "Correct a contraction of the latest labour of a birthing person whose birth partner you are.",
           "birth partner", response=LabourResponse, errors=(403, 404), sends=person_commands.EDIT_CONTRACTION,
-          limits=NOTE_LIMITS),
+          limits=NOTE_LIMITS,
+          operation_id="edit_contraction_for_person"),
     Route("DELETE", "/birthing-person/{birthing_person_id}/labour/contractions/{contraction_id}",
           labour.delete_contraction,
           "Delete a contraction of the latest labour of a birthing person whose birth partner you are.",
           "birth partner", response=LabourResponse, errors=(400, 403, 404),
-          sends=person_commands.DELETE_CONTRACTION),
+          sends=person_commands.DELETE_CONTRACTION,
+          operation_id="delete_contraction_for_person"),
     Route("GET", "/birthing-person/{birthing_person_id}/labours/{labour_id}/export", export.export_labour,
           "Download a labour of a birthing person whose birth partner you are, as CSV or JSON (from the mirror, "
           "streamed; the role as the mirror holds it). 403 `not_birth_partner` for other followers; 404 otherwise.",
-          "birth partner", response=LabourExportResponse, errors=(403, 404), download=True),
+          "birth partner", response=LabourExportResponse, errors=(403, 404), download=True,
+          operation_id="export_labour_for_person"),
 )  # fmt: skip
 
 
