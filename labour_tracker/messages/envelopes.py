@@ -114,8 +114,8 @@ class Outcome(Message):
     time: datetime
     digest: str | None = Field(
         None,
-        description="Fingerprint of the command's payload (96 bits of SHA-256, base64url): the same command id with "
-        "another payload is refused.",
+        description="Fingerprint of the command's payload, and of its actor when one is named (96 bits of SHA-256, "
+        "base64url): the same command id with another payload, or from another actor, is refused.",
     )
 
 
