@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from labour_tracker.consistency import KINDS, compare_mirror, compare_table, fold
-from labour_tracker.domain.labour import BirthingPersonErased, BirthingPersonRegistered, LabourBegun
+from labour_tracker.domain.labour import (
+    BirthingPersonErased,
+    BirthingPersonRegistered,
+    FollowRequested,
+    LabourBegun,
+    Role,
+    SubscriberAdded,
+)
 from labour_tracker.messages.codec import to_data
 from labour_tracker.messages.envelopes import EventEnvelope
 from labour_tracker.messages.sealing import new_key, seal
@@ -82,3 +89,23 @@ def test_a_copy_sealed_under_a_key_a_crash_lost_gives_way_to_the_copy_that_opens
     rebuilt = fold(PERSON, [REGISTERED, lost, BEGUN])["p1"]
 
     assert (rebuilt.version, rebuilt.gap, list(rebuilt.parts)) == (2, None, ["l1"])
+
+
+def test_a_mirror_whose_followers_differ_from_the_persons_events_is_reported() -> None:
+    events = [
+        REGISTERED,
+        envelope(FollowRequested("p1", "zed"), 2),
+        envelope(FollowRequested("p1", "sam"), 3),
+        envelope(SubscriberAdded("p1", "sam", Role.FRIENDS_AND_FAMILY), 4),
+        envelope(SubscriberAdded("p1", "old"), 5),  # from before roles: a birth partner
+    ]
+    rebuilt = fold(PERSON, events)
+    expected = PERSON.mirror_rows(rebuilt["p1"])
+    assert expected["followers"] == [
+        ("old", "approved", "birth_partner"),
+        ("sam", "approved", "friends_and_family"),
+        ("zed", "pending", None),
+    ]
+    assert compare_mirror(PERSON, rebuilt, {"p1": expected}) == []
+    lost = {"p1": {**expected, "followers": expected["followers"][:2]}}
+    assert [f.what for f in compare_mirror(PERSON, rebuilt, lost)] == ["differs from its events in followers"]
