@@ -53,6 +53,8 @@ async def followed_person(api: Api, subscribers: int, run: str) -> tuple[str, li
     """A registered person with `subscribers` followers on SMS and email; their token, numbers and addresses."""
     person = api.token(f"bench-person-{run}", given_name="Bea")
     await api.call(person, "POST", "/birthing-person/register")
+    # Followers at once (friends and family): told that labour began and is complete, the fan-outs measured here.
+    await api.call(person, "PUT", "/birthing-person/settings", {"approve_followers_at_once": True})
     share = (await api.call(person, "GET", "/birthing-person/subscription-token"))["token"]
     numbers = [f"+4479{run[:3].encode().hex()[:4]}{n:04d}" for n in range(subscribers)]
     addresses = [f"follower{n}-{run}@example.org" for n in range(subscribers)]

@@ -2,8 +2,9 @@
 
 `python -m bench.subscriptions` starts its own Kafka, PostgreSQL and worker, and prints:
 - subscribes per second through HTTP (each a token check on the person, then the subscribe itself);
-- time from sending a subscribe to the person's subscriber set holding it (p50/p99), under concurrent load:
-  the moment the person's `birthing_person.subscriber_added` event is recorded, just before its table write.
+- time from sending a subscribe to the person's record holding it (p50/p99), under concurrent load: the moment
+  the person's `birthing_person.follow_requested` (or `subscriber_added`, when approved at once) event is
+  recorded, just before its table write.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from labour_tracker.identity.local_key import issue_local_token, load_or_create_
 
 PREFIX = "labour_tracker"  # the worker's default topic prefix
 
+# The person's events that say a subscribe reached them: a follow request, or a follower approved at once.
+REACHED = ("birthing_person.follow_requested", "birthing_person.subscriber_added")
+
 
 async def subscription_figures(url: str, bootstrap: str, key_file: Path, *, pairs: int, lanes: int) -> dict[str, Any]:
     key = load_or_create_local_key(key_file)
@@ -37,7 +41,7 @@ async def subscription_figures(url: str, bootstrap: str, key_file: Path, *, pair
     persons, subscribers = [token(f"sp-{n}") for n in range(pairs)], [token(f"ss-{n}") for n in range(pairs)]
     added: dict[tuple[str, str], float] = {}  # (person, subscriber) -> when the person's set took it (epoch s)
     accepted: set[int] = set()
-    recorded = asyncio.Event()  # set whenever the watcher records a subscriber_added
+    recorded = asyncio.Event()  # set whenever the watcher records a subscribe reaching the person
     consumer = AIOKafkaConsumer(
         f"{PREFIX}.birthing_person.events", bootstrap_servers=bootstrap, auto_offset_reset="latest"
     )
@@ -46,7 +50,7 @@ async def subscription_figures(url: str, bootstrap: str, key_file: Path, *, pair
     async def watch() -> None:
         async for record in consumer:
             event = json.loads(record.value or b"{}")
-            if event.get("type") == "birthing_person.subscriber_added":
+            if event.get("type") in REACHED:
                 added[(event["aggregate_id"], event["data"]["subscriber_id"])] = record.timestamp / 1000
                 recorded.set()
 

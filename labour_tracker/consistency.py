@@ -195,7 +195,14 @@ def person_rows(rebuilt: Rebuilt) -> dict[str, Any]:
         "labours": sorted((each.id, each.phase.value, each.end_time) for each in labours),
         "contractions": sorted((c.id, c.end_time, c.intensity) for each in labours for c in each.contractions),
         "updates": sorted((u.id, u.kind.value, u.edited_at) for each in labours for u in each.updates),
+        "followers": follower_rows(rebuilt.state),
     }
+
+
+def follower_rows(state: labour.BirthingPerson) -> list[tuple[str, str, str | None]]:
+    """Who follows the person, in which role, and who asks to: as the mirror's `followers` holds them."""
+    approved = [(each, "approved", role.value) for each in state.subscribers if (role := state.role_of(each))]
+    return sorted([*approved, *((each, "pending", None) for each in state.follow_requests)])
 
 
 def subscriber_rows(rebuilt: Rebuilt) -> dict[str, Any]:
@@ -208,30 +215,42 @@ def subscriber_rows(rebuilt: Rebuilt) -> dict[str, Any]:
     }
 
 
+def no_person_parts() -> dict[str, list[Any]]:
+    """A person's mirrored rows before any is read: each table's list empty."""
+    return {"labours": [], "contractions": [], "updates": [], "followers": []}
+
+
 async def mirrored_persons(connection: asyncpg.Connection, schema: str) -> MirroredRows:
     rows: MirroredRows = {
-        r["id"]: {"version": r["version"], "labours": [], "contractions": [], "updates": []}
+        r["id"]: {"version": r["version"], **no_person_parts()}
         for r in await connection.fetch(f"SELECT id, version FROM {schema}.birthing_persons")
     }
     for r in await connection.fetch(
         f"SELECT id, birthing_person_id, phase, end_time FROM {schema}.labours ORDER BY id"
     ):
-        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": [], "updates": []})["labours"].append(
+        rows.setdefault(r["birthing_person_id"], no_person_parts())["labours"].append(
             (r["id"], r["phase"], r["end_time"])
         )
     for r in await connection.fetch(
         f"SELECT c.id, l.birthing_person_id, c.end_time, c.intensity FROM {schema}.contractions c"
         f" JOIN {schema}.labours l ON l.id = c.labour_id ORDER BY c.id"
     ):
-        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": [], "updates": []})[
-            "contractions"
-        ].append((r["id"], r["end_time"], r["intensity"]))
+        rows.setdefault(r["birthing_person_id"], no_person_parts())["contractions"].append(
+            (r["id"], r["end_time"], r["intensity"])
+        )
     for r in await connection.fetch(
         f"SELECT u.id, l.birthing_person_id, u.kind, u.edited_at FROM {schema}.labour_updates u"
         f" JOIN {schema}.labours l ON l.id = u.labour_id ORDER BY u.id"
     ):
-        rows.setdefault(r["birthing_person_id"], {"labours": [], "contractions": [], "updates": []})["updates"].append(
+        rows.setdefault(r["birthing_person_id"], no_person_parts())["updates"].append(
             (r["id"], r["kind"], r["edited_at"])
+        )
+    for r in await connection.fetch(
+        f"SELECT birthing_person_id, subscriber_id, status, role FROM {schema}.followers"
+        ' ORDER BY subscriber_id COLLATE "C"'
+    ):
+        rows.setdefault(r["birthing_person_id"], no_person_parts())["followers"].append(
+            (r["subscriber_id"], r["status"], r["role"])
         )
     return rows
 

@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         le=DEFAULT_MAX_MESSAGE_BYTES,
         description="Largest message a command may write to Kafka (its record, an event), bytes: a command that "
         "would write a larger one is refused with `record_too_large`. Lower it to stay under a broker's smaller "
-        "`message.max.bytes`; below 672 KiB (the largest record the limits allow) some persons are refused before "
+        "`message.max.bytes`; below 576 KiB (the largest record the limits allow) some persons are refused before "
         "they reach a limit.",
     )
     oidc_issuer: str | None = Field(

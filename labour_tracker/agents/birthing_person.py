@@ -34,6 +34,15 @@ def decider(subscription_secret: bytes, labours_per_day: int = LABOURS_PER_DAY) 
         ),
         evolve=labour.evolve,
         personal=labour.PERSONAL_EVENT_TYPES,
+        decide_as=lambda state, command, now, command_id, actor: labour.decide(
+            state,
+            command,
+            now=now,
+            command_id=command_id,
+            subscription_secret=subscription_secret,
+            labours_per_day=labours_per_day,
+            actor=actor,
+        ),
     )
 
 

@@ -42,17 +42,36 @@ from labour_tracker.topics import Topics
 LABOUR_COMPLETED = LabourCompleted.TYPE  # its news carries the person's completion note
 UPDATE_POSTED = LabourUpdatePosted.TYPE  # an announcement's news carries its message, a quick one its moment
 
+EVERYONE = frozenset(labour.Role)
+BIRTH_PARTNERS = frozenset({labour.Role.BIRTH_PARTNER})
+# Event type -> the roles of the followers told of it. A type not listed here (a new kind of news, such as the
+# person's announcements) is told to everyone who follows; pending follow requests are told nothing.
+AUDIENCE: dict[str, frozenset[labour.Role]] = {
+    labour.LabourBegun.TYPE: EVERYONE,
+    labour.LabourCompleted.TYPE: EVERYONE,
+    labour.PrepareForHospitalRecommended.TYPE: BIRTH_PARTNERS,
+    labour.HospitalRecommended.TYPE: BIRTH_PARTNERS,
+    labour.UrgentAttentionAdvised.TYPE: BIRTH_PARTNERS,
+}
+
+
+def told_of(person: labour.BirthingPerson, event_type: str) -> list[str]:
+    """The followers told of an event of this type, by their role, in a stable order."""
+    audience = AUDIENCE.get(event_type, EVERYONE)
+    return [each for each in sorted(person.subscribers) if person.role_of(each) in audience]
+
 
 def notification_requests(
     requests_topic: faust.TopicT, person: labour.BirthingPerson | None, events: Sequence[EventEnvelope]
 ) -> list[Publication]:
     """Step 1, the birthing person's follow-ups: a request on `notifications.requests` for each event subscribers
-    are told about and each subscriber the person has, keyed by subscriber id, in a stable order."""
+    are told about and each follower whose role hears of it (`AUDIENCE`), keyed by subscriber id, in a stable
+    order."""
     requests = []
     for event in events:
         if not is_news(event.type, event.data.get("kind")) or person is None:
             continue
-        for subscriber_id in sorted(person.subscribers):
+        for subscriber_id in told_of(person, event.type):
             request = NotificationRequest(
                 event_id=event.id,
                 event_type=event.type,

@@ -80,6 +80,11 @@ SUBSCRIBER_SIDE: dict[str, tuple[str, Callable[[EventEnvelope], list[str]]]] = {
         lambda event: list(event.data["subscriber_ids"]),
     ),
     labour.FollowerRemoved.TYPE: (subscriber.ForgetBirthingPerson.TYPE, lambda event: [event.data["subscriber_id"]]),
+    # The person turned a follow request down: the subscriber lets go of them as of a removed follower.
+    labour.FollowRequestRejected.TYPE: (
+        subscriber.ForgetBirthingPerson.TYPE,
+        lambda event: [event.data["subscriber_id"]],
+    ),
 }
 
 

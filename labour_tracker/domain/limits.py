@@ -65,10 +65,14 @@ NOTES_BYTES_PER_LABOUR = Limit("notes_limit_reached", 32 * 1024, "bytes of notes
 SUBSCRIBERS_PER_PERSON = Limit("subscriber_limit_reached", 50, "subscribers of one birthing person")
 SUBSCRIPTIONS_PER_SUBSCRIBER = Limit("subscription_limit_reached", 50, "birthing persons one subscriber follows")
 BLOCKED_PER_PERSON = Limit("blocked_limit_reached", 50, "subscribers one birthing person has blocked")
-UPDATES_PER_LABOUR = Limit("update_limit_reached", 200, "updates in one labour")
+UPDATES_PER_LABOUR = Limit("update_limit_reached", 100, "updates in one labour")
 # Also a note in bytes (`check_note`), and counted with the labour's notes (NOTES_BYTES_PER_LABOUR).
 UPDATE_MESSAGE_LENGTH = Limit(
     "update_message_too_long", 1_000, "characters in one update's message", ErrorKind.UNPROCESSABLE
+)
+# Waiting requests count against SUBSCRIBERS_PER_PERSON as well: followers and requests together stay within it.
+FOLLOW_REQUESTS_PER_PERSON = Limit(
+    "follow_request_limit_reached", 20, "follow requests waiting for one birthing person's answer"
 )
 
 LIMITS = (
@@ -80,6 +84,7 @@ LIMITS = (
     BLOCKED_PER_PERSON,
     UPDATES_PER_LABOUR,
     UPDATE_MESSAGE_LENGTH,
+    FOLLOW_REQUESTS_PER_PERSON,
 )
 
 DELETED_LABOURS_KEPT = 10  # ids of deleted labours a record keeps until the mirror has seen them, and after
@@ -91,8 +96,8 @@ MINUTE = timedelta(minutes=1)
 # Announcements text every subscriber: one at most in this long, by the service's clock, so family are not spammed.
 ANNOUNCEMENT_COOLDOWN = timedelta(minutes=10)
 # Bytes of a person's encoded record with every limit reached and every id and name as long as it may be, in
-# four-byte characters; with ids as issuers make them (36-character UUIDs) the same record takes some 290 KB.
-RECORD_BUDGET = 672 * 1024
+# four-byte characters.
+RECORD_BUDGET = 576 * 1024
 
 # Control characters other than tab and line breaks are no text a person writes; refused, they also keep a note's
 # JSON at most twice its UTF-8 size.

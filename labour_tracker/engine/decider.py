@@ -23,3 +23,6 @@ class Decider(Generic[S, C, E]):
     decide: Callable[[S | None, C, datetime, str], Sequence[E]]  # (state, command, now, command id)
     evolve: Callable[[S | None, E], S | None]  # None: the aggregate is erased
     personal: frozenset[str] = field(default_factory=frozenset)  # event types sealed under the aggregate's key
+    # (state, command, now, command id, actor): a command sent by someone on the aggregate's behalf, whom the domain
+    # judges; None: the aggregate takes commands from itself only, and refuses any other actor.
+    decide_as: Callable[[S | None, C, datetime, str, str], Sequence[E]] | None = None

@@ -298,7 +298,7 @@ class CommandHandler(Generic[S, C, E]):
         """The record after the command, its outcome, and what it publishes: its events, then their follow-ups."""
         command = read_command(envelope, self.decider)
         try:
-            events = self.decider.decide(record.state, command, now, envelope.id)
+            events = self._decide(record.state, command, now, envelope)
         except DomainError as refusal:
             if refusal.kind is ErrorKind.TOO_MANY:  # not kept: the same command after Retry-After is decided afresh
                 return record, self._unrecorded(record, envelope, error_body(refusal), now), []
@@ -338,6 +338,14 @@ class CommandHandler(Generic[S, C, E]):
         publications += self.follow_ups(state, envelopes) if envelopes else ()  # they read the events in clear
         after = record.after(state, version, outcome)
         return replace(after, data_key=data_key) if data_key != after.data_key else after, outcome, publications
+
+    def _decide(self, state: S | None, command: C, now: datetime, envelope: CommandEnvelope) -> Sequence[E]:
+        """The command's events, decided as its actor sent it: the aggregate itself unless one is named."""
+        if envelope.actor is None or envelope.actor == envelope.aggregate_id:
+            return self.decider.decide(state, command, now, envelope.id)
+        if self.decider.decide_as is None:
+            raise DomainError(ErrorKind.FORBIDDEN, "actor_not_allowed", "Only its own user may send this command.")
+        return self.decider.decide_as(state, command, now, envelope.id, envelope.actor)
 
     def _refused(
         self, record: AggregateRecord[S], envelope: CommandEnvelope, error: ErrorBody, now: datetime

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from labour_tracker.domain import labour
 from labour_tracker.domain.errors import DomainError, ErrorKind
@@ -110,29 +110,53 @@ async def rotate_subscription_token(request: web.Request) -> web.Response:
 
 async def remove_follower(request: web.Request) -> web.Response:
     await without_body(request)
-    return await _about_subscriber(request, commands.REMOVE_FOLLOWER, block=False)
+    return await _about_subscriber(request, commands.REMOVE_FOLLOWER, None, block=False)
 
 
 async def block_subscriber(request: web.Request) -> web.Response:
     await without_body(request)
-    return await _about_subscriber(request, commands.REMOVE_FOLLOWER, block=True)
+    return await _about_subscriber(request, commands.REMOVE_FOLLOWER, None, block=True)
 
 
 async def unblock_subscriber(request: web.Request) -> web.Response:
     await without_body(request)
-    return await _about_subscriber(request, commands.UNBLOCK_SUBSCRIBER)
+    return await _about_subscriber(request, commands.UNBLOCK_SUBSCRIBER, None)
 
 
-async def _about_subscriber(request: web.Request, kind: CommandType[Any], **data: Any) -> web.Response:
-    """A command about one subscriber (in the path) to the caller's own record; answers with the record."""
+async def _about_subscriber(
+    request: web.Request, kind: CommandType[Any], body: BaseModel | None, **data: Any
+) -> web.Response:
+    """A command about one subscriber (in the path) to the caller's own record, with what the body (if any) says;
+    answers with the record."""
     subscriber_id = request.match_info["subscriber_id"]
     try:
         payload = kind.payload(subscriber_id=subscriber_id, **data)
     except ValidationError:
         raise SUBSCRIBER_NOT_FOUND from None
     person = await send_command(
-        request, BIRTHING_PERSON, current_user(request).id, kind, payload, chosen_id=command_id(request, None)
+        request, BIRTHING_PERSON, current_user(request).id, kind, payload, chosen_id=command_id(request, body)
     )
+    return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(person)))
+
+
+async def approve_follow_request(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.RoleRequest)
+    return await _about_subscriber(request, commands.APPROVE_FOLLOW_REQUEST, body, role=body.role)
+
+
+async def reject_follow_request(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.RejectFollowRequestRequest)
+    return await _about_subscriber(request, commands.REJECT_FOLLOW_REQUEST, body, block=body.block)
+
+
+async def change_follower_role(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.RoleRequest)
+    return await _about_subscriber(request, commands.CHANGE_FOLLOWER_ROLE, body, role=body.role)
+
+
+async def change_follower_settings(request: web.Request) -> web.Response:
+    body = await parse_body(request, commands.ChangeFollowerSettingsRequest)
+    person = await command(request, commands.CHANGE_FOLLOWER_SETTINGS, body)
     return respond(BirthingPersonResponse(birthing_person=BirthingPersonView.of(person)))
 
 

@@ -50,17 +50,19 @@ async def send_command(
     body: BaseModel | None = None,
     *,
     chosen_id: str | None = None,
+    actor: str | None = None,
 ) -> Any:
     """Send the command to the aggregate's agent and return the new state, or raise the agent's refusal.
 
-    The command id is `chosen_id`, else the request's Idempotency-Key or body `command_id`, else a new one.
+    The command id is `chosen_id`, else the request's Idempotency-Key or body `command_id`, else a new one. `actor`:
+    the caller, when they act for the aggregate's own user (the aggregate decides whether they may).
     """
     bus = request.app[COMMAND_BUS]
     if not bus.accepting():
         raise ApiError(503, "starting", "The worker is starting; try again shortly.", headers={"Retry-After": "1"})
     chosen_id = chosen_id or command_id(request, body)
     data = body.model_dump(mode="json", exclude={"command_id"}, exclude_none=True) if body else {}
-    envelope = CommandEnvelope(id=chosen_id, type=command.name, aggregate_id=aggregate_id, data=data)
+    envelope = CommandEnvelope(id=chosen_id, type=command.name, aggregate_id=aggregate_id, data=data, actor=actor)
     try:
         reply = await bus.send(aggregate, envelope, request.app[SETTINGS].reply_timeout)
     except NoReplyInTime:

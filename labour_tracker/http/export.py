@@ -12,6 +12,8 @@ import re
 
 from aiohttp import web
 
+from labour_tracker.domain.labour import Role
+from labour_tracker.domain.labour.decide import NOT_BIRTH_PARTNER
 from labour_tracker.domain.user import User
 from labour_tracker.http.authentication import current_user
 from labour_tracker.http.errors import ResponseBrokenOff
@@ -24,10 +26,10 @@ log = logging.getLogger(__name__)
 BATCH = 100  # contractions read from the cursor, and written to the client, at a time
 
 
-def may_export(reader: User, labour: LabourHeading) -> bool:
-    """Whether `reader` may download `labour`: the one place that decides it. Today only the birthing person whose
-    labour it is; a role given by the person (a birth partner) is to be checked here too."""
-    return reader.id == labour.birthing_person_id
+def may_export(reader: User, labour: LabourHeading, reader_role: str | None) -> bool:
+    """Whether `reader` may download `labour`: the one place that decides it. The birthing person whose labour it is,
+    and their birth partners (`reader_role`: the role the person gave the reader, as the mirror holds it)."""
+    return reader.id == labour.birthing_person_id or reader_role == Role.BIRTH_PARTNER
 
 
 def export_format(request: web.Request) -> ExportFormat:
@@ -55,8 +57,13 @@ async def export_labour(request: web.Request) -> web.StreamResponse:
             connection.transaction(isolation="repeatable_read", readonly=True),
         ):
             labour = await reads.labour(connection, labour_id)
-            if labour is None or not may_export(reader, labour):
+            if labour is None or labour.birthing_person_id != request.match_info.get("birthing_person_id", reader.id):
                 raise LABOUR_NOT_FOUND  # another person's labour answers as one that does not exist
+            role = None
+            if reader.id != labour.birthing_person_id:
+                role = await reads.follower_role(connection, labour.birthing_person_id, reader.id)
+            if not may_export(reader, labour, role):
+                raise LABOUR_NOT_FOUND if role is None else NOT_BIRTH_PARTNER  # a friend learns only what they may
             response.content_type, response.charset = chosen.media_type, chosen.charset
             response.headers["Content-Disposition"] = f'attachment; filename="{filename(labour, chosen)}"'
             response.enable_chunked_encoding()

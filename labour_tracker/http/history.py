@@ -33,6 +33,8 @@ from labour_tracker.http.schemas import (
     BirthingPersonView,
     ContractionView,
     FollowedPersonView,
+    FollowRequestsResponse,
+    FollowRequestView,
     LabourRecordView,
     LaboursResponse,
     NotificationsResponse,
@@ -182,6 +184,21 @@ async def get_subscribers(request: web.Request) -> web.Response:
     views = [SubscriberSummaryView.model_validate(row, from_attributes=True) for row in rows]
     last = [rows[-1].id] if rows else []
     return respond(SubscribersResponse(subscribers=views, next=next_page(rows, limit, last)))
+
+
+async def get_follow_requests(request: web.Request) -> web.Response:
+    """Who asks to follow the caller, in the order they asked (from their record), with names from the mirror."""
+    person = await read_person(request, current_user(request).id)
+    async with mirror(request) as (reads, connection):
+        names = await reads.subscriber_names(connection, list(person.follow_requests))
+    views = [
+        FollowRequestView(
+            id=each, first_name=found.first_name if found else None, last_name=found.last_name if found else None
+        )
+        for each in person.follow_requests
+        for found in [names.get(each)]
+    ]
+    return respond(FollowRequestsResponse(follow_requests=views))
 
 
 async def get_subscriptions(request: web.Request) -> web.Response:

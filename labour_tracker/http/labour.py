@@ -42,6 +42,20 @@ UPDATE_NOT_FOUND = DomainError(ErrorKind.NOT_FOUND, "labour_update_not_found", "
 NOT_SUBSCRIBED = DomainError(
     ErrorKind.FORBIDDEN, "not_subscribed", "Only the birthing person's subscribers can follow their labour."
 )
+FOLLOW_REQUEST_PENDING = DomainError(
+    ErrorKind.FORBIDDEN,
+    "follow_request_pending",
+    "The birthing person has not approved your follow request yet.",
+)
+
+
+def whose_labour(request: web.Request) -> tuple[str, str | None]:
+    """The person whose labour a command is about, and who acts for them: the caller's own, or, under
+    `/birthing-person/{birthing_person_id}/…`, that person's, with the caller as the actor (a birth partner)."""
+    caller = current_user(request).id
+    if "birthing_person_id" not in request.match_info:
+        return caller, None
+    return person_id_in_path(request), caller
 
 
 def latest_labour(person: labour.BirthingPerson) -> labour.Labour:
@@ -53,7 +67,8 @@ def latest_labour(person: labour.BirthingPerson) -> labour.Labour:
 async def _labour_command(request: web.Request, kind: CommandType[Any]) -> web.Response:
     assert kind.request is not None, "a labour command's route takes its body"
     body = await parse_body(request, kind.request)
-    person: labour.BirthingPerson = await send_command(request, BIRTHING_PERSON, current_user(request).id, kind, body)
+    person_id, actor = whose_labour(request)
+    person: labour.BirthingPerson = await send_command(request, BIRTHING_PERSON, person_id, kind, body, actor=actor)
     return respond_json(labour_response_json(latest_labour(person), now()))
 
 
@@ -140,9 +155,12 @@ def contraction_id_in_path(request: web.Request) -> str:
 
 
 async def _correct(request: web.Request, kind: CommandType[Any], data: Any, chosen_id: str) -> web.Response:
-    """A correction of the caller's latest labour, with its payload made from the path and body."""
-    user = current_user(request).id
-    person: labour.BirthingPerson = await send_command(request, BIRTHING_PERSON, user, kind, data, chosen_id=chosen_id)
+    """A correction of the latest labour (the caller's, or the person's they act for), with its payload made from the
+    path and body."""
+    person_id, actor = whose_labour(request)
+    person: labour.BirthingPerson = await send_command(
+        request, BIRTHING_PERSON, person_id, kind, data, chosen_id=chosen_id, actor=actor
+    )
     return respond_json(labour_response_json(latest_labour(person), now()))
 
 
@@ -155,7 +173,7 @@ async def _active_labour(request: web.Request, person_id: str, *, reader: str | 
         request, person_id, missing=PERSON_NOT_REGISTERED if reader is None else PERSON_NOT_FOUND
     )
     if reader is not None and reader != person.id and reader not in person.subscribers:
-        raise NOT_SUBSCRIBED
+        raise FOLLOW_REQUEST_PENDING if reader in person.follow_requests else NOT_SUBSCRIBED
     if person.active_labour is None:
         raise NO_ACTIVE_LABOUR
     return person.active_labour

@@ -140,7 +140,7 @@ def _operation(route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": route.summary,
         "tags": [route.tag],
-        "operationId": route.handler.__name__,
+        "operationId": route.operation,
         "responses": {
             str(route.status): _success(route),
             **{

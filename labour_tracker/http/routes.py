@@ -25,6 +25,7 @@ from labour_tracker.http import (
 from labour_tracker.http.errors import STATUS
 from labour_tracker.http.schemas import (
     BirthingPersonResponse,
+    FollowRequestsResponse,
     HealthResponse,
     LabourExportResponse,
     LabourPlanResponse,
@@ -66,6 +67,11 @@ class Route:
     form: type[BaseModel] | None = None  # a form-encoded body (a provider's callback), documented but not parsed here
     parameters: tuple[dict[str, Any], ...] = ()  # more parameters (query, header) for the OpenAPI document
     request: type[BaseModel] | None = None  # its body, where it is not the body of the command it sends
+    operation_id: str | None = None  # the OpenAPI operation's id when its view serves another route too
+
+    @property
+    def operation(self) -> str:
+        return self.operation_id or self.handler.__name__
 
     @property
     def command(self) -> bool:
@@ -282,6 +288,64 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/birthing-person/{birthing_person_id}/labour/active/summary", labour.followed_active_summary,
           "Phase, pattern and alerts of the active labour of a birthing person you follow (403 unless subscribed).",
           "subscriber", response=LabourSummaryResponse, errors=(403, 404)),
+    # Follow requests and roles: the person approves or rejects who asks to follow, and gives each follower a role.
+    Route("GET", "/birthing-person/follow-requests", history.get_follow_requests,
+          "Who asks to follow you, in the order they asked, with their names (from the mirror; null until there).",
+          "birthing person", response=FollowRequestsResponse, errors=(404,)),
+    Route("POST", "/birthing-person/follow-requests/{subscriber_id}/approve", birthing_person.approve_follow_request,
+          "Let a subscriber who asked follow you, as `birth_partner` (records contractions for you, exports the "
+          "labour, hears every alert) or `friends_and_family` (reads the labour; hears that it began, announcements "
+          "and that it is complete). 404 `follow_request_not_found`.", "birthing person",
+          response=BirthingPersonResponse, errors=(404,), sends=person_commands.APPROVE_FOLLOW_REQUEST),
+    Route("POST", "/birthing-person/follow-requests/{subscriber_id}/reject", birthing_person.reject_follow_request,
+          "Turn a follow request down: the subscriber stops asking (they may ask again with a current link); with "
+          "`{\"block\": true}` no link lets them ask again until unblocked. 404 `follow_request_not_found`.",
+          "birthing person", response=BirthingPersonResponse, errors=(404,),
+          sends=person_commands.REJECT_FOLLOW_REQUEST, limits=(limits.BLOCKED_PER_PERSON,)),
+    Route("PUT", "/birthing-person/subscribers/{subscriber_id}/role", birthing_person.change_follower_role,
+          "Change a follower's role (404 `subscriber_not_found` unless they follow you).", "birthing person",
+          response=BirthingPersonResponse, errors=(404,), sends=person_commands.CHANGE_FOLLOWER_ROLE),
+    Route("PUT", "/birthing-person/settings", birthing_person.change_follower_settings,
+          "Your settings: `approve_followers_at_once` makes a subscribe with your token a follower at once, as "
+          "friends and family, instead of a follow request.", "birthing person",
+          response=BirthingPersonResponse, errors=(404,), sends=person_commands.CHANGE_FOLLOWER_SETTINGS),
+    # A birth partner records and corrects contractions for the person they follow (403 `not_birth_partner`).
+    Route("POST", "/birthing-person/{birthing_person_id}/labour/contraction/start", labour.start_contraction,
+          "Start a contraction for a birthing person whose birth partner you are.", "birth partner",
+          response=LabourResponse, errors=(403, 404), sends=person_commands.START_CONTRACTION,
+          limits=(limits.CONTRACTIONS_PER_LABOUR, *NOTE_LIMITS),
+          operation_id="start_contraction_for_person"),
+    Route("PUT", "/birthing-person/{birthing_person_id}/labour/contraction/end", labour.end_contraction,
+          "End the active contraction of a birthing person whose birth partner you are.", "birth partner",
+          response=LabourResponse, errors=(403, 404), sends=person_commands.END_CONTRACTION, limits=NOTE_LIMITS,
+          operation_id="end_contraction_for_person"),
+    Route("POST", "/birthing-person/{birthing_person_id}/labour/contractions", labour.add_contraction,
+          "Add a missed contraction for a birthing person whose birth partner you are.", "birth partner",
+          response=LabourResponse, errors=(403, 404), sends=person_commands.ADD_CONTRACTION,
+          limits=(limits.CONTRACTIONS_PER_LABOUR, *NOTE_LIMITS),
+          operation_id="add_contraction_for_person"),
+    Route("POST", "/birthing-person/{birthing_person_id}/labour/contractions/undo", labour.undo_contraction_change,
+          "Undo the latest correction of a contraction, for a birthing person whose birth partner you are.",
+          "birth partner", response=LabourResponse, errors=(400, 403, 404),
+          sends=person_commands.UNDO_CONTRACTION_CHANGE,
+          operation_id="undo_contraction_change_for_person"),
+    Route("PUT", "/birthing-person/{birthing_person_id}/labour/contractions/{contraction_id}",
+          labour.edit_contraction,
+          "Correct a contraction of the latest labour of a birthing person whose birth partner you are.",
+          "birth partner", response=LabourResponse, errors=(403, 404), sends=person_commands.EDIT_CONTRACTION,
+          limits=NOTE_LIMITS,
+          operation_id="edit_contraction_for_person"),
+    Route("DELETE", "/birthing-person/{birthing_person_id}/labour/contractions/{contraction_id}",
+          labour.delete_contraction,
+          "Delete a contraction of the latest labour of a birthing person whose birth partner you are.",
+          "birth partner", response=LabourResponse, errors=(400, 403, 404),
+          sends=person_commands.DELETE_CONTRACTION,
+          operation_id="delete_contraction_for_person"),
+    Route("GET", "/birthing-person/{birthing_person_id}/labours/{labour_id}/export", export.export_labour,
+          "Download a labour of a birthing person whose birth partner you are, as CSV or JSON (from the mirror, "
+          "streamed; the role as the mirror holds it). 403 `not_birth_partner` for other followers; 404 otherwise.",
+          "birth partner", response=LabourExportResponse, errors=(403, 404), download=True,
+          operation_id="export_labour_for_person"),
 )  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -176,6 +177,15 @@ class BirthingPersonView(View):
     )
     subscribers: list[str] = Field(description="Ids of the subscribers following this person.")
     blocked: list[str] = Field(description="Ids of the subscribers this person stopped from following again.")
+    follow_requests: list[str] = Field(
+        description="Ids of the subscribers asking to follow, in the order they asked: they hear nothing and cannot "
+        "read your labour until you approve them."
+    )
+    roles: dict[str, labour.Role] = Field(description="Each follower's role, by subscriber id.")
+    approve_followers_at_once: bool = Field(
+        description="Whether a subscribe with your token makes a follower at once (as friends and family) rather "
+        "than a follow request."
+    )
 
     @classmethod
     def of(cls, person: labour.BirthingPerson) -> BirthingPersonView:
@@ -192,6 +202,9 @@ class BirthingPersonView(View):
             ],
             subscribers=sorted(person.subscribers),
             blocked=sorted(person.blocked),
+            follow_requests=list(person.follow_requests),
+            roles={each: role for each in sorted(person.subscribers) if (role := person.role_of(each)) is not None},
+            approve_followers_at_once=person.approve_followers_at_once,
         )
 
 
@@ -292,6 +305,10 @@ class FollowedPersonView(View):
     contact_methods: list[subscriber.ContactMethod] = Field(
         description="How you are told about them: the channels you chose for them, or your account's."
     )
+    status: Literal["pending", "approved"] = Field(
+        description="`pending` until the person approves your follow request; you hear nothing before."
+    )
+    role: labour.Role | None = Field(description="The role the person gave you; null while pending.")
 
 
 class SubscriptionsResponse(Page):
@@ -305,10 +322,21 @@ class SubscriberSummaryView(View):
     contact_methods: list[subscriber.ContactMethod] = Field(
         description="How they are told about you: the channels they chose for you, or their account's."
     )
+    role: labour.Role = Field(description="`birth_partner` or `friends_and_family`.")
 
 
 class SubscribersResponse(Page):
     subscribers: list[SubscriberSummaryView]
+
+
+class FollowRequestView(View):
+    id: str = Field(description="Id of a subscriber asking to follow you.")
+    first_name: str | None = Field(description="Null until the subscriber's record reaches the mirror.")
+    last_name: str | None
+
+
+class FollowRequestsResponse(View):
+    follow_requests: list[FollowRequestView] = Field(description="In the order they asked.")
 
 
 class LaboursResponse(Page):

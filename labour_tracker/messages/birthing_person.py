@@ -177,6 +177,31 @@ class RemoveFollowerData(SubscriberData):
     block: bool = Field(False, description="Also keep them from following again, whatever link they hold.")
 
 
+ROLE = Field(
+    description="`birth_partner`: records contractions for you, exports the labour and hears every alert; "
+    "`friends_and_family`: reads the labour and hears that it began, announcements and that it is complete."
+)
+
+
+class ApproveFollowRequestData(SubscriberData):
+    role: labour.Role = ROLE
+
+
+class RejectFollowRequestData(SubscriberData):
+    block: bool = Field(False, description="Also keep them from asking again, whatever link they hold.")
+
+
+class ChangeFollowerRoleData(SubscriberData):
+    role: labour.Role = ROLE
+
+
+class ChangeFollowerSettingsData(Inbound):
+    approve_followers_at_once: bool = Field(
+        description="True: a subscribe with your token makes a follower at once, as friends and family; false (the "
+        "default): it is a follow request you approve or reject."
+    )
+
+
 class AuthoriseSubscriberData(SubscriberData):
     token: str = Field(max_length=256, description="The subscription token the birthing person shared.")
 
@@ -188,6 +213,18 @@ class RotateSubscriptionTokenRequest(WithCommandId, RotateSubscriptionTokenData)
 
 class RemoveFollowerRequest(WithCommandId):
     block: bool = Field(False, description="Also keep them from following again, whatever link they hold.")
+
+
+class RoleRequest(WithCommandId):
+    role: labour.Role = ROLE
+
+
+class RejectFollowRequestRequest(WithCommandId):
+    block: bool = Field(False, description="Also keep them from asking again, whatever link they hold.")
+
+
+class ChangeFollowerSettingsRequest(WithCommandId, ChangeFollowerSettingsData):
+    pass
 
 
 class BeginLabourRequest(WithCommandId, BeginLabourData):
@@ -335,6 +372,28 @@ AUTHORISE_SUBSCRIBER = CommandType(
     "Check a subscriber's token before they subscribe: accepted with no events, or refused.",
     by_owner=False,  # sent for the subscriber, who is counted on their own record
 )
+APPROVE_FOLLOW_REQUEST = CommandType(
+    labour.ApproveFollowRequest,
+    ApproveFollowRequestData,
+    "Let a subscriber who asked follow the person, as a birth partner or as friends and family.",
+    RoleRequest,
+)
+REJECT_FOLLOW_REQUEST = CommandType(
+    labour.RejectFollowRequest,
+    RejectFollowRequestData,
+    "Turn a follow request down (the subscriber's side lets go); with `block`, they cannot ask again.",
+    RejectFollowRequestRequest,
+)
+CHANGE_FOLLOWER_ROLE = CommandType(
+    labour.ChangeFollowerRole, ChangeFollowerRoleData, "Change a follower's role.", RoleRequest
+)
+CHANGE_FOLLOWER_SETTINGS = CommandType(
+    labour.ChangeFollowerSettings,
+    ChangeFollowerSettingsData,
+    "Choose whether a subscribe with the person's token is a follow request (the default) or makes a follower at "
+    "once, as friends and family.",
+    ChangeFollowerSettingsRequest,
+)
 
 ERASE = CommandType(
     labour.EraseBirthingPerson,
@@ -366,4 +425,8 @@ COMMANDS: Mapping[str, CommandType[labour.BirthingPersonCommand]] = catalogue(
     POST_UPDATE,
     EDIT_UPDATE,
     DELETE_UPDATE,
+    APPROVE_FOLLOW_REQUEST,
+    REJECT_FOLLOW_REQUEST,
+    CHANGE_FOLLOWER_ROLE,
+    CHANGE_FOLLOWER_SETTINGS,
 )

@@ -56,10 +56,20 @@ class CommandEnvelope(Inbound):
         min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH, description="Id of the aggregate; also the message key."
     )
     data: dict[str, Any] = Field(default_factory=dict, description="The command's payload; its schema per type.")
+    actor: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_AGGREGATE_ID_LENGTH,
+        description="Who sent it, when someone other than the aggregate's own user acts for them (a birth partner "
+        "recording a contraction for the birthing person). Absent: the aggregate itself. The aggregate decides "
+        "whether that actor may send it (403 `not_birth_partner` otherwise).",
+    )
 
     def digest(self) -> str:
-        """A short fingerprint of the payload, the same for the same data however its keys are ordered."""
-        canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """A short fingerprint of the payload and its actor, the same for the same data however its keys are
+        ordered: a command id reused by another actor is another command, never answered with the first's outcome."""
+        fingerprinted: Any = self.data if self.actor is None else {"actor": self.actor, "data": self.data}
+        canonical = json.dumps(fingerprinted, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()[:12]).decode()
 
 
@@ -104,8 +114,8 @@ class Outcome(Message):
     time: datetime
     digest: str | None = Field(
         None,
-        description="Fingerprint of the command's payload (96 bits of SHA-256, base64url): the same command id with "
-        "another payload is refused.",
+        description="Fingerprint of the command's payload, and of its actor when one is named (96 bits of SHA-256, "
+        "base64url): the same command id with another payload, or from another actor, is refused.",
     )
 
 

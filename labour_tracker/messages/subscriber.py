@@ -176,8 +176,9 @@ ERASE = CommandType(
 FORGET_BIRTHING_PERSON = CommandType(
     subscriber.ForgetBirthingPerson,
     ForgetBirthingPersonData,
-    "Let go of a birthing person who deleted their account or stopped the subscriber following them (sent by the "
-    "service on `birthing_person.erased` and `birthing_person.follower_removed`).",
+    "Let go of a birthing person who deleted their account, stopped the subscriber following them or turned their "
+    "follow request down (sent by the service on `birthing_person.erased`, `birthing_person.follower_removed` and "
+    "`birthing_person.follow_request_rejected`).",
     by_owner=False,
 )
 

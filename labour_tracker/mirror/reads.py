@@ -50,6 +50,8 @@ class PersonRow:
     first_name: str | None  # None while the person's own row has not reached the mirror
     last_name: str | None
     contact_methods: tuple[str, ...] = ()  # how the subscriber is told about them
+    status: str = "pending"  # approved once the person's record says so
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,14 @@ class SubscriberRow:
     first_name: str
     last_name: str
     contact_methods: tuple[str, ...]
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class NameRow:
+    id: str
+    first_name: str | None  # None while the subscriber's row has not reached the mirror
+    last_name: str | None
 
 
 class MirrorReads:
@@ -141,37 +151,67 @@ class MirrorReads:
     async def subscribers_of(
         self, connection: asyncpg.Connection, person_id: str, limit: int, after: str | None
     ) -> list[SubscriberRow]:
-        """The subscribers following a person, with their names and the channels they chose for them, by id."""
+        """The subscribers following a person (approved: not those still asking), with their names, the channels
+        they chose for them and their roles, by id."""
         s = self.schema
         rows = await connection.fetch(
-            f"""SELECT subscriber.id, subscriber.first_name, subscriber.last_name, subscription.contact_methods
+            f"""SELECT subscriber.id, subscriber.first_name, subscriber.last_name, subscription.contact_methods,
+                       follower.role
                 FROM {s}.subscriptions AS subscription JOIN {s}.subscribers AS subscriber
                     ON subscriber.id = subscription.subscriber_id
+                JOIN {s}.followers AS follower ON follower.birthing_person_id = subscription.birthing_person_id
+                    AND follower.subscriber_id = subscription.subscriber_id AND follower.status = 'approved'
                 WHERE subscription.birthing_person_id = $1 AND ($2::text IS NULL OR subscription.subscriber_id > $2)
                 ORDER BY subscription.subscriber_id LIMIT $3""",
             person_id,
             after,
             limit,
         )
-        return [SubscriberRow(r["id"], r["first_name"], r["last_name"], tuple(r["contact_methods"])) for r in rows]
+        return [
+            SubscriberRow(r["id"], r["first_name"], r["last_name"], tuple(r["contact_methods"]), r["role"])
+            for r in rows
+        ]
+
+    async def subscriber_names(self, connection: asyncpg.Connection, ids: list[str]) -> dict[str, NameRow]:
+        """The names of these subscribers the mirror holds, by id."""
+        rows = await connection.fetch(
+            f"SELECT id, first_name, last_name FROM {self.schema}.subscribers WHERE id = ANY($1::text[])", ids
+        )
+        return {r["id"]: NameRow(r["id"], r["first_name"], r["last_name"]) for r in rows}
+
+    async def follower_role(self, connection: asyncpg.Connection, person_id: str, subscriber_id: str) -> str | None:
+        """The role the person approved the subscriber in; None unless they follow."""
+        role: str | None = await connection.fetchval(
+            f"""SELECT role FROM {self.schema}.followers
+                WHERE birthing_person_id = $1 AND subscriber_id = $2 AND status = 'approved'""",
+            person_id,
+            subscriber_id,
+        )
+        return role
 
     async def followed_by(
         self, connection: asyncpg.Connection, subscriber_id: str, limit: int, after: str | None
     ) -> list[PersonRow]:
-        """The birthing persons a subscriber follows, with their names and the channels they are told by, by id."""
+        """The birthing persons a subscriber follows or asked to, with their names, the channels they are told by,
+        whether the person approved it and the role they gave, by id."""
         s = self.schema
         rows = await connection.fetch(
             f"""SELECT subscription.birthing_person_id AS id, person.first_name, person.last_name,
-                    subscription.contact_methods
+                       subscription.contact_methods, coalesce(follower.status, 'pending') AS status, follower.role
                 FROM {s}.subscriptions AS subscription LEFT JOIN {s}.birthing_persons AS person
                     ON person.id = subscription.birthing_person_id
+                LEFT JOIN {s}.followers AS follower ON follower.birthing_person_id = subscription.birthing_person_id
+                    AND follower.subscriber_id = subscription.subscriber_id
                 WHERE subscription.subscriber_id = $1 AND ($2::text IS NULL OR subscription.birthing_person_id > $2)
                 ORDER BY subscription.birthing_person_id LIMIT $3""",
             subscriber_id,
             after,
             limit,
         )
-        return [PersonRow(r["id"], r["first_name"], r["last_name"], tuple(r["contact_methods"])) for r in rows]
+        return [
+            PersonRow(r["id"], r["first_name"], r["last_name"], tuple(r["contact_methods"]), r["status"], r["role"])
+            for r in rows
+        ]
 
     async def notifications_about(
         self, connection: asyncpg.Connection, person_id: str, limit: int, after: tuple[datetime, str] | None

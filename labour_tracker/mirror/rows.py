@@ -259,6 +259,22 @@ def _changed(contractions: tuple[Contraction, ...], before: tuple[Contraction, .
     return [each for index, each in enumerate(contractions) if index >= len(before) or before[index] != each]
 
 
+def follower_rows(changes: list[Change]) -> list[list[Any]]:
+    """Each person's followers with their roles, and those asking to follow (no role yet)."""
+    return columns(
+        [
+            *(
+                (c.key, each, "approved", role.value)
+                for c in changes
+                for each in sorted(c.state.subscribers)
+                if (role := c.state.role_of(each)) is not None
+            ),
+            *((c.key, each, "pending", None) for c in changes for each in c.state.follow_requests),
+        ],
+        4,
+    )
+
+
 def subscriber_rows(changes: list[Change]) -> list[list[Any]]:
     return columns(
         [

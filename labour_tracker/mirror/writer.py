@@ -111,6 +111,11 @@ class MirrorWriter:
                 changed_at = excluded.changed_at, mirrored_at = clock_timestamp()
             WHERE row.version < excluded.version
             RETURNING id"""
+        # A person's followers as their record has them now: written whole for each person that advanced.
+        self._forget_followers = f"DELETE FROM {s}.followers WHERE birthing_person_id = ANY($1::text[])"
+        self._followers = f"""
+            INSERT INTO {s}.followers (birthing_person_id, subscriber_id, status, role)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"""
         self._forget_subscriptions = f"DELETE FROM {s}.subscriptions WHERE subscriber_id = ANY($1::text[])"
         self._subscriptions = f"""
             INSERT INTO {s}.subscriptions (subscriber_id, birthing_person_id, contact_methods)
@@ -127,10 +132,12 @@ class MirrorWriter:
                 f"DELETE FROM {s}.labours WHERE birthing_person_id = ANY($1::text[])",
                 f"DELETE FROM {s}.notifications WHERE birthing_person_id = ANY($1::text[])",
                 f"DELETE FROM {s}.subscriptions WHERE birthing_person_id = ANY($1::text[])",
+                f"DELETE FROM {s}.followers WHERE birthing_person_id = ANY($1::text[])",
                 f"DELETE FROM {s}.birthing_persons WHERE id = ANY($1::text[])",
             ],
             "subscribers": [
                 f"DELETE FROM {s}.subscriptions WHERE subscriber_id = ANY($1::text[])",
+                f"DELETE FROM {s}.followers WHERE subscriber_id = ANY($1::text[])",
                 f"DELETE FROM {s}.notifications WHERE subscriber_id = ANY($1::text[])",
                 f"DELETE FROM {s}.subscribers WHERE id = ANY($1::text[])",
             ],
@@ -229,6 +236,9 @@ class MirrorWriter:
             await self._run(connection, self._updates_gone, rows.kept_updates(labours, self.written.get))
             for sql in self._labours_deleted:
                 await self._run(connection, sql, rows.deleted_labours(rows.newest(advanced_persons)))
+            if advanced_persons:
+                await connection.execute(self._forget_followers, [each.key for each in advanced_persons])
+                await self._run(connection, self._followers, rows.follower_rows(rows.newest(advanced_persons)))
         if subscribers := by_table.get("subscribers"):
             advanced = await self._advanced(
                 connection, self._subscribers, rows.subscriber_rows(subscribers), subscribers

@@ -23,6 +23,7 @@ from labour_tracker.settings import KafkaConnection
 from labour_tracker.tables.names import BIRTHING_PERSONS, changelog_topic
 from labour_tracker.tables.records import RecordCodec
 from tests.support.api import Caller, MakeCaller
+from tests.support.notifications import approved
 from tests.support.stack import Deployment
 from tests.support.waiting import eventually
 
@@ -46,6 +47,7 @@ async def following(make: MakeCaller, bea: Caller) -> Caller:
     sam = make("Sam", "Lee", email=f"sam-{uuid.uuid4().hex[:6]}@example.org", phone_number="+447700900123")
     assert (await sam.post("/subscriber/register", {"contact_methods": ["email"]})).status == 201
     assert (await sam.post(f"/subscriber/subscribe_to/{bea.id}", {"token": token})).status == 200
+    await approved(bea, [sam.id])
     return sam
 
 
@@ -61,12 +63,14 @@ async def rows_of(mirror: Any, person_id: str | None = None, subscriber_id: str 
             "labour_updates": f"SELECT count(*) FROM {schema}.labour_updates u JOIN {schema}.labours l "
             f"ON l.id = u.labour_id WHERE l.birthing_person_id = $1",
             "subscriptions": f"SELECT count(*) FROM {schema}.subscriptions WHERE birthing_person_id = $1",
+            "followers": f"SELECT count(*) FROM {schema}.followers WHERE birthing_person_id = $1",
             "notifications": f"SELECT count(*) FROM {schema}.notifications WHERE birthing_person_id = $1",
         }
         return {table: await connection.fetchval(sql, person_id) for table, sql in queries.items()}
     queries = {
         "subscribers": f"SELECT count(*) FROM {schema}.subscribers WHERE id = $1",
         "subscriptions": f"SELECT count(*) FROM {schema}.subscriptions WHERE subscriber_id = $1",
+        "followers": f"SELECT count(*) FROM {schema}.followers WHERE subscriber_id = $1",
         "notifications": f"SELECT count(*) FROM {schema}.notifications WHERE subscriber_id = $1",
     }
     return {table: await connection.fetchval(sql, subscriber_id) for table, sql in queries.items()}
@@ -120,6 +124,7 @@ async def test_a_person_who_deletes_their_account_is_gone_and_what_kafka_keeps_o
     await eventually(lambda: _subscribed_to(sam, []))
     assert await eventually(lambda: _none_left(mirror, bea.id)) == {
         "birthing_persons": 0, "labours": 0, "contractions": 0, "labour_updates": 0, "subscriptions": 0,
+        "followers": 0,
         "notifications": 0,
     }  # fmt: skip
 
@@ -183,15 +188,14 @@ async def test_a_subscriber_who_deletes_their_account_leaves_every_person_they_f
     assert (await sam.get("/subscriber/")).status == 404
     await eventually(lambda: _subscribers(bea, []))
     assert await eventually(lambda: _none_left(mirror, subscriber_id=sam.id)) == {
-        "subscribers": 0, "subscriptions": 0, "notifications": 0
+        "subscribers": 0, "subscriptions": 0, "followers": 0, "notifications": 0
     }  # fmt: skip
 
 
 async def _all_there(mirror: Any, person_id: str) -> bool:
     rows = await rows_of(mirror, person_id)
-    return all(
-        rows[table] for table in ("birthing_persons", "labours", "contractions", "labour_updates", "subscriptions")
-    )
+    tables = ("birthing_persons", "labours", "contractions", "labour_updates", "subscriptions", "followers")
+    return all(rows[table] for table in tables)
 
 
 async def _none_left(mirror: Any, person_id: str | None = None, subscriber_id: str | None = None) -> Any:

@@ -26,7 +26,7 @@ from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.api import Caller, MakeCaller, Response
-from tests.support.notifications import NotifyingDeployment
+from tests.support.notifications import NotifyingDeployment, approved
 from tests.support.servers import new_dir
 from tests.support.tokens import authorization, bearer_token
 
@@ -167,11 +167,7 @@ async def test_the_log_holds_no_token_contact_detail_name_or_note(deployment: No
         )
         assert not_json.status == 400, not_json.body
 
-        async def bea_knows_both() -> bool:
-            found = (await ok(bea, "GET", "/birthing-person/")).body["birthing_person"]["subscribers"]
-            return set(found) == {sam.id, rex.id}
-
-        await eventually(bea_knows_both, what="the subscriptions reaching the person")
+        await approved(bea, [sam.id, rex.id])  # their follow requests, once they reach the person
 
         began = datetime.now(UTC) - timedelta(minutes=30)
         await ok(bea, "POST", "/labour/begin", {"first_labour": True, "start_time": began.isoformat()})

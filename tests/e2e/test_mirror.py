@@ -16,6 +16,7 @@ import asyncpg
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from tests.support.api import Caller, MakeCaller, Response, caller_factory, iso
+from tests.support.notifications import approved
 from tests.support.stack import Deployment, new_stack
 from tests.support.waiting import eventually
 
@@ -95,7 +96,7 @@ BOOKKEEPING = {"mirrored_at", "contractions.version", "labour_updates.version"}
 async def table_rows(connection: asyncpg.Connection, schema: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every mirrored row but its bookkeeping, by table."""
     tables = (
-        "birthing_persons", "labours", "contractions", "labour_updates", "subscribers", "subscriptions",
+        "birthing_persons", "labours", "contractions", "labour_updates", "subscribers", "subscriptions", "followers",
         "notifications",
     )  # fmt: skip
     found = {}
@@ -122,16 +123,25 @@ async def test_a_mirror_rebuilt_from_kafka_equals_the_live_one(
         assert (await sam.post("/subscriber/register", {"contact_methods": ["sms", "email"]})).status == 201
         by_email = {"token": token, "contact_methods": ["email"]}  # the subscription's own channels are rebuilt too
         assert (await sam.post(f"/subscriber/subscribe_to/{bea.id}", by_email)).status == 200
+        await approved(bea, [sam.id], role="friends_and_family")
         await labour_with_contractions(bea, datetime.now(UTC) - timedelta(hours=2), 2)
 
     connection = await asyncpg.connect(postgres.dsn)
     try:
 
         async def settled() -> bool:
-            return bool(
-                await connection.fetchval(f"SELECT count(*) FROM {live}.subscriptions WHERE subscriber_id = $1", sam.id)
-            ) and await connection.fetchval(
-                f"SELECT end_time IS NOT NULL FROM {live}.labours WHERE birthing_person_id = $1", bea.id
+            return (
+                bool(
+                    await connection.fetchval(
+                        f"SELECT count(*) FROM {live}.subscriptions WHERE subscriber_id = $1", sam.id
+                    )
+                )
+                and await connection.fetchval(
+                    f"SELECT count(*) FROM {live}.followers WHERE subscriber_id = $1 AND status = 'approved'", sam.id
+                )
+                and await connection.fetchval(
+                    f"SELECT end_time IS NOT NULL FROM {live}.labours WHERE birthing_person_id = $1", bea.id
+                )
             )
 
         await eventually(settled)

@@ -20,6 +20,7 @@ from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.support.api import Caller, MakeCaller, Response, caller_factory
 from tests.support.kafka import Kafka
+from tests.support.notifications import approved
 from tests.support.stack import Deployment, Stack, new_stack, side_by_side
 
 
@@ -81,17 +82,34 @@ async def test_a_subscriber_follows_a_labour_with_the_shared_token_until_they_un
     subscribed = await sam.post(f"/subscriber/subscribe_to/{bea.id}", {"token": token})
     assert subscribed.status == 200, subscribed.body
     assert subscribed.body["subscriber"]["subscribed_to"] == [bea.id]
+    await approved(bea, [sam.id])  # a follow request, approved once it reaches her
     # The lists come from the mirror, which follows the tables within moments.
-    followed = await eventually(lambda: sam.get("/subscriber/subscriptions"), lambda a: bool(a.body["subscriptions"]))
+    followed = await eventually(
+        lambda: sam.get("/subscriber/subscriptions"),
+        lambda a: [each["status"] for each in a.body["subscriptions"]] == ["approved"],
+    )
     assert followed.body == {
         "subscriptions": [
-            {"id": bea.id, "first_name": "Bea", "last_name": "Moyo", "contact_methods": ["email", "sms"]}
+            {
+                "id": bea.id,
+                "first_name": "Bea",
+                "last_name": "Moyo",
+                "contact_methods": ["email", "sms"],
+                "status": "approved",
+                "role": "birth_partner",
+            }
         ],
         "next": None,
     }
     followers = await eventually(lambda: bea.get("/birthing-person/subscribers"), lambda a: bool(a.body["subscribers"]))
     assert followers.body["subscribers"] == [
-        {"id": sam.id, "first_name": "Sam", "last_name": "Lee", "contact_methods": ["email", "sms"]}
+        {
+            "id": sam.id,
+            "first_name": "Sam",
+            "last_name": "Lee",
+            "contact_methods": ["email", "sms"],
+            "role": "birth_partner",
+        }
     ]
     # The person's own record follows through the subscriptions processor.
     person_side = await eventually(
@@ -119,6 +137,7 @@ async def test_a_subscriber_follows_a_labour_with_the_shared_token_until_they_un
     assert error(refused) == (403, "invalid_subscription_token")
     assert (await sam.get(f"/birthing-person/{bea.id}/labour/active")).status == 200, "rotation keeps subscriptions"
     assert (await kim.post(f"/subscriber/subscribe_to/{bea.id}", {"token": new_token})).status == 200
+    await approved(bea, [kim.id], role="friends_and_family")
 
     unsubscribed = await sam.post("/subscriber/unsubscribe_from", {"birthing_person_id": bea.id})
     assert unsubscribed.status == 200, unsubscribed.body
@@ -234,6 +253,7 @@ async def test_every_way_a_subscribe_or_unsubscribe_is_refused(person: MakeCalle
         "birthing_person_not_found",
     )
     assert error(await stranger.get(f"/birthing-person/{bea.id}/labour/active/summary")) == (403, "not_subscribed")
+    await approved(bea, [sam.id])
     no_labour = await eventually(lambda: sam.get(f"/birthing-person/{bea.id}/labour/active"), lambda a: a.status != 403)
     assert error(no_labour) == (404, "labour_not_found")
 
@@ -297,6 +317,8 @@ async def test_many_subscribers_subscribing_at_once_through_two_workers_leave_bo
         return via(caller, draw.choice(urls))
 
     await asyncio.gather(*(call(anywhere(p), "POST", "/birthing-person/register") for p in persons))
+    at_once = {"approve_followers_at_once": True}  # each subscribe makes a follower, with no request to answer
+    await asyncio.gather(*(call(anywhere(p), "PUT", "/birthing-person/settings", at_once) for p in persons))
     await asyncio.gather(
         *(call(anywhere(s), "POST", "/subscriber/register", {"contact_methods": ["email"]}) for s in subscribers)
     )

@@ -447,6 +447,9 @@ async def test_after_the_barrage_every_agent_still_does_its_work(barrage: Barrag
             lambda o: o["aggregate_id"] == person and o["command_type"] == "birthing_person.add_subscriber",
         )
         assert added["status"] == "accepted", added
+        friend = {"subscriber_id": subscriber, "role": "friends_and_family"}  # told that labour began
+        approved = await command("birthing_person", person, "birthing_person.approve_follow_request", friend)
+        assert approved["status"] == "accepted", approved
         begun = await command("birthing_person", person, "labour.begin", {"first_labour": True})
         assert begun["status"] == "accepted", begun
         sent = await reader.first(f"{prefix}.notification.events", lambda e: e["data"]["subscriber_id"] == subscriber)

@@ -315,3 +315,29 @@ async def test_an_erased_person_and_a_deleted_labour_take_their_updates_with_the
     erased = Change("birthing_persons", "p1", 0, None, T0, "birthing_persons-changelog", 0, 9, b"")
     await writer.write(connection, [erased], Rejections())
     assert await update_rows(connection, schema) == {}
+
+
+async def test_a_persons_followers_land_with_their_roles_and_requests_and_a_newer_change_replaces_them(
+    connection, schema
+):
+    asking = replace(person(), follow_requests=("zed", "amy"))
+    following = replace(
+        person(), subscribers=frozenset({"sam", "pat"}), friends_and_family=frozenset({"sam"}), follow_requests=("amy",)
+    )
+    writer = MirrorWriter(schema)
+
+    async def followers() -> list[tuple[str, str, str | None]]:
+        rows = await connection.fetch(f"SELECT subscriber_id, status, role FROM {schema}.followers ORDER BY 1")
+        return [(row["subscriber_id"], row["status"], row["role"]) for row in rows]
+
+    await writer.write(connection, [change(asking, 1)], Rejections())
+    assert await followers() == [("amy", "pending", None), ("zed", "pending", None)]
+    await writer.write(connection, [change(following, 3), change(asking, 2)], Rejections())
+    assert await followers() == [
+        ("amy", "pending", None),
+        ("pat", "approved", "birth_partner"),
+        ("sam", "approved", "friends_and_family"),
+    ]
+    erased = Change("birthing_persons", "p1", 0, None, T0, "birthing_persons-changelog", 0, 9, b"")
+    await writer.write(connection, [erased], Rejections())
+    assert await followers() == []

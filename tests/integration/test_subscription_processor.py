@@ -97,14 +97,15 @@ def outcomes_of(person_id: str, messages: list[dict[str, Any]]) -> list[dict[str
 async def person_subscribers(
     own_deployment: Deployment, person_id: str, http: aiohttp.ClientSession
 ) -> list[str] | None:
-    """The person's subscribers; None while the registration sent straight to Kafka is not applied yet."""
+    """Who follows the person or asks to (a subscribe is a follow request); None while the registration sent straight
+    to Kafka is not applied yet."""
     person = own_deployment.callers(http)("Bea", "Moyo", user_id=person_id)
     answer = await person.get("/birthing-person/")
     if answer.status == 404 and answer.body["code"] == "birthing_person_not_found":
         return None
     assert answer.status == 200, answer.body
-    subscribers: list[str] = answer.body["birthing_person"]["subscribers"]
-    return subscribers
+    record = answer.body["birthing_person"]
+    return sorted([*record["subscribers"], *record["follow_requests"]])
 
 
 async def test_redelivered_and_reordered_subscriber_events_leave_exactly_the_right_subscribers(
@@ -157,7 +158,7 @@ async def test_redelivered_and_reordered_subscriber_events_leave_exactly_the_rig
         e["id"]: e for e in events if e["aggregate_id"] == person_id and e["type"] != "birthing_person.registered"
     }
     history = [(e["type"], e["data"]["subscriber_id"]) for e in sorted(changes.values(), key=lambda e: e["version"])]
-    added, removed = "birthing_person.subscriber_added", "birthing_person.subscriber_removed"
+    added, removed = "birthing_person.follow_requested", "birthing_person.subscriber_removed"
     assert [kind for kind, who in history if who == sam] == [added]
     assert [kind for kind, who in history if who == kim] == [added, removed, added]
     assert [kind for kind, who in history if who == ola] == [added, removed]

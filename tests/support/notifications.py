@@ -18,6 +18,7 @@ from typing import Any
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
+from labour_tracker.domain.limits import FOLLOW_REQUESTS_PER_PERSON
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.api import Caller, MakeCaller
 from tests.support.stack import Deployment, new_stack
@@ -78,14 +79,26 @@ async def labour_with_followers(person: MakeCaller, followers: list[Follower], f
     bea = person(first, "Moyo")
     await ok(bea.post("/birthing-person/register"))
     token = (await ok(bea.get("/birthing-person/subscription-token")))["token"]
-    for each in followers:
-        await ok(each.caller.post(f"/subscriber/subscribe_to/{bea.id}", {"token": token}))
-    expected = {each.caller.id for each in followers}
-    for _ in range(300):  # the person's side follows through the subscriptions processor
-        if set((await ok(bea.get("/birthing-person/")))["birthing_person"]["subscribers"]) == expected:
-            return bea
+    waiting = FOLLOW_REQUESTS_PER_PERSON.maximum  # requests at once: approved in turns of that many
+    for turn in range(0, len(followers), waiting):
+        for each in followers[turn : turn + waiting]:
+            await ok(each.caller.post(f"/subscriber/subscribe_to/{bea.id}", {"token": token}))
+        await approved(bea, [each.caller.id for each in followers[turn : turn + waiting]])
+    return bea
+
+
+async def approved(person: Caller, subscriber_ids: list[str], role: str = "birth_partner") -> dict[str, Any]:
+    """Once each subscriber's follow request reaches the person (through the subscriptions processor), the person
+    approves it in `role` (a birth partner hears of everything); returns the person's record with them following."""
+    waiting = set(subscriber_ids)
+    for _ in range(300):
+        record = (await ok(person.get("/birthing-person/")))["birthing_person"]
+        for each in sorted(waiting & set(record["follow_requests"])):
+            await ok(person.post(f"/birthing-person/follow-requests/{each}/approve", {"role": role}))
+        if waiting <= set(record["subscribers"]):
+            return dict(record)
         await asyncio.sleep(0.1)
-    raise AssertionError("the subscriptions did not reach the birthing person")
+    raise AssertionError("the follow requests did not reach the birthing person")
 
 
 def emails_to(sftp: SftpServer, address: str) -> list[EmailMessage]:

@@ -9,10 +9,13 @@ from labour_tracker.consistency import KINDS, compare_mirror, compare_table, fol
 from labour_tracker.domain.labour import (
     BirthingPersonErased,
     BirthingPersonRegistered,
+    FollowRequested,
     LabourBegun,
     LabourUpdateDeleted,
     LabourUpdateEdited,
     LabourUpdatePosted,
+    Role,
+    SubscriberAdded,
     UpdateKind,
 )
 from labour_tracker.domain.subscriber import ContactMethod, SubscribedTo, SubscriberRegistered
@@ -129,3 +132,23 @@ def test_the_mirror_must_hold_each_update_as_last_edited_and_none_deleted() -> N
     assert [f.what for f in compare_mirror(PERSON, rebuilt, {"p1": still_there})] == [
         "differs from its events in updates"
     ]
+
+
+def test_a_mirror_whose_followers_differ_from_the_persons_events_is_reported() -> None:
+    events = [
+        REGISTERED,
+        envelope(FollowRequested("p1", "zed"), 2),
+        envelope(FollowRequested("p1", "sam"), 3),
+        envelope(SubscriberAdded("p1", "sam", Role.FRIENDS_AND_FAMILY), 4),
+        envelope(SubscriberAdded("p1", "old"), 5),  # from before roles: a birth partner
+    ]
+    rebuilt = fold(PERSON, events)
+    expected = PERSON.mirror_rows(rebuilt["p1"])
+    assert expected["followers"] == [
+        ("old", "approved", "birth_partner"),
+        ("sam", "approved", "friends_and_family"),
+        ("zed", "pending", None),
+    ]
+    assert compare_mirror(PERSON, rebuilt, {"p1": expected}) == []
+    lost = {"p1": {**expected, "followers": expected["followers"][:2]}}
+    assert [f.what for f in compare_mirror(PERSON, rebuilt, lost)] == ["differs from its events in followers"]

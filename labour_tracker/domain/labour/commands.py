@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
-from labour_tracker.domain.labour.model import Moment, UpdateKind
+from labour_tracker.domain.labour.model import Moment, Role, UpdateKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +183,39 @@ class AuthoriseSubscriber:
 
 
 @dataclass(frozen=True, slots=True)
+class ApproveFollowRequest:
+    """The person lets a subscriber who asked follow them, in a role."""
+
+    TYPE: ClassVar[str] = "birthing_person.approve_follow_request"
+    subscriber_id: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class RejectFollowRequest:
+    """The person turns a follow request down (their side lets go); blocked, they cannot ask again until unblocked."""
+
+    TYPE: ClassVar[str] = "birthing_person.reject_follow_request"
+    subscriber_id: str
+    block: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFollowerRole:
+    TYPE: ClassVar[str] = "birthing_person.change_follower_role"
+    subscriber_id: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFollowerSettings:
+    """Whether a subscribe with the person's token makes a follower at once (friends and family) or a request."""
+
+    TYPE: ClassVar[str] = "birthing_person.change_follower_settings"
+    approve_followers_at_once: bool
+
+
+@dataclass(frozen=True, slots=True)
 class EraseBirthingPerson:
     """Delete the person's account: their record, their labours, and who follows them."""
 
@@ -212,6 +245,10 @@ BirthingPersonCommand = (
     | PostLabourUpdate
     | EditLabourUpdate
     | DeleteLabourUpdate
+    | ApproveFollowRequest
+    | RejectFollowRequest
+    | ChangeFollowerRole
+    | ChangeFollowerSettings
 )
 
 COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
@@ -239,5 +276,22 @@ COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
         PostLabourUpdate,
         EditLabourUpdate,
         DeleteLabourUpdate,
+        ApproveFollowRequest,
+        RejectFollowRequest,
+        ChangeFollowerRole,
+        ChangeFollowerSettings,
     )
 }
+
+# What a birth partner may send on the person's behalf: recording and correcting contractions, nothing else.
+BIRTH_PARTNER_COMMANDS: frozenset[str] = frozenset(
+    command.TYPE
+    for command in (
+        StartContraction,
+        EndContraction,
+        AddContraction,
+        EditContraction,
+        DeleteContraction,
+        UndoContractionChange,
+    )
+)

@@ -11,12 +11,16 @@ from uuid import UUID, uuid5
 
 from labour_tracker.domain.errors import DomainError, ErrorKind
 from labour_tracker.domain.labour.commands import (
+    BIRTH_PARTNER_COMMANDS,
     AddContraction,
     AddSubscriber,
+    ApproveFollowRequest,
     AuthoriseSubscriber,
     BeginLabour,
     BirthingPersonCommand,
     CancelPlan,
+    ChangeFollowerRole,
+    ChangeFollowerSettings,
     CompleteLabour,
     DeleteContraction,
     DeleteLabour,
@@ -28,6 +32,7 @@ from labour_tracker.domain.labour.commands import (
     PlanLabour,
     PostLabourUpdate,
     RegisterBirthingPerson,
+    RejectFollowRequest,
     RemoveFollower,
     RemoveSubscriber,
     RotateSubscriptionToken,
@@ -45,6 +50,10 @@ from labour_tracker.domain.labour.events import (
     ContractionEnded,
     ContractionStarted,
     FollowerRemoved,
+    FollowerRoleChanged,
+    FollowerSettingsChanged,
+    FollowRequested,
+    FollowRequestRejected,
     HospitalRecommended,
     LabourBegun,
     LabourCompleted,
@@ -72,6 +81,7 @@ from labour_tracker.domain.labour.model import (
     Labour,
     LabourPlan,
     LabourUpdate,
+    Role,
     UpdateKind,
 )
 from labour_tracker.domain.labour.rules import (
@@ -85,6 +95,7 @@ from labour_tracker.domain.limits import (
     BLOCKED_PER_PERSON,
     CONTRACTIONS_PER_LABOUR,
     DAY,
+    FOLLOW_REQUESTS_PER_PERSON,
     LABOURS_PER_DAY,
     NOTES_BYTES_PER_LABOUR,
     SUBSCRIBERS_PER_PERSON,
@@ -111,6 +122,15 @@ ID_NAMESPACE = UUID("6bde03fc-403a-4281-9fb7-9895133b00c4")
 
 # A name is one line of text: no control characters at all (C0, DEL and C1).
 _NAME_CONTROLS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0))))
+NOT_BIRTH_PARTNER = DomainError(
+    ErrorKind.FORBIDDEN,
+    "not_birth_partner",
+    "Only the birthing person's birth partners may do this for them, and only record or correct contractions.",
+)
+FOLLOW_REQUEST_NOT_FOUND = DomainError(
+    ErrorKind.NOT_FOUND, "follow_request_not_found", "This subscriber has not asked to follow you."
+)
+SUBSCRIBER_NOT_FOUND = DomainError(ErrorKind.NOT_FOUND, "subscriber_not_found", "This subscriber does not follow you.")
 NAME_NOT_TEXT = DomainError(
     ErrorKind.UNPROCESSABLE, "name_not_text", "A labour's name is one line of text, without control characters."
 )
@@ -145,12 +165,15 @@ def decide(
     command_id: str,
     subscription_secret: bytes,
     labours_per_day: int = LABOURS_PER_DAY,
+    actor: str | None = None,
 ) -> list[BirthingPersonEvent]:
     """The events `command` causes, given `state`, the server's `now` (timezone-aware), its token secret and the cap
-    on labours begun in a day (0: none)."""
+    on labours begun in a day (0: none). `actor`: who sent it, when not the person (None) or the service for them."""
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(UTC)
+    if actor is not None:
+        _check_actor(_registered(state), command, actor)
     match command:
         case RegisterBirthingPerson():
             return _register(state, command)
@@ -196,8 +219,24 @@ def decide(
             return _edit_update(_registered(state), command, now)
         case DeleteLabourUpdate():
             return _delete_update(_registered(state), command)
+        case ApproveFollowRequest():
+            return _approve(_registered(state), command)
+        case RejectFollowRequest():
+            return _reject(_registered(state), command)
+        case ChangeFollowerRole():
+            return _change_role(_registered(state), command)
+        case ChangeFollowerSettings():
+            return _change_settings(_registered(state), command)
         case _:
             assert_never(command)
+
+
+def _check_actor(person: BirthingPerson, command: BirthingPersonCommand, actor: str) -> None:
+    """Someone other than the person may send only what a birth partner may, and only as one of theirs."""
+    if actor == person.id:
+        return
+    if actor not in person.birth_partners or command.TYPE not in BIRTH_PARTNER_COMMANDS:
+        raise NOT_BIRTH_PARTNER
 
 
 def _register(state: BirthingPerson | None, command: RegisterBirthingPerson) -> list[BirthingPersonEvent]:
@@ -561,15 +600,15 @@ def _update(labour: Labour, update_id: str) -> LabourUpdate:
 
 def _rotate_subscription_token(person: BirthingPerson, command: RotateSubscriptionToken) -> list[BirthingPersonEvent]:
     rotated: list[BirthingPersonEvent] = [SubscriptionTokenRotated(person.id, person.subscription_token_version + 1)]
-    if command.remove_followers:
-        rotated += [FollowerRemoved(person.id, each) for each in sorted(person.subscribers)]
+    if command.remove_followers:  # those still asking too: their request was made with the old link
+        rotated += [FollowerRemoved(person.id, each) for each in sorted({*person.subscribers, *person.follow_requests})]
     return rotated
 
 
 def _remove_follower(person: BirthingPerson, command: RemoveFollower) -> list[BirthingPersonEvent]:
-    following = command.subscriber_id in person.subscribers
+    following = command.subscriber_id in person.subscribers or command.subscriber_id in person.follow_requests
     if not following and not command.block:
-        raise DomainError(ErrorKind.NOT_FOUND, "subscriber_not_found", "This subscriber does not follow you.")
+        raise SUBSCRIBER_NOT_FOUND
     removed: list[BirthingPersonEvent] = [FollowerRemoved(person.id, command.subscriber_id)] if following else []
     if command.block and command.subscriber_id not in person.blocked:
         BLOCKED_PER_PERSON.check(len(person.blocked) + 1)
@@ -584,19 +623,61 @@ def _unblock(person: BirthingPerson, command: UnblockSubscriber) -> list[Birthin
 
 
 def _add_subscriber(person: BirthingPerson, command: AddSubscriber) -> list[BirthingPersonEvent]:
-    if command.subscriber_id in person.subscribers:
+    if command.subscriber_id in person.subscribers or command.subscriber_id in person.follow_requests:
         return []  # the subscribed_to event was redelivered
     if command.subscriber_id in person.blocked:  # blocked since the check: their side is undone
         return [SubscriberTurnedAway(person.id, command.subscriber_id)]
     if command.token_version is not None and command.token_version != person.subscription_token_version:
         # The token was rotated between the check and now: checked again here, where the subscription is made.
         return [SubscriberTurnedAway(person.id, command.subscriber_id)]
-    SUBSCRIBERS_PER_PERSON.check(len(person.subscribers) + 1)  # reached only by subscribes authorised at once
-    return [SubscriberAdded(person.id, command.subscriber_id)]
+    _check_room(person)  # reached only by subscribes authorised at once
+    if person.approve_followers_at_once:
+        return [SubscriberAdded(person.id, command.subscriber_id, Role.FRIENDS_AND_FAMILY)]
+    return [FollowRequested(person.id, command.subscriber_id)]
+
+
+def _check_room(person: BirthingPerson) -> None:
+    """Room for one more follow request (or follower, approved at once): followers and requests share one cap."""
+    SUBSCRIBERS_PER_PERSON.check(len(person.subscribers) + len(person.follow_requests) + 1)
+    if not person.approve_followers_at_once:
+        FOLLOW_REQUESTS_PER_PERSON.check(len(person.follow_requests) + 1)
+
+
+def _approve(person: BirthingPerson, command: ApproveFollowRequest) -> list[BirthingPersonEvent]:
+    if command.subscriber_id not in person.follow_requests:
+        if person.role_of(command.subscriber_id) is command.role:
+            return []  # approved already, as asked
+        raise FOLLOW_REQUEST_NOT_FOUND
+    return [SubscriberAdded(person.id, command.subscriber_id, command.role)]
+
+
+def _reject(person: BirthingPerson, command: RejectFollowRequest) -> list[BirthingPersonEvent]:
+    if command.subscriber_id not in person.follow_requests:
+        raise FOLLOW_REQUEST_NOT_FOUND
+    rejected: list[BirthingPersonEvent] = [FollowRequestRejected(person.id, command.subscriber_id)]
+    if command.block and command.subscriber_id not in person.blocked:
+        BLOCKED_PER_PERSON.check(len(person.blocked) + 1)
+        rejected.append(SubscriberBlocked(person.id, command.subscriber_id))
+    return rejected
+
+
+def _change_role(person: BirthingPerson, command: ChangeFollowerRole) -> list[BirthingPersonEvent]:
+    role = person.role_of(command.subscriber_id)
+    if role is None:
+        raise SUBSCRIBER_NOT_FOUND
+    if role is command.role:
+        return []
+    return [FollowerRoleChanged(person.id, command.subscriber_id, command.role)]
+
+
+def _change_settings(person: BirthingPerson, command: ChangeFollowerSettings) -> list[BirthingPersonEvent]:
+    if person.approve_followers_at_once == command.approve_followers_at_once:
+        return []
+    return [FollowerSettingsChanged(person.id, command.approve_followers_at_once)]
 
 
 def _remove_subscriber(person: BirthingPerson, command: RemoveSubscriber) -> list[BirthingPersonEvent]:
-    if command.subscriber_id not in person.subscribers:
+    if command.subscriber_id not in person.subscribers and command.subscriber_id not in person.follow_requests:
         return []  # the unsubscribed_from event was redelivered
     return [SubscriberRemoved(person.id, command.subscriber_id)]
 
@@ -604,7 +685,7 @@ def _remove_subscriber(person: BirthingPerson, command: RemoveSubscriber) -> lis
 def _erase(state: BirthingPerson | None) -> list[BirthingPersonEvent]:
     if state is None:
         return []  # nothing to erase: erased already, or never registered
-    return [BirthingPersonErased(state.id, tuple(sorted(state.subscribers)))]
+    return [BirthingPersonErased(state.id, tuple(sorted({*state.subscribers, *state.follow_requests})))]
 
 
 def _authorise_subscriber(
@@ -622,8 +703,8 @@ def _authorise_subscriber(
             "invalid_subscription_token",
             "The subscription token is not valid: ask the birthing person for their current link.",
         )
-    if command.subscriber_id not in person.subscribers:  # after the token: a stranger learns nothing of the count
-        SUBSCRIBERS_PER_PERSON.check(len(person.subscribers) + 1)
+    if command.subscriber_id not in person.subscribers and command.subscriber_id not in person.follow_requests:
+        _check_room(person)  # after the token: a stranger learns nothing of the count
     return []  # authorised: nothing about the person changes
 
 

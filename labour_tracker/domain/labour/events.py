@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
-from labour_tracker.domain.labour.model import Moment, Phase, UpdateKind
+from labour_tracker.domain.labour.model import Moment, Phase, Role, UpdateKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,9 +211,50 @@ class SubscriptionTokenRotated:
 
 @dataclass(frozen=True, slots=True)
 class SubscriberAdded:
+    """A subscriber follows the person now: approved in a role, or at once by the person's setting."""
+
     TYPE: ClassVar[str] = "birthing_person.subscriber_added"
     birthing_person_id: str
     subscriber_id: str
+    # None: stored before roles, when every follower got every alert; such a follower is a birth partner.
+    role: Role | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowRequested:
+    """A subscriber with the person's token asks to follow them; they hear nothing until the person approves."""
+
+    TYPE: ClassVar[str] = "birthing_person.follow_requested"
+    birthing_person_id: str
+    subscriber_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowRequestRejected:
+    """The person turned a follow request down; the subscriber's side lets go of them."""
+
+    TYPE: ClassVar[str] = "birthing_person.follow_request_rejected"
+    birthing_person_id: str
+    subscriber_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowerRoleChanged:
+    """The person gave a follower another role: what they may do and hear of changes from the next event on."""
+
+    TYPE: ClassVar[str] = "birthing_person.follower_role_changed"
+    birthing_person_id: str
+    subscriber_id: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class FollowerSettingsChanged:
+    """Whether a subscribe with the person's token makes a follower at once (friends and family) or a request."""
+
+    TYPE: ClassVar[str] = "birthing_person.follower_settings_changed"
+    birthing_person_id: str
+    approve_followers_at_once: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +298,8 @@ class SubscriberRemoved:
 
 @dataclass(frozen=True, slots=True)
 class BirthingPersonErased:
-    """The person deleted their account: the state is gone, and their subscribers are told to let go of them."""
+    """The person deleted their account: the state is gone, and their subscribers (and those still asking to follow)
+    are told to let go of them."""
 
     TYPE: ClassVar[str] = "birthing_person.erased"
     birthing_person_id: str
@@ -291,6 +333,10 @@ BirthingPersonEvent = (
     | LabourUpdatePosted
     | LabourUpdateEdited
     | LabourUpdateDeleted
+    | FollowRequested
+    | FollowRequestRejected
+    | FollowerRoleChanged
+    | FollowerSettingsChanged
 )
 
 EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
@@ -322,6 +368,10 @@ EVENT_TYPES: dict[str, type[BirthingPersonEvent]] = {
         LabourUpdatePosted,
         LabourUpdateEdited,
         LabourUpdateDeleted,
+        FollowRequested,
+        FollowRequestRejected,
+        FollowerRoleChanged,
+        FollowerSettingsChanged,
     )
 }
 

@@ -17,6 +17,10 @@ from labour_tracker.domain.labour.events import (
     ContractionEnded,
     ContractionStarted,
     FollowerRemoved,
+    FollowerRoleChanged,
+    FollowerSettingsChanged,
+    FollowRequested,
+    FollowRequestRejected,
     HospitalRecommended,
     LabourBegun,
     LabourCompleted,
@@ -46,6 +50,7 @@ from labour_tracker.domain.labour.model import (
     LabourUpdate,
     PastLabour,
     Phase,
+    Role,
     UpdateKind,
 )
 from labour_tracker.domain.limits import DELETED_LABOURS_KEPT, LABOURS_BEGUN_KEPT, PAST_LABOURS_KEPT
@@ -138,13 +143,30 @@ def evolve(state: BirthingPerson | None, event: BirthingPersonEvent) -> Birthing
         case SubscriptionTokenRotated():
             return replace(state, subscription_token_version=event.subscription_token_version)
         case SubscriberAdded():
-            return replace(state, subscribers=state.subscribers | {event.subscriber_id})
+            # No role: added before roles existed, when every follower got every alert; a birth partner keeps them.
+            friends = event.role is Role.FRIENDS_AND_FAMILY
+            return replace(
+                _let_go(state, event.subscriber_id),
+                subscribers=state.subscribers | {event.subscriber_id},
+                friends_and_family=_with(state.friends_and_family, event.subscriber_id, friends),
+            )
+        case FollowRequested():
+            return replace(
+                state, follow_requests=(*_let_go(state, event.subscriber_id).follow_requests, event.subscriber_id)
+            )
+        case FollowerRoleChanged():
+            friends = event.role is Role.FRIENDS_AND_FAMILY
+            if event.subscriber_id not in state.subscribers:
+                return state
+            return replace(state, friends_and_family=_with(state.friends_and_family, event.subscriber_id, friends))
+        case FollowerSettingsChanged():
+            return replace(state, approve_followers_at_once=event.approve_followers_at_once)
         case SubscriberTurnedAway():
             return state  # the subscriber's side is undone by the follow-up the event calls for
-        case SubscriberRemoved() | FollowerRemoved():
-            return replace(state, subscribers=state.subscribers - {event.subscriber_id})
+        case SubscriberRemoved() | FollowerRemoved() | FollowRequestRejected():
+            return _let_go(state, event.subscriber_id)
         case SubscriberBlocked():
-            return replace(state, blocked=state.blocked | {event.subscriber_id})
+            return replace(_let_go(state, event.subscriber_id), blocked=state.blocked | {event.subscriber_id})
         case SubscriberUnblocked():
             return replace(state, blocked=state.blocked - {event.subscriber_id})
         case LabourUpdatePosted():
@@ -178,6 +200,22 @@ def replay(events: Iterable[BirthingPersonEvent]) -> BirthingPerson | None:
     for event in events:
         state = evolve(state, event)
     return state
+
+
+def _let_go(person: BirthingPerson, subscriber_id: str) -> BirthingPerson:
+    """The person with the subscriber neither following nor asking to, in no role."""
+    if subscriber_id not in person.subscribers and subscriber_id not in person.follow_requests:
+        return person
+    return replace(
+        person,
+        subscribers=person.subscribers - {subscriber_id},
+        follow_requests=tuple(each for each in person.follow_requests if each != subscriber_id),
+        friends_and_family=person.friends_and_family - {subscriber_id},
+    )
+
+
+def _with(ids: frozenset[str], subscriber_id: str, included: bool) -> frozenset[str]:
+    return ids | {subscriber_id} if included else ids - {subscriber_id}
 
 
 def _past_labours(person: BirthingPerson) -> tuple[PastLabour, ...]:

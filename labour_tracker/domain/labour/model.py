@@ -25,6 +25,13 @@ class Phase(StrEnum):
         return self.rank < other.rank
 
 
+class Role(StrEnum):
+    """What a follower the person approved may do and hear of."""
+
+    BIRTH_PARTNER = "birth_partner"  # records contractions for the person, exports the labour, hears every alert
+    FRIENDS_AND_FAMILY = "friends_and_family"  # reads the labour; hears that it began, announcements, and the end
+
+
 class Alert(StrEnum):
     """An alert subscribers are told about; each is raised at most once per labour."""
 
@@ -190,6 +197,24 @@ class BirthingPerson:
     # The labours deleted lately, latest last: the mirror deletes them too (DELETED_LABOURS_KEPT at most).
     deleted_labours: tuple[str, ...] = ()
     plan: LabourPlan | None = None  # the labour to come, while none is under way
+    # Subscribers waiting for the person to approve or reject them, in the order they asked; never in `subscribers`.
+    follow_requests: tuple[str, ...] = ()
+    # The followers approved as friends and family, a subset of `subscribers`; every other follower is a birth
+    # partner. Kept this way round so that records and events from before roles (every follower then got every
+    # alert) leave nobody without the hospital alert.
+    friends_and_family: frozenset[str] = frozenset()
+    approve_followers_at_once: bool = False  # a subscribe with the token makes a follower (friends and family) at once
+
+    @property
+    def birth_partners(self) -> frozenset[str]:
+        """The followers approved as birth partners."""
+        return self.subscribers - self.friends_and_family
+
+    def role_of(self, subscriber_id: str) -> Role | None:
+        """A follower's role; None for anyone who does not follow (a pending request included)."""
+        if subscriber_id not in self.subscribers:
+            return None
+        return Role.FRIENDS_AND_FAMILY if subscriber_id in self.friends_and_family else Role.BIRTH_PARTNER
 
     @property
     def active_labour(self) -> Labour | None:

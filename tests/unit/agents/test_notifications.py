@@ -15,7 +15,12 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from labour_tracker.agents.notification_destinations import DestinationCap
-from labour_tracker.agents.notification_fanout import NotificationFanOut, confirmation_codes, notification_requests
+from labour_tracker.agents.notification_fanout import (
+    NotificationFanOut,
+    confirmation_codes,
+    notification_requests,
+    told_of,
+)
 from labour_tracker.agents.notification_sender import NotificationSender
 from labour_tracker.domain import labour, notification
 from labour_tracker.domain import subscriber as subscriber_domain
@@ -684,3 +689,36 @@ async def test_the_requests_for_an_announcement_fit_the_contract(notifier: Notif
     for _, _, value in requests:
         assert fit("NotificationRequest", json.loads(value)) == []
         assert json.loads(value)["note"] == "We're off to the hospital"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "told"),
+    [
+        ("labour.begun", ["fay", "pat"]),
+        ("labour.prepare_for_hospital_recommended", ["pat"]),
+        ("labour.hospital_recommended", ["pat"]),
+        ("labour.urgent_attention_advised", ["pat"]),
+        ("labour.completed", ["fay", "pat"]),
+    ],
+)
+def test_each_follower_is_told_what_their_role_hears_of_and_a_pending_request_nothing(
+    event_type: str, told: list[str]
+) -> None:
+    bea = replace(
+        person("fay", "pat").state,  # type: ignore[arg-type]
+        friends_and_family=frozenset({"fay"}),
+        follow_requests=("zed",),
+    )
+
+    topic: Any = MemoryTopic()
+    requests = notification_requests(topic, bea, [trigger(event_type)])
+
+    assert [key for _, key, _ in requests] == told
+    assert requests == notification_requests(topic, bea, [trigger(event_type)]), "decided again: the same requests"
+
+
+def test_a_kind_of_news_not_in_the_audience_table_is_told_to_every_follower() -> None:
+    bea = replace(person("fay", "pat").state, friends_and_family=frozenset({"fay"}))  # type: ignore[arg-type]
+
+    assert told_of(bea, "labour.announcement_made") == ["fay", "pat"]
+    assert told_of(bea, "labour.hospital_recommended") == ["pat"]

@@ -165,3 +165,18 @@ def test_a_subscriber_turned_away_is_unsubscribed_on_their_side_by_the_persons_f
     assert CommandEnvelope.model_validate_json(value) == CommandEnvelope(
         id="e-turned", type="subscriber.unsubscribe_from", aggregate_id=SAM, data={"birthing_person_id": BEA}
     )
+
+
+def test_a_rejected_follow_request_makes_the_subscribers_side_let_go() -> None:
+    rejected = EventEnvelope(
+        id="e-rejected", type="birthing_person.follow_request_rejected", version=5, aggregate_id=BEA, time=NOW,
+        causation_id="c-reject", data={"birthing_person_id": BEA, "subscriber_id": SAM},
+    )  # fmt: skip
+    commands: Any = "subscriber commands"
+
+    [(topic, key, value)] = subscriber_side(commands, [rejected])
+
+    assert (topic, key) == (commands, SAM)
+    assert CommandEnvelope.model_validate_json(value) == CommandEnvelope(
+        id="e-rejected", type="subscriber.forget_birthing_person", aggregate_id=SAM, data={"birthing_person_id": BEA}
+    )

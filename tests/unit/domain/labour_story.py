@@ -9,6 +9,8 @@ import pytest
 
 from labour_tracker.domain.errors import DomainError
 from labour_tracker.domain.labour import (
+    AddSubscriber,
+    ApproveFollowRequest,
     BeginLabour,
     BirthingPerson,
     BirthingPersonCommand,
@@ -16,6 +18,7 @@ from labour_tracker.domain.labour import (
     EndContraction,
     Labour,
     RegisterBirthingPerson,
+    Role,
     StartContraction,
     decide,
     evolve,
@@ -64,6 +67,10 @@ class Story:
             self.state = evolve(self.state, event)
         self.events.extend(events)
         return events
+
+    def follows(self, subscriber_id: str, role: Role = Role.BIRTH_PARTNER) -> list[BirthingPersonEvent]:
+        """The subscriber subscribes (a follow request) and the person approves them in `role`."""
+        return self.do(AddSubscriber(subscriber_id)) + self.do(ApproveFollowRequest(subscriber_id, role))
 
     def refuses(self, command: BirthingPersonCommand, *, now: datetime | None = None) -> DomainError:
         before = self.state

@@ -18,8 +18,8 @@ from tests.unit.domain.test_subscriber_stories import NOW, SAM, SAM_REGISTERED, 
 
 def test_an_erased_person_is_gone_and_their_subscribers_are_named_to_be_told() -> None:
     story = in_labour()
-    story.do(AddSubscriber("sam-sub"))
-    story.do(AddSubscriber("kim-sub"))
+    story.follows("sam-sub")
+    story.do(AddSubscriber("kim-sub"))  # still asking: told to let go too
     story.do(StartContraction(notes="waters broke"), now=at(minutes=1))
 
     events = story.do(EraseBirthingPerson())

@@ -24,8 +24,8 @@ SAM, KIM = "sam-sub", "kim-sub"
 
 def followed() -> Story:
     story = registered()
-    story.do(AddSubscriber(SAM))
-    story.do(AddSubscriber(KIM))
+    story.follows(SAM)
+    story.follows(KIM)
     return story
 
 

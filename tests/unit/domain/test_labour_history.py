@@ -10,7 +10,6 @@ import pytest
 from labour_tracker.domain.labour import (
     COMMAND_TYPES,
     EVENT_TYPES,
-    AddSubscriber,
     BirthingPersonRegistered,
     CompleteLabour,
     ContractionEnded,
@@ -25,7 +24,7 @@ from tests.unit.domain.labour_story import ALICE, T0, at, in_labour
 
 def test_replaying_every_event_rebuilds_the_birthing_person_exactly() -> None:
     story = in_labour(first_labour=True)
-    story.do(AddSubscriber("sam-sub"))
+    story.follows("sam-sub")
     story.regular_contractions(
         22, first_start=at(minutes=1), every=timedelta(minutes=3), lasting=timedelta(seconds=95), intensity=8
     )
@@ -104,6 +103,10 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "labour.update_posted",
         "labour.update_edited",
         "labour.update_deleted",
+        "birthing_person.follow_requested",
+        "birthing_person.follow_request_rejected",
+        "birthing_person.follower_role_changed",
+        "birthing_person.follower_settings_changed",
     }
     assert set(COMMAND_TYPES) == {
         "birthing_person.register",
@@ -128,5 +131,9 @@ def test_every_event_and_command_is_known_by_its_type() -> None:
         "labour.post_update",
         "labour.edit_update",
         "labour.delete_update",
+        "birthing_person.approve_follow_request",
+        "birthing_person.reject_follow_request",
+        "birthing_person.change_follower_role",
+        "birthing_person.change_follower_settings",
     }
     assert all(name == cls.TYPE for name, cls in {**EVENT_TYPES, **COMMAND_TYPES}.items())

@@ -125,7 +125,7 @@ def test_a_begin_reusing_the_command_id_of_a_remembered_past_labour_is_refused()
 def test_subscribers_stop_at_the_limit_and_one_already_following_is_still_authorised() -> None:
     story = in_labour()
     for number in range(SUBSCRIBERS_PER_PERSON.maximum):
-        story.do(AddSubscriber(f"follower-{number}"))
+        story.follows(f"follower-{number}")
     token = subscription_token(SECRET, ALICE, 0)
 
     error = story.refuses(AuthoriseSubscriber("one-too-many", token))

@@ -13,11 +13,11 @@ from labour_tracker.domain.labour import (
     BirthingPersonRegistered,
     CompleteLabour,
     EndContraction,
+    FollowRequested,
     RegisterBirthingPerson,
     RemoveSubscriber,
     RotateSubscriptionToken,
     StartContraction,
-    SubscriberAdded,
     SubscriberRemoved,
     SubscriberTurnedAway,
     SubscriptionTokenRotated,
@@ -83,28 +83,28 @@ def test_rotating_the_subscription_token_moves_to_the_next_version_each_time() -
 
 def test_rotating_the_token_keeps_existing_subscribers() -> None:
     story = registered()
-    story.do(AddSubscriber("sam-sub"))
+    story.follows("sam-sub")
 
     story.do(RotateSubscriptionToken())
 
     assert story.person.subscribers == {"sam-sub"}
 
 
-def test_a_subscriber_who_subscribes_is_added_once_even_when_the_event_is_redelivered() -> None:
+def test_a_subscriber_who_subscribes_asks_once_even_when_the_event_is_redelivered() -> None:
     story = registered()
 
     first = story.do(AddSubscriber("sam-sub"))
     redelivered = story.do(AddSubscriber("sam-sub"))
 
-    assert first == [SubscriberAdded(ALICE, "sam-sub")]
+    assert first == [FollowRequested(ALICE, "sam-sub")]
     assert redelivered == []
-    assert story.person.subscribers == {"sam-sub"}
+    assert (story.person.follow_requests, story.person.subscribers) == (("sam-sub",), frozenset())
 
 
 def test_a_subscriber_who_unsubscribes_is_removed_and_a_redelivery_changes_nothing() -> None:
     story = registered()
-    story.do(AddSubscriber("sam-sub"))
-    story.do(AddSubscriber("bea-sub"))
+    story.follows("sam-sub")
+    story.follows("bea-sub")
 
     first = story.do(RemoveSubscriber("sam-sub"))
     redelivered = story.do(RemoveSubscriber("sam-sub"))
@@ -130,5 +130,5 @@ def test_a_subscribe_authorised_with_a_token_rotated_since_is_turned_away_where_
     from_before = story.do(AddSubscriber("kim-sub"))  # an event from before versions were carried
 
     assert stale == [SubscriberTurnedAway(ALICE, "sam-sub")]
-    assert current == [SubscriberAdded(ALICE, "bea-sub")] and from_before == [SubscriberAdded(ALICE, "kim-sub")]
-    assert story.person.subscribers == {"bea-sub", "kim-sub"}
+    assert current == [FollowRequested(ALICE, "bea-sub")] and from_before == [FollowRequested(ALICE, "kim-sub")]
+    assert story.person.follow_requests == ("bea-sub", "kim-sub")

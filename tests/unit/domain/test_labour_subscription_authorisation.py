@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from labour_tracker.domain.errors import DomainError, ErrorKind
-from labour_tracker.domain.labour import AddSubscriber, AuthoriseSubscriber, RotateSubscriptionToken, decide
+from labour_tracker.domain.labour import AuthoriseSubscriber, RotateSubscriptionToken, decide
 from labour_tracker.domain.subscription_token import subscription_token
 from tests.unit.domain.labour_story import ALICE, SECRET, T0, Story, registered
 
@@ -41,7 +41,7 @@ def test_a_token_made_with_another_secret_is_forbidden() -> None:
 def test_after_rotation_the_old_token_is_forbidden_and_the_new_one_authorises() -> None:
     story = registered()
     old = current_token(story)
-    story.do(AddSubscriber(SAM))
+    story.follows(SAM)
     story.do(RotateSubscriptionToken())
 
     error = story.refuses(AuthoriseSubscriber("kim-sub", old))

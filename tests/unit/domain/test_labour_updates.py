@@ -177,7 +177,7 @@ def test_messages_count_with_the_labours_notes_against_their_bytes() -> None:
     posted(story, STATUS, "room again")
 
 
-def test_a_labour_holds_at_most_200_updates_and_quick_ones_count_too() -> None:
+def test_a_labour_holds_at_most_its_cap_of_updates_and_quick_ones_count_too() -> None:
     story = in_labour()
     for number in range(UPDATES_PER_LABOUR.maximum):
         story.do(PostLabourUpdate(STATUS, f"{number}") if number % 2 else PostLabourUpdate(moment=Moment.BABY_BORN),

@@ -111,7 +111,8 @@ def delivered_at_least_once(data: st.DataObject, events: Sequence[MembershipEven
 
 
 def members_after(events: Sequence[MembershipEvent]) -> frozenset[str]:
-    """The person's side as the system keeps it: each delivered event applied as Add/RemoveSubscriber."""
+    """The person's side as the system keeps it: each delivered event applied as Add/RemoveSubscriber; those still
+    asking to follow count, as the subscriber's side holds them too."""
     person: labour.BirthingPerson | None = None
     for event in events:
         if person is None:
@@ -123,7 +124,7 @@ def members_after(events: Sequence[MembershipEvent]) -> frozenset[str]:
         )
         for change in labour.decide(person, command, now=NOW, command_id="delivery", subscription_secret=b"s"):
             person = labour.evolve(person, change)
-    return person.subscribers if person is not None else frozenset()
+    return person.subscribers | frozenset(person.follow_requests) if person is not None else frozenset()
 
 
 @given(choices_of(SAM))

@@ -387,3 +387,61 @@ async def test_a_command_refused_by_a_cap_is_not_kept_so_its_retry_after_the_wai
 
     assert (refused["error"]["code"], refused["error"]["retry_after"]) == ("labours_per_day_reached", 22 * 3600)
     assert again["status"] == "accepted", "the retry with the same key, after the wait, is not answered 429 again"
+
+
+def acting(command_id: str, command_type: str, data: dict[str, Any], actor: str | None = None) -> bytes:
+    envelope = {"id": command_id, "type": command_type, "aggregate_id": "p1", "data": data}
+    return json.dumps(envelope | ({"actor": actor} if actor else {})).encode()
+
+
+async def test_an_actor_reusing_another_actors_command_id_is_refused_not_answered_with_their_outcome() -> None:
+    handler = CommandHandler(
+        birthing_person.decider(b"secret"), MemoryTable(), MemoryTopic(), MemoryTopic(), MemoryTopic(),  # type: ignore[arg-type]
+        clock=lambda: NOW,
+    )  # fmt: skip
+    offsets = iter(range(100))
+
+    async def send(value: bytes) -> dict[str, Any]:
+        answer = await handled_through(handler, "p1", value, message(timestamp=NOW.timestamp(), offset=next(offsets)))
+        assert answer is not None
+        outcome: dict[str, Any] = answer["outcome"]
+        return outcome
+
+    for each in (
+        REGISTER,
+        acting("c2", "labour.begin", {"first_labour": True, "start_time": "2026-11-26T08:00:00Z"}),
+        acting("c3", "birthing_person.add_subscriber", {"subscriber_id": "pat"}),
+        acting("c4", "birthing_person.approve_follow_request", {"subscriber_id": "pat", "role": "birth_partner"}),
+    ):
+        assert (await send(each))["status"] == "accepted"
+    start = {"intensity": 4, "start_time": "2026-11-26T08:58:00Z"}
+    hers = await send(acting("c5", "contraction.start", start))
+    assert hers["status"] == "accepted"
+
+    replayed = await send(acting("c5", "contraction.start", start, actor="pat"))
+    assert (replayed["status"], replayed["error"]["code"]) == ("rejected", "idempotency_key_reused")
+    his = await send(acting("c6", "contraction.end", {"intensity": 5}, actor="pat"))
+    assert his["status"] == "accepted"
+    assert await send(acting("c6", "contraction.end", {"intensity": 5}, actor="pat")) == his  # his retry
+    taken = await send(acting("c6", "contraction.end", {"intensity": 5}))
+    assert (taken["status"], taken["error"]["code"]) == ("rejected", "idempotency_key_reused")
+    stranger = await send(acting("c7", "contraction.start", {}, actor="eve"))
+    assert (stranger["status"], stranger["error"]["kind"], stranger["error"]["code"]) == (
+        "rejected",
+        "forbidden",
+        "not_birth_partner",
+    )
+
+
+async def test_an_aggregate_that_takes_commands_from_itself_only_refuses_any_other_actor() -> None:
+    handler = person_handler(MemoryTable())
+    await handled_through(handler, "p1", REGISTER, message(timestamp=NOW.timestamp()))
+
+    answer = await handled_through(
+        handler,
+        "p1",
+        acting("c2", "labour.begin", {"first_labour": True}, actor="pat"),
+        message(timestamp=NOW.timestamp(), offset=1),
+    )
+
+    assert answer is not None and answer["outcome"]["error"]["code"] == "actor_not_allowed"

@@ -96,12 +96,20 @@ class Wire:
         self.replies.append(ReqRepResponse(key=key, value=reply, correlation_id=f"r-{consumed.offset}").dumps())
 
     async def command(
-        self, aggregate_id: str, type_name: str, data: dict[str, Any] | None = None, *, at: datetime | None = None
+        self,
+        aggregate_id: str,
+        type_name: str,
+        data: dict[str, Any] | None = None,
+        *,
+        at: datetime | None = None,
+        actor: str | None = None,
     ) -> None:
         self.now = at or self.now
         envelope: dict[str, Any] = {"id": f"c-{len(self.commands)}", "type": type_name, "aggregate_id": aggregate_id}
         if data is not None:
             envelope["data"] = data
+        if actor is not None:
+            envelope["actor"] = actor
         await self.raw(aggregate_id, json.dumps(envelope).encode())
 
     def good_commands(self) -> list[tuple[str | None, Any]]:
@@ -182,6 +190,17 @@ async def birthing_person_story() -> Wire:
     await wire.command(ALICE, "birthing_person.add_subscriber", {"subscriber_id": BOB})
     await wire.command(ALICE, "birthing_person.remove_follower", {"subscriber_id": BOB, "block": True})
     await wire.command(ALICE, "birthing_person.unblock_subscriber", {"subscriber_id": BOB})
+    await wire.command(ALICE, "birthing_person.add_subscriber", {"subscriber_id": BOB})  # a follow request
+    partner = {"subscriber_id": BOB, "role": "birth_partner"}
+    await wire.command(ALICE, "birthing_person.approve_follow_request", partner)
+    await wire.command(ALICE, "contraction.edit", {"contraction_id": first, "intensity": 5}, actor=BOB)  # for her
+    friend = {"subscriber_id": BOB, "role": "friends_and_family"}
+    await wire.command(ALICE, "birthing_person.change_follower_role", friend)
+    await wire.command(ALICE, "contraction.undo", actor=BOB)  # refused: not a birth partner now
+    await wire.command(ALICE, "birthing_person.add_subscriber", {"subscriber_id": "dan"})
+    await wire.command(ALICE, "birthing_person.reject_follow_request", {"subscriber_id": "dan"})
+    await wire.command(ALICE, "birthing_person.change_follower_settings", {"approve_followers_at_once": True})
+    await wire.command(ALICE, "birthing_person.add_subscriber", {"subscriber_id": "dan"})  # a friend at once
     await wire.command("nobody", "labour.begin", {"first_labour": False})  # refused: nobody registered
     await wire.command("carol", "birthing_person.register", {"first_name": "Carol", "last_name": "Ade"})
     await wire.command("carol", "birthing_person.erase")

@@ -12,6 +12,7 @@ from labour_tracker.domain.errors import DomainError
 from labour_tracker.domain.labour import (
     AddSubscriber,
     Alert,
+    ApproveFollowRequest,
     BeginLabour,
     BirthingPerson,
     BirthingPersonCommand,
@@ -28,6 +29,7 @@ from labour_tracker.domain.labour import (
     PlanLabour,
     PostLabourUpdate,
     RegisterBirthingPerson,
+    Role,
     StartContraction,
     UpdateKind,
     decide,
@@ -92,6 +94,9 @@ def worst_outcome(number: int) -> Outcome:
     )
 
 
+FOLLOWERS = frozenset(f"{number:03}" + WIDE * 252 for number in range(SUBSCRIBERS_PER_PERSON.maximum))
+
+
 def worst_record() -> AggregateRecord[BirthingPerson]:
     person = BirthingPerson(
         id=LONGEST_ID,
@@ -99,11 +104,14 @@ def worst_record() -> AggregateRecord[BirthingPerson]:
         last_name=WIDE * 200,
         latest_labour=worst_labour(),
         past_labours=tuple(PastLabour(UUID, True, T0, T0, 10_000) for _ in range(PAST_LABOURS_KEPT)),
-        subscribers=frozenset(f"{number:03}" + WIDE * 252 for number in range(SUBSCRIBERS_PER_PERSON.maximum)),
+        subscribers=FOLLOWERS,
         subscription_token_version=2**62,
         blocked=frozenset(f"{number:03}" + WIDE * 252 for number in range(BLOCKED_PER_PERSON.maximum)),
         deleted_labours=(LONGEST_ID,) * DELETED_LABOURS_KEPT,
         plan=LabourPlan(UUID, date(2026, 12, 31), True, LONGEST_NAME),  # the next, planned while the latest ended
+        # Followers and requests share one cap: every follower, and none asking, each named twice as a friend.
+        friends_and_family=FOLLOWERS,
+        approve_followers_at_once=True,
     )
     outcomes = tuple(worst_outcome(number) for number in range(RECENT_COMMANDS))
     return AggregateRecord(person, version=2**62, processed=outcomes, last_command=(1023, 2**62), data_key=new_key())
@@ -129,6 +137,7 @@ steps = st.one_of(
     st.tuples(st.just("complete"), notes),
     st.tuples(st.just("begin"), st.booleans()),
     st.tuples(st.just("subscribers"), st.integers(1, 80)),
+    st.tuples(st.just("friends"), st.integers(1, 80)),
     st.tuples(st.just("plan"), st.booleans()),
     st.tuples(st.just("updates"), st.integers(1, 250), notes, st.sampled_from(UpdateKind)),
 )
@@ -153,8 +162,15 @@ def commands(step: tuple[object, ...], number: int) -> list[BirthingPersonComman
                 PostLabourUpdate(kind, message) if message else PostLabourUpdate(moment=Moment.BABY_BORN)  # type: ignore[arg-type]
                 for _ in range(count)
             ]
-        case ("subscribers", int(count)):
+        case ("subscribers", int(count)):  # asking to follow
             return [AddSubscriber(f"{number}-{n:03}" + WIDE * 248) for n in range(count)]
+        case ("friends", int(count)):  # asking, then approved as friends and family
+            return [
+                each
+                for n in range(count)
+                for name in [f"{number}-f{n:03}" + WIDE * 247]
+                for each in (AddSubscriber(name), ApproveFollowRequest(name, Role.FRIENDS_AND_FAMILY))
+            ]
     raise AssertionError(step)
 
 

@@ -74,6 +74,9 @@ persons = st.builds(
     st.lists(past_labours, max_size=3).map(tuple),
     st.frozensets(texts),
     st.integers(0, 2**63 - 1),
+    follow_requests=st.lists(texts, max_size=3, unique=True).map(tuple),
+    friends_and_family=st.frozensets(texts, max_size=3),
+    approve_followers_at_once=st.booleans(),
 )
 subscribers = st.builds(
     Subscriber,
