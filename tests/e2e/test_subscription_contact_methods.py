@@ -16,6 +16,7 @@ from tests.support.api import Caller, MakeCaller
 from tests.support.notifications import (
     Follower,
     NotifyingDeployment,
+    approved,
     follower,
     labour_with_followers,
     ok,
@@ -32,11 +33,6 @@ def deployment(
         kafka, postgres, twilio_api, sftp, "subscription-channels", LABOUR_TRACKER_NOTIFY_RETRY_DELAY="0.2"
     ) as deployed:
         yield deployed
-
-
-async def followed_through(person: Caller, subscriber_id: str) -> bool:
-    """Whether the person's side holds the subscriber yet (it follows through Kafka)."""
-    return subscriber_id in (await ok(person.get("/birthing-person/")))["birthing_person"]["subscribers"]
 
 
 async def listed(caller: Caller, path: str, key: str, expected: dict[str, list[str]]) -> bool:
@@ -67,7 +63,7 @@ async def test_a_subscriber_gets_one_persons_news_by_sms_only_and_the_others_by_
         sam.caller.post(f"/subscriber/subscribe_to/{ada.id}", {"token": token, "contact_methods": ["email"]})
     )
     assert followed["subscriber"]["subscription_contact_methods"] == {bea.id: ["sms"], ada.id: ["email"]}
-    await eventually(lambda: followed_through(ada, sam.caller.id), what="Ada's side holding Sam")
+    await approved(ada, [sam.caller.id])
 
     # Refused: a channel without its destination, none at all, or a person he does not follow.
     no_phone = person("Kim", "Lee", email="kim@example.org")
@@ -117,6 +113,7 @@ async def test_a_subscriber_gets_one_persons_news_by_sms_only_and_the_others_by_
     await ok(sam.caller.post("/subscriber/unsubscribe_from", {"birthing_person_id": ada.id}))
     again = await ok(sam.caller.post(f"/subscriber/subscribe_to/{ada.id}", {"token": token}))
     assert again["subscriber"]["subscription_contact_methods"] == {bea.id: ["email"]}
+    await approved(ada, [sam.caller.id])
     await eventually(
         lambda: listed(ada, "/birthing-person/subscribers", "subscribers", {sam.caller.id: ["email", "sms"]})
     )
