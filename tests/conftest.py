@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from hypothesis import settings
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
@@ -23,6 +24,10 @@ from tests.support.servers import own_server, serving
 from tests.support.stack import SMALL_MESSAGE_BYTES, Deployment, Stack, new_stack, side_by_side, worker_name
 
 RUN_DIRECTORY = pytest.StashKey[Path]()
+
+# Property tests check what holds, not how fast: on a loaded machine a case's time says nothing (benchmarks measure).
+settings.register_profile("properties", deadline=None)
+settings.load_profile("properties")
 
 
 def pytest_configure(config: pytest.Config) -> None:

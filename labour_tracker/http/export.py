@@ -12,7 +12,7 @@ import re
 
 from aiohttp import web
 
-from labour_tracker.domain.labour import Role
+from labour_tracker.domain.labour import Role, updates_for_followers
 from labour_tracker.domain.labour.decide import NOT_BIRTH_PARTNER
 from labour_tracker.domain.user import User
 from labour_tracker.http.authentication import current_user
@@ -74,7 +74,10 @@ async def export_labour(request: web.Request) -> web.StreamResponse:
                 async for batch in reads.contractions(connection, labour.id, BATCH):
                     await response.write(chosen.contractions(labour, batch, first=first))
                     first = False
-                await response.write(chosen.end(await reads.updates(connection, labour.id)))
+                updates = tuple(await reads.updates(connection, labour.id))
+                if reader.id != labour.birthing_person_id:  # a birth partner: the person's private notes stay theirs
+                    updates = updates_for_followers(updates)
+                await response.write(chosen.end(list(updates)))
         await response.write_eof()
     except Exception as error:
         if not response.prepared:

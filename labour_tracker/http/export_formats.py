@@ -4,7 +4,7 @@
   A cell that a spreadsheet would take for a formula (starting with =, +, -, @, a tab, a carriage return or a line
   feed) is prefixed with a single quote, as OWASP advises against CSV injection; every other cell is as kept.
 - JSON: `{"labour": {...the labour..., "contractions": [...], "updates": [...]}}`, the shape of a labour in the
-  history list with its updates (private notes too: only the person downloads it).
+  history list with its updates (the person's private notes in their own download only).
 
 Times are ISO-8601 in UTC (`2025-03-14T09:26:53Z`), durations in seconds. Nothing here does I/O.
 """

@@ -69,7 +69,7 @@ async def _labour_command(request: web.Request, kind: CommandType[Any]) -> web.R
     body = await parse_body(request, kind.request)
     person_id, actor = whose_labour(request)
     person: labour.BirthingPerson = await send_command(request, BIRTHING_PERSON, person_id, kind, body, actor=actor)
-    return respond_json(labour_response_json(latest_labour(person), now()))
+    return respond_json(labour_response_json(latest_labour(person), now(), follower=actor is not None))
 
 
 async def plan(request: web.Request) -> web.Response:
@@ -161,7 +161,7 @@ async def _correct(request: web.Request, kind: CommandType[Any], data: Any, chos
     person: labour.BirthingPerson = await send_command(
         request, BIRTHING_PERSON, person_id, kind, data, chosen_id=chosen_id, actor=actor
     )
-    return respond_json(labour_response_json(latest_labour(person), now()))
+    return respond_json(labour_response_json(latest_labour(person), now(), follower=actor is not None))
 
 
 async def _active_labour(request: web.Request, person_id: str, *, reader: str | None = None) -> labour.Labour:

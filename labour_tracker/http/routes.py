@@ -341,6 +341,20 @@ ROUTES: tuple[Route, ...] = (
           "birth partner", response=LabourResponse, errors=(400, 403, 404),
           sends=person_commands.DELETE_CONTRACTION,
           operation_id="delete_contraction_for_person"),
+    Route("POST", "/birthing-person/{birthing_person_id}/labour/updates", labour.post_update,
+          "Post a status update of the labour under way for a birthing person whose birth partner you are (shown to "
+          "their followers, never sent; 403 `not_allowed_for_birth_partner` for an announcement or a private note).",
+          "birth partner", response=LabourResponse, errors=(403, 404), sends=person_commands.POST_UPDATE,
+          limits=(limits.UPDATES_PER_LABOUR, *UPDATE_LIMITS), operation_id="post_update_for_person"),
+    Route("PUT", "/birthing-person/{birthing_person_id}/labour/updates/{update_id}", labour.edit_update,
+          "Replace the message of a status update you posted for a birthing person whose birth partner you are (403 "
+          "`not_allowed_for_birth_partner` for anyone else's).", "birth partner",
+          response=LabourResponse, errors=(403, 404), sends=person_commands.EDIT_UPDATE, limits=UPDATE_LIMITS,
+          operation_id="edit_update_for_person"),
+    Route("DELETE", "/birthing-person/{birthing_person_id}/labour/updates/{update_id}", labour.delete_update,
+          "Delete a status update you posted for a birthing person whose birth partner you are.", "birth partner",
+          response=LabourResponse, errors=(403, 404), sends=person_commands.DELETE_UPDATE,
+          operation_id="delete_update_for_person"),
     Route("GET", "/birthing-person/{birthing_person_id}/labours/{labour_id}/export", export.export_labour,
           "Download a labour of a birthing person whose birth partner you are, as CSV or JSON (from the mirror, "
           "streamed; the role as the mirror holds it). 403 `not_birth_partner` for other followers; 404 otherwise.",

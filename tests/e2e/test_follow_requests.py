@@ -105,7 +105,16 @@ async def test_a_pending_request_hears_nothing_a_friend_hears_begun_and_complete
     names = await eventually(lambda: _named_requests(bea), what="the requesters' names in the mirror")
     assert names == [(sam.id, "Sam"), (pat.id, "Pat"), (zed.id, "Zed")]  # in the order they asked
     pending = await eventually(lambda: _subscriptions_of(sam), what="Sam's pending subscription in the mirror")
-    assert pending == [{"id": bea.id, "first_name": "Bea", "last_name": "Moyo", "status": "pending", "role": None}]
+    assert pending == [
+        {
+            "id": bea.id,
+            "first_name": "Bea",
+            "last_name": "Moyo",
+            "contact_methods": ["email"],
+            "status": "pending",
+            "role": None,
+        }
+    ]
     assert error(await sam.get(f"/birthing-person/{bea.id}/labour/active")) == (403, "follow_request_pending")
 
     friend = await ok(bea.post(f"/birthing-person/follow-requests/{sam.id}/approve", {"role": "friends_and_family"}))
@@ -127,6 +136,18 @@ async def test_a_pending_request_hears_nothing_a_friend_hears_begun_and_complete
     await partner_times_contractions(pat, bea)
     active = await ok(bea.get("/labour/active"))
     assert len(active["labour"]["contractions"]) == 22  # recorded for her, on her record
+
+    # The partner posts a status update for her, and sees neither her private notes nor may announce for her.
+    await ok(bea.post("/labour/updates", {"kind": "private_note", "message": "scared of the drive"}))
+    status = {"kind": "status_update", "message": "6 cm, all calm"}
+    for_her = (await ok(pat.post(f"/birthing-person/{bea.id}/labour/updates", status)))["labour"]["updates"]
+    assert [(each["kind"], each["posted_by"]) for each in for_her] == [("status_update", pat.id)]
+    announcing = await pat.post(f"/birthing-person/{bea.id}/labour/updates", {**status, "kind": "announcement"})
+    assert error(announcing) == (403, "not_allowed_for_birth_partner")
+    read = (await ok(sam.get(f"/birthing-person/{bea.id}/labour/active")))["labour"]["updates"]
+    assert [(each["message"], each["posted_by"]) for each in read] == [("6 cm, all calm", pat.id)]
+    hers = [each["kind"] for each in (await ok(bea.get("/labour/active")))["labour"]["updates"]]
+    assert hers == ["private_note", "status_update"]
     assert {"hospital", "urgent_attention"} <= set(active["labour"]["alerts"])
     labour_id = active["labour"]["id"]
     await ok(bea.put("/labour/complete", {}))
@@ -138,6 +159,9 @@ async def test_a_pending_request_hears_nothing_a_friend_hears_begun_and_complete
 
     exported = await eventually(lambda: _exported(pat, bea.id, labour_id), what="the partner's export from the mirror")
     assert len(exported["labour"]["contractions"]) == 22
+    assert [each["kind"] for each in exported["labour"]["updates"]] == ["status_update"], "her private note stays hers"
+    own = await eventually(lambda: _exported(bea, None, labour_id), what="her own export")
+    assert [each["kind"] for each in own["labour"]["updates"]] == ["private_note", "status_update"]
     friend_export = await sam.get(f"/birthing-person/{bea.id}/labours/{labour_id}/export?format=json")
     assert error(friend_export) == (403, "not_birth_partner")
     stranger_export = await zed.get(f"/birthing-person/{bea.id}/labours/{labour_id}/export?format=json")
@@ -270,9 +294,11 @@ async def _subscribers_of(bea: Caller, count: int) -> list[dict[str, Any]] | Non
     return found if len(found) == count else None
 
 
-async def _exported(partner: Caller, person_id: str, labour_id: str) -> dict[str, Any] | None:
-    answer = await partner.get(f"/birthing-person/{person_id}/labours/{labour_id}/export?format=json")
-    if answer.status != 200 or len(answer.body["labour"]["contractions"]) < 22:
+async def _exported(reader: Caller, person_id: str | None, labour_id: str) -> dict[str, Any] | None:
+    """The completed labour's download, once the mirror has it all: the person's own (`person_id` None) or theirs."""
+    whose = "" if person_id is None else f"/{person_id}"
+    answer = await reader.get(f"/birthing-person{whose}/labours/{labour_id}/export?format=json")
+    if answer.status != 200 or answer.body["labour"]["end_time"] is None:
         return None
     body: dict[str, Any] = answer.body
     return body

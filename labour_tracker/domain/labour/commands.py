@@ -283,7 +283,8 @@ COMMAND_TYPES: dict[str, type[BirthingPersonCommand]] = {
     )
 }
 
-# What a birth partner may send on the person's behalf: recording and correcting contractions, nothing else.
+# What a birth partner may send on the person's behalf: recording and correcting contractions, and status updates
+# (posting them; editing and deleting their own).
 BIRTH_PARTNER_COMMANDS: frozenset[str] = frozenset(
     command.TYPE
     for command in (
@@ -293,5 +294,8 @@ BIRTH_PARTNER_COMMANDS: frozenset[str] = frozenset(
         EditContraction,
         DeleteContraction,
         UndoContractionChange,
+        PostLabourUpdate,
+        EditLabourUpdate,
+        DeleteLabourUpdate,
     )
 )

@@ -125,7 +125,13 @@ _NAME_CONTROLS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0))))
 NOT_BIRTH_PARTNER = DomainError(
     ErrorKind.FORBIDDEN,
     "not_birth_partner",
-    "Only the birthing person's birth partners may do this for them, and only record or correct contractions.",
+    "Only the birthing person's birth partners may do this for them: record or correct contractions, and post "
+    "status updates.",
+)
+NOT_THEIRS_TO_CHANGE = DomainError(
+    ErrorKind.FORBIDDEN,
+    "not_allowed_for_birth_partner",
+    "A birth partner posts status updates for the person, and changes only the updates they posted.",
 )
 FOLLOW_REQUEST_NOT_FOUND = DomainError(
     ErrorKind.NOT_FOUND, "follow_request_not_found", "This subscriber has not asked to follow you."
@@ -214,7 +220,7 @@ def decide(
         case EraseBirthingPerson():
             return _erase(state)
         case PostLabourUpdate():
-            return _post_update(_registered(state), command, now, command_id)
+            return _post_update(_registered(state), command, now, command_id, actor)
         case EditLabourUpdate():
             return _edit_update(_registered(state), command, now)
         case DeleteLabourUpdate():
@@ -237,6 +243,12 @@ def _check_actor(person: BirthingPerson, command: BirthingPersonCommand, actor: 
         return
     if actor not in person.birth_partners or command.TYPE not in BIRTH_PARTNER_COMMANDS:
         raise NOT_BIRTH_PARTNER
+    match command:
+        case PostLabourUpdate() if command.kind is not UpdateKind.STATUS_UPDATE or command.moment is not None:
+            raise NOT_THEIRS_TO_CHANGE  # announcements text everyone and private notes are the person's own
+        case EditLabourUpdate() | DeleteLabourUpdate():
+            if _update(_latest_labour(person), command.update_id).posted_by != actor:
+                raise NOT_THEIRS_TO_CHANGE
 
 
 def _register(state: BirthingPerson | None, command: RegisterBirthingPerson) -> list[BirthingPersonEvent]:
@@ -545,7 +557,7 @@ def _delete_labour(person: BirthingPerson, command: DeleteLabour) -> list[Birthi
 
 
 def _post_update(
-    person: BirthingPerson, command: PostLabourUpdate, now: datetime, command_id: str
+    person: BirthingPerson, command: PostLabourUpdate, now: datetime, command_id: str, actor: str | None
 ) -> list[BirthingPersonEvent]:
     if command.moment is not None:  # the service's words: no personal text to check
         if command.message is not None or command.kind is not UpdateKind.ANNOUNCEMENT:
@@ -560,10 +572,10 @@ def _post_update(
     if command.kind is UpdateKind.ANNOUNCEMENT:
         ANNOUNCEMENTS.check(() if labour.announced_at is None else (labour.announced_at,), now)
     update_id = _unused_id(new_id(person.id, command_id), map(_id, labour.updates))
-    # Today only the person posts; one acting for them (a birth partner) will be named here.
+    posted_by = actor or person.id  # the person, or the birth partner posting for them
     return [
         LabourUpdatePosted(
-            person.id, labour.id, update_id, command.kind, command.message, command.moment, person.id, now
+            person.id, labour.id, update_id, command.kind, command.message, command.moment, posted_by, now
         )
     ]
 

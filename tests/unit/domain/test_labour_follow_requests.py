@@ -1,5 +1,6 @@
 """A subscribe is a follow request: the person approves it in a role or rejects it, unless they chose to approve
-followers at once; a birth partner may record and correct contractions for the person, and nobody else may."""
+followers at once; a birth partner may record and correct contractions and post status updates for the person, and
+nobody else may."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from labour_tracker.domain.labour import (
     ChangeFollowerSettings,
     CompleteLabour,
     DeleteContraction,
+    DeleteLabourUpdate,
     EditContraction,
+    EditLabourUpdate,
     EndContraction,
     EraseBirthingPerson,
     FollowerRemoved,
@@ -31,6 +34,9 @@ from labour_tracker.domain.labour import (
     FollowerSettingsChanged,
     FollowRequested,
     FollowRequestRejected,
+    LabourUpdatePosted,
+    Moment,
+    PostLabourUpdate,
     RejectFollowRequest,
     RemoveFollower,
     RemoveSubscriber,
@@ -41,6 +47,7 @@ from labour_tracker.domain.labour import (
     SubscriberBlocked,
     UnblockSubscriber,
     UndoContractionChange,
+    UpdateKind,
     decide,
     evolve,
     replay,
@@ -217,6 +224,52 @@ def test_a_birth_partner_may_send_nothing_but_contractions(command: BirthingPers
         as_actor(story, command, PAT)
 
     assert getattr(refused.value, "code", None) == "not_birth_partner"
+
+
+def test_a_birth_partner_posts_status_updates_in_their_own_name_and_changes_only_those() -> None:
+    story = in_labour()
+    story.follows(PAT)
+    story.follows(KIM)
+
+    [posted] = as_actor(story, PostLabourUpdate(UpdateKind.STATUS_UPDATE, "6 cm, all calm"), PAT)
+    assert isinstance(posted, LabourUpdatePosted) and posted.posted_by == PAT
+    [hers] = story.do(PostLabourUpdate(UpdateKind.PRIVATE_NOTE, "scared"))
+    assert as_actor(story, EditLabourUpdate(posted.update_id, "7 cm"), PAT)
+    for command in (EditLabourUpdate(hers.update_id, "x"), DeleteLabourUpdate(hers.update_id)):  # the person's own
+        with pytest.raises(Exception) as refused:
+            as_actor(story, command, PAT)
+        assert getattr(refused.value, "code", None) == "not_allowed_for_birth_partner"
+    with pytest.raises(Exception) as refused:
+        as_actor(story, DeleteLabourUpdate(posted.update_id), KIM)  # another partner's
+    assert getattr(refused.value, "code", None) == "not_allowed_for_birth_partner"
+    assert as_actor(story, DeleteLabourUpdate(posted.update_id), PAT)
+    assert [each.id for each in story.person.latest_labour.updates] == [hers.update_id]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        PostLabourUpdate(UpdateKind.ANNOUNCEMENT, "Baby soon!"),
+        PostLabourUpdate(UpdateKind.PRIVATE_NOTE, "mine"),
+        PostLabourUpdate(moment=Moment.WATERS_BROKEN),
+    ],
+    ids=["announcement", "private_note", "quick_update"],
+)
+def test_a_birth_partner_neither_announces_nor_writes_the_persons_private_notes(
+    command: BirthingPersonCommand,
+) -> None:
+    story = in_labour()
+    story.follows(PAT)
+    before = story.state
+
+    with pytest.raises(Exception) as refused:
+        as_actor(story, command, PAT)
+
+    assert (getattr(refused.value, "kind", None), getattr(refused.value, "code", None)) == (
+        ErrorKind.FORBIDDEN,
+        "not_allowed_for_birth_partner",
+    )
+    assert story.state == before
 
 
 @pytest.mark.parametrize("who", ["friend", "asking", "stranger"])
