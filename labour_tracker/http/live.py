@@ -28,7 +28,7 @@ from labour_tracker.http.labour import NOT_SUBSCRIBED
 from labour_tracker.http.ports import AGGREGATES, NoOwner
 from labour_tracker.http.reads import FORWARDED_HEADER
 from labour_tracker.http.schemas import View, labour_response_json
-from labour_tracker.live.hub import Stream
+from labour_tracker.live.hub import LIVE_NOT_READY, LiveNotReady, Stream
 from labour_tracker.live.sse import HEARTBEAT, event_frame, retry_frame
 from labour_tracker.live.tickets import NO_TICKET, USED_TICKET, TicketRefused
 from labour_tracker.mirror.database import UNAVAILABLE
@@ -41,8 +41,9 @@ STREAM_EVENTS = (
     "`contraction` null once deleted); `phase`: `{phase, from_phase, summary}`; `alert`: `{alert, reason, summary}`; "
     "`update`: `{update_id, update}` (null once deleted; a follower never sees a private note); `labour` (begun) "
     "and `completed`: `{labour}` (its summary). `summary` is the labour's, as `.../labour/active/summary` writes it. "
-    "`end`: `{reason}` (`cut_off`: you no longer follow them; `erased`; `too_slow`: reconnect; `shutdown`: "
-    "reconnect), and the stream closes. Comment lines (`: heartbeat`) keep a quiet stream open."
+    "`end`: `{reason}` (`cut_off`: you no longer follow them; `erased`; `too_slow`: reconnect; `shutdown` or "
+    "`reconnect`: this server stopped following, reconnect), and the stream closes. Comment lines "
+    "(`: heartbeat`) keep a quiet stream open."
 )
 PASS_HEADER = "X-Labour-Tracker-Live-Pass"  # one worker's pass to read a snapshot from the person's owner
 RECONNECT_MS = 2000
@@ -92,6 +93,10 @@ def stream_path(person_id: str) -> str:
     return f"/api/v1/live/birthing-person/{quote(person_id, safe='')}"
 
 
+def _not_ready() -> ApiError:
+    return ApiError(503, "live_not_ready", str(LIVE_NOT_READY), headers={"Retry-After": "1"})
+
+
 def _refused(refusal: TicketRefused) -> ApiError:
     return ApiError(401, refusal.code, refusal.description)
 
@@ -107,6 +112,8 @@ def _last_event_id(request: web.Request) -> int | None:
 async def stream(request: web.Request) -> web.StreamResponse:
     person_id = person_id_in_path(request)
     live = request.app[LIVE]
+    if not live.hub.following:  # before the ticket is looked at: the reader keeps it for the next try
+        raise _not_ready()
     shown = request.query.get("ticket")
     if not shown:
         raise _refused(NO_TICKET)
@@ -114,7 +121,10 @@ async def stream(request: web.Request) -> web.StreamResponse:
         ticket = live.signer.read(shown, person_id, now())
     except TicketRefused as refusal:
         raise _refused(refusal) from None
-    following = live.hub.open(person_id, ticket.user_id)  # before anything is read: it misses nothing from here on
+    try:
+        following = live.hub.open(person_id, ticket.user_id)  # before anything is read: it misses nothing from here on
+    except LiveNotReady:
+        raise _not_ready() from None
     try:
         await _redeem(request, ticket.nonce, ticket.expires)
         version, found = await snapshot(request, person_id, ticket.user_id)

@@ -167,7 +167,7 @@ def _operation(route: Route) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if route.body:
-        operation["requestBody"] = {"required": True, "content": _json(route.body)}
+        operation["requestBody"] = {"required": not route.body_optional, "content": _json(route.body)}
     if route.form:
         form = {"schema": {"$ref": f"#/components/schemas/{route.form.__name__}"}}
         operation["requestBody"] = {"required": True, "content": {"application/x-www-form-urlencoded": form}}

@@ -68,6 +68,7 @@ class Route:
     parameters: tuple[dict[str, Any], ...] = ()  # more parameters (query, header) for the OpenAPI document
     request: type[BaseModel] | None = None  # its body, where it is not the body of the command it sends
     stream: str | None = None  # a stream of server-sent events (`text/event-stream`), described so
+    body_optional: bool = False  # its body may be left out
 
     @property
     def command(self) -> bool:
@@ -288,12 +289,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/live/tickets", live.issue_ticket,
           "A ticket to follow a labour live: yours, or with `birthing_person_id` that of a person you follow. It "
           "opens one stream, once, on any worker, within a minute (`GET` the `stream` path it gives).", "live",
-          response=live.TicketResponse, status=201, errors=(404,), request=live.TicketRequest),
+          response=live.TicketResponse, status=201, errors=(404,), request=live.TicketRequest, body_optional=True),
     Route("GET", "/live/birthing-person/{birthing_person_id}", live.stream,
           "Follow a labour live as server-sent events (`text/event-stream`), authenticated by the `ticket` "
           "of `POST /live/tickets`, not a bearer token. 401 `ticket_required`, `invalid_ticket`, `ticket_expired`, "
           "`ticket_used`; 403 `not_subscribed` unless it is you or you follow them; 429 `too_many_streams` or "
-          "`live_streams_full`.", "live",
+          "`live_streams_full`; 503 `live_not_ready` while the server starts.", "live",
           errors=(401, 403, 404, 429, 503), public=True, stream=live.STREAM_EVENTS,
           parameters=(
               {"name": "ticket", "in": "query", "required": True, "schema": {"type": "string"},

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 import mode
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
 from labour_tracker.live.hub import LiveHub
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 FETCH_WAIT_MS = 50  # the longest a fetch waits for a message: what the feed adds to a stream's latency, at most
 POLL_MS = 1000
+METADATA_MAX_AGE_MS = 2000
 
 
 class LiveFeed(mode.Service):
@@ -35,7 +36,6 @@ class LiveFeed(mode.Service):
         super().__init__(**kwargs)
         self.kafka, self.topic, self.hub, self.declared = kafka, topic, hub, declared
         self.stopping = asyncio.Event()
-        self.following = asyncio.Event()  # assigned every partition and at their end
 
     @mode.Service.task
     async def _run(self) -> None:
@@ -53,20 +53,24 @@ class LiveFeed(mode.Service):
             enable_auto_commit=False,
             auto_offset_reset="latest",
             fetch_max_wait_ms=FETCH_WAIT_MS,
+            # A topic just created may have no leader yet at the first look: look again soon, not in 5 minutes.
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         await consumer.start()
         try:
-            partitions = await _partitions(consumer, self.topic)
-            consumer.assign(partitions)
-            await consumer.seek_to_end(*partitions)
-            self.following.set()
+            consumer.subscribe([self.topic])  # without a group: every partition, from its end (`latest`)
             while not self.stopping.is_set():
                 batches = await consumer.getmany(timeout_ms=POLL_MS)
+                if not self.hub.following and consumer.assignment():
+                    self.hub.following = True
+                    log.info("the live feed follows %s (%d partitions)", self.topic, len(consumer.assignment()))
                 for records in batches.values():
                     for record in records:
                         self._publish(record.value, record.partition, record.offset)
         finally:
-            self.following.clear()
+            # What comes until it follows again is not read: every stream ends, and its reader reconnects.
+            self.hub.following = False
+            self.hub.end_all("reconnect")
             await consumer.stop()
 
     def _publish(self, value: bytes | None, partition: int, offset: int) -> None:
@@ -76,13 +80,3 @@ class LiveFeed(mode.Service):
             log.warning("live message at %s[%s]@%s is unreadable; skipped", self.topic, partition, offset)
             return
         self.hub.publish(message)
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    """The topic's partitions, once the broker's metadata has them."""
-    while True:
-        await consumer.topics()  # fetches the cluster's metadata
-        found = consumer.partitions_for_topic(topic)
-        if found:
-            return [TopicPartition(topic, each) for each in sorted(found)]
-        await asyncio.sleep(0.2)

@@ -30,6 +30,13 @@ WORKER_FULL = DomainError(
 )
 
 
+class LiveNotReady(Exception):
+    """The worker's feed does not follow the live messages yet (503): try again shortly."""
+
+
+LIVE_NOT_READY = LiveNotReady("Live streams are starting on this server; try again shortly.")
+
+
 @dataclass(frozen=True)
 class Frame:
     """One server-sent event: its id (the person's version), name and data."""
@@ -125,9 +132,13 @@ class LiveHub:
         self.by_reader: Counter[str] = Counter()
         self.recent: OrderedDict[str, deque[LiveMessage]] = OrderedDict()  # by person id, least lately changed first
         self.open_streams = 0
+        self.following = False  # whether the feed reads every partition: until then a stream would miss messages
 
     def open(self, person_id: str, reader_id: str) -> Stream:
-        """A new stream of `reader_id` following `person_id`; raises too_many_streams or live_streams_full."""
+        """A new stream of `reader_id` following `person_id`; raises too_many_streams or live_streams_full (429),
+        or live_not_ready (503) while the feed does not follow the live messages."""
+        if not self.following:
+            raise LIVE_NOT_READY
         if self.by_reader[reader_id] >= self.streams_per_user:
             raise TOO_MANY_STREAMS
         if self.open_streams >= self.streams_per_worker:

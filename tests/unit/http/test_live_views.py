@@ -13,9 +13,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from labour_tracker.domain.labour import AddSubscriber, PostLabourUpdate, UpdateKind
+from labour_tracker.http.keys import LIVE
 from labour_tracker.http.live import PASS_HEADER
 from labour_tracker.http.server import API_PREFIX, create_api
 from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
+from labour_tracker.live.parts import hub_of
 from labour_tracker.live.tickets import TicketSigner
 from labour_tracker.settings import Settings
 from tests.fakes.ports import FakeAggregates, FakeCommandBus
@@ -41,8 +43,10 @@ async def api(settings: Settings) -> AsyncIterator[tuple[TestClient[web.Request,
     story.do(PostLabourUpdate(kind=UpdateKind.STATUS_UPDATE, message="all well"))
     aggregates = FakeAggregates({ALICE: story.person})
     aggregates.versions[ALICE] = 5
+    hub = hub_of(settings)
+    hub.following = True  # as a worker's feed has it once it reads every partition
     root = web.Application()  # mounted where the worker mounts it: the public paths are named with the prefix
-    root.add_subapp(API_PREFIX, create_api(settings, FakeCommandBus(), aggregates))
+    root.add_subapp(API_PREFIX, create_api(settings, FakeCommandBus(), aggregates, live=hub))
     client = TestClient(TestServer(root))
     await client.start_server()
     yield client, aggregates
@@ -114,3 +118,18 @@ async def test_a_snapshot_without_a_workers_pass_is_refused(settings: Settings, 
     for shown in ({}, {PASS_HEADER: stream_ticket}):
         refused = await client.get(f"/api/v1/live/birthing-person/{ALICE}/snapshot", headers=shown)
         assert (refused.status, (await refused.json())["code"]) == (401, "invalid_ticket")
+
+
+async def test_no_stream_opens_while_the_workers_feed_is_starting_and_the_ticket_is_not_spent(
+    settings: Settings, api: Any
+) -> None:
+    client, _ = api
+    hub = client.server.app._subapps[0][LIVE].hub
+    hub.following = False
+    shown = signer(settings).issue("sam", ALICE, datetime.now(UTC))
+    refused = await client.get(f"/api/v1/live/birthing-person/{ALICE}", params={"ticket": shown})
+    assert (refused.status, (await refused.json())["code"], refused.headers["Retry-After"]) == (
+        503,
+        "live_not_ready",
+        "1",
+    )

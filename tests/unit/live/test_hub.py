@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from labour_tracker.domain.errors import DomainError
-from labour_tracker.live.hub import LiveHub, Stream
+from labour_tracker.live.hub import LiveHub, LiveNotReady, Stream
 from labour_tracker.messages.live import LiveEvent, LiveMessage
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -23,7 +23,9 @@ def live(version: int, *, person: str = "bea", first: int | None = None, private
 
 
 def hub(**bounds: int) -> LiveHub:
-    return LiveHub(**{"streams_per_user": 5, "streams_per_worker": 100, **bounds})
+    made = LiveHub(**{"streams_per_user": 5, "streams_per_worker": 100, **bounds})
+    made.following = True  # its feed reads every partition
+    return made
 
 
 async def shown(stream: Stream) -> list[int | None]:
@@ -133,3 +135,10 @@ async def test_stopping_ends_every_stream() -> None:
     streams = [live_hub.open("bea", "sam"), live_hub.open("ann", "tom")]
     live_hub.end_all("shutdown")
     assert [each.ended for each in streams] == ["shutdown", "shutdown"]
+
+
+async def test_no_stream_opens_while_the_feed_does_not_follow_for_it_would_miss_messages() -> None:
+    starting = hub()
+    starting.following = False
+    with pytest.raises(LiveNotReady):
+        starting.open("bea", "sam")
