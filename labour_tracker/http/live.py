@@ -101,10 +101,10 @@ def _refused(refusal: TicketRefused) -> ApiError:
     return ApiError(401, refusal.code, refusal.description)
 
 
-def _last_event_id(request: web.Request) -> int | None:
+def last_event_id_of(request: web.Request) -> int | None:
     """The id of the last event the reader saw (header, or query for a new EventSource); None if none or unusable."""
     given = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
-    if given is None or not given.isdigit() or len(given) > 18:
+    if given is None or not (given.isascii() and given.isdigit()) or len(given) > 18:
         return None
     return int(given)
 
@@ -134,7 +134,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         await response.prepare(request)
         with contextlib.suppress(ConnectionError):
             await response.write(retry_frame(RECONNECT_MS))
-            await _catch_up(response, following, version, found, _last_event_id(request), live.hub)
+            await _catch_up(response, following, version, found, last_event_id_of(request), live.hub)
             await _follow(response, following, request.app[SETTINGS].live_heartbeat)
         return response
     finally:
@@ -209,10 +209,12 @@ async def snapshot(request: web.Request, person_id: str, reader: str) -> tuple[i
         found = orjson.loads(body)
     except orjson.JSONDecodeError:
         found = {}
-    if status != 200 or not isinstance(found, dict):
+    if not isinstance(found, dict):
+        found = {}
+    if status != 200 or not isinstance(found.get("version"), int):
         raise ApiError(status if status >= 400 else 503, str(found.get("code", "owner_unavailable")),
                        str(found.get("description", "The worker holding this data did not answer.")))  # fmt: skip
-    return int(found["version"]), found["labour"]
+    return found["version"], found.get("labour")
 
 
 def _snapshot_here(request: web.Request, person_id: str, reader: str) -> tuple[int, dict[str, Any] | None]:

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from labour_tracker.domain.labour import AddSubscriber, PostLabourUpdate, UpdateKind
 from labour_tracker.http.keys import LIVE
-from labour_tracker.http.live import PASS_HEADER
+from labour_tracker.http.live import PASS_HEADER, last_event_id_of
 from labour_tracker.http.server import API_PREFIX, create_api
 from labour_tracker.identity.local_key import issue_local_token, load_or_create_local_key
 from labour_tracker.live.parts import hub_of
@@ -133,3 +133,9 @@ async def test_no_stream_opens_while_the_workers_feed_is_starting_and_the_ticket
         "live_not_ready",
         "1",
     )
+
+
+@pytest.mark.parametrize("last_event_id", ["²", "-1", "1" * 40, "abc"])
+async def test_alast_event_id_of_that_is_no_version_is_ignored_not_an_error(last_event_id: str) -> None:
+    request: Any = type("Request", (), {"headers": {"Last-Event-ID": last_event_id}, "query": {}})()
+    assert last_event_id_of(request) is None
