@@ -1,7 +1,8 @@
 """A labour followed live on two workers sharing the partitions: a follower on one worker sees a contraction recorded
-through the other within a second; a reconnect with Last-Event-ID misses nothing; a removed follower's stream ends;
-no stream opens without a valid ticket (none, forged, expired, or used before on the other worker); the person sees
-their private note live and a follower does not; a quiet stream has heartbeats."""
+through the other within a second; a reconnect with Last-Event-ID misses nothing; a removed or blocked follower's
+stream ends, and every stream of an erased person; no stream opens without a valid ticket (none, forged, expired, or
+used before on the other worker); the person sees their private note live and a follower does not; a quiet stream
+has heartbeats."""
 
 from __future__ import annotations
 
@@ -158,6 +159,29 @@ async def test_a_removed_followers_stream_ends_and_closes_at_once(
 
     status, refused = await open_stream(session, second.url, bea.id, await ticket(sam, bea.id))
     assert (status, refused["code"]) == (403, "not_subscribed")
+
+
+async def test_a_blocked_followers_stream_ends_and_the_persons_erasure_ends_every_stream(
+    two_live_workers: tuple[Stack, list[WorkerProcess]], session: aiohttp.ClientSession, on: list[MakeCaller]
+) -> None:
+    _, (first, second) = two_live_workers
+    kim = await follower(on[1], "Kim", "email")
+    sam = await follower(on[0], "Sam", "email")
+    bea = await labour_with_followers(on[0], [sam, kim])
+    kims = await following(session, first, kim.caller, bea.id)
+    sams = await following(session, second, sam.caller, bea.id)
+    bea_herself = await following(session, first, bea, bea.id)
+    for each in (kims, sams, bea_herself):
+        await each.until("snapshot")
+
+    await ok(through(bea, second).put(f"/birthing-person/blocked/{kim.caller.id}"))
+    assert (await kims.until("end")).data == {"reason": "cut_off"}
+    assert await kims.next(within=5) is None
+
+    assert (await through(bea, first).delete("/birthing-person/")).status == 204
+    for each in (sams, bea_herself):
+        assert (await each.until("end")).data == {"reason": "erased"}
+        assert await each.next(within=5) is None
 
 
 async def test_no_stream_opens_without_a_valid_ticket(

@@ -136,6 +136,6 @@ async def test_no_stream_opens_while_the_workers_feed_is_starting_and_the_ticket
 
 
 @pytest.mark.parametrize("last_event_id", ["²", "-1", "1" * 40, "abc"])
-async def test_alast_event_id_of_that_is_no_version_is_ignored_not_an_error(last_event_id: str) -> None:
+async def test_a_last_event_id_that_is_no_version_is_ignored_not_an_error(last_event_id: str) -> None:
     request: Any = type("Request", (), {"headers": {"Last-Event-ID": last_event_id}, "query": {}})()
     assert last_event_id_of(request) is None
