@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from labour_tracker.agents.live import live_publications
+from labour_tracker.domain.limits import NOTE_BYTES
 from labour_tracker.engine.handler import CommandHandler
 from labour_tracker.messages.live import LiveMessage
 from tests.fakes.commands import PERSON
@@ -95,3 +96,15 @@ async def test_a_live_message_stays_small_however_long_the_labour() -> None:
         [ended] = await bea.do("contraction.end", intensity=6, end_time=(start + timedelta(seconds=40)).isoformat())
     assert len(bea.live.sent[0][1]) < 4 * 1024, "a view of what changed, never the whole labour"
     assert ended.events[0].data["summary"]["contraction_count"] == 40
+
+
+async def test_a_live_message_of_the_largest_notes_and_several_events_stays_far_under_a_kafka_message() -> None:
+    bea = await in_labour()
+    note = "é" * (NOTE_BYTES.maximum // 2)  # the largest note, in two-byte characters
+    largest = 0
+    for n in range(6):  # long, strong contractions: the phase moves and alerts are raised along the way
+        start = NOW - timedelta(minutes=50 - 8 * n)
+        await bea.do("contraction.start", intensity=9, start_time=start.isoformat(), notes=note)
+        await bea.do("contraction.end", intensity=9, end_time=(start + timedelta(minutes=3)).isoformat(), notes=note)
+        largest = max(largest, len(bea.live.sent[0][1]))
+    assert largest < 16 * 1024, "8 KiB as measured: the contraction and its alert or phase, each with the summary"
