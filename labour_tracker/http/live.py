@@ -8,6 +8,7 @@ shows them, never the private notes. A follower removed or blocked, or a person 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +48,7 @@ STREAM_EVENTS = (
 )
 PASS_HEADER = "X-Labour-Tracker-Live-Pass"  # one worker's pass to read a snapshot from the person's owner
 RECONNECT_MS = 2000
+WRITE_TIMEOUT = 30.0  # seconds a frame may wait for the reader's connection to take it
 
 
 class TicketRequest(View):
@@ -132,13 +134,19 @@ async def stream(request: web.Request) -> web.StreamResponse:
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         )
         await response.prepare(request)
-        with contextlib.suppress(ConnectionError):
-            await response.write(retry_frame(RECONNECT_MS))
+        with contextlib.suppress(ConnectionError, TimeoutError):  # the reader left, or stopped reading
+            await _send(response, retry_frame(RECONNECT_MS))
             await _catch_up(response, following, version, found, last_event_id_of(request), live.hub)
             await _follow(response, following, request.app[SETTINGS].live_heartbeat)
         return response
     finally:
         live.hub.close(following)
+
+
+async def _send(response: web.StreamResponse, frame: bytes) -> None:
+    """Write a frame; a reader whose connection takes nothing for a while is let go (it reconnects)."""
+    async with asyncio.timeout(WRITE_TIMEOUT):
+        await response.write(frame)
 
 
 async def _redeem(request: web.Request, nonce: str, expires: datetime) -> None:
@@ -164,12 +172,12 @@ async def _catch_up(
     """What the reader missed, from this worker's latest messages when they cover it; a snapshot otherwise."""
     missed = hub.missed(following.person_id, last_seen) if last_seen is not None and last_seen <= version else None
     if missed is None:
-        await response.write(event_frame("snapshot", {"version": version, "labour": found}, version))
+        await _send(response, event_frame("snapshot", {"version": version, "labour": found}, version))
         following.sent_up_to(version)
         return
     for message in missed:
         for frame in following.frames(message, after=last_seen or 0):
-            await response.write(event_frame(frame.name, frame.data, frame.id))
+            await _send(response, event_frame(frame.name, frame.data, frame.id))
     following.sent_up_to(max([last_seen or 0, *(each.version for each in missed)]))
 
 
@@ -177,12 +185,12 @@ async def _follow(response: web.StreamResponse, following: Stream, heartbeat: fl
     while True:
         frames = await following.next(heartbeat)
         if frames is None:
-            await response.write(event_frame("end", {"reason": following.ended}))
+            await _send(response, event_frame("end", {"reason": following.ended}))
             return
         if not frames:
-            await response.write(HEARTBEAT)
+            await _send(response, HEARTBEAT)
         for frame in frames:
-            await response.write(event_frame(frame.name, frame.data, frame.id))
+            await _send(response, event_frame(frame.name, frame.data, frame.id))
 
 
 async def snapshot(request: web.Request, person_id: str, reader: str) -> tuple[int, dict[str, Any] | None]:
