@@ -23,6 +23,7 @@ BENCHMARKS = (
     "worker_memory",
     "cli_start",
     "export",
+    "live",
 )
 
 

@@ -204,6 +204,15 @@ class Settings(BaseSettings):
     notify_retry_delay: float = Field(
         0.5, gt=0, le=60, description="First wait before a retry, seconds; doubled each time, with jitter."
     )
+    live_heartbeat: float = Field(
+        15.0, gt=0, le=300, description="Seconds between heartbeats (comment lines) of a quiet live stream."
+    )
+    live_streams_per_user: int = Field(
+        8, ge=1, le=1000, description="Live streams one user may have open on one worker (429 `too_many_streams`)."
+    )
+    live_streams_per_worker: int = Field(
+        5000, ge=1, le=1_000_000, description="Live streams one worker serves at most (429 `live_streams_full`)."
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Any
 import faust
 
 from labour_tracker.app import LabourTrackerApp
-from labour_tracker.messages.retention import KEEP_FOREVER, WORK_IN_FLIGHT
+from labour_tracker.messages.retention import KEEP_FOREVER, LIVE_WINDOW, WORK_IN_FLIGHT
 
 
 def topic(app: LabourTrackerApp, name: str, *, config: dict[str, Any] | None = None) -> faust.TopicT:
@@ -47,6 +47,7 @@ class Topics:
     notification_events: faust.TopicT  # keyed by notification id
     notification_reports: faust.TopicT  # keyed by notification id, like its status
     notification_resends: faust.TopicT  # keyed by notification id, like its status
+    birthing_person_live: faust.TopicT  # keyed by person id: what each command changed, for the live streams
 
     @classmethod
     def of(cls, app: LabourTrackerApp) -> Topics:
@@ -64,6 +65,7 @@ class Topics:
             topic(app, "notification.events", config=KEEP_FOREVER),
             topic(app, "notifications.reports", config=WORK_IN_FLIGHT),
             topic(app, "notifications.resends", config=WORK_IN_FLIGHT),
+            topic(app, "birthing_person.live", config=LIVE_WINDOW),
         )
 
     @property

@@ -22,6 +22,8 @@ from labour_tracker.http.birthing_person import BIRTHING_PERSON
 from labour_tracker.http.server import mount
 from labour_tracker.http.subscriber import SUBSCRIBER
 from labour_tracker.introspection import table_pages
+from labour_tracker.live.feed import LiveFeed
+from labour_tracker.live.parts import hub_of
 from labour_tracker.mirror.service import MirrorService
 from labour_tracker.settings import Settings
 from labour_tracker.tables.aggregates import Tables
@@ -50,6 +52,9 @@ def build_worker(settings: Settings) -> Worker:
     notification_sender(app, topics, tables)
     if settings.mirror_in_worker:  # else processes of its own mirror (`labour-tracker mirror follow`)
         app.service(MirrorService(settings, app.conf.id, topics.dead_letters))  # type: ignore[arg-type]
+    hub = hub_of(settings)  # every worker reads every live message for the streams open on it
+    live_topic = topics.birthing_person_live.get_topic_name()
+    app.service(LiveFeed(settings.kafka, live_topic, hub, app.topics_declared))  # type: ignore[arg-type]
     commands = AgentCommandBus(app, agents, {BIRTHING_PERSON: BirthingPerson, SUBSCRIBER: Subscriber})
     aggregates = TableReader(app, {BIRTHING_PERSON: tables.birthing_persons, SUBSCRIBER: tables.subscribers})
     records = TableReader(
@@ -67,6 +72,7 @@ def build_worker(settings: Settings) -> Worker:
             commands,
             aggregates,
             SenderTopics(topics.notification_reports, topics.notification_resends),
+            hub,
         )  # the API, and Faust's pages for operators only
         web_app.middlewares.append(table_pages(records))  # inside the operators' check
 

@@ -30,6 +30,7 @@ create() {  # create NAME [CONFIG=VALUE ...]
 # segments; the changelogs compacted within a day of a tombstone, which is itself kept a day.
 forever=(retention.ms=-1)
 in_flight=(retention.ms=86400000 segment.ms=3600000)
+live=(retention.ms=3000000 segment.ms=600000)  # live messages, in clear: an hour at most
 compacted=(cleanup.policy=compact max.compaction.lag.ms=86400000 delete.retention.ms=86400000)
 # Commands, events and outcomes per aggregate, keyed by aggregate id.
 create "${prefix}.birthing_person.commands" "${in_flight[@]}"
@@ -47,6 +48,8 @@ create "${prefix}.notifications.deliveries" "${in_flight[@]}"
 create "${prefix}.notifications.reports" "${in_flight[@]}"
 create "${prefix}.notifications.resends" "${in_flight[@]}"
 create "${prefix}.notification.events" "${forever[@]}"
+# What each command changed of a labour, for the live streams (every worker reads it all).
+create "${prefix}.birthing_person.live" "${live[@]}"
 # The changelogs of the Faust tables (compacted: the latest record per key is the state).
 create "${app_id}-birthing_persons-changelog" "${compacted[@]}"
 create "${app_id}-subscribers-changelog" "${compacted[@]}"

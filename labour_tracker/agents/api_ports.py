@@ -91,6 +91,10 @@ class TableReader:
         record = self.tables[aggregate].get(key)
         return record.state if record is not None else None
 
+    def version(self, aggregate: str, key: str) -> int:
+        record = self.tables[aggregate].get(key)
+        return int(record.version) if record is not None else 0
+
 
 class SenderTopics:
     """Provider reports and resend requests sent to the topics of the agent that owns the notifications' records,

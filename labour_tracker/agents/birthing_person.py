@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labour_tracker.agents.live import live_publications
 from labour_tracker.agents.notification_fanout import notification_requests
 from labour_tracker.agents.subscriptions import subscriber_side
 from labour_tracker.app import LabourTrackerApp
@@ -56,6 +57,7 @@ def birthing_person_agent(app: LabourTrackerApp, topics: Topics, tables: Tables,
         follow_ups=lambda person, events: [
             *notification_requests(topics.notification_requests, person, events),
             *subscriber_side(topics.subscriber_commands, events),
+            *live_publications(topics.birthing_person_live, person, events),
         ],
         max_message_bytes=app.settings.max_message_bytes,
         commands_per_minute=app.settings.commands_per_minute,

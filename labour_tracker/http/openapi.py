@@ -128,6 +128,10 @@ def _success(route: Route) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": STATUS_TEXT[route.status]}
     if route.response and route.download:
         return answer | _download(route.response)
+    if route.stream:
+        events = {"schema": {"type": "string", "description": route.stream}}
+        return answer | {"description": f"{answer['description']}: {route.stream}", "content": {
+            "text/event-stream": events}}  # fmt: skip
     return answer | ({"content": _json(route.response)} if route.response else {})
 
 
@@ -163,7 +167,7 @@ def _operation(route: Route) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if route.body:
-        operation["requestBody"] = {"required": True, "content": _json(route.body)}
+        operation["requestBody"] = {"required": not route.body_optional, "content": _json(route.body)}
     if route.form:
         form = {"schema": {"$ref": f"#/components/schemas/{route.form.__name__}"}}
         operation["requestBody"] = {"required": True, "content": {"application/x-www-form-urlencoded": form}}

@@ -47,6 +47,10 @@ class AggregateReader(Protocol):
         """The aggregate's state as this worker holds it; None when it does not exist."""
         ...
 
+    def version(self, aggregate: str, key: str) -> int:
+        """The aggregate's version as this worker holds it; 0 when it does not exist."""
+        ...
+
 
 class NotificationSender(Protocol):
     """Messages for the agent owning a notification's record, handed over once the broker has them; each raises

@@ -18,6 +18,7 @@ from labour_tracker.http import (
     health,
     history,
     labour,
+    live,
     provider_reports,
     resends,
     subscriber,
@@ -68,6 +69,8 @@ class Route:
     parameters: tuple[dict[str, Any], ...] = ()  # more parameters (query, header) for the OpenAPI document
     request: type[BaseModel] | None = None  # its body, where it is not the body of the command it sends
     operation_id: str | None = None  # the OpenAPI operation's id when its view serves another route too
+    stream: str | None = None  # a stream of server-sent events (`text/event-stream`), described so
+    body_optional: bool = False  # its body may be left out
 
     @property
     def operation(self) -> str:
@@ -360,6 +363,35 @@ ROUTES: tuple[Route, ...] = (
           "streamed; the role as the mirror holds it). 403 `not_birth_partner` for other followers; 404 otherwise.",
           "birth partner", response=LabourExportResponse, errors=(403, 404), download=True,
           operation_id="export_labour_for_person"),
+    # Live: a labour followed as it happens, by server-sent events (an EventSource sends no bearer token: a ticket).
+    Route("POST", "/live/tickets", live.issue_ticket,
+          "A ticket to follow a labour live: yours, or with `birthing_person_id` that of a person you follow. It "
+          "opens one stream, once, on any worker, within a minute (`GET` the `stream` path it gives).", "live",
+          response=live.TicketResponse, status=201, errors=(404,), request=live.TicketRequest, body_optional=True),
+    Route("GET", "/live/birthing-person/{birthing_person_id}", live.stream,
+          "Follow a labour live as server-sent events (`text/event-stream`), authenticated by the `ticket` "
+          "of `POST /live/tickets`, not a bearer token. 401 `ticket_required`, `invalid_ticket`, `ticket_expired`, "
+          "`ticket_used`; 403 `not_subscribed` unless it is you or you follow them; 429 `too_many_streams` or "
+          "`live_streams_full`; 503 `live_not_ready` while the server starts.", "live",
+          errors=(401, 403, 404, 429, 503), public=True, stream=live.STREAM_EVENTS,
+          parameters=(
+              {"name": "ticket", "in": "query", "required": True, "schema": {"type": "string"},
+               "description": "The ticket `POST /live/tickets` gave; good once, for a minute."},
+              {"name": "Last-Event-ID", "in": "header", "required": False,
+               "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+               "description": "The id of the last event seen: the stream starts with what came after it."},
+              {"name": "last_event_id", "in": "query", "required": False,
+               "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+               "description": "The same, for a new EventSource, which cannot set the header."},
+          )),
+    Route("GET", "/live/birthing-person/{birthing_person_id}/snapshot", live.owner_snapshot,
+          "Internal, between workers: the labour a stream open on another worker starts with, for the worker "
+          "holding the person to answer (401 without that worker's pass).", "live",
+          response=live.SnapshotResponse, errors=(401, 403, 404, 503), public=True,
+          parameters=(
+              {"name": live.PASS_HEADER, "in": "header", "required": False, "schema": {"type": "string"},
+               "description": "The asking worker's short-lived pass, signed with the service's secret."},
+          )),
 )  # fmt: skip
 
 

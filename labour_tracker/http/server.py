@@ -13,7 +13,7 @@ from labour_tracker.http.attempts import FailedAttempts
 from labour_tracker.http.authentication import authentication, operators_only
 from labour_tracker.http.docs import DOCS_PREFIX, add_docs
 from labour_tracker.http.errors import error_responses
-from labour_tracker.http.keys import DATABASE, HTTP_CLIENT, SETTINGS, SUBSCRIBE_FAILURES
+from labour_tracker.http.keys import DATABASE, HTTP_CLIENT, LIVE, SETTINGS, SUBSCRIBE_FAILURES
 from labour_tracker.http.metrics import timed_requests
 from labour_tracker.http.ports import (
     AGGREGATES,
@@ -27,6 +27,8 @@ from labour_tracker.http.ports import (
 from labour_tracker.http.routes import PUBLIC_PATHS, add_routes
 from labour_tracker.identity.configured import verifier_from_settings
 from labour_tracker.identity.tokens import TokenVerifier
+from labour_tracker.live.hub import LiveHub
+from labour_tracker.live.parts import Live
 from labour_tracker.mirror.database import Database
 from labour_tracker.probes import kafka_probe
 from labour_tracker.settings import Settings
@@ -66,6 +68,10 @@ class VerifierMadeAtStart:
             await self._verifier.close()
 
 
+async def _end_streams(app: web.Application) -> None:
+    app[LIVE].hub.end_all("shutdown")  # else the server waits for each open stream before it stops
+
+
 async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
@@ -86,6 +92,7 @@ def create_api(
     aggregates: AggregateReader,
     verifier: VerifierMadeAtStart | None = None,
     sender: NotificationSender | None = None,
+    live: LiveHub | None = None,
 ) -> web.Application:
     verifier = verifier or VerifierMadeAtStart(settings)
     api = web.Application(
@@ -101,9 +108,11 @@ def create_api(
     api[SENDER] = sender or NoSender()
     api[OPENAPI] = openapi.document(API_PREFIX, settings.oidc_issuer)
     api[SUBSCRIBE_FAILURES] = FailedAttempts(settings.subscribe_failure_limit, settings.subscribe_failure_window)
+    api[LIVE] = Live.of(settings, live)
     api.cleanup_ctx.extend([_database, _http_client, kafka_probe(settings.kafka)])
     api.on_startup.append(verifier.start)
     api.on_cleanup.append(verifier.close)
+    api.on_shutdown.append(_end_streams)
     add_routes(api)
     api.router.add_get("/openapi.json", openapi_json)
     return api
@@ -115,10 +124,11 @@ def mount(
     commands: CommandBus,
     aggregates: AggregateReader,
     sender: NotificationSender | None = None,
+    live: LiveHub | None = None,
 ) -> None:
     """Serve the API at /api/v1 and its docs at /docs on `root`, the worker's web server, whose other pages (Faust's
     introspection) answer operators only."""
     verifier = VerifierMadeAtStart(settings)
     root.middlewares.append(operators_only(verifier, (API_PREFIX, DOCS_PREFIX)))
-    root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier, sender))
+    root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier, sender, live))
     add_docs(root, settings.docs_client_id if settings.oidc_issuer else None)

@@ -22,13 +22,14 @@ from labour_tracker.messages import birthing_person
 from labour_tracker.messages import subscriber as subscriber_messages
 from labour_tracker.messages.commands import CommandType
 from labour_tracker.messages.envelopes import RECENT_COMMANDS, CommandEnvelope, DeadLetter, EventEnvelope, Outcome
+from labour_tracker.messages.live import LiveMessage
 from labour_tracker.messages.notifications import (
     NotificationDelivery,
     NotificationReport,
     NotificationRequest,
     NotificationResend,
 )
-from labour_tracker.messages.retention import KEEP_FOREVER, WORK_IN_FLIGHT
+from labour_tracker.messages.retention import KEEP_FOREVER, LIVE_WINDOW, WORK_IN_FLIGHT
 
 ROLES = ("commands", "events", "outcomes")  # each aggregate's topics: `{prefix}.{aggregate}.{role}`
 T = TypeVar("T")
@@ -68,6 +69,7 @@ AGGREGATES: tuple[AggregateChannels, ...] = (
     ),
 )
 
+LIVE = "birthing_person.live"
 NOTIFICATION_EVENTS = "notification.events"  # what became of each notification, keyed by notification id
 NOTIFICATION_SUMMARY = (
     "A notification: one per (trigger event, subscriber, channel), sent at most once; its outcome, keyed by its id."
@@ -109,11 +111,19 @@ INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
         "its record to take (the next resend only, at most 3) and ask the fan-out again on that channel, under the "
         "resend's own id; only Labour Tracker writes here.",
     ),
+    (
+        LIVE,
+        LiveMessage,
+        "the birthing person id",
+        "Internal: what one accepted command changed of a person's labour, as the live streams (server-sent events) "
+        "show it; every worker reads it all, from its end. It holds health data in clear, so it is kept an hour at "
+        "most; only Labour Tracker writes or reads here.",
+    ),
 )
 DEAD_LETTERS = "dead_letters"
 DEFAULT_PREFIX = "labour_tracker"
 # Bump the major version for any change an integrating system must adapt to, the minor one for additions.
-CONTRACT_VERSION = "2.1.0"
+CONTRACT_VERSION = "2.2.0"
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 REPLIES = "replies"
 KAFKA_BINDING = "0.5.0"
@@ -165,7 +175,7 @@ letters.
 - **Erasure**: `birthing_person.erase` and `subscriber.erase` delete an aggregate: its last events are
   `birthing_person.erased` / `subscriber.erased`, and its key is deleted, so its sealed events can no longer be
   opened by anyone. A registration after it starts again at version 1. Commands, outcomes and the notifier's
-  topics are kept a day; events and dead letters forever.
+  topics are kept a day; live messages (in clear) an hour at most; events and dead letters forever.
 - **Synchronous reply**: a command with headers `{REPLY_TO}` (a topic the client consumes) and `{CORRELATION_ID}`
   is also answered on that topic, as Faust's request/reply does (`agent.ask`), if that topic exists and is not one
   of Labour Tracker's own; otherwise the command is parked with the reason `reply not sent: …`. Where Kafka has
@@ -266,7 +276,8 @@ def asyncapi_document(prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
         shared = sum(each is model for _, each, _, _ in INTERNAL_TOPICS) > 1  # keyed otherwise on each topic
         internal_id = f"{model.__name__}.{channel_id}" if shared else model.__name__
         messages[internal_id] = _message(model.__name__, summary, key=_key(f"Keyed by {key}."))
-        channels[channel_id] = _channel(topic(prefix, suffix), summary, [internal_id], kept=WORK_IN_FLIGHT)
+        kept = LIVE_WINDOW if suffix == LIVE else WORK_IN_FLIGHT
+        channels[channel_id] = _channel(topic(prefix, suffix), summary, [internal_id], kept=kept)
     summary = "Messages any agent could not take, with the reason; the agent goes on."
     channels[DEAD_LETTERS] = _channel(topic(prefix, DEAD_LETTERS), summary, ["dead_letter"], kept=KEEP_FOREVER)
     operations[f"receive_{DEAD_LETTERS}"] = _operation("receive", DEAD_LETTERS, ["dead_letter"], summary)

@@ -3,6 +3,7 @@ and real responses of the worker that match the documented schemas."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -91,7 +92,7 @@ async def test_every_documented_operation_exists_on_the_worker(
         assert answer.status < 500, (method, path, answer.body)
 
 
-async def test_a_bearer_scheme_secures_everything_but_health_readiness_metrics_the_document_and_signed_callbacks(
+async def test_a_bearer_token_secures_everything_but_health_readiness_metrics_the_document_callbacks_and_streams(
     http: aiohttp.ClientSession, worker: WorkerProcess
 ) -> None:
     document = await openapi_document(http, worker)
@@ -101,19 +102,34 @@ async def test_a_bearer_scheme_secures_everything_but_health_readiness_metrics_t
     assert document["security"] == [{bearer[0]: []}]
     public = {route.path for route in ROUTES if route.public} | {"/openapi.json"}
     signed = {"/twilio/status"}  # Twilio signs its callback (X-Twilio-Signature) instead of sending a token
-    assert public == {"/health", "/ready", "/metrics", "/openapi.json"} | signed
+    # A live stream opens with a ticket (an EventSource sends no token), its snapshot with another worker's pass.
+    ticketed = {"/live/birthing-person/{birthing_person_id}", "/live/birthing-person/{birthing_person_id}/snapshot"}
+    assert public == {"/health", "/ready", "/metrics", "/openapi.json"} | signed | ticketed
     for path, method, operation in operations(document):
-        async with http.request(method.upper(), f"{worker.url}{PREFIX}{concrete(path)}") as answer:  # no token
-            if path in signed:
-                assert operation["security"] == []
-                assert answer.status in (403, 415), (method, path)  # unsigned: refused, never taken
-            elif path in public:
-                assert operation["security"] == []
-                assert answer.status == 200, (method, path)
-            else:
-                assert "security" not in operation or operation["security"] == [{bearer[0]: []}], path
-                assert "401" in operation["responses"], path
-                assert answer.status == 401, (method, path)
+        status = await status_without_token(http, f"{worker.url}{PREFIX}{concrete(path)}", method.upper())
+        if path in ticketed:
+            assert operation["security"] == []
+            assert status == 401, (method, path)  # no ticket, no pass
+        elif path in signed:
+            assert operation["security"] == []
+            assert status in (403, 415), (method, path)  # unsigned: refused, never taken
+        elif path in public:
+            assert operation["security"] == []
+            assert status == 200, (method, path)
+        else:
+            assert "security" not in operation or operation["security"] == [{bearer[0]: []}], path
+            assert "401" in operation["responses"], path
+            assert status == 401, (method, path)
+
+
+async def status_without_token(http: aiohttp.ClientSession, url: str, method: str) -> int:
+    """The status of a call without a token, once the worker's live feed follows (until then a stream is 503)."""
+    for _ in range(100):
+        async with http.request(method, url) as answer:
+            if answer.status != 503:
+                return answer.status
+        await asyncio.sleep(0.1)
+    return 503
 
 
 # --- Swagger UI ---------------------------------------------------------------------------------------------------

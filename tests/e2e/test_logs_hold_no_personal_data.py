@@ -1,7 +1,8 @@
 """A worker's log holds no bearer token, no subscription token, no phone number, email address, family name or note,
 whatever the story: registrations with both in the token, subscriptions, a wrong share token, forged and malformed
-bearer tokens, bodies refused with the number or address in them, a rotation, a whole labour with its SMS and emails
-(through a fake Twilio and the real SFTP server), an announcement and a private note, and an SMS Twilio refuses.
+bearer tokens, bodies refused with the number or address in them, a live stream's ticket (in the query) opened and
+shown again, a rotation, a whole labour with its SMS and emails (through a fake Twilio and the real SFTP server), an
+announcement and a private note, and an SMS Twilio refuses.
 
 One worker of its own, at INFO (the production level), so that its log file holds this story and nothing else.
 """
@@ -26,6 +27,7 @@ from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.api import Caller, MakeCaller, Response
+from tests.support.live import open_stream
 from tests.support.notifications import NotifyingDeployment, approved
 from tests.support.servers import new_dir
 from tests.support.tokens import authorization, bearer_token
@@ -185,6 +187,19 @@ async def test_the_log_holds_no_token_contact_detail_name_or_note(deployment: No
         await ok(bea, "POST", "/labour/updates", {"kind": "private_note", "message": f"{NOTE}, to myself"})
         too_soon = await bea.post("/labour/updates", {"kind": "announcement", "message": f"{NOTE}, again"})
         assert too_soon.status == 429
+        # Bea follows her labour live: the ticket travels in the query, opens a stream once, and is refused after.
+        live_ticket = (await ok(bea, "POST", "/live/tickets")).body["ticket"]
+        secrets.append(live_ticket)
+        for _ in range(100):  # 503 until the worker's live feed follows; the ticket is not spent meanwhile
+            status, stream = await open_stream(http, deployment.worker.url, bea.id, live_ticket)
+            if status != 503:
+                break
+            await asyncio.sleep(0.1)
+        assert status == 200, stream
+        assert (await stream.until("snapshot")).data["labour"] is not None
+        stream.close()
+        status, refused = await open_stream(http, deployment.worker.url, bea.id, live_ticket)
+        assert (status, refused["code"]) == (401, "ticket_used")
         rotated = (await ok(bea, "POST", "/birthing-person/subscription-token/rotate")).body["token"]
         secrets.append(rotated)
         await ok(bea, "PUT", "/labour/complete", {"notes": f"write to {bea_is.email}"})

@@ -53,6 +53,7 @@ class FakeAggregates:
         self, states: dict[str, Any] | None = None, *, elsewhere: URL | None = None, owned: bool = True
     ) -> None:
         self.states, self.elsewhere, self.owned = states or {}, elsewhere, owned
+        self.versions: dict[str, int] = {}  # by aggregate id; 0 unless set
 
     def serving(self) -> bool:
         return self.owned
@@ -64,3 +65,6 @@ class FakeAggregates:
 
     def state(self, aggregate: str, key: str) -> Any | None:
         return self.states.get(key)
+
+    def version(self, aggregate: str, key: str) -> int:
+        return self.versions.get(key, 0)
