@@ -1,7 +1,7 @@
 // The birthing person's page: plan and begin labour, time contractions, post updates, share, and finish.
 import { api, ApiError, download, Offline, registerServiceWorker } from "./api.js";
 import { $, el, problem, show } from "./dom.js";
-import { amendLast, flush, record, waiting } from "./outbox.js";
+import { amendLast, flush, record, version, waiting } from "./outbox.js";
 import { signedIn } from "./signin.js";
 import { ALERTS, KINDS, MOMENTS, PHASES, clock, duration, patternInWords, updateText } from "./words.js";
 
@@ -38,12 +38,16 @@ async function loadPerson() {
 }
 
 async function loadLabour() {
+  const before = version();
+  let found;
   try {
-    labour = (await api("GET", "/labour/active")).labour;
+    found = (await api("GET", "/labour/active")).labour;
   } catch (error) {
-    if (error instanceof ApiError && error.code === "labour_not_found") labour = null;
+    if (error instanceof ApiError && error.code === "labour_not_found") found = null;
     else throw error;
   }
+  if (version() !== before) return; // the outbox changed meanwhile: the refresh that changed it reads again
+  labour = found;
   if (waiting().length === 0) {
     const active = labour && labour.contractions.find((each) => each.end_time === null);
     if (active) localStorage.setItem(RUNNING, active.start_time);
@@ -72,6 +76,7 @@ function showConnection() {
   const parts = [];
   if (offline) parts.push("Offline: your contractions are kept on this phone.");
   if (count) parts.push(`${count} change${count === 1 ? "" : "s"} waiting to be sent.`);
+  if (waiting().some((item) => item.held)) parts.push("Tap how strong the last contraction was to send it.");
   $("connection").textContent = parts.join(" ");
   $("connection").hidden = parts.length === 0;
 }
@@ -106,11 +111,11 @@ function renderLabour() {
   $("contraction-label").textContent = started ? "Stop contraction" : "Start contraction";
   $("contraction-button").setAttribute("aria-pressed", started ? "true" : "false");
   tick();
-  $("intensity-legend").textContent = started
+  $("intensity-legend").textContent = started && !waiting().some((item) => item.held)
     ? "How strong is it? (1 gentle – 10 strongest)"
     : "How strong was the last one? (1 gentle – 10 strongest)";
   for (const button of $("intensity-buttons").children) {
-    button.setAttribute("aria-pressed", String(Number(button.value) === intensity));
+    button.setAttribute("aria-pressed", String(started !== null && Number(button.value) === intensity));
   }
   if (!labour) {
     $("phase").textContent = "Labour is being recorded on this phone.";
@@ -161,7 +166,9 @@ function pendingRows() {
   return waiting()
     .filter((item) => item.path.startsWith("/labour/contraction"))
     .reverse()
-    .map((item) => el("li", { class: "contraction-row waiting" }, el("span", { class: "what" }, `${item.label} · waiting to be sent`)));
+    .map((item) =>
+      el("li", { class: "contraction-row waiting" }, el("span", { class: "what" }, `${item.label} · ${item.held ? "how strong was it?" : "waiting to be sent"}`)),
+    );
 }
 
 function tick() {
@@ -184,7 +191,7 @@ async function pressContraction() {
     if (intensity) body.intensity = intensity;
     const notes = $("contraction-notes").value.trim();
     if (notes) body.notes = notes;
-    record("PUT", "/labour/contraction/end", body, `ended ${clock(now)}`);
+    record("PUT", "/labour/contraction/end", body, `ended ${clock(now)}`, { held: !intensity });
     localStorage.removeItem(RUNNING);
     $("contraction-notes").value = "";
   } else {
@@ -197,15 +204,21 @@ async function pressContraction() {
   await refresh();
 }
 
+// The scale answers the question its legend asks: the ended contraction still without a strength first.
 async function pickIntensity(value) {
-  intensity = value;
-  if (!running()) {
-    const last = labour && [...labour.contractions].reverse().find((each) => each.end_time !== null);
-    if (!amendLast("/labour/contraction/end", { intensity: value }) && last) {
-      await change("PUT", `/labour/contractions/${last.id}`, { intensity: value });
-    }
+  const held = waiting().some((item) => item.held);
+  if (running() && !held) {
+    intensity = value;
+    renderLabour();
+    return;
   }
-  renderLabour();
+  if (amendLast("/labour/contraction/end", { intensity: value })) {
+    showConnection();
+    await refresh();
+    return;
+  }
+  const last = labour && [...labour.contractions].reverse().find((each) => each.end_time !== null);
+  if (last) await change("PUT", `/labour/contractions/${last.id}`, { intensity: value });
 }
 
 async function removeContraction(contraction) {
@@ -228,15 +241,20 @@ function openDialog(contraction) {
   $("contraction-dialog").showModal();
 }
 
+// The form shows whole seconds: a time left as it was is not sent, so it keeps its fraction of a second.
 async function saveDialog() {
-  const body = {
-    start_time: new Date($("edit-start").value).toISOString(),
-    end_time: new Date($("edit-end").value).toISOString(),
-    intensity: Number($("edit-intensity").value),
-    notes: $("edit-notes").value.trim(),
-  };
-  if (editing) await change("PUT", `/labour/contractions/${editing.id}`, body);
-  else await change("POST", "/labour/contractions", { ...body, notes: body.notes || undefined });
+  const start = $("edit-start").value;
+  const end = $("edit-end").value;
+  const body = { intensity: Number($("edit-intensity").value), notes: $("edit-notes").value.trim() };
+  if (editing) {
+    if (start !== localInput(editing.start_time)) body.start_time = new Date(start).toISOString();
+    if (end !== localInput(editing.end_time)) body.end_time = new Date(end).toISOString();
+    await change("PUT", `/labour/contractions/${editing.id}`, body);
+  } else {
+    const added = { ...body, start_time: new Date(start).toISOString(), end_time: new Date(end).toISOString() };
+    if (!added.notes) delete added.notes;
+    await change("POST", "/labour/contractions", added);
+  }
 }
 
 function renderHistory() {

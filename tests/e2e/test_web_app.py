@@ -1,0 +1,217 @@
+"""The web app in a real browser (the system's Chromium, driven by Playwright) against a running worker: a person
+times contractions with the big button while a follower watches, fixes and deletes one, records contractions
+without a connection that reach the service once, in order, when it returns; with an issuer configured there is
+no development sign-in. With LABOUR_TRACKER_SCREENSHOTS set to a folder, the main screens are saved there."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from labour_tracker.devstack.kafka import KafkaBroker
+from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.devstack.worker import WorkerProcess
+from tests.support.api import MakeCaller
+from tests.support.stack import new_stack
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+SEEN_WITHIN_MS = 8000  # the follower's page reads the labour every 3 s
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def phone(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[BrowserContext]]]:
+    """New browser contexts the size of a phone, each a device of its own; closed after the test."""
+    opened: list[BrowserContext] = []
+
+    async def open_one() -> BrowserContext:
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=2, has_touch=True)
+        opened.append(context)
+        return context
+
+    yield open_one
+    for context in opened:
+        await context.close()
+
+
+async def screenshot(page: Page, name: str) -> None:
+    folder = os.environ.get("LABOUR_TRACKER_SCREENSHOTS")
+    if folder:
+        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
+
+
+def someone(first: str) -> str:
+    return f"{first} Test{uuid.uuid4().hex[:8]}"
+
+
+async def dev_sign_in(page: Page, name: str, email: str | None = None) -> None:
+    await expect(page.get_by_text("Development only")).to_be_visible()
+    await page.get_by_label("Your name").fill(name)
+    if email:
+        await page.get_by_label("Email (optional)").fill(email)
+    await page.get_by_role("button", name="Sign in (development)").click()
+
+
+async def person_in_labour(page: Page, base_url: str, name: str) -> None:
+    await page.goto(f"{base_url}/app/")
+    await dev_sign_in(page, name)
+    await page.get_by_role("button", name="Start using Labour Tracker").click()
+    await page.get_by_label("This is my first labour").check()
+    await page.get_by_role("button", name="Labour has begun").click()
+    await expect(page.get_by_role("button", name="Start contraction")).to_be_visible()
+
+
+async def time_contraction(page: Page, *, during: int | None = None, after: int | None = None) -> None:
+    """Start and stop a contraction with the big button, its strength tapped while it runs or once it ended."""
+    big = page.locator("#contraction-button")
+    await expect(big).to_contain_text("Start contraction")
+    await big.click()
+    await expect(big).to_contain_text("Stop contraction")
+    if during is not None:
+        await page.get_by_role("button", name=f"Strength {during}", exact=True).click()
+    await asyncio.sleep(1.2)
+    await big.click()
+    await expect(big).to_contain_text("Start contraction")
+    if after is not None:
+        await expect(page.locator("#intensity-legend")).to_contain_text("How strong was the last one?")
+        await page.get_by_role("button", name=f"Strength {after}", exact=True).click()
+
+
+def caller_of(person: MakeCaller, name: str) -> Any:
+    """An API caller for the user the development sign-in made of `name`."""
+    given, _, family = name.partition(" ")
+    return person(given, family, user_id="dev-" + name.lower().replace(" ", "-"))
+
+
+async def contractions_of(caller: Any) -> list[dict[str, Any]]:
+    answer = await caller.get("/labour/active")
+    assert answer.status == 200, answer.body
+    return list(answer.body["labour"]["contractions"])
+
+
+async def test_a_follower_sees_contractions_timed_with_the_big_button(
+    worker: WorkerProcess, phone: Callable[[], Awaitable[BrowserContext]], person: MakeCaller
+) -> None:
+    mother = await (await phone()).new_page()
+    name = someone("Ada")
+    await person_in_labour(mother, worker.url, name)
+    link = mother.get_by_role("link", name=f"{worker.url}/app/follow#person=")
+    await expect(link).to_be_visible()
+    await expect(mother.get_by_role("img", name="QR code of the share link")).to_be_visible()
+    share_link = await link.get_attribute("href")
+    assert share_link is not None
+
+    follower = await (await phone()).new_page()
+    await follower.goto(share_link)
+    await dev_sign_in(follower, someone("Ben"), "ben@example.org")
+    await follower.get_by_role("checkbox", name="Email").check()
+    await screenshot(follower, "follower-join")
+    await follower.get_by_role("button", name="Follow").click()
+    await expect(follower.locator("#phase")).to_contain_text("Early labour")
+    assert "token=" not in follower.url  # the share token leaves the address bar
+
+    for strength in (4, 6, 7):
+        await time_contraction(mother, during=strength)
+    await expect(mother.locator("#contractions li")).to_have_count(3)
+    await expect(follower.locator("#contractions li")).to_have_count(3, timeout=SEEN_WITHIN_MS)
+    await expect(follower.locator("#contractions li").first).to_contain_text("strength 7")
+    await screenshot(mother, "person-labour")
+    await screenshot(follower, "follower-watching")
+    await mother.locator("#sharing").scroll_into_view_if_needed()
+    await expect(mother.locator("#followers")).to_contain_text("Ben", timeout=SEEN_WITHIN_MS)
+    await screenshot(mother, "person-sharing")
+
+    timed = await contractions_of(caller_of(person, name))
+    assert [each["intensity"] for each in timed] == [4, 6, 7]
+    assert all(each["end_time"] is not None and each["duration_seconds"] >= 1 for each in timed)
+
+
+async def test_a_contraction_is_fixed_deleted_and_brought_back(
+    worker: WorkerProcess, phone: Callable[[], Awaitable[BrowserContext]], person: MakeCaller
+) -> None:
+    page = await (await phone()).new_page()
+    name = someone("Cleo")
+    await person_in_labour(page, worker.url, name)
+    await time_contraction(page, after=3)
+    await time_contraction(page, after=5)
+    api = caller_of(person, name)
+    first, second = await contractions_of(api)
+
+    await page.get_by_role("button", name="Edit the contraction at").last.click()
+    await page.get_by_label("Strength (1", exact=False).fill("8")
+    await page.get_by_label("Note", exact=True).fill("back ache")
+    await screenshot(page, "person-edit")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator("#contractions li").last).to_contain_text("strength 8 · back ache")
+    fixed = (await contractions_of(api))[0]
+    assert (fixed["id"], fixed["intensity"], fixed["notes"]) == (first["id"], 8, "back ache")
+
+    await page.get_by_role("button", name="Delete the contraction at").first.click()
+    await expect(page.locator("#contractions li")).to_have_count(1)
+    assert [each["id"] for each in await contractions_of(api)] == [first["id"]]
+
+    await page.get_by_role("button", name="Undo last change").click()
+    await expect(page.locator("#contractions li")).to_have_count(2)
+    assert [each["id"] for each in await contractions_of(api)] == [first["id"], second["id"]]
+
+
+async def test_contractions_recorded_offline_are_sent_once_in_order_when_back_online(
+    worker: WorkerProcess, phone: Callable[[], Awaitable[BrowserContext]], person: MakeCaller
+) -> None:
+    context = await phone()
+    page = await context.new_page()
+    name = someone("Dora")
+    await person_in_labour(page, worker.url, name)
+    await time_contraction(page, after=2)
+    await expect(page.locator("#contractions li:not(.waiting)")).to_have_count(1)
+
+    await context.set_offline(True)
+    await time_contraction(page, during=5)
+    await time_contraction(page, after=9)
+    await expect(page.locator("#connection")).to_contain_text("4 changes waiting to be sent")
+    await expect(page.locator("#contractions li.waiting")).to_have_count(4)
+    await screenshot(page, "person-offline")
+    api = caller_of(person, name)
+    assert len(await contractions_of(api)) == 1
+
+    await context.set_offline(False)
+    await expect(page.locator("#connection")).to_be_hidden(timeout=SEEN_WITHIN_MS)
+    await expect(page.locator("#contractions li")).to_have_count(3)
+    timed = await contractions_of(api)
+    assert [each["intensity"] for each in timed] == [2, 5, 9]
+    assert len({each["id"] for each in timed}) == 3
+    assert all(each["end_time"] is not None for each in timed)
+    starts = [each["start_time"] for each in timed]
+    assert starts == sorted(starts)
+    assert await page.evaluate("localStorage.getItem('labour-tracker.outbox')") == "[]"
+
+
+async def test_with_an_issuer_the_page_offers_no_development_sign_in(
+    kafka: KafkaBroker, postgres: PostgresCluster, phone: Callable[[], Awaitable[BrowserContext]]
+) -> None:
+    issuer = "http://127.0.0.1:9/realms/labour-tracker"  # never reached: the page only names it
+    stack = new_stack(kafka, postgres, LABOUR_TRACKER_OIDC_ISSUER=issuer)
+    with stack.running("web-app-issuer") as worker:
+        page = await (await phone()).new_page()
+        await page.goto(f"{worker.url}/app/")
+        await expect(page.get_by_role("button", name="Sign in or create an account")).to_be_visible()
+        await expect(page.get_by_text("Development only")).to_have_count(0)
+        await expect(page.get_by_label("Your name")).to_have_count(0)
+        answer = await page.request.post(f"{worker.url}/app/dev-sign-in", data={"name": "Mallory"})
+        assert answer.status == 404
