@@ -3,6 +3,7 @@ and, without an issuer only, a development sign-in with the local key."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import timedelta
@@ -109,8 +110,9 @@ async def share_qr(request: web.Request) -> web.Response:
     text = _text(await _json_object(request), "text", MAX_QR_TEXT)
     if text is None:
         raise _bad_request("`text` is required")
-    svg = segno.make(text, error="m").svg_inline(scale=6, dark="#000", light="#fff", border=2)
-    return web.Response(text=svg, content_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+    svg = io.BytesIO()
+    segno.make(text, error="m").save(svg, kind="svg", scale=6, border=2, dark="#000", light="#fff", xmldecl=False)
+    return web.Response(body=svg.getvalue(), content_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
 def add_web_app(root: web.Application, settings: Settings) -> None:

@@ -39,15 +39,22 @@ async def browser() -> AsyncIterator[Browser]:
 async def phone(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[BrowserContext]]]:
     """New browser contexts the size of a phone, each a device of its own; closed after the test."""
     opened: list[BrowserContext] = []
+    faults: list[str] = []
+
+    def watch(page: Page) -> None:
+        page.on("pageerror", lambda error: faults.append(f"uncaught: {error}"))
+        page.on("console", lambda message: faults.append(message.text) if "Refused to" in message.text else None)
 
     async def open_one() -> BrowserContext:
         context = await browser.new_context(viewport=PHONE, device_scale_factor=2, has_touch=True)
+        context.on("page", watch)
         opened.append(context)
         return context
 
     yield open_one
     for context in opened:
         await context.close()
+    assert faults == [], "the pages threw, or the Content-Security-Policy refused something they use"
 
 
 async def screenshot(page: Page, name: str) -> None:
@@ -114,6 +121,7 @@ async def test_a_follower_sees_contractions_timed_with_the_big_button(
     link = mother.get_by_role("link", name=f"{worker.url}/app/follow#person=")
     await expect(link).to_be_visible()
     await expect(mother.get_by_role("img", name="QR code of the share link")).to_be_visible()
+    await mother.wait_for_function("document.getElementById('share-qr').naturalWidth > 0")  # drawn, not broken
     share_link = await link.get_attribute("href")
     assert share_link is not None
 

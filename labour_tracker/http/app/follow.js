@@ -44,9 +44,8 @@ function render(found) {
   $("phase").textContent = PHASES[found.phase] || found.phase;
   $("alerts").replaceChildren(...found.alerts.map((alert) => el("li", { class: `alert ${alert}` }, ALERTS[alert] || alert)));
   $("pattern").textContent = patternInWords(found.pattern);
-  $("updates").replaceChildren(
-    ...[...found.updates].reverse().map((update) => el("li", {}, `${clock(update.posted_at)} · ${updateText(update)}`)),
-  );
+  const updates = [...found.updates].reverse().map((update) => el("li", {}, `${clock(update.posted_at)} · ${updateText(update)}`));
+  $("updates").replaceChildren(...(updates.length ? updates : [el("li", {}, "No updates yet.")]));
   $("contractions").replaceChildren(
     ...[...found.contractions].reverse().map((each) =>
       el(
@@ -58,9 +57,16 @@ function render(found) {
   );
 }
 
+async function nameTheLabour(personId) {
+  const { subscriptions } = await api("GET", "/subscriber/subscriptions?limit=100");
+  const found = subscriptions.find((each) => each.id === personId);
+  if (found && found.first_name) $("watched-name").textContent = `${found.first_name}'s labour`;
+}
+
 function watch(link, me) {
   show("join", false);
   show("watching", true);
+  nameTheLabour(link.person).catch(() => {}); // the mirror may not have the name yet: the heading stays general
   const told = (me.subscription_contact_methods && me.subscription_contact_methods[link.person]) || me.contact_methods;
   $("told-sms").checked = told.includes("sms");
   $("told-email").checked = told.includes("email");
