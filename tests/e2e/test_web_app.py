@@ -100,6 +100,30 @@ async def time_contraction(page: Page, *, during: int | None = None, after: int 
         await page.get_by_role("button", name=f"Strength {after}", exact=True).click()
 
 
+# Every visible control: its size, and its name as assistive technology reads it.
+CONTROLS = """() => [...document.querySelectorAll("button, input, select, textarea, a[href]")]
+  .filter((each) => each.getClientRects().length > 0 && getComputedStyle(each).visibility !== "hidden")
+  .map((each) => {
+    const box = each.getBoundingClientRect();
+    const label = each.labels && each.labels.length ? each.labels[0].textContent : "";
+    const named = (each.getAttribute("aria-label") || label || each.textContent || "").trim();
+    const wrapper = each.type === "checkbox" ? each.closest("label") : null;
+    const target = wrapper ? wrapper.getBoundingClientRect() : box;
+    return { id: each.id || each.textContent.trim().slice(0, 30), named: named.length > 0,
+             width: target.width, height: target.height, link: each.tagName === "A" };
+  })"""
+
+
+async def assert_accessible_controls(page: Page) -> None:
+    """Each visible control is named, and a touch target of at least 44 by 44 CSS pixels (links in text aside)."""
+    controls = await page.evaluate(CONTROLS)
+    assert controls
+    for control in controls:
+        assert control["named"], control
+        if not control["link"]:
+            assert control["width"] >= 44 and control["height"] >= 44, control
+
+
 def caller_of(person: MakeCaller, name: str) -> Any:
     """An API caller for the user the development sign-in made of `name`."""
     given, _, family = name.partition(" ")
@@ -139,6 +163,8 @@ async def test_a_follower_sees_contractions_timed_with_the_big_button(
     await expect(mother.locator("#contractions li")).to_have_count(3)
     await expect(follower.locator("#contractions li")).to_have_count(3, timeout=SEEN_WITHIN_MS)
     await expect(follower.locator("#contractions li").first).to_contain_text("strength 7")
+    await assert_accessible_controls(mother)
+    await assert_accessible_controls(follower)
     await screenshot(mother, "person-labour")
     await screenshot(follower, "follower-watching")
     await mother.locator("#sharing").scroll_into_view_if_needed()
@@ -223,3 +249,34 @@ async def test_with_an_issuer_the_page_offers_no_development_sign_in(
         await expect(page.get_by_label("Your name")).to_have_count(0)
         answer = await page.request.post(f"{worker.url}/app/dev-sign-in", data={"name": "Mallory"})
         assert answer.status == 404
+
+
+async def test_updates_are_posted_labour_completed_and_downloaded(
+    worker: WorkerProcess, phone: Callable[[], Awaitable[BrowserContext]], person: MakeCaller
+) -> None:
+    page = await (await phone()).new_page()
+    name = someone("Eve")
+    await person_in_labour(page, worker.url, name)
+    await time_contraction(page, during=6)
+
+    await page.get_by_role("button", name="Waters have broken").click()
+    await page.get_by_label("Kind").select_option("status_update")
+    await page.get_by_label("Message").fill("Resting between, all well")
+    await page.get_by_role("button", name="Post update").click()
+    await expect(page.locator("#updates li")).to_have_count(2)
+    await expect(page.locator("#updates li").first).to_contain_text("Status: Resting between, all well")
+    await expect(page.locator("#updates li").last).to_contain_text("Waters have broken")
+
+    await page.get_by_role("button", name="Labour is complete…").click()
+    await page.get_by_role("button", name="Yes, labour is complete").click()
+    await expect(page.locator("#labour")).to_be_hidden()
+    await expect(page.locator("#labours li")).to_have_count(1)
+    async with page.expect_download() as downloading:
+        await page.get_by_role("button", name="Download as a spreadsheet (CSV)").click()
+    download = await downloading.value
+    lines = (await asyncio.to_thread(Path(await download.path()).read_text)).splitlines()
+    assert download.suggested_filename.startswith("labour-") and download.suggested_filename.endswith(".csv")
+    assert lines[0].startswith("labour_id,contraction_id,start_time,end_time,duration_seconds,intensity")
+    assert len(lines) == 2 and lines[1].split(",")[5] == "6"
+    answer = await caller_of(person, name).get("/birthing-person/")
+    assert answer.body["birthing_person"]["active_labour_id"] is None
