@@ -7,54 +7,34 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.support.api import MakeCaller
+from tests.support.browser import OpenPhone, chromium, phones
 from tests.support.stack import new_stack
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PHONE = {"width": 390, "height": 844}
 SEEN_WITHIN_MS = 8000  # the follower's page reads the labour every 3 s
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM)
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture
-async def phone(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[BrowserContext]]]:
-    """New browser contexts the size of a phone, each a device of its own; closed after the test."""
-    opened: list[BrowserContext] = []
-    faults: list[str] = []
-
-    def watch(page: Page) -> None:
-        page.on("pageerror", lambda error: faults.append(f"uncaught: {error}"))
-        page.on("console", lambda message: faults.append(message.text) if "Refused to" in message.text else None)
-
-    async def open_one() -> BrowserContext:
-        context = await browser.new_context(viewport=PHONE, device_scale_factor=2, has_touch=True)
-        context.on("page", watch)
-        opened.append(context)
-        return context
-
-    yield open_one
-    for context in opened:
-        await context.close()
-    assert faults == [], "the pages threw, or the Content-Security-Policy refused something they use"
+async def phone(browser: Browser) -> AsyncIterator[OpenPhone]:
+    async with phones(browser) as open_one:
+        yield open_one
 
 
 async def screenshot(page: Page, name: str) -> None:
@@ -137,7 +117,7 @@ async def contractions_of(caller: Any) -> list[dict[str, Any]]:
 
 
 async def test_a_follower_sees_contractions_timed_with_the_big_button(
-    worker: WorkerProcess, phone: Callable[[], Awaitable[BrowserContext]], person: MakeCaller
+    worker: WorkerProcess, phone: OpenPhone, person: MakeCaller
 ) -> None:
     mother = await (await phone()).new_page()
     name = someone("Ada")
@@ -177,7 +157,7 @@ async def test_a_follower_sees_contractions_timed_with_the_big_button(
 
 
 async def test_a_contraction_is_fixed_deleted_and_brought_back(
-    worker: WorkerProcess, phone: Callable[[], Awaitable[BrowserContext]], person: MakeCaller
+    worker: WorkerProcess, phone: OpenPhone, person: MakeCaller
 ) -> None:
     page = await (await phone()).new_page()
     name = someone("Cleo")
@@ -206,7 +186,7 @@ async def test_a_contraction_is_fixed_deleted_and_brought_back(
 
 
 async def test_contractions_recorded_offline_are_sent_once_in_order_when_back_online(
-    worker: WorkerProcess, phone: Callable[[], Awaitable[BrowserContext]], person: MakeCaller
+    worker: WorkerProcess, phone: OpenPhone, person: MakeCaller
 ) -> None:
     context = await phone()
     page = await context.new_page()
@@ -237,7 +217,7 @@ async def test_contractions_recorded_offline_are_sent_once_in_order_when_back_on
 
 
 async def test_with_an_issuer_the_page_offers_no_development_sign_in(
-    kafka: KafkaBroker, postgres: PostgresCluster, phone: Callable[[], Awaitable[BrowserContext]]
+    kafka: KafkaBroker, postgres: PostgresCluster, phone: OpenPhone
 ) -> None:
     issuer = "http://127.0.0.1:9/realms/labour-tracker"  # never reached: the page only names it
     stack = new_stack(kafka, postgres, LABOUR_TRACKER_OIDC_ISSUER=issuer)
@@ -252,7 +232,7 @@ async def test_with_an_issuer_the_page_offers_no_development_sign_in(
 
 
 async def test_updates_are_posted_labour_completed_and_downloaded(
-    worker: WorkerProcess, phone: Callable[[], Awaitable[BrowserContext]], person: MakeCaller
+    worker: WorkerProcess, phone: OpenPhone, person: MakeCaller
 ) -> None:
     page = await (await phone()).new_page()
     name = someone("Eve")
