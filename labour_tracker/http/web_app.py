@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import mimetypes
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ CSP = (
     "worker-src 'self'; connect-src 'self'%s; base-uri 'none'; form-action 'self'%s; frame-ancestors 'none'"
 )
 NAME_PART = re.compile(r"[^a-z0-9]+")
+mimetypes.add_type("application/manifest+json", ".webmanifest")  # the standard's type, unknown to older tables
 
 
 def content_security_policy(issuer: str | None) -> str:

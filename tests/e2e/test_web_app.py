@@ -126,6 +126,8 @@ async def test_a_follower_sees_contractions_timed_with_the_big_button(
     await expect(link).to_be_visible()
     await expect(mother.get_by_role("img", name="QR code of the share link")).to_be_visible()
     await mother.wait_for_function("document.getElementById('share-qr').naturalWidth > 0")  # drawn, not broken
+    installed = await mother.evaluate("navigator.serviceWorker.ready.then((ready) => ready.active.scriptURL)")
+    assert installed == f"{worker.url}/app/sw.js"  # the shell opens without a connection
     share_link = await link.get_attribute("href")
     assert share_link is not None
 

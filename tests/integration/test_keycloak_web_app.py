@@ -88,3 +88,16 @@ async def test_a_person_signs_in_at_keycloak_with_pkce_and_registers(
     assert answer.status == 200
     record = (await answer.json())["birthing_person"]
     assert (record["first_name"], record["last_name"]) == ("Grace", "Hopper")
+
+    # Keycloak's access tokens live five minutes: one about to expire is renewed with the refresh token.
+    await page.evaluate(
+        """() => {
+          const saved = JSON.parse(sessionStorage.getItem('labour-tracker.token'));
+          sessionStorage.setItem('labour-tracker.token', JSON.stringify({ ...saved, expires: Date.now() - 1000 }));
+        }"""
+    )
+    await page.reload()
+    await expect(page.locator("#plan-summary")).to_contain_text("Nothing planned yet")
+    renewed = await page.evaluate("JSON.parse(sessionStorage.getItem('labour-tracker.token'))")
+    assert renewed["value"] != token and renewed["expires"] > 0
+    await expect(page.get_by_role("button", name="Sign in or create an account")).to_be_hidden()

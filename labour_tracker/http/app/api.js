@@ -12,15 +12,50 @@ export async function loadConfig() {
   return config;
 }
 
-export function token() {
+const EARLY_MS = 30_000; // renew this long before the token expires, so a request never carries a stale one
+
+function token() {
   const saved = sessionStorage.getItem(TOKEN);
   if (!saved) return null;
   const { value, expires } = JSON.parse(saved);
   return Date.now() < expires ? value : null;
 }
 
-function keep(accessToken, expiresIn) {
-  sessionStorage.setItem(TOKEN, JSON.stringify({ value: accessToken, expires: Date.now() + expiresIn * 1000 }));
+// A token this tab can use, now or once renewed.
+export function hasSession() {
+  const saved = sessionStorage.getItem(TOKEN);
+  return saved !== null && (token() !== null || Boolean(JSON.parse(saved).refresh));
+}
+
+function keep(accessToken, expiresIn, refreshToken = null) {
+  const expires = Date.now() + expiresIn * 1000;
+  sessionStorage.setItem(TOKEN, JSON.stringify({ value: accessToken, expires, refresh: refreshToken }));
+}
+
+// The issuer's access tokens live minutes: renew with the refresh token, or null when signing in again is needed.
+async function freshToken() {
+  const saved = sessionStorage.getItem(TOKEN);
+  if (!saved) return null;
+  const { value, expires, refresh } = JSON.parse(saved);
+  if (Date.now() < expires - EARLY_MS || !refresh) return Date.now() < expires ? value : null;
+  const settings = await loadConfig();
+  let answer;
+  try {
+    answer = await fetch(settings.token_endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "refresh_token", client_id: settings.client_id, refresh_token: refresh }),
+    });
+  } catch {
+    throw new Offline("No connection.");
+  }
+  if (!answer.ok) {
+    signOut();
+    return null;
+  }
+  const body = await answer.json();
+  keep(body.access_token, body.expires_in, body.refresh_token || refresh);
+  return body.access_token;
 }
 
 export function signOut() {
@@ -89,7 +124,7 @@ export async function finishIssuerSignIn() {
   });
   if (!answer.ok) throw new Error("Signing in failed: please try again.");
   const body = await answer.json();
-  keep(body.access_token, body.expires_in);
+  keep(body.access_token, body.expires_in, body.refresh_token || null);
   return true;
 }
 
@@ -104,7 +139,12 @@ export class ApiError extends Error {
 export class Offline extends Error {}
 
 export async function api(method, path, body = undefined, { idempotencyKey } = {}) {
-  const headers = { Authorization: `Bearer ${token()}` };
+  const bearer = await freshToken();
+  if (bearer === null) {
+    location.reload(); // signed out, or the sign-in ran out: the page asks to sign in again
+    throw new ApiError(401, { description: "Please sign in again." });
+  }
+  const headers = { Authorization: `Bearer ${bearer}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   let answer;
@@ -127,7 +167,7 @@ export async function api(method, path, body = undefined, { idempotencyKey } = {
 
 // Download a file the API answers (an export) with the bearer token, as the browser's own download.
 export async function download(path, filename) {
-  const answer = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${token()}` } });
+  const answer = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${await freshToken()}` } });
   if (!answer.ok) throw new ApiError(answer.status, null);
   const url = URL.createObjectURL(await answer.blob());
   const link = Object.assign(document.createElement("a"), { href: url, download: filename });

@@ -80,6 +80,21 @@ function watch(link, me) {
   );
 }
 
+// Where the person approves followers first, the request waits for them: look again now and then.
+function waitForApproval(link) {
+  show("join", false);
+  $("connection").textContent = "Asked to follow: you will see the labour once they let you.";
+  $("connection").hidden = false;
+  const again = async () => {
+    const me = await subscriber().catch(() => null);
+    if (me && me.subscribed_to.includes(link.person)) {
+      $("connection").hidden = true;
+      watch(link, me);
+    } else setTimeout(again, 5000);
+  };
+  setTimeout(again, 5000);
+}
+
 async function start() {
   registerServiceWorker();
   const link = shareLink();
@@ -110,7 +125,8 @@ async function start() {
       if (me === null) me = (await api("POST", "/subscriber/register", { contact_methods: methods })).subscriber;
       me = (await api("POST", `/subscriber/subscribe_to/${encodeURIComponent(link.person)}`, { token: link.token, contact_methods: methods })).subscriber;
       problem(null);
-      watch(link, me);
+      if (me.subscribed_to.includes(link.person)) watch(link, me);
+      else waitForApproval(link);
     } catch (error) {
       problem(error.message);
     }

@@ -3,7 +3,7 @@ import { api, ApiError, download, Offline, registerServiceWorker } from "./api.j
 import { $, el, problem, show } from "./dom.js";
 import { amendLast, flush, record, version, waiting } from "./outbox.js";
 import { signedIn } from "./signin.js";
-import { ALERTS, KINDS, MOMENTS, PHASES, clock, duration, patternInWords, updateText } from "./words.js";
+import { ALERTS, EVENTS, KINDS, MOMENTS, PHASES, clock, duration, patternInWords, updateText } from "./words.js";
 
 const RUNNING = "labour-tracker.running"; // when the contraction under way started, kept if the page reloads
 const REFRESH_MS = 10_000;
@@ -339,7 +339,7 @@ async function renderNotifications() {
   $("notifications").replaceChildren(
     ...(notifications.length
       ? notifications.map((each) =>
-          el("li", {}, `${clock(each.created_at)} · ${each.event_type} · ${each.subscriber_name || "a follower"} by ${each.channel} (${each.destination}): ${each.status}${each.failure ? `, ${each.failure}` : ""}`),
+          el("li", {}, `${clock(each.created_at)} · ${EVENTS[each.event_type] || each.event_type} · to ${each.subscriber_name || "a follower"} by ${each.channel === "sms" ? "text" : "email"} (${each.destination}): ${each.status}${each.failure ? `, ${each.failure}` : ""}`),
         )
       : [el("li", {}, "Nothing sent yet.")]),
   );

@@ -1,5 +1,5 @@
 // The sign-in panel both pages share: the issuer's sign-in, or, locally, the development sign-in.
-import { devSignIn, finishIssuerSignIn, issuerSignIn, loadConfig, signOut, token } from "./api.js";
+import { devSignIn, finishIssuerSignIn, hasSession, issuerSignIn, loadConfig, signOut } from "./api.js";
 import { $, el, problem, show } from "./dom.js";
 
 // Resolves once there is a token: at once if this tab has one, else after the person signs in.
@@ -13,7 +13,7 @@ export async function signedIn(reason) {
   } catch (error) {
     problem(error.message);
   }
-  if (token()) {
+  if (hasSession()) {
     show("sign-out", true);
     return;
   }

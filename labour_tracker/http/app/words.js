@@ -50,3 +50,13 @@ export function patternInWords(pattern) {
 export function updateText(update) {
   return update.message || MOMENTS[update.moment] || "";
 }
+
+export const EVENTS = {
+  "labour.begun": "labour has begun",
+  "labour.prepare_for_hospital_recommended": "get ready for hospital",
+  "labour.hospital_recommended": "time to go to hospital",
+  "labour.urgent_attention_advised": "urgent attention",
+  "labour.completed": "labour is complete",
+  "labour.update_posted": "your announcement",
+  "subscriber.confirmation_code_sent": "a confirmation code",
+};

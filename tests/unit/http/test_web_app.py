@@ -3,6 +3,7 @@ development sign-in, which exists only while no issuer is configured."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -132,3 +133,17 @@ async def test_the_share_link_comes_back_as_a_qr_code_in_svg(app_locally: Client
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and "<script" not in svg  # an image file
     too_long = await app_locally.post("/app/qr", json={"text": "x" * 513})
     assert too_long.status == 400
+
+
+async def test_the_app_installs_from_its_manifest_and_service_worker(app_locally: Client) -> None:
+    manifest = await app_locally.get("/app/assets/manifest.webmanifest")
+    worker = await app_locally.get("/app/sw.js")
+
+    assert manifest.content_type == "application/manifest+json"
+    body = await manifest.json(content_type=None)
+    assert (body["start_url"], body["scope"], body["display"]) == ("/app/", "/app/", "standalone")
+    for icon in body["icons"]:
+        assert (await app_locally.get(icon["src"])).status == 200
+    assert worker.content_type in {"text/javascript", "application/javascript"}
+    for cached in re.findall(r'"(/app/[^"]*)"', await worker.text()):
+        assert (await app_locally.get(cached)).status == 200, cached
