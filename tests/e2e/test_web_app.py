@@ -47,11 +47,13 @@ def someone(first: str) -> str:
     return f"{first} Test{uuid.uuid4().hex[:8]}"
 
 
-async def dev_sign_in(page: Page, name: str, email: str | None = None) -> None:
+async def dev_sign_in(page: Page, name: str, email: str | None = None, phone: str | None = None) -> None:
     await expect(page.get_by_text("Development only")).to_be_visible()
     await page.get_by_label("Your name").fill(name)
     if email:
         await page.get_by_label("Email (optional)").fill(email)
+    if phone:
+        await page.get_by_label("Phone, as +44… (optional)").fill(phone)
     await page.get_by_role("button", name="Sign in (development)").click()
 
 
@@ -133,7 +135,8 @@ async def test_a_follower_sees_contractions_timed_with_the_big_button(
 
     follower = await (await phone()).new_page()
     await follower.goto(share_link)
-    await dev_sign_in(follower, someone("Ben"), "ben@example.org")
+    ben = someone("Ben")
+    await dev_sign_in(follower, ben, "ben@example.org", "+447700900123")
     await follower.get_by_role("checkbox", name="Email").check()
     await screenshot(follower, "follower-join")
     await follower.get_by_role("button", name="Follow").click()
@@ -152,6 +155,17 @@ async def test_a_follower_sees_contractions_timed_with_the_big_button(
     await mother.locator("#sharing").scroll_into_view_if_needed()
     await expect(mother.locator("#followers")).to_contain_text("Ben", timeout=SEEN_WITHIN_MS)
     await screenshot(mother, "person-sharing")
+
+    await follower.get_by_role("checkbox", name="Text message").check()
+    await follower.get_by_role("button", name="Save how I am told").click()
+    told = caller_of(person, ben)
+    for _ in range(50):
+        chosen = (await told.get("/subscriber/")).body["subscriber"]["subscription_contact_methods"]
+        if chosen == {f"dev-{name.lower().replace(' ', '-')}": ["email", "sms"]}:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the follower's choice did not reach the service: {chosen}")
 
     timed = await contractions_of(caller_of(person, name))
     assert [each["intensity"] for each in timed] == [4, 6, 7]

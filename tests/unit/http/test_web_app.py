@@ -147,3 +147,44 @@ async def test_the_app_installs_from_its_manifest_and_service_worker(app_locally
     assert worker.content_type in {"text/javascript", "application/javascript"}
     for cached in re.findall(r'"(/app/[^"]*)"', await worker.text()):
         assert (await app_locally.get(cached)).status == 200, cached
+
+
+def colour_schemes() -> list[dict[str, str]]:
+    """The style's colours, light and dark: each `--name: #rrggbb` of :root, then of the dark scheme over it."""
+    css = (ASSETS / "style.css").read_text()
+    light_block = css[css.index(":root {") : css.index("}", css.index(":root {"))]
+    dark_start = css.index("prefers-color-scheme: dark")
+    dark_block = css[dark_start : css.index("}", dark_start)]
+    light = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", light_block))
+    return [light, {**light, **dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", dark_block))}]
+
+
+def contrast(one: str, other: str) -> float:
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# Text and the background it is drawn on, as style.css pairs them.
+TEXT_ON = [
+    ("ink", "paper"),
+    ("accent-ink", "accent"),
+    ("paper", "running"),
+    ("accent", "paper"),
+    ("warn", "paper"),
+    ("paper", "warn"),
+    ("ink", "soft"),
+    ("line", "paper"),
+]
+
+
+@pytest.mark.parametrize("scheme", colour_schemes(), ids=["light", "dark"])
+def test_text_meets_wcag_aa_contrast_in_both_colour_schemes(scheme: dict[str, str]) -> None:
+    for text, background in TEXT_ON:
+        ratio = contrast(scheme[text], scheme[background])
+        # 4.5:1 for text; the line colour draws borders of controls, which want 3:1.
+        assert ratio >= (3.0 if text == "line" else 4.5), (text, background, round(ratio, 2))
