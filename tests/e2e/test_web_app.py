@@ -9,6 +9,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +277,18 @@ async def test_updates_are_posted_labour_completed_and_downloaded(
     assert len(lines) == 2 and lines[1].split(",")[5] == "6"
     answer = await caller_of(person, name).get("/birthing-person/")
     assert answer.body["birthing_person"]["active_labour_id"] is None
+
+
+async def test_a_phone_whose_clock_runs_ahead_records_by_the_services_clock(
+    worker: WorkerProcess, phone: OpenPhone, person: MakeCaller
+) -> None:
+    page = await (await phone()).new_page()
+    await page.clock.install(time=datetime.now(UTC) + timedelta(minutes=10))  # the service refuses times ahead
+    name = someone("Fay")
+    await person_in_labour(page, worker.url, name)
+    await time_contraction(page, during=4)
+    await expect(page.locator("#contractions li:not(.waiting)")).to_have_count(1)
+
+    (timed,) = await contractions_of(caller_of(person, name))
+    started = datetime.fromisoformat(timed["start_time"])
+    assert abs(started - datetime.now(UTC)) < timedelta(seconds=30)

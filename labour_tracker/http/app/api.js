@@ -138,6 +138,21 @@ export class ApiError extends Error {
 
 export class Offline extends Error {}
 
+// How far the service's clock is ahead of this device's, when more than its Date header's second of rounding.
+let clockOffset = 0;
+
+function learnClock(sentAt, answer) {
+  const served = Date.parse(answer.headers.get("Date") || "");
+  if (Number.isNaN(served)) return;
+  const offset = served + 500 - (sentAt + Date.now()) / 2;
+  clockOffset = Math.abs(offset) > 2000 ? offset : 0;
+}
+
+// Now by the service's clock: times the device records are the ones the service checks against its own.
+export function now() {
+  return new Date(Date.now() + clockOffset);
+}
+
 export async function api(method, path, body = undefined, { idempotencyKey } = {}) {
   const bearer = await freshToken();
   if (bearer === null) {
@@ -148,6 +163,7 @@ export async function api(method, path, body = undefined, { idempotencyKey } = {
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   let answer;
+  const sentAt = Date.now();
   try {
     answer = await fetch(`/api/v1${path}`, {
       method,
@@ -158,6 +174,7 @@ export async function api(method, path, body = undefined, { idempotencyKey } = {
   } catch {
     throw new Offline("No connection.");
   }
+  learnClock(sentAt, answer);
   if (answer.status === 204) return null;
   const type = answer.headers.get("Content-Type") || "";
   const parsed = type.includes("json") ? await answer.json() : await answer.text();

@@ -1,5 +1,5 @@
 // The birthing person's page: plan and begin labour, time contractions, post updates, share, and finish.
-import { api, ApiError, download, Offline, registerServiceWorker } from "./api.js";
+import { api, ApiError, download, now, Offline, registerServiceWorker } from "./api.js";
 import { $, el, problem, show } from "./dom.js";
 import { amendLast, flush, record, version, waiting } from "./outbox.js";
 import { signedIn } from "./signin.js";
@@ -173,7 +173,7 @@ function pendingRows() {
 
 function tick() {
   const started = running();
-  const seconds = started ? Math.max(0, Math.floor((Date.now() - Date.parse(started)) / 1000)) : 0;
+  const seconds = started ? Math.max(0, Math.floor((now() - Date.parse(started)) / 1000)) : 0;
   $("timer").textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
@@ -185,18 +185,18 @@ async function change(method, path, body) {
 }
 
 async function pressContraction() {
-  const now = new Date().toISOString();
+  const at = now().toISOString();
   if (running()) {
-    const body = { end_time: now };
+    const body = { end_time: at };
     if (intensity) body.intensity = intensity;
     const notes = $("contraction-notes").value.trim();
     if (notes) body.notes = notes;
-    record("PUT", "/labour/contraction/end", body, `ended ${clock(now)}`, { held: !intensity });
+    record("PUT", "/labour/contraction/end", body, `ended ${clock(at)}`, { held: !intensity });
     localStorage.removeItem(RUNNING);
     $("contraction-notes").value = "";
   } else {
-    record("POST", "/labour/contraction/start", { start_time: now }, `started ${clock(now)}`);
-    localStorage.setItem(RUNNING, now);
+    record("POST", "/labour/contraction/start", { start_time: at }, `started ${clock(at)}`);
+    localStorage.setItem(RUNNING, at);
     intensity = null;
   }
   render();
@@ -233,9 +233,9 @@ function localInput(iso) {
 function openDialog(contraction) {
   editing = contraction;
   $("contraction-dialog-title").textContent = contraction ? "Change the contraction" : "Add a missed contraction";
-  const now = new Date();
-  $("edit-start").value = localInput(contraction ? contraction.start_time : new Date(now - 120_000).toISOString());
-  $("edit-end").value = localInput(contraction ? contraction.end_time : new Date(now - 60_000).toISOString());
+  const moment = now();
+  $("edit-start").value = localInput(contraction ? contraction.start_time : new Date(moment - 120_000).toISOString());
+  $("edit-end").value = localInput(contraction ? contraction.end_time : new Date(moment - 60_000).toISOString());
   $("edit-intensity").value = contraction && contraction.intensity ? contraction.intensity : "";
   $("edit-notes").value = contraction && contraction.notes ? contraction.notes : "";
   $("contraction-dialog").showModal();
