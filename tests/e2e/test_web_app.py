@@ -218,6 +218,9 @@ async def test_contractions_recorded_offline_are_sent_once_in_order_when_back_on
     await expect(page.locator("#connection")).to_contain_text("4 changes waiting to be sent")
     await expect(page.locator("#contractions li.waiting")).to_have_count(4)
     await screenshot(page, "person-offline")
+    await page.reload()  # the service worker's copy of the app, and what waits, outlast a reload without a connection
+    await expect(page.locator("#contractions li.waiting")).to_have_count(4)
+    await expect(page.locator("#connection")).to_contain_text("4 changes waiting to be sent")
     api = caller_of(person, name)
     assert len(await contractions_of(api)) == 1
 
