@@ -170,6 +170,10 @@ async def test_a_follower_sees_contractions_timed_with_the_big_button(
 
     timed = await contractions_of(caller_of(person, name))
     assert [each["intensity"] for each in timed] == [4, 6, 7]
+
+    await follower.get_by_role("button", name="Stop following").click()
+    await expect(follower.locator("#connection")).to_contain_text("You no longer follow this labour")
+    assert (await told.get("/subscriber/")).body["subscriber"]["subscribed_to"] == []
     assert all(each["end_time"] is not None and each["duration_seconds"] >= 1 for each in timed)
 
 
@@ -295,3 +299,21 @@ async def test_a_phone_whose_clock_runs_ahead_records_by_the_services_clock(
     (timed,) = await contractions_of(caller_of(person, name))
     started = datetime.fromisoformat(timed["start_time"])
     assert abs(started - datetime.now(UTC)) < timedelta(seconds=30)
+
+
+async def test_a_new_share_link_turns_the_old_one_away(worker: WorkerProcess, phone: OpenPhone) -> None:
+    mother = await (await phone()).new_page()
+    await person_in_labour(mother, worker.url, someone("Gia"))
+    link = mother.get_by_role("link", name=f"{worker.url}/app/follow#person=")
+    old_link = await link.get_attribute("href")
+    await mother.get_by_role("button", name="Make a new link (the old one stops working)").click()
+    await expect(link).not_to_have_attribute("href", old_link or "")
+    await mother.wait_for_function("document.getElementById('share-qr').naturalWidth > 0")
+
+    late = await (await phone()).new_page()
+    await late.goto(old_link or "")
+    await dev_sign_in(late, someone("Hal"), "hal@example.org")
+    await late.get_by_role("checkbox", name="Email").check()
+    await late.get_by_role("button", name="Follow").click()
+    await expect(late.get_by_role("alert")).to_contain_text("token")
+    await expect(late.locator("#watching")).to_be_hidden()

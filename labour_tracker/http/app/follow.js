@@ -63,6 +63,8 @@ async function nameTheLabour(personId) {
   if (found && found.first_name) $("watched-name").textContent = `${found.first_name}'s labour`;
 }
 
+let stopWatching = () => {};
+
 function watch(link, me) {
   show("join", false);
   show("watching", true);
@@ -70,7 +72,7 @@ function watch(link, me) {
   const told = (me.subscription_contact_methods && me.subscription_contact_methods[link.person]) || me.contact_methods;
   $("told-sms").checked = told.includes("sms");
   $("told-email").checked = told.includes("email");
-  watchLabour(
+  stopWatching = watchLabour(
     link.person,
     (found) => {
       problem(null);
@@ -108,6 +110,17 @@ async function start() {
     try {
       await api("PUT", `/subscriber/subscriptions/${encodeURIComponent(link.person)}/contact-methods`, { contact_methods: chosen($("methods-form")) });
       problem(null);
+    } catch (error) {
+      problem(error.message);
+    }
+  });
+  $("stop-following").addEventListener("click", async () => {
+    try {
+      await api("POST", "/subscriber/unsubscribe_from", { birthing_person_id: link.person });
+      stopWatching();
+      show("watching", false);
+      $("connection").textContent = "You no longer follow this labour.";
+      $("connection").hidden = false;
     } catch (error) {
       problem(error.message);
     }

@@ -339,7 +339,14 @@ async function renderNotifications() {
   $("notifications").replaceChildren(
     ...(notifications.length
       ? notifications.map((each) =>
-          el("li", {}, `${clock(each.created_at)} · ${EVENTS[each.event_type] || each.event_type} · to ${each.subscriber_name || "a follower"} by ${each.channel === "sms" ? "text" : "email"} (${each.destination}): ${each.status}${each.failure ? `, ${each.failure}` : ""}`),
+          el(
+            "li",
+            {},
+            el("span", { class: "what" }, `${clock(each.created_at)} · ${EVENTS[each.event_type] || each.event_type} · to ${each.subscriber_name || "a follower"} by ${each.channel === "sms" ? "text" : "email"} (${each.destination}): ${each.status}${each.failure ? `, ${each.failure}` : ""}`),
+            each.status === "failed"
+              ? el("button", { type: "button", "aria-label": `Send again to ${each.subscriber_name || "the follower"}`, onclick: attempt(async () => { await api("POST", `/birthing-person/notifications/${each.id}/resend`); await renderNotifications(); }) }, "Send again")
+              : null,
+          ),
         )
       : [el("li", {}, "Nothing sent yet.")]),
   );
@@ -384,6 +391,11 @@ function wire() {
     await refresh();
   }));
   $("copy-link").addEventListener("click", attempt(() => navigator.clipboard.writeText(shared)));
+  $("new-link").addEventListener("click", attempt(async () => {
+    await api("POST", "/birthing-person/subscription-token/rotate");
+    shared = null;
+    await renderSharing();
+  }));
   window.addEventListener("online", refresh);
   window.addEventListener("offline", showConnection);
   setInterval(tick, 1000);
