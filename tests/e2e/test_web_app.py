@@ -193,6 +193,7 @@ async def test_a_contraction_is_fixed_deleted_and_brought_back(
     await page.get_by_label("Note", exact=True).fill("back ache")
     await screenshot(page, "person-edit")
     await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("alert")).to_be_hidden()
     await expect(page.locator("#contractions li").last).to_contain_text("strength 8 · back ache")
     fixed = (await contractions_of(api))[0]
     assert (fixed["id"], fixed["intensity"], fixed["notes"]) == (first["id"], 8, "back ache")
@@ -215,6 +216,7 @@ async def test_contractions_recorded_offline_are_sent_once_in_order_when_back_on
     await person_in_labour(page, worker.url, name)
     await time_contraction(page, after=2)
     await expect(page.locator("#contractions li:not(.waiting)")).to_have_count(1)
+    await page.evaluate("navigator.serviceWorker.ready")  # the app is kept on the phone once its worker is ready
 
     await context.set_offline(True)
     await time_contraction(page, during=5)
@@ -222,7 +224,7 @@ async def test_contractions_recorded_offline_are_sent_once_in_order_when_back_on
     await expect(page.locator("#connection")).to_contain_text("4 changes waiting to be sent")
     await expect(page.locator("#contractions li.waiting")).to_have_count(4)
     await screenshot(page, "person-offline")
-    await page.reload()  # the service worker's copy of the app, and what waits, outlast a reload without a connection
+    await page.reload()  # what waits outlasts a reload
     await expect(page.locator("#contractions li.waiting")).to_have_count(4)
     await expect(page.locator("#connection")).to_contain_text("4 changes waiting to be sent")
     api = caller_of(person, name)

@@ -45,4 +45,4 @@ async def phones(browser: Browser) -> AsyncIterator[OpenPhone]:
     yield open_one
     for context in opened:
         await context.close()
-    assert faults == [], "the pages threw, or the Content-Security-Policy refused something they use"
+    assert not faults, f"the pages threw, or the Content-Security-Policy refused something they use: {faults}"

@@ -145,7 +145,8 @@ function learnClock(sentAt, answer) {
   const served = Date.parse(answer.headers.get("Date") || "");
   if (Number.isNaN(served)) return;
   const offset = served + 500 - (sentAt + Date.now()) / 2;
-  clockOffset = Math.abs(offset) > 2000 ? offset : 0;
+  // The header counts whole seconds: follow it only when it moves by more, so times taken moments apart agree.
+  if (Math.abs(offset - clockOffset) > 2000) clockOffset = Math.abs(offset) > 2000 ? offset : 0;
 }
 
 // Now by the service's clock: times the device records are the ones the service checks against its own.

@@ -1,5 +1,5 @@
 // A follower's page: from the share link, sign in, follow, and watch the labour.
-import { api, ApiError, registerServiceWorker } from "./api.js";
+import { api, ApiError, Offline, registerServiceWorker } from "./api.js";
 import { $, el, problem, show } from "./dom.js";
 import { watchLabour } from "./live.js";
 import { signedIn } from "./signin.js";
@@ -146,4 +146,4 @@ async function start() {
   });
 }
 
-start();
+start().catch((error) => problem(error instanceof Offline ? "No connection: try again when you are back online." : error.message));

@@ -52,7 +52,7 @@ async function send() {
   const refused = [];
   for (;;) {
     const [next] = waiting();
-    if (!next || next.held) return refused;
+    if (!next || next.held || !navigator.onLine) return refused; // offline for sure: wait for the online event
     try {
       await api(next.method, next.path, next.body, { idempotencyKey: next.key });
     } catch (error) {

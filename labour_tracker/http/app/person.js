@@ -13,6 +13,11 @@ let labour = null;
 let intensity = null;
 let editing = null; // the contraction the dialog edits, or null when it adds a missed one
 
+// A failure nobody waits for: said on the page, unless it is only the connection, which the page says already.
+function shown(error) {
+  if (!(error instanceof Offline)) problem(error.message);
+}
+
 function running() {
   return localStorage.getItem(RUNNING);
 }
@@ -39,6 +44,7 @@ async function loadPerson() {
 
 async function loadLabour() {
   const before = version();
+  const answeredBefore = answered;
   let found;
   try {
     found = (await api("GET", "/labour/active")).labour;
@@ -46,7 +52,7 @@ async function loadLabour() {
     if (error instanceof ApiError && error.code === "labour_not_found") found = null;
     else throw error;
   }
-  if (version() !== before) return; // the outbox changed meanwhile: the refresh that changed it reads again
+  if (version() !== before || answered !== answeredBefore) return; // out of date: a newer answer is shown
   labour = found;
   if (waiting().length === 0) {
     const active = labour && labour.contractions.find((each) => each.end_time === null);
@@ -62,7 +68,7 @@ async function refresh() {
     await loadPerson();
     if (person) await loadLabour();
     render();
-    if (person) renderSharing();
+    if (person) renderSharing().catch(shown);
   } catch (error) {
     if (!(error instanceof Offline)) problem(error.message);
     render();
@@ -177,15 +183,25 @@ function tick() {
   $("timer").textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
+let answered = 0; // how many changes the service answered with the labour: a reading begun before one is stale
+
 async function change(method, path, body) {
   const answer = await api(method, path, body);
-  if (answer && answer.labour) labour = answer.labour;
-  else await loadLabour();
+  if (answer && answer.labour) {
+    labour = answer.labour;
+    answered += 1;
+  } else await loadLabour();
   renderLabour();
 }
 
+// Never before the labour began nor before the contraction under way started: a clock learnt to the second may lag.
+function momentAfter(...earliest) {
+  const times = [now().getTime(), ...earliest.filter(Boolean).map((each) => Date.parse(each) + 1)];
+  return new Date(Math.max(...times)).toISOString();
+}
+
 async function pressContraction() {
-  const at = now().toISOString();
+  const at = momentAfter(labour && labour.start_time, running());
   if (running()) {
     const body = { end_time: at };
     if (intensity) body.intensity = intensity;
@@ -404,5 +420,9 @@ function wire() {
 
 registerServiceWorker();
 wire();
-await signedIn("Sign in to record your labour.");
-await refresh();
+try {
+  await signedIn("Sign in to record your labour.");
+  await refresh();
+} catch (error) {
+  shown(error);
+}
