@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What the machine must have beyond PyPI: Python 3.11, Java 17+ and Maven (Kafka), PostgreSQL's server binaries, and
-# nginx (the tests run compose's Keycloak proxy).
+# What the machine must have beyond PyPI: Python 3.11, Java 17+ and Maven (Kafka), PostgreSQL's server binaries,
+# nginx (the tests run compose's Keycloak proxy) and Chromium (the web app's browser tests drive it).
 # As root, installs what is missing from Debian's packages; otherwise says what to install.
 set -euo pipefail
 
@@ -14,6 +14,7 @@ if ! command -v postgres >/dev/null && ! ls /usr/lib/postgresql/*/bin/postgres >
   missing+=(postgresql)
 fi
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v chromium >/dev/null || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -25,6 +25,7 @@ from labour_tracker.http.ports import (
     NotSent,
 )
 from labour_tracker.http.routes import PUBLIC_PATHS, add_routes
+from labour_tracker.http.web_app import APP_PREFIX, add_web_app
 from labour_tracker.identity.configured import verifier_from_settings
 from labour_tracker.identity.tokens import TokenVerifier
 from labour_tracker.live.hub import LiveHub
@@ -126,9 +127,10 @@ def mount(
     sender: NotificationSender | None = None,
     live: LiveHub | None = None,
 ) -> None:
-    """Serve the API at /api/v1 and its docs at /docs on `root`, the worker's web server, whose other pages (Faust's
-    introspection) answer operators only."""
+    """Serve the API at /api/v1, its docs at /docs and the web app at /app/ on `root`, the worker's web server,
+    whose other pages (Faust's introspection) answer operators only."""
     verifier = VerifierMadeAtStart(settings)
-    root.middlewares.append(operators_only(verifier, (API_PREFIX, DOCS_PREFIX)))
+    root.middlewares.append(operators_only(verifier, (API_PREFIX, DOCS_PREFIX, APP_PREFIX)))
     root.add_subapp(API_PREFIX, create_api(settings, commands, aggregates, verifier, sender, live))
     add_docs(root, settings.docs_client_id if settings.oidc_issuer else None)
+    add_web_app(root, settings)

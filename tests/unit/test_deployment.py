@@ -391,6 +391,7 @@ def test_the_api_page_of_a_published_worker_signs_in_through_the_public_client_r
         assert page_client["attributes"]["pkce.code.challenge.method"] == "S256"
         assert settings.docs_client_id in settings.clients
         assert f"{api_url}/docs/oauth2-redirect.html" in page_client["redirectUris"]
+        assert f"{api_url}/app/" in page_client["redirectUris"]  # the web app signs in and comes back there
         assert api_url in page_client["webOrigins"]
     # Redirects and origins name their hosts: a wildcard only ends a path (the front end's), no origin is `*` or `+`.
     for client in realm["clients"]:
