@@ -7,6 +7,7 @@ import { ALERTS, EVENTS, KINDS, MOMENTS, PHASES, clock, duration, patternInWords
 
 const RUNNING = "labour-tracker.running"; // when the contraction under way started, kept if the page reloads
 const REFRESH_MS = 10_000;
+const ROLES = { birth_partner: "birth partner", friends_and_family: "family & friends" };
 
 let person = null;
 let labour = null;
@@ -314,7 +315,7 @@ async function renderFollowers() {
           el(
             "li",
             {},
-            el("span", { class: "what" }, `${each.first_name} ${each.last_name} · told by ${each.contact_methods.join(" and ") || "the app only"}`),
+            el("span", { class: "what" }, `${each.first_name} ${each.last_name} · ${ROLES[each.role] || "follows you"} · told by ${each.contact_methods.join(" and ") || "the app only"}`),
             el("button", { type: "button", "aria-label": `Stop ${each.first_name} following you`, onclick: attempt(async () => { await api("DELETE", `/birthing-person/subscribers/${each.id}`); await renderFollowers(); }) }, "Remove"),
           ),
         )
@@ -331,19 +332,20 @@ async function renderFollowRequests() {
     if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return;
     throw error;
   }
-  const requests = answer.follow_requests || answer.requests || [];
+  const requests = answer.follow_requests;
   show("follow-requests-panel", true);
   $("follow-requests").replaceChildren(
     ...(requests.length
       ? requests.map((each) => {
           const name = `${each.first_name || ""} ${each.last_name || ""}`.trim() || "Someone";
-          const decide = (verdict) => attempt(async () => { await api("POST", `/birthing-person/follow-requests/${each.id}/${verdict}`); await renderSharing(); });
+          const decide = (verdict, body) => attempt(async () => { await api("POST", `/birthing-person/follow-requests/${each.id}/${verdict}`, body); await renderSharing(); });
           return el(
             "li",
             {},
             el("span", { class: "what" }, name),
-            el("button", { type: "button", "aria-label": `Let ${name} follow you`, onclick: decide("approve") }, "Approve"),
-            el("button", { type: "button", "aria-label": `Refuse ${name}`, onclick: decide("reject") }, "Refuse"),
+            el("button", { type: "button", "aria-label": `Let ${name} follow you as a birth partner`, onclick: decide("approve", { role: "birth_partner" }) }, "Birth partner"),
+            el("button", { type: "button", "aria-label": `Let ${name} follow you as family or a friend`, onclick: decide("approve", { role: "friends_and_family" }) }, "Family & friends"),
+            el("button", { type: "button", "aria-label": `Refuse ${name}`, onclick: decide("reject", {}) }, "Refuse"),
           );
         })
       : [el("li", {}, "No one is waiting.")]),
