@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from labour_tracker.agents.live import live_publications
@@ -22,20 +23,14 @@ PersonDecider = Decider[labour.BirthingPerson, labour.BirthingPersonCommand, lab
 
 
 def decider(subscription_secret: bytes, labours_per_day: int = LABOURS_PER_DAY) -> PersonDecider:
-    return Decider(
-        name="birthing_person",
-        commands=COMMANDS,
-        decide=lambda state, command, now, command_id: labour.decide(
-            state,
-            command,
-            now=now,
-            command_id=command_id,
-            subscription_secret=subscription_secret,
-            labours_per_day=labours_per_day,
-        ),
-        evolve=labour.evolve,
-        personal=labour.PERSONAL_EVENT_TYPES,
-        decide_as=lambda state, command, now, command_id, actor: labour.decide(
+    def decide_as(
+        state: labour.BirthingPerson | None,
+        command: labour.BirthingPersonCommand,
+        now: datetime,
+        command_id: str,
+        actor: str | None = None,
+    ) -> list[labour.BirthingPersonEvent]:
+        return labour.decide(
             state,
             command,
             now=now,
@@ -43,7 +38,15 @@ def decider(subscription_secret: bytes, labours_per_day: int = LABOURS_PER_DAY) 
             subscription_secret=subscription_secret,
             labours_per_day=labours_per_day,
             actor=actor,
-        ),
+        )
+
+    return Decider(
+        name="birthing_person",
+        commands=COMMANDS,
+        decide=decide_as,
+        evolve=labour.evolve,
+        personal=labour.PERSONAL_EVENT_TYPES,
+        decide_as=decide_as,
     )
 
 
