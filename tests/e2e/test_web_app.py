@@ -157,6 +157,9 @@ async def test_a_follower_sees_contractions_timed_with_the_big_button(
     await screenshot(follower, "follower-watching")
     await mother.locator("#sharing").scroll_into_view_if_needed()
     await expect(mother.locator("#followers")).to_contain_text("Ben", timeout=SEEN_WITHIN_MS)
+    await expect(mother.locator("#followers")).to_contain_text("birth partner")
+    await mother.get_by_role("button", name=f"Make {ben.split()[0]} family or a friend").click()
+    await expect(mother.locator("#followers")).to_contain_text("family & friends")
     await screenshot(mother, "person-sharing")
 
     await follower.get_by_role("checkbox", name="Text message").check()

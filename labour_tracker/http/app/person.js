@@ -8,6 +8,11 @@ import { ALERTS, EVENTS, KINDS, MOMENTS, PHASES, clock, duration, patternInWords
 const RUNNING = "labour-tracker.running"; // when the contraction under way started, kept if the page reloads
 const REFRESH_MS = 10_000;
 const ROLES = { birth_partner: "birth partner", friends_and_family: "family & friends" };
+// The role a follower's button moves them to.
+const OTHER_ROLE = {
+  birth_partner: { role: "friends_and_family", label: "family or a friend", short: "family" },
+  friends_and_family: { role: "birth_partner", label: "a birth partner", short: "partner" },
+};
 
 let person = null;
 let labour = null;
@@ -307,18 +312,27 @@ async function renderSharing() {
   await Promise.all([renderFollowers(), renderFollowRequests(), renderNotifications()]);
 }
 
-async function renderFollowers() {
+// The names come from the mirror, which may trail by a moment; `roles`, from an answer just given, are the latest.
+async function renderFollowers(roles = {}) {
   const { subscribers } = await api("GET", "/birthing-person/subscribers");
   $("followers").replaceChildren(
     ...(subscribers.length
-      ? subscribers.map((each) =>
-          el(
+      ? subscribers.map((each) => {
+          const role = roles[each.id] || each.role;
+          const other = OTHER_ROLE[role];
+          const change = attempt(async () => {
+            const answer = await api("PUT", `/birthing-person/subscribers/${each.id}/role`, { role: other.role });
+            await renderFollowers(answer.birthing_person.roles);
+          });
+          return el(
             "li",
             {},
-            el("span", { class: "what" }, `${each.first_name} ${each.last_name} · ${ROLES[each.role] || "follows you"} · told by ${each.contact_methods.join(" and ") || "the app only"}`),
+            el("span", { class: "what" }, `${each.first_name} ${each.last_name} · ${ROLES[role] || "follows you"} · told by ${each.contact_methods.join(" and ") || "the app only"}`),
+            el("button", { type: "button", "aria-label": `Make ${each.first_name} ${other.label}`, onclick: change }, `Make ${other.short}`),
             el("button", { type: "button", "aria-label": `Stop ${each.first_name} following you`, onclick: attempt(async () => { await api("DELETE", `/birthing-person/subscribers/${each.id}`); await renderFollowers(); }) }, "Remove"),
-          ),
-        )
+            el("button", { type: "button", "aria-label": `Block ${each.first_name} from following you again`, onclick: attempt(async () => { await api("PUT", `/birthing-person/blocked/${each.id}`); await renderFollowers(); }) }, "Block"),
+          );
+        })
       : [el("li", {}, "Nobody yet: share the link or the QR code.")]),
   );
 }
