@@ -87,6 +87,8 @@ async def live_figures(workers: list[WorkerProcess], key_file: Path, *, persons:
         async def set_up(person: str) -> None:
             bearer = person_tokens[person]
             await call(bearer, "POST", "/birthing-person/register")
+            # Followers at once: the bench measures the stream, not the person approving each request.
+            await call(bearer, "PUT", "/birthing-person/settings", {"approve_followers_at_once": True})
             shared = (await call(bearer, "GET", "/birthing-person/subscription-token"))["token"]
             mine = [each for each in follower_tokens if each.startswith(f"lf-{person.removeprefix('lp-')}-")]
 
