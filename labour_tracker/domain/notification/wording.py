@@ -97,40 +97,25 @@ WORDINGS: Final[dict[str, Wording]] = {
     ),
 }
 
+
+def _moment(after_name: str, mark: str = "") -> Wording:
+    """A quick update's words: the person's name, then what happened (`after_name`), and `mark` in the texts."""
+    return Wording(
+        subject=lambda n: f"{n.first} {n.last}{after_name}",
+        texts=(
+            lambda n: f"{n.subscriber}, {n.first} {n.last}{after_name}{mark}",
+            lambda n: f"{n.first} {n.last}{after_name}{mark}",
+            lambda n: f"{n.first}{after_name}{mark}",
+        ),
+    )
+
+
 # The quick updates' own words: no personal text, the same for every subscriber but their names.
 MOMENT_WORDINGS: Final[dict[Moment, Wording]] = {
-    Moment.WATERS_BROKEN: Wording(
-        subject=lambda n: f"{n.first} {n.last}'s waters have broken",
-        texts=(
-            lambda n: f"{n.subscriber}, {n.first} {n.last}'s waters have broken",
-            lambda n: f"{n.first} {n.last}'s waters have broken",
-            lambda n: f"{n.first}'s waters have broken",
-        ),
-    ),
-    Moment.ON_THE_WAY_TO_HOSPITAL: Wording(
-        subject=lambda n: f"{n.first} {n.last} is on the way to the hospital",
-        texts=(
-            lambda n: f"{n.subscriber}, {n.first} {n.last} is on the way to the hospital",
-            lambda n: f"{n.first} {n.last} is on the way to the hospital",
-            lambda n: f"{n.first} is on the way to the hospital",
-        ),
-    ),
-    Moment.ARRIVED_AT_HOSPITAL: Wording(
-        subject=lambda n: f"{n.first} {n.last} has arrived at the hospital",
-        texts=(
-            lambda n: f"{n.subscriber}, {n.first} {n.last} has arrived at the hospital",
-            lambda n: f"{n.first} {n.last} has arrived at the hospital",
-            lambda n: f"{n.first} has arrived at the hospital",
-        ),
-    ),
-    Moment.BABY_BORN: Wording(
-        subject=lambda n: f"{n.first} {n.last}'s baby is born",
-        texts=(
-            lambda n: f"{n.subscriber}, {n.first} {n.last}'s baby is born!",
-            lambda n: f"{n.first} {n.last}'s baby is born!",
-            lambda n: f"{n.first}'s baby is born!",
-        ),
-    ),
+    Moment.WATERS_BROKEN: _moment("'s waters have broken"),
+    Moment.ON_THE_WAY_TO_HOSPITAL: _moment(" is on the way to the hospital"),
+    Moment.ARRIVED_AT_HOSPITAL: _moment(" has arrived at the hospital"),
+    Moment.BABY_BORN: _moment("'s baby is born", "!"),
 }
 
 ANNOUNCEMENT: Final = LabourUpdatePosted.TYPE  # news only when its kind is an announcement
