@@ -55,14 +55,12 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def readiness(kafka: bool, postgres: bool, role: str, serving: bool, *, doing: str) -> web.Response:
-    """200 when Kafka and PostgreSQL answer and the process (`role`) is `doing` its work; 503 with each check else."""
-    checks = {
-        "kafka": "up" if kafka else "down",
-        "postgres": "up" if postgres else "down",
-        role: doing if serving else "starting",
-    }
-    ok = kafka and postgres and serving
+def readiness(kafka: bool, postgres: bool, **parts: tuple[bool, str]) -> web.Response:
+    """200 when Kafka and PostgreSQL answer and each part of the process (name=(working, what it then does)) works;
+    503 with each check else."""
+    checks = {"kafka": "up" if kafka else "down", "postgres": "up" if postgres else "down"}
+    checks |= {name: doing if working else "starting" for name, (working, doing) in parts.items()}
+    ok = kafka and postgres and all(working for working, _ in parts.values())
     return web.json_response({"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503)
 
 

@@ -116,7 +116,8 @@ COOLDOWN = f"{limits.ANNOUNCEMENT_COOLDOWN.seconds // 60} minutes"
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", probes.health, "Liveness: the worker answers.", "operations",
           response=HealthResponse, public=True),
-    Route("GET", "/ready", health.ready, "Readiness: Kafka and PostgreSQL answer (503 otherwise).", "operations",
+    Route("GET", "/ready", health.ready, "Readiness: Kafka and PostgreSQL answer, the worker serves and its live feed "
+          "follows (503 otherwise).", "operations",
           response=ReadinessResponse, public=True),
     Route("GET", "/metrics", probes.metrics, "Prometheus metrics of this worker (text format).", "operations",
           public=True),

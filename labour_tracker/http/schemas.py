@@ -400,4 +400,7 @@ class HealthResponse(View):
 
 class ReadinessResponse(View):
     status: str = Field(description="`ready` or `not_ready`.")
-    checks: dict[str, str] = Field(description="Each dependency: `up` or `down`.")
+    checks: dict[str, str] = Field(
+        description="Each dependency: `up` or `down`; the worker and its live feed: `serving`, `following` or "
+        "`starting`."
+    )

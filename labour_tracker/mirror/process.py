@@ -23,7 +23,7 @@ MIRROR = web.AppKey("mirror", MirrorService)
 async def ready(request: web.Request) -> web.Response:
     mirror = request.app[MIRROR]
     kafka, postgres = await asyncio.gather(request.app[probes.KAFKA_PROBE].answers(), mirror.database.answers())
-    return probes.readiness(kafka, postgres, "mirror", mirror.migrated.is_set(), doing="following")
+    return probes.readiness(kafka, postgres, mirror=(mirror.migrated.is_set(), "following"))
 
 
 async def follow(settings: Settings) -> None:

@@ -42,7 +42,7 @@ def test_the_worker_is_live_and_ready_when_kafka_and_postgres_answer(own_worker:
     assert _get(f"{own_worker.url}/api/v1/health") == (200, {"status": "ok"})
     assert _get(f"{own_worker.url}/api/v1/ready") == (
         200,
-        {"status": "ready", "checks": {"kafka": "up", "postgres": "up", "worker": "serving"}},
+        {"status": "ready", "checks": {"kafka": "up", "postgres": "up", "worker": "serving", "live": "following"}},
     )
 
 
@@ -51,7 +51,10 @@ def test_readiness_reports_postgres_down_and_recovers_when_it_returns(
 ) -> None:
     own_postgres.stop()
     status, body = _get(f"{own_worker.url}/api/v1/ready")
-    assert (status, body["checks"]) == (503, {"kafka": "up", "postgres": "down", "worker": "serving"})
+    assert (status, body["checks"]) == (
+        503,
+        {"kafka": "up", "postgres": "down", "worker": "serving", "live": "following"},
+    )
     assert _get(f"{own_worker.url}/api/v1/health")[0] == 200
     own_postgres.start()
     assert _get(f"{own_worker.url}/api/v1/ready")[0] == 200
