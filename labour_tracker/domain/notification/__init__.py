@@ -25,9 +25,12 @@ from labour_tracker.domain.notification.model import (
 )
 from labour_tracker.domain.notification.resend import (
     MAX_RESENDS,
+    LabourNow,
     ResendRefused,
+    ResendWords,
     next_resend,
     resend_id,
+    resend_words,
     resent,
 )
 from labour_tracker.domain.notification.segments import GSM_BASIC, GSM_EXTENDED, sms_segments
@@ -61,6 +64,7 @@ __all__ = [
     "TRIGGERS",
     "WORDINGS",
     "FailureCode",
+    "LabourNow",
     "Names",
     "Notification",
     "NotificationClosed",
@@ -71,6 +75,7 @@ __all__ = [
     "NotificationStatus",
     "NotificationUndelivered",
     "ResendRefused",
+    "ResendWords",
     "Wording",
     "attempted",
     "code_text",
@@ -85,6 +90,7 @@ __all__ = [
     "pending",
     "reported",
     "resend_id",
+    "resend_words",
     "resent",
     "sent",
     "sms_segments",

@@ -4,16 +4,22 @@ A resend is a notification of its own, with an id derived from the original's an
 (`resend_id(original, n)`), so that asking for resend `n` again (a retried request, a second click before the first
 shows) makes the same id, and the sender sends each id once. The original's record counts its resends: resend `n` is
 taken only when it is the next one, and at most `MAX_RESENDS` are taken.
+
+A notification's record keeps no personal text, so a resend carries the words its news carries now
+(`resend_words`): an announcement's current message, a quick update's moment, a completed labour's notes. News the
+person deleted since is not resent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID, uuid5
 
+from labour_tracker.domain.labour.events import LabourCompleted, LabourUpdatePosted
+from labour_tracker.domain.labour.model import Labour, LabourUpdate, Moment
 from labour_tracker.domain.notification.model import FailureCode, Notification, NotificationStatus, failure_code
 
 MAX_RESENDS = 3
@@ -27,6 +33,7 @@ class ResendRefused(StrEnum):
     RESEND_LIMIT_REACHED = "resend_limit_reached"  # it was resent MAX_RESENDS times already
     ALREADY_RESENT = "already_resent"  # its latest resend is on its way or arrived
     IS_A_RESEND = "is_a_resend"  # a resend is resent by asking again for the notification it resends
+    NEWS_WITHDRAWN = "news_withdrawn"  # the update or labour it told of was deleted since
 
 
 def resend_id(original_id: str, number: int) -> str:
@@ -68,3 +75,40 @@ def resent(notification: Notification, *, number: int, birthing_person_id: str, 
     if number != notification.resends + 1 or number > MAX_RESENDS:
         return None
     return replace(notification, resends=number, updated_at=now)
+
+
+@dataclass(frozen=True, slots=True)
+class LabourNow:
+    """What a labour tells now, for a resend of news about it: its completion notes and its updates."""
+
+    notes: str | None
+    updates: tuple[LabourUpdate, ...]
+
+    @classmethod
+    def of(cls, labour: Labour) -> LabourNow:
+        return cls(labour.notes, labour.updates)
+
+
+@dataclass(frozen=True, slots=True)
+class ResendWords:
+    """The person's words a resend carries (as a first send's request does): a note, or a quick update's moment."""
+
+    note: str | None = None
+    moment: Moment | None = None
+
+
+def resend_words(event_type: str, update_id: str | None, labour: LabourNow | None) -> ResendWords | ResendRefused:
+    """The words the news of a notification carries now, in the labour it told of (None: deleted since), or
+    `NEWS_WITHDRAWN` when what it told of is gone. Other news carries no words of the person's."""
+    if event_type == LabourCompleted.TYPE:
+        return ResendRefused.NEWS_WITHDRAWN if labour is None else ResendWords(note=labour.notes)
+    if event_type != LabourUpdatePosted.TYPE:
+        return ResendWords()
+    if update_id is None:  # recorded before notifications named their update: sent without the words, as then
+        return ResendWords()
+    update = next((each for each in labour.updates if each.id == update_id), None) if labour is not None else None
+    if update is None:
+        return ResendRefused.NEWS_WITHDRAWN
+    if update.moment is not None:  # a quick update is told in the service's words, whatever message was edited in
+        return ResendWords(moment=update.moment)
+    return ResendWords(note=update.message)

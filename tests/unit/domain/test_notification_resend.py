@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from labour_tracker.domain import notification as n
+from labour_tracker.domain.labour.model import Labour, LabourUpdate, Moment, Phase, UpdateKind
 from labour_tracker.domain.subscriber.model import ContactMethod
 
 T0 = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
 FAILED, SENT, PENDING = n.NotificationStatus.FAILED, n.NotificationStatus.SENT, n.NotificationStatus.PENDING
+UPDATE_POSTED, COMPLETED = "labour.update_posted", "labour.completed"
 
 
 def a_notification(*, reason: str = "refused: 21211 invalid number") -> n.Notification:
@@ -79,3 +81,52 @@ def test_the_record_refuses_a_notification_that_did_not_fail_or_that_the_cap_sto
     )  # fmt: skip
     sent = n.sent(n.attempted(pending, now=T0), provider_id="SM1", now=T0)
     assert n.resent(sent, number=1, birthing_person_id="bea", now=T0) is None
+
+
+def an_update(update_id: str, message: str | None, moment: Moment | None = None) -> LabourUpdate:
+    return LabourUpdate(update_id, UpdateKind.ANNOUNCEMENT, message, "bea", T0, moment=moment)
+
+
+TOLD = n.LabourNow(
+    notes="a girl, 3.4 kg",
+    updates=(
+        an_update("u-1", "We're at the hospital now"),  # edited since it was first sent: its words now
+        an_update("u-2", "Bea says: she's here!", Moment.BABY_BORN),  # a quick update with a message edited in
+    ),
+)
+
+
+def test_a_resent_announcement_carries_its_message_as_it_reads_now() -> None:
+    assert n.resend_words(UPDATE_POSTED, "u-1", TOLD) == n.ResendWords(note="We're at the hospital now")
+
+
+def test_a_resent_quick_update_carries_its_moment_and_no_message() -> None:
+    assert n.resend_words(UPDATE_POSTED, "u-2", TOLD) == n.ResendWords(moment=Moment.BABY_BORN)
+
+
+def test_a_resent_completion_carries_the_labours_notes_now_or_none() -> None:
+    assert n.resend_words(COMPLETED, None, TOLD) == n.ResendWords(note="a girl, 3.4 kg")
+    assert n.resend_words(COMPLETED, None, n.LabourNow(None, ())) == n.ResendWords()
+
+
+def test_news_whose_update_or_labour_was_deleted_is_withdrawn() -> None:
+    withdrawn = n.ResendRefused.NEWS_WITHDRAWN
+    assert n.resend_words(UPDATE_POSTED, "u-deleted", TOLD) is withdrawn
+    assert n.resend_words(UPDATE_POSTED, "u-1", None) is withdrawn
+    assert n.resend_words(COMPLETED, None, None) is withdrawn
+
+
+def test_other_news_carries_no_words_whatever_became_of_its_labour() -> None:
+    for event_type in ("labour.begun", "labour.hospital_recommended", "labour.urgent_attention_advised"):
+        assert n.resend_words(event_type, None, TOLD) == n.ResendWords()
+        assert n.resend_words(event_type, None, None) == n.ResendWords()
+
+
+def test_an_announcement_recorded_before_notifications_named_their_update_is_resent_without_words() -> None:
+    assert n.resend_words(UPDATE_POSTED, None, TOLD) == n.ResendWords()
+    assert n.resend_words(UPDATE_POSTED, None, None) == n.ResendWords()
+
+
+def test_the_words_of_a_labour_are_its_notes_and_updates() -> None:
+    labour = Labour("l-1", True, T0, T0, Phase.COMPLETE, "a girl, 3.4 kg", (), frozenset(), updates=TOLD.updates)
+    assert n.LabourNow.of(labour) == TOLD
