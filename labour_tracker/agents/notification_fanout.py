@@ -83,6 +83,7 @@ def notification_requests(
                 subscriber_id=subscriber_id,
                 note=_note(event),
                 moment=event.data.get("moment") if event.type == UPDATE_POSTED else None,
+                update_id=event.data.get("update_id") if event.type == UPDATE_POSTED else None,
             )
             requests.append((requests_topic, subscriber_id, request.model_dump_json().encode()))
     return requests
@@ -128,6 +129,7 @@ def deliveries_for(request: NotificationRequest, subscriber: Subscriber) -> list
             resend=request.resend,
             note=request.note,
             moment=request.moment,
+            update_id=request.update_id,
         )
         for channel in sorted(channels)
         if (destination := subscriber.destination(channel))

@@ -27,8 +27,9 @@ announced; any other (unknown id, another message's SID, a status already passed
 
 It takes, the same way, the person's requests to resend a failed notification (`notifications.resends`, keyed by
 the notification id): a resend that is the next one the record allows is counted on the record and asked of the
-fan-out again, for that channel only, under the resend's own id; any other (not theirs, not failed, failed by the
-destination cap, taken before, past the bound) changes nothing and asks nothing.
+fan-out again, for that channel only, under the resend's own id, with the words its news carries now (the view
+found them: the record keeps none); any other (not theirs, not failed, failed by the destination cap, taken before,
+past the bound) changes nothing and asks nothing.
 """
 
 from __future__ import annotations
@@ -183,6 +184,9 @@ class NotificationSender:
             subscriber_id=original.subscriber_id,
             channel=original.channel,
             resend=resend.resend,
+            note=resend.note,
+            moment=resend.moment,
+            update_id=original.update_id,
         )
         asked = await self.requests.send(key=original.subscriber_id, value=request.model_dump_json().encode())
         record, stored = self._store(record, taken, partition)
@@ -277,6 +281,7 @@ class NotificationSender:
             channel=delivery.channel,
             destination=delivery.destination,
             now=self.clock(),
+            update_id=delivery.update_id,
         )
 
     def _store(

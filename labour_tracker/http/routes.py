@@ -278,8 +278,10 @@ ROUTES: tuple[Route, ...] = (
           paged=True),
     Route("POST", "/birthing-person/notifications/{notification_id}/resend", resends.resend_notification,
           "Send a failed notification about you again, on the same channel, to the same subscriber if they still "
-          "follow you and the channel is confirmed (at most 3 times; 409 `not_failed`, `destination_cap`, "
-          "`already_resent` while the latest resend has not failed, `resend_limit_reached`). 202 with the resend's "
+          "follow you and the channel is confirmed, with the words its news carries now: an announcement's message "
+          "as it reads now, a quick update's moment, your completion notes (at most 3 times; 409 `not_failed`, "
+          "`destination_cap`, `already_resent` while the latest resend has not failed, `resend_limit_reached`, "
+          "`is_a_resend`, `news_withdrawn` once the update or labour it told of was deleted). 202 with the resend's "
           "id; its status shows in the list a moment later. Another person's, or unknown: 404.", "birthing person",
           response=ResendResponse, status=202, errors=(404, 409, 503)),
     Route("GET", "/subscriber/notifications", history.get_subscriber_notifications,

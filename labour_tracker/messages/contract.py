@@ -123,7 +123,7 @@ INTERNAL_TOPICS: tuple[tuple[str, type[Any], str, str], ...] = (
 DEAD_LETTERS = "dead_letters"
 DEFAULT_PREFIX = "labour_tracker"
 # Bump the major version for any change an integrating system must adapt to, the minor one for additions.
-CONTRACT_VERSION = "2.2.0"
+CONTRACT_VERSION = "2.3.0"
 REPLY_TO, CORRELATION_ID = "Faust-Ag-ReplyTo", "Faust-Ag-CorrelationId"
 REPLIES = "replies"
 KAFKA_BINDING = "0.5.0"

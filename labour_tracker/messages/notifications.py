@@ -42,6 +42,13 @@ class NotificationRequest(Inbound):
     moment: Moment | None = Field(
         None, description="A quick update's moment (`labour.update_posted` only): told in the service's words."
     )
+    update_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_AGGREGATE_ID_LENGTH,
+        description="The update it tells of (`labour.update_posted` only): its record keeps it, so that a resend "
+        "finds the update's words as they are now.",
+    )
     channel: ContactMethod | None = Field(
         None, description="Set for a resend: that channel only (else every channel the subscriber confirmed)."
     )
@@ -57,6 +64,8 @@ class NotificationRequest(Inbound):
             raise ValueError("only news of a completed labour or an announcement carries a note")
         if self.moment is not None and (self.event_type != ANNOUNCED or self.note is not None):
             raise ValueError("only a quick update carries a moment, and no note")
+        if self.update_id is not None and self.event_type != ANNOUNCED:
+            raise ValueError("only news of an update names it")
         return self
 
 
@@ -91,6 +100,13 @@ class NotificationDelivery(Inbound):
     moment: Moment | None = Field(
         None, description="A quick update's moment (`labour.update_posted` only): told in the service's words."
     )
+    update_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_AGGREGATE_ID_LENGTH,
+        description="The update it tells of (`labour.update_posted` only): its record keeps it, so that a resend "
+        "finds the update's words as they are now.",
+    )
     withheld: str | None = Field(
         None,
         min_length=1,
@@ -111,6 +127,8 @@ class NotificationDelivery(Inbound):
             raise ValueError("only news of a completed labour or an announcement carries a note")
         if self.moment is not None and (self.event_type != ANNOUNCED or self.note is not None):
             raise ValueError("only a quick update carries a moment, and no note")
+        if self.update_id is not None and self.event_type != ANNOUNCED:
+            raise ValueError("only news of an update names it")
         return self
 
     @property
@@ -145,3 +163,16 @@ class NotificationResend(Inbound):
     birthing_person_id: str = ID  # who asks: the person the notification is about
     birthing_person_first_name: str = NAME
     birthing_person_last_name: str = NAME
+    note: str | None = Field(
+        None,
+        max_length=2_000,
+        description="The words its news carries now: the completion note, or the announcement's current message; "
+        "personal, never logged.",
+    )
+    moment: Moment | None = Field(None, description="A quick update's moment, told in the service's words.")
+
+    @model_validator(mode="after")
+    def _a_note_or_a_moment(self) -> NotificationResend:
+        if self.note is not None and self.moment is not None:
+            raise ValueError("a quick update carries a moment, and no note")
+        return self

@@ -228,16 +228,18 @@ class MirrorReads:
     async def notification_states(self, connection: asyncpg.Connection, ids: list[str]) -> dict[str, NotificationState]:
         """Each of these notifications the mirror holds, by id."""
         rows = await connection.fetch(
-            f"""SELECT id, event_id, birthing_person_id, subscriber_id, channel, status, reason
+            f"""SELECT id, event_id, birthing_person_id, subscriber_id, channel, status, reason, event_type,
+                       labour_id, update_id
                 FROM {self.schema}.notifications WHERE id = ANY($1::text[])""",
             ids,
         )
         return {
             r["id"]: NotificationState(
-                r["event_id"], r["birthing_person_id"], r["subscriber_id"], r["channel"], r["status"], r["reason"]
+                r["event_id"], r["birthing_person_id"], r["subscriber_id"], r["channel"], r["status"], r["reason"],
+                r["event_type"], r["labour_id"], r["update_id"],
             )
             for r in rows
-        }
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,9 @@ class NotificationState:
     channel: str
     status: str
     reason: str | None
+    event_type: str  # what its news was, and so which words a resend carries
+    labour_id: str
+    update_id: str | None  # the update it told of (`labour.update_posted`); None before notifications named it
 
 
 @dataclass(frozen=True)

@@ -304,9 +304,9 @@ def notification_rows(changes: list[Change]) -> list[list[Any]]:
         [
             (n.id, n.event_id, n.event_type, n.birthing_person_id, n.labour_id, n.subscriber_id, n.channel.value,
              _text(n.destination), n.status.value, _text(n.provider_id), _text(n.reason), n.attempts, n.created_at,
-             n.updated_at, c.version, c.changed_at, n.masked_destination)
+             n.updated_at, c.version, c.changed_at, n.masked_destination, _text(n.update_id))
             for c in changes
             for n in [c.state]
         ],
-        17,
+        18,
     )  # fmt: skip

@@ -147,13 +147,13 @@ class MirrorWriter:
             INSERT INTO {s}.notifications AS row
                 (id, event_id, event_type, birthing_person_id, labour_id, subscriber_id, channel, destination,
                  status, provider_id, reason, attempts, created_at, updated_at, version, changed_at,
-                 masked_destination)
+                 masked_destination, update_id)
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                                  $8::text[], $9::text[], $10::text[], $11::text[], $12::integer[],
                                  $13::timestamptz[], $14::timestamptz[], $15::bigint[], $16::timestamptz[],
-                                 $17::text[])
+                                 $17::text[], $18::text[])
             ON CONFLICT (id) DO UPDATE SET status = excluded.status, destination = excluded.destination,
-                masked_destination = excluded.masked_destination,
+                masked_destination = excluded.masked_destination, update_id = excluded.update_id,
                 provider_id = excluded.provider_id,
                 reason = excluded.reason, attempts = excluded.attempts, updated_at = excluded.updated_at,
                 version = excluded.version, changed_at = excluded.changed_at, mirrored_at = clock_timestamp()

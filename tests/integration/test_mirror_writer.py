@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from labour_tracker.devstack.postgres import PostgresCluster
+from labour_tracker.domain import notification
 from labour_tracker.domain.labour import Alert, BirthingPerson, Contraction, Labour, LabourUpdate, Phase, UpdateKind
 from labour_tracker.domain.subscriber import ContactMethod, Subscriber
 from labour_tracker.mirror.reads import MirrorReads
@@ -21,6 +22,7 @@ from labour_tracker.mirror.writer import MirrorWriter
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 SUBSCRIPTION_CHANNELS = 6  # the migration that gives each subscription its channels
+NOTIFICATION_UPDATE_ID = 8  # the migration that names the update a notification told of
 
 
 @pytest.fixture
@@ -345,3 +347,72 @@ async def test_a_persons_followers_land_with_their_roles_and_requests_and_a_newe
     erased = Change("birthing_persons", "p1", 0, None, T0, "birthing_persons-changelog", 0, 9, b"")
     await writer.write(connection, [erased], Rejections())
     assert await followers() == []
+
+
+def a_notification(event_type: str, update_id: str | None, event_id: str) -> notification.Notification:
+    pending = notification.pending(
+        id=notification.notification_id(event_id, "sam", ContactMethod.SMS),
+        event_id=event_id,
+        event_type=event_type,
+        birthing_person_id="p1",
+        labour_id="l1",
+        subscriber_id="sam",
+        channel=ContactMethod.SMS,
+        destination="+447700900123",
+        now=T0,
+        update_id=update_id,
+    )
+    return notification.failed(pending, reason="refused: 21211", now=T0)
+
+
+async def test_a_notification_is_mirrored_with_the_update_it_told_of_and_its_state_reads_it(connection, schema):
+    told = a_notification("labour.update_posted", "u-7", "e-1")
+    begun = a_notification("labour.begun", None, "e-2")
+    writer = MirrorWriter(schema)
+    await writer.write(
+        connection, [change(told, 1, "notifications"), change(begun, 1, "notifications", offset=1)], Rejections()
+    )
+    # counted resent since: its record changes, and the row with it
+    await writer.write(connection, [change(replace(told, resends=1), 2, "notifications", offset=2)], Rejections())
+
+    states = await MirrorReads(schema).notification_states(connection, [told.id, begun.id])
+
+    assert (states[told.id].event_type, states[told.id].labour_id, states[told.id].update_id) == (
+        "labour.update_posted", "l1", "u-7"
+    )  # fmt: skip
+    assert (states[begun.id].event_type, states[begun.id].update_id) == ("labour.begun", None)
+    assert states[told.id].status == "failed"
+
+
+async def test_notifications_mirrored_before_they_named_their_update_read_none(connection):
+    name = f"mirror_test_{uuid.uuid4().hex[:10]}"
+    before = [each for each in migrations() if each.version < NOTIFICATION_UPDATE_ID]
+    try:
+        await connection.execute(f"CREATE SCHEMA {name}")
+        async with connection.transaction():
+            await connection.execute(f"SET LOCAL search_path TO {name}")
+            for each in before:
+                await connection.execute(each.sql)
+            await connection.execute(
+                "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            await connection.executemany(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [(m.version, m.name) for m in before]
+            )
+            await connection.execute(
+                """INSERT INTO notifications (id, event_id, event_type, birthing_person_id, labour_id, subscriber_id,
+                       channel, destination, status, reason, attempts, created_at, updated_at, version, changed_at)
+                   VALUES ('n-1', 'e-1', 'labour.update_posted', 'p1', 'l1', 'sam', 'sms', '', 'failed',
+                       'refused: 21211', 1, $1, $1, 1, $1)""",
+                T0,
+            )
+        assert await migrate(connection, name) == [
+            m.version for m in migrations() if m.version >= NOTIFICATION_UPDATE_ID
+        ]
+
+        states = await MirrorReads(name).notification_states(connection, ["n-1"])
+
+        assert (states["n-1"].labour_id, states["n-1"].update_id) == ("l1", None)
+    finally:
+        await connection.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")

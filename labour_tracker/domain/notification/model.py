@@ -37,6 +37,7 @@ class Notification:
     updated_at: datetime
     masked_destination: str = ""  # where it went, told without giving it away (`+44•••••••123`); kept
     resends: int = 0  # how many times the person it is about had it resent (each a notification of its own)
+    update_id: str | None = None  # the update it told of (`labour.update_posted`): a resend finds its words now
 
     @property
     def is_final(self) -> bool:
@@ -60,6 +61,7 @@ def pending(
     channel: ContactMethod,
     destination: str,
     now: datetime,
+    update_id: str | None = None,
 ) -> Notification:
     """A notification about to be sent for the first time."""
     return Notification(
@@ -78,6 +80,7 @@ def pending(
         created_at=now,
         updated_at=now,
         masked_destination=mask(channel, destination),
+        update_id=update_id,
     )
 
 

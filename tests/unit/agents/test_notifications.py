@@ -590,17 +590,23 @@ async def test_a_report_on_an_unknown_notification_is_ignored_and_an_unreadable_
     assert reasons == ["not a valid notification report", "the key must be the report's notification_id"]
 
 
-async def resend(world: Notifier, notification_id: str, number: int, person_id: str = "bea") -> None:
-    """The person's resend taken by the sender, then fanned out, counted and delivered as any request."""
+async def resend(
+    world: Notifier, notification_id: str, number: int, person_id: str = "bea", **words: str | None
+) -> list[dict[str, Any]]:
+    """The person's resend taken by the sender, then fanned out, counted and delivered as any request; returns the
+    requests it asked of the fan-out."""
     asked = {"notification_id": notification_id, "resend": number, "birthing_person_id": person_id,
-             "birthing_person_first_name": "Bea", "birthing_person_last_name": "Moyo"}  # fmt: skip
+             "birthing_person_first_name": "Bea", "birthing_person_last_name": "Moyo", **words}  # fmt: skip
+    assert fit("NotificationResend", asked) == []
     await world.sender().handle_resend(notification_id, json.dumps(asked).encode(), message_at(0))
+    requests = [json.loads(value) for _, value in world.requests.sent]
     for offset, (key, value) in enumerate(world.requests.sent):
         await world.fan_out().on_request(key, value, message_at(offset))
     world.requests.sent.clear()
     world.deliveries.sent.clear()
     await world.count_all()
     await world.deliver_all()
+    return requests
 
 
 async def test_a_failed_sms_resent_goes_once_on_that_channel_only_under_its_own_id(notifier: Notifier) -> None:
@@ -638,6 +644,66 @@ async def test_a_sent_notification_or_one_the_cap_stopped_is_not_resent(notifier
     )
     await resend(notifier, sent, 1)
     assert len(notifier.sms.sent) == 1 and notifier.statuses[sent].state.resends == 0
+
+
+async def test_a_resent_announcement_carries_the_message_its_resend_gives_and_its_records_name_the_update(
+    notifier: Notifier,
+) -> None:
+    notifier.persons["bea"] = person("ola")
+    notifier.sms.script = [Permanent("Twilio error 21211: invalid phone number (HTTP 400)")]
+    await notifier.event(trigger("labour.update_posted"))
+    original = notification.notification_id("e-1", "ola", ContactMethod.SMS)
+    assert notifier.statuses[original].state.update_id == "u-1"
+
+    asked = await resend(notifier, original, 1, note="We're at the hospital now")
+
+    assert [(each["note"], each["moment"], each["update_id"]) for each in asked] == [
+        ("We're at the hospital now", None, "u-1")
+    ]
+    assert all(fit("NotificationRequest", each) == [] for each in asked)
+    [sms] = notifier.sms.sent
+    assert sms_body(sms) == "Ola, news from Bea: We're at the hospital now"
+    assert notifier.statuses[notification.resend_id(original, 1)].state.update_id == "u-1"
+
+
+async def test_a_resent_quick_update_is_told_in_its_moments_words(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("ola")
+    notifier.sms.script = [Permanent("Twilio error 21211: invalid phone number (HTTP 400)")]
+    quick = trigger("labour.update_posted")
+    await notifier.event(quick.model_copy(update={"data": quick.data | {"message": None, "moment": "baby_born"}}))
+    original = notification.notification_id("e-1", "ola", ContactMethod.SMS)
+
+    await resend(notifier, original, 1, moment="baby_born")
+
+    [sms] = notifier.sms.sent
+    assert (sms.note, sms.moment) == (None, "baby_born")
+    assert sms_body(sms) == "Ola, Bea Moyo's baby is born!"
+
+
+async def test_a_resent_completion_carries_the_notes_its_resend_gives(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("ola")
+    notifier.sms.script = [Permanent("Twilio error 21211: invalid phone number (HTTP 400)")]
+    await notifier.event(trigger("labour.completed"))
+    original = notification.notification_id("e-1", "ola", ContactMethod.SMS)
+    assert notifier.statuses[original].state.update_id is None
+
+    await resend(notifier, original, 1, note="a girl")
+
+    assert sms_body(notifier.sms.sent[0]) == "Hey Ola, Bea Moyo has completed labour: a girl"
+
+
+async def test_a_resend_with_both_a_note_and_a_moment_is_parked_and_asks_nothing(notifier: Notifier) -> None:
+    notifier.persons["bea"] = person("ola")
+    notifier.sms.script = [Permanent("Twilio error 21211: invalid phone number (HTTP 400)")]
+    await notifier.event(trigger("labour.update_posted"))
+    original = notification.notification_id("e-1", "ola", ContactMethod.SMS)
+    asked = {"notification_id": original, "resend": 1, "birthing_person_id": "bea", "birthing_person_first_name": "Bea",
+             "birthing_person_last_name": "Moyo", "note": "hello", "moment": "baby_born"}  # fmt: skip
+
+    await notifier.sender().handle_resend(original, json.dumps(asked).encode(), message_at(0))
+
+    assert notifier.requests.sent == [] and notifier.statuses[original].state.resends == 0
+    assert [letter["reason"] for letter in notifier.dead_letters.values()] == ["not a valid notification resend"]
 
 
 async def test_the_completion_note_travels_from_the_event_to_every_channel_and_only_with_that_event(
