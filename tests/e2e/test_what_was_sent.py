@@ -16,7 +16,7 @@ from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.api import Caller, MakeCaller
-from tests.support.notifications import NotifyingDeployment, follower, labour_with_followers, ok
+from tests.support.notifications import NotifyingDeployment, eventually, follower, labour_with_followers, ok
 
 # Twilio calls the service through the proxy in front of it: the URL it signs is the public one, not the worker's.
 PUBLIC_CALLBACK = "https://labour.example.org/api/v1/twilio/status"
@@ -172,4 +172,74 @@ async def test_a_failed_sms_is_resent_once_after_the_number_is_accepted_again_an
     assert (of_the_resend.status, of_the_resend.body["code"]) == (409, "is_a_resend")
     await asyncio.sleep(1.0)
     assert len(twilio.bodies_to(pat.phone)) == 1, "the SMS arrived once"
+    assert len((await ok(bea.get("/birthing-person/notifications")))["notifications"]) == 2
+
+
+async def failed_update_news(bea: Caller, listed_count: int) -> str:
+    """The resend path of the failed notification of the person's update, once the mirror lists it."""
+    found = await listed(bea, "/birthing-person/notifications", listed_count)
+    [failed] = [each for each in found if each["event_type"] == "labour.update_posted"]
+    assert failed["status"] == "failed", failed
+    return f"/birthing-person/notifications/{failed['id']}/resend"
+
+
+async def test_a_failed_announcement_is_resent_with_the_persons_message_as_it_reads_now(
+    deployment: NotifyingDeployment, person: MakeCaller
+) -> None:
+    pat = await follower(person, "Pat", "sms")
+    twilio = deployment.twilio
+    twilio.reject_number(pat.phone)
+    bea = await labour_with_followers(person, [pat])
+    await ok(bea.post("/labour/begin", {"first_labour": True}))
+    posted = await ok(bea.post("/labour/updates", {"kind": "announcement", "message": "Waters broke, heading in"}))
+    resend_path = await failed_update_news(bea, 2)
+    [update] = posted["labour"]["updates"]
+    await ok(bea.put(f"/labour/updates/{update['id']}", {"message": "Waters broke, at the hospital now"}))
+
+    twilio.accept_number(pat.phone)
+    resent = await bea.post(resend_path)
+
+    assert resent.status == 202, resent.body
+    news = "Pat, news from Bea: Waters broke, at the hospital now"
+    await eventually(lambda: twilio.bodies_to(pat.phone) == [news], what="the announcement resent with its message")
+
+
+async def test_a_failed_quick_update_is_resent_in_its_moments_words(
+    deployment: NotifyingDeployment, person: MakeCaller
+) -> None:
+    kim = await follower(person, "Kim", "sms")
+    twilio = deployment.twilio
+    twilio.reject_number(kim.phone)
+    bea = await labour_with_followers(person, [kim])
+    await ok(bea.post("/labour/begin", {"first_labour": False}))
+    await ok(bea.post("/labour/updates/quick", {"moment": "waters_broken"}))
+    resend_path = await failed_update_news(bea, 2)
+
+    twilio.accept_number(kim.phone)
+    resent = await bea.post(resend_path)
+
+    assert resent.status == 202, resent.body
+    words = "Kim, Bea Moyo's waters have broken"
+    await eventually(lambda: twilio.bodies_to(kim.phone) == [words], what="the quick update resent in its words")
+
+
+async def test_an_announcement_the_person_deleted_is_not_resent(
+    deployment: NotifyingDeployment, person: MakeCaller
+) -> None:
+    ola = await follower(person, "Ola", "sms")
+    twilio = deployment.twilio
+    twilio.reject_number(ola.phone)
+    bea = await labour_with_followers(person, [ola])
+    await ok(bea.post("/labour/begin", {"first_labour": True}))
+    posted = await ok(bea.post("/labour/updates", {"kind": "announcement", "message": "Sent to the wrong people"}))
+    resend_path = await failed_update_news(bea, 2)
+    [update] = posted["labour"]["updates"]
+    await ok(bea.delete(f"/labour/updates/{update['id']}"))
+
+    twilio.accept_number(ola.phone)
+    refused = await bea.post(resend_path)
+
+    assert (refused.status, refused.body["code"]) == (409, "news_withdrawn")
+    await asyncio.sleep(1.0)
+    assert twilio.bodies_to(ola.phone) == [], "nothing was sent"
     assert len((await ok(bea.get("/birthing-person/notifications")))["notifications"]) == 2
