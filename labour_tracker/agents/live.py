@@ -88,8 +88,9 @@ def _shown(name: LiveName, event: EventEnvelope, found: labour.Labour) -> tuple[
     if name == "update":
         update_id = event.data["update_id"]
         update = next((each for each in found.updates if each.id == update_id), None)
-        if update is None:  # deleted: only its id, which tells a follower nothing they could not see before
-            return {"update_id": update_id, "update": None}, True
+        if update is None:  # deleted: only its id, and to followers only if they could see it
+            kind = event.data.get("kind")
+            return {"update_id": update_id, "update": None}, kind is None or labour.UpdateKind(kind).followers_see
         followers = bool(labour.updates_for_followers((update,)))
         return {"update_id": update_id, "update": LabourUpdateView.of(update).model_dump(mode="json")}, followers
     if name == "phase":

@@ -208,7 +208,7 @@ async def test_no_stream_opens_without_a_valid_ticket(
     assert (status, refused["code"]) == (403, "not_subscribed")
 
 
-async def test_the_person_sees_their_private_note_live_and_a_follower_does_not(
+async def test_the_person_sees_their_private_note_and_its_deletion_live_and_a_follower_sees_neither(
     two_live_workers: tuple[Stack, list[WorkerProcess]], session: aiohttp.ClientSession, on: list[MakeCaller]
 ) -> None:
     _, (first, second) = two_live_workers
@@ -226,6 +226,15 @@ async def test_the_person_sees_their_private_note_live_and_a_follower_does_not(
     seen = await sams.until("update")
     assert seen.data["update"]["message"] == "all well", "the private note came first, and was not shown"
     assert seen.id == hers[1].id
+
+    for each in hers:  # the note first: a follower must not learn it was there
+        await ok(through(bea, first).delete(f"/labour/updates/{each.data['update_id']}"))
+    deleted = [await bea_herself.until("update") for _ in range(2)]
+    assert [(each.data["update_id"], each.data["update"]) for each in deleted] == [
+        (each.data["update_id"], None) for each in hers
+    ]
+    seen = await sams.until("update")
+    assert (seen.id, seen.data["update_id"]) == (deleted[1].id, hers[1].data["update_id"])
     sams.close()
     bea_herself.close()
 

@@ -592,7 +592,8 @@ def _edit_update(person: BirthingPerson, command: EditLabourUpdate, now: datetim
 
 def _delete_update(person: BirthingPerson, command: DeleteLabourUpdate) -> list[BirthingPersonEvent]:
     labour = _latest_labour(person)
-    return [LabourUpdateDeleted(person.id, labour.id, _update(labour, command.update_id).id)]
+    deleted = _update(labour, command.update_id)
+    return [LabourUpdateDeleted(person.id, labour.id, deleted.id, deleted.kind)]
 
 
 def _check_update_message(message: str | None) -> int:

@@ -200,6 +200,7 @@ class LabourUpdateDeleted:
     birthing_person_id: str
     labour_id: str
     update_id: str
+    kind: UpdateKind | None = None  # what it was, so that followers never hear of a private note; None before 2.3.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -244,7 +244,7 @@ def test_updates_are_edited_and_deleted_after_the_labour_is_completed() -> None:
     story.do(EditLabourUpdate(announcement.id, "she's here"), now=at(minutes=61))
     events = story.do(DeleteLabourUpdate(note.id), now=at(minutes=62))
 
-    assert events == [LabourUpdateDeleted(ALICE, story.labour.id, note.id)]
+    assert events == [LabourUpdateDeleted(ALICE, story.labour.id, note.id, UpdateKind.PRIVATE_NOTE)]
     assert [(each.id, each.message) for each in story.labour.updates] == [(announcement.id, "she's here")]
 
 

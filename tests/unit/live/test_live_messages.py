@@ -73,6 +73,21 @@ async def test_a_private_note_is_marked_for_the_person_alone_and_an_announcement
     assert [(each.name, each.followers) for each in announced.events] == [("update", True)]
 
 
+async def test_a_deleted_private_note_is_told_to_the_person_alone_and_a_deleted_announcement_to_everyone() -> None:
+    bea = await in_labour()
+    [note] = await bea.do("labour.post_update", kind="private_note", message="just for me")
+    [announced] = await bea.do("labour.post_update", kind="announcement", message="going well")
+    [note_deleted] = await bea.do("labour.delete_update", update_id=note.events[0].data["update_id"])
+    [announcement_deleted] = await bea.do("labour.delete_update", update_id=announced.events[0].data["update_id"])
+
+    assert [(each.name, each.followers, each.data["update"]) for each in note_deleted.events] == [
+        ("update", False, None)
+    ]
+    assert [(each.name, each.followers, each.data["update"]) for each in announcement_deleted.events] == [
+        ("update", True, None)
+    ]
+
+
 async def test_a_removed_or_blocked_follower_is_named_as_cut_off_and_an_erasure_ends_every_stream() -> None:
     bea = await in_labour()
     [removed] = await bea.do("birthing_person.remove_follower", subscriber_id="sam", block=True)
