@@ -20,6 +20,30 @@ ANNOUNCED = LabourUpdatePosted.TYPE
 NOTED = frozenset({COMPLETED, ANNOUNCED})  # the news that carries the person's own words
 ID = Field(min_length=1, max_length=MAX_AGGREGATE_ID_LENGTH)
 NAME = Field(max_length=200)
+NOTE = Field(
+    None,
+    max_length=2_000,
+    description="The person's completion note (`labour.completed`) or announcement's message "
+    "(`labour.update_posted`): personal, never logged.",
+)
+MOMENT = Field(None, description="A quick update's moment (`labour.update_posted` only): told in the service's words.")
+UPDATE_ID = Field(
+    None,
+    min_length=1,
+    max_length=MAX_AGGREGATE_ID_LENGTH,
+    description="The update it tells of (`labour.update_posted` only): its record keeps it, so that a resend finds "
+    "the update's words as they are now.",
+)
+
+
+def _words_fit(event_type: str, note: str | None, moment: Moment | None, update_id: str | None) -> None:
+    """Raise unless the person's words, a quick update's moment and the update named fit news of `event_type`."""
+    if note is not None and event_type not in NOTED:
+        raise ValueError("only news of a completed labour or an announcement carries a note")
+    if moment is not None and (event_type != ANNOUNCED or note is not None):
+        raise ValueError("only a quick update carries a moment, and no note")
+    if update_id is not None and event_type != ANNOUNCED:
+        raise ValueError("only news of an update names it")
 
 
 class NotificationRequest(Inbound):
@@ -33,22 +57,9 @@ class NotificationRequest(Inbound):
     birthing_person_last_name: str = NAME
     labour_id: str = ID
     subscriber_id: str = ID
-    note: str | None = Field(
-        None,
-        max_length=2_000,
-        description="The person's completion note (`labour.completed`) or announcement's message "
-        "(`labour.update_posted`): personal, never logged.",
-    )
-    moment: Moment | None = Field(
-        None, description="A quick update's moment (`labour.update_posted` only): told in the service's words."
-    )
-    update_id: str | None = Field(
-        None,
-        min_length=1,
-        max_length=MAX_AGGREGATE_ID_LENGTH,
-        description="The update it tells of (`labour.update_posted` only): its record keeps it, so that a resend "
-        "finds the update's words as they are now.",
-    )
+    note: str | None = NOTE
+    moment: Moment | None = MOMENT
+    update_id: str | None = UPDATE_ID
     channel: ContactMethod | None = Field(
         None, description="Set for a resend: that channel only (else every channel the subscriber confirmed)."
     )
@@ -60,12 +71,7 @@ class NotificationRequest(Inbound):
     def _a_resend_names_its_channel(self) -> NotificationRequest:
         if (self.resend > 0) != (self.channel is not None):
             raise ValueError("a resend names its channel, and only a resend does")
-        if self.note is not None and self.event_type not in NOTED:
-            raise ValueError("only news of a completed labour or an announcement carries a note")
-        if self.moment is not None and (self.event_type != ANNOUNCED or self.note is not None):
-            raise ValueError("only a quick update carries a moment, and no note")
-        if self.update_id is not None and self.event_type != ANNOUNCED:
-            raise ValueError("only news of an update names it")
+        _words_fit(self.event_type, self.note, self.moment, self.update_id)
         return self
 
 
@@ -91,22 +97,9 @@ class NotificationDelivery(Inbound):
     destination: str = Field(min_length=1, max_length=320, description="The phone number or email address.")
     code: str | None = Field(None, pattern=r"^[0-9]{4,12}$", description="A confirmation code, for that type only.")
     resend: int = Field(0, ge=0, le=MAX_RESENDS, description="Which resend this is (0: not a resend).")
-    note: str | None = Field(
-        None,
-        max_length=2_000,
-        description="The person's completion note (`labour.completed`) or announcement's message "
-        "(`labour.update_posted`): personal, never logged.",
-    )
-    moment: Moment | None = Field(
-        None, description="A quick update's moment (`labour.update_posted` only): told in the service's words."
-    )
-    update_id: str | None = Field(
-        None,
-        min_length=1,
-        max_length=MAX_AGGREGATE_ID_LENGTH,
-        description="The update it tells of (`labour.update_posted` only): its record keeps it, so that a resend "
-        "finds the update's words as they are now.",
-    )
+    note: str | None = NOTE
+    moment: Moment | None = MOMENT
+    update_id: str | None = UPDATE_ID
     withheld: str | None = Field(
         None,
         min_length=1,
@@ -123,12 +116,7 @@ class NotificationDelivery(Inbound):
                 raise ValueError("a confirmation code message needs its code")
         elif self.code is not None or not (self.birthing_person_id and self.labour_id):
             raise ValueError("news of a labour names its person and labour, and carries no code")
-        if self.note is not None and self.event_type not in NOTED:
-            raise ValueError("only news of a completed labour or an announcement carries a note")
-        if self.moment is not None and (self.event_type != ANNOUNCED or self.note is not None):
-            raise ValueError("only a quick update carries a moment, and no note")
-        if self.update_id is not None and self.event_type != ANNOUNCED:
-            raise ValueError("only news of an update names it")
+        _words_fit(self.event_type, self.note, self.moment, self.update_id)
         return self
 
     @property
