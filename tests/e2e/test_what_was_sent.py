@@ -16,7 +16,14 @@ from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support.api import Caller, MakeCaller
-from tests.support.notifications import NotifyingDeployment, eventually, follower, labour_with_followers, ok
+from tests.support.notifications import (
+    Follower,
+    NotifyingDeployment,
+    eventually,
+    follower,
+    labour_with_followers,
+    ok,
+)
 
 # Twilio calls the service through the proxy in front of it: the URL it signs is the public one, not the worker's.
 PUBLIC_CALLBACK = "https://labour.example.org/api/v1/twilio/status"
@@ -137,11 +144,8 @@ async def test_a_signed_delivery_report_moves_a_sent_sms_to_delivered_and_nothin
 async def test_a_failed_sms_is_resent_once_after_the_number_is_accepted_again_and_only_by_the_person(
     deployment: NotifyingDeployment, person: MakeCaller
 ) -> None:
-    pat = await follower(person, "Pat", "sms")
+    pat, bea = await labour_whose_sms_fails(deployment, person, "Pat")
     twilio = deployment.twilio
-    twilio.reject_number(pat.phone)
-    bea = await labour_with_followers(person, [pat])
-    await ok(bea.post("/labour/begin", {"first_labour": True}))
     [failed] = await listed(bea, "/birthing-person/notifications", 1)
     assert (failed["status"], failed["failure"]) == ("failed", "refused")
     assert twilio.bodies_to(pat.phone) == []
@@ -175,6 +179,17 @@ async def test_a_failed_sms_is_resent_once_after_the_number_is_accepted_again_an
     assert len((await ok(bea.get("/birthing-person/notifications")))["notifications"]) == 2
 
 
+async def labour_whose_sms_fails(
+    deployment: NotifyingDeployment, person: MakeCaller, name: str
+) -> tuple[Follower, Caller]:
+    """Bea in labour, followed by SMS at a number Twilio refuses for now."""
+    fan = await follower(person, name, "sms")
+    deployment.twilio.reject_number(fan.phone)
+    bea = await labour_with_followers(person, [fan])
+    await ok(bea.post("/labour/begin", {"first_labour": True}))
+    return fan, bea
+
+
 async def failed_update_news(bea: Caller, listed_count: int) -> str:
     """The resend path of the failed notification of the person's update, once the mirror lists it."""
     found = await listed(bea, "/birthing-person/notifications", listed_count)
@@ -186,11 +201,8 @@ async def failed_update_news(bea: Caller, listed_count: int) -> str:
 async def test_a_failed_announcement_is_resent_with_the_persons_message_as_it_reads_now(
     deployment: NotifyingDeployment, person: MakeCaller
 ) -> None:
-    pat = await follower(person, "Pat", "sms")
+    pat, bea = await labour_whose_sms_fails(deployment, person, "Pat")
     twilio = deployment.twilio
-    twilio.reject_number(pat.phone)
-    bea = await labour_with_followers(person, [pat])
-    await ok(bea.post("/labour/begin", {"first_labour": True}))
     posted = await ok(bea.post("/labour/updates", {"kind": "announcement", "message": "Waters broke, heading in"}))
     resend_path = await failed_update_news(bea, 2)
     [update] = posted["labour"]["updates"]
@@ -207,11 +219,8 @@ async def test_a_failed_announcement_is_resent_with_the_persons_message_as_it_re
 async def test_a_failed_quick_update_is_resent_in_its_moments_words(
     deployment: NotifyingDeployment, person: MakeCaller
 ) -> None:
-    kim = await follower(person, "Kim", "sms")
+    kim, bea = await labour_whose_sms_fails(deployment, person, "Kim")
     twilio = deployment.twilio
-    twilio.reject_number(kim.phone)
-    bea = await labour_with_followers(person, [kim])
-    await ok(bea.post("/labour/begin", {"first_labour": False}))
     await ok(bea.post("/labour/updates/quick", {"moment": "waters_broken"}))
     resend_path = await failed_update_news(bea, 2)
 
@@ -226,11 +235,8 @@ async def test_a_failed_quick_update_is_resent_in_its_moments_words(
 async def test_an_announcement_the_person_deleted_is_not_resent(
     deployment: NotifyingDeployment, person: MakeCaller
 ) -> None:
-    ola = await follower(person, "Ola", "sms")
+    ola, bea = await labour_whose_sms_fails(deployment, person, "Ola")
     twilio = deployment.twilio
-    twilio.reject_number(ola.phone)
-    bea = await labour_with_followers(person, [ola])
-    await ok(bea.post("/labour/begin", {"first_labour": True}))
     posted = await ok(bea.post("/labour/updates", {"kind": "announcement", "message": "Sent to the wrong people"}))
     resend_path = await failed_update_news(bea, 2)
     [update] = posted["labour"]["updates"]
