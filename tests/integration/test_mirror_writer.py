@@ -222,22 +222,28 @@ async def test_each_subscription_keeps_the_channels_chosen_for_it_and_both_sides
     assert [row.contact_methods for row in await reads.subscribers_of(connection, "b", 10, None)] == [("email",)]
 
 
+async def migrated_before(connection: asyncpg.Connection, name: str, version: int) -> None:
+    """Schema `name` as a mirror left it before migration `version`; within the caller's transaction, which the
+    search path lasts for."""
+    before = [each for each in migrations() if each.version < version]
+    await connection.execute(f"CREATE SCHEMA {name}")
+    await connection.execute(f"SET LOCAL search_path TO {name}")
+    for each in before:
+        await connection.execute(each.sql)
+    await connection.execute(
+        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+        " applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    await connection.executemany(
+        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [(m.version, m.name) for m in before]
+    )
+
+
 async def test_subscriptions_mirrored_before_their_channels_were_take_the_accounts(connection):
     name = f"mirror_test_{uuid.uuid4().hex[:10]}"
-    before = [each for each in migrations() if each.version < SUBSCRIPTION_CHANNELS]
     try:
         async with connection.transaction():
-            await connection.execute(f"CREATE SCHEMA {name}")
-            await connection.execute(f"SET LOCAL search_path TO {name}")
-            for each in before:
-                await connection.execute(each.sql)
-            await connection.execute(
-                "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            await connection.executemany(
-                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [(m.version, m.name) for m in before]
-            )
+            await migrated_before(connection, name, SUBSCRIPTION_CHANNELS)
             await connection.execute(
                 "INSERT INTO subscribers (id, first_name, last_name, contact_methods, version, changed_at)"
                 " VALUES ('s1', 'Sam', 'Lee', '{email}', 1, now())"
@@ -386,20 +392,9 @@ async def test_a_notification_is_mirrored_with_the_update_it_told_of_and_its_sta
 
 async def test_notifications_mirrored_before_they_named_their_update_read_none(connection):
     name = f"mirror_test_{uuid.uuid4().hex[:10]}"
-    before = [each for each in migrations() if each.version < NOTIFICATION_UPDATE_ID]
     try:
-        await connection.execute(f"CREATE SCHEMA {name}")
         async with connection.transaction():
-            await connection.execute(f"SET LOCAL search_path TO {name}")
-            for each in before:
-                await connection.execute(each.sql)
-            await connection.execute(
-                "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            await connection.executemany(
-                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [(m.version, m.name) for m in before]
-            )
+            await migrated_before(connection, name, NOTIFICATION_UPDATE_ID)
             await connection.execute(
                 """INSERT INTO notifications (id, event_id, event_type, birthing_person_id, labour_id, subscriber_id,
                        channel, destination, status, reason, attempts, created_at, updated_at, version, changed_at)
