@@ -27,9 +27,8 @@ from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from labour_tracker.identity.claims import OPERATOR_ROLE
 from tests.support.api import Caller
-from tests.support.servers import new_dir
+from tests.support.realm import keycloak_beside_worker
 from tests.support.sign_in import ApiPage, Page, browser_session, code_from, pkce_pair, sign_in, submit
-from tests.support.stack import new_stack
 from tests.support.tokens import authorization
 
 
@@ -37,19 +36,8 @@ from tests.support.tokens import authorization
 def keycloak_and_worker(
     kafka: KafkaBroker, postgres: PostgresCluster
 ) -> Iterator[tuple[KeycloakServer, WorkerProcess]]:
-    keycloak = KeycloakServer(new_dir("keycloak"))
-    # A generous reply timeout: Keycloak starting beside the worker can hold up its first command on a busy machine.
-    stack = new_stack(kafka, postgres, LABOUR_TRACKER_OIDC_ISSUER=keycloak.issuer, LABOUR_TRACKER_REPLY_TIMEOUT="30")
-    worker = stack.worker("keycloak")
-    keycloak.api_url = worker.url  # the realm's public client lets this worker's API page sign in, as compose's
-    try:
-        keycloak.start(wait=False)  # both start at once: the worker asks Keycloak for keys only on a first token
-        worker.start()
-        keycloak.wait_ready()
-        yield keycloak, worker
-    finally:
-        worker.stop()
-        keycloak.stop()
+    with keycloak_beside_worker(kafka, postgres, "keycloak") as started:
+        yield started
 
 
 def new_user(keycloak: KeycloakServer, *roles: str, **attributes: list[str]) -> tuple[str, str]:

@@ -4,49 +4,26 @@ authorization code flow with PKCE at the public web client, back to /app/, and t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.keycloak import KeycloakServer
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
-from tests.support.browser import OpenPhone, chromium, phones
-from tests.support.servers import new_dir
-from tests.support.stack import new_stack
+from tests.support.browser import OpenPhone
+from tests.support.realm import keycloak_beside_worker
 
 
 @pytest.fixture(scope="module")
 def keycloak_and_worker(
     kafka: KafkaBroker, postgres: PostgresCluster
 ) -> Iterator[tuple[KeycloakServer, WorkerProcess]]:
-    keycloak = KeycloakServer(new_dir("keycloak-web-app"))
-    stack = new_stack(kafka, postgres, LABOUR_TRACKER_OIDC_ISSUER=keycloak.issuer, LABOUR_TRACKER_REPLY_TIMEOUT="30")
-    worker = stack.worker("keycloak-web-app")
-    keycloak.api_url = worker.url  # the realm's web client lets this worker's app sign in, as compose's does
-    try:
-        keycloak.start(wait=False)
-        worker.start()
-        keycloak.wait_ready()
-        yield keycloak, worker
-    finally:
-        worker.stop()
-        keycloak.stop()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-async def phone(browser: Browser) -> AsyncIterator[OpenPhone]:
-    async with phones(browser) as open_one:
-        yield open_one
+    with keycloak_beside_worker(kafka, postgres, "keycloak-web-app") as started:
+        yield started
 
 
 async def test_a_person_signs_in_at_keycloak_with_pkce_and_registers(
