@@ -1,5 +1,6 @@
 """Session fixtures that own the real servers (Apache Kafka, PostgreSQL and SFTP on loopback), and a fake Twilio;
-a deployment of the service of a test module's own on them; and an HTTP client.
+a deployment of the service of a test module's own on them; an HTTP client; and the system's Chromium with phones
+opened in it.
 
 Each starts only when a test asks for it, so the unit tests start nothing.
 """
@@ -14,12 +15,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 from hypothesis import settings
+from playwright.async_api import Browser
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.sftp import SftpServer
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support.browser import OpenPhone, chromium, phones
 from tests.support.servers import own_server, serving
 from tests.support.stack import SMALL_MESSAGE_BYTES, Deployment, Stack, new_stack, side_by_side, worker_name
 
@@ -105,3 +108,15 @@ def two_workers(
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         yield session
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+async def phone(browser: Browser) -> AsyncIterator[OpenPhone]:
+    async with phones(browser) as open_one:
+        yield open_one

@@ -8,34 +8,20 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from labour_tracker.devstack.kafka import KafkaBroker
 from labour_tracker.devstack.postgres import PostgresCluster
 from labour_tracker.devstack.worker import WorkerProcess
 from tests.support.api import MakeCaller
-from tests.support.browser import OpenPhone, chromium, phones
+from tests.support.browser import OpenPhone
 from tests.support.stack import new_stack
 
 SEEN_WITHIN_MS = 3000  # the follower's page hears each change on the live stream, within a second on the API
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-async def phone(browser: Browser) -> AsyncIterator[OpenPhone]:
-    async with phones(browser) as open_one:
-        yield open_one
 
 
 async def screenshot(page: Page, name: str) -> None:
