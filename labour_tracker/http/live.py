@@ -26,8 +26,8 @@ from labour_tracker.http.commands import parse_body
 from labour_tracker.http.errors import ApiError
 from labour_tracker.http.keys import DATABASE, HTTP_CLIENT, LIVE, SETTINGS
 from labour_tracker.http.labour import NOT_SUBSCRIBED
-from labour_tracker.http.ports import AGGREGATES, NoOwner
-from labour_tracker.http.reads import FORWARDED_HEADER
+from labour_tracker.http.ports import AGGREGATES
+from labour_tracker.http.reads import FORWARDED_HEADER, owner_elsewhere, owner_unavailable
 from labour_tracker.http.schemas import View, labour_response_json
 from labour_tracker.live.hub import LIVE_NOT_READY, LiveNotReady, Stream
 from labour_tracker.live.sse import HEARTBEAT, event_frame, retry_frame
@@ -195,15 +195,9 @@ async def _follow(response: web.StreamResponse, following: Stream, heartbeat: fl
 
 async def snapshot(request: web.Request, person_id: str, reader: str) -> tuple[int, dict[str, Any] | None]:
     """The person's version and active labour as `reader` may see it, from the worker owning the person."""
-    aggregates = request.app[AGGREGATES]
-    try:
-        owner = aggregates.owner(BIRTHING_PERSON, person_id)
-    except NoOwner:
-        raise ApiError(503, "not_ready", "The worker is joining the cluster; try again shortly.") from None
+    owner = owner_elsewhere(request, BIRTHING_PERSON, person_id)
     if owner is None:
         return _snapshot_here(request, person_id, reader)
-    if request.headers.get(FORWARDED_HEADER):
-        raise ApiError(503, "rebalancing", "Partitions are moving between workers; try again shortly.")
     live = request.app[LIVE]
     headers = {PASS_HEADER: live.signer.issue(reader, person_id, now(), purpose="snapshot"), FORWARDED_HEADER: "1"}
     at = owner.with_path(f"{stream_path(person_id)}/snapshot", encoded=True)
@@ -212,7 +206,7 @@ async def snapshot(request: web.Request, person_id: str, reader: str) -> tuple[i
             body = await answer.read()
             status = answer.status
     except (ClientError, TimeoutError):
-        raise ApiError(503, "owner_unavailable", "The worker holding this data did not answer; try again.") from None
+        raise owner_unavailable() from None
     try:
         found = orjson.loads(body)
     except orjson.JSONDecodeError:
