@@ -157,6 +157,9 @@ def _operation(route: Route) -> dict[str, Any]:
             },
         },
     }
+    if route.not_ready:
+        operation["responses"]["503"] = {"description": "Not ready: each check says which", "content": _json(
+            route.not_ready)}  # fmt: skip
     if route.public:
         operation["security"] = []
     parameters = [_path_parameter(name) for name in re.findall(r"\{(\w+)\}", route.path)]

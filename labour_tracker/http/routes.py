@@ -71,6 +71,7 @@ class Route:
     operation_id: str | None = None  # the OpenAPI operation's id when its view serves another route too
     stream: str | None = None  # a stream of server-sent events (`text/event-stream`), described so
     body_optional: bool = False  # its body may be left out
+    not_ready: type[BaseModel] | None = None  # its 503 answer while the worker is not ready, where that is no error
 
     @property
     def operation(self) -> str:
@@ -118,7 +119,7 @@ ROUTES: tuple[Route, ...] = (
           response=HealthResponse, public=True),
     Route("GET", "/ready", health.ready, "Readiness: Kafka and PostgreSQL answer, the worker serves and its live feed "
           "follows (503 otherwise).", "operations",
-          response=ReadinessResponse, public=True),
+          response=ReadinessResponse, public=True, not_ready=ReadinessResponse),
     Route("GET", "/metrics", probes.metrics, "Prometheus metrics of this worker (text format).", "operations",
           public=True),
     Route("POST", "/twilio/status", provider_reports.twilio_status,
