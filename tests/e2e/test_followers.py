@@ -3,6 +3,7 @@ link, a blocked one cannot until unblocked, and rotating with `remove_followers`
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 
 from tests.support.api import Caller, MakeCaller
@@ -55,4 +56,4 @@ async def _not(check: Awaitable[bool]) -> bool:
 
 
 async def _neither(first: Awaitable[bool], second: Awaitable[bool]) -> bool:
-    return not await first and not await second
+    return not any(await asyncio.gather(first, second))  # both asked each time, never one left unawaited
